@@ -1,0 +1,9 @@
+/* certdeck — the whole public API in one include. */
+#ifndef CERTDECK_H
+#define CERTDECK_H
+#define CERTDECK_VERSION "0.1.0"
+#include <certdeck/error.h>
+#include <certdeck/sanitize.h>
+#include <certdeck/filter.h>
+#include <certdeck/store.h>
+#endif

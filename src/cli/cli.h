@@ -1,0 +1,87 @@
+/* certdeck CLI — what the command files share: the session, option parsing,
+ * output in table/json/csv, passphrases and files.  Only <certdeck/...>
+ * headers from the core: the CLI is a thin front end. */
+#ifndef CERTDECK_CLI_H
+#define CERTDECK_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <certdeck/certdeck.h>
+
+enum { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+struct cli {
+    const char *store;
+    const char *user;
+    const char *password_file;
+    int fmt;
+    long limit;
+    cd_store *s;
+    cd_user *u;
+    struct cd_err err;
+};
+
+/* Opens the store (creating it when create) and takes the acting user. */
+int  cli_open(struct cli *c, int create);
+void cli_close(struct cli *c);
+/* Prints the error of a failed core call; returns the exit status 1. */
+int  cli_fail(struct cli *c, int rc);
+/* Prints "certdeck: msg" (sanitised); returns status. */
+int  cli_msg(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- options ----------------------------------------------------------- */
+enum { OPT_STR, OPT_FLAG, OPT_LONG, OPT_LIST };
+struct copt { const char *name; int kind; void *dest; };
+struct strlist { const char *v[64]; int n; };
+/* Parses argv[0..argc) against opts; positionals go to pos (at most maxpos).
+ * Returns 0, or 2 after printing a usage error.  --help sets *help. */
+int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int *npos,
+              int *help);
+
+/* ---- output ------------------------------------------------------------ */
+struct out_col { const char *key, *title; int numeric; };
+struct out {
+    int fmt;
+    const struct out_col *cols;
+    int ncols;
+    char **cells;          /* sanitised, row-major */
+    size_t n, cap;
+};
+void out_begin(struct out *o, int fmt, const struct out_col *cols, int ncols);
+void out_row(struct out *o, const char *const *values);
+void out_end(struct out *o);              /* prints and frees */
+/* One object: key/value pairs (show). */
+void out_object(int fmt, const struct out_col *cols, int ncols, const char *const *values);
+
+/* ---- secrets and files ------------------------------------------------- */
+/* First line of a file ("-" = standard input); caller frees and wipes. */
+char *cli_read_secret_file(const char *path, struct cd_err *err);
+/* Prompts on /dev/tty without echo; confirm asks twice.  NULL when no terminal. */
+char *cli_prompt_secret(const char *prompt, int confirm);
+void  cli_free_secret(char *s);
+/* Passphrase from file, else prompt when a terminal is there, else NULL. */
+char *cli_passphrase(const char *file, const char *prompt, int confirm, int *rc);
+int   cli_write_out(const char *path, const void *data, size_t len, int binary);
+int   cli_read_file(const char *path, unsigned char **data, size_t *len);
+
+/* ---- commands ---------------------------------------------------------- */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_demo(struct cli *c, int argc, char **argv);
+int cmd_ca(struct cli *c, int argc, char **argv);
+int cmd_cert(struct cli *c, int argc, char **argv);
+int cmd_tag(struct cli *c, int argc, char **argv);
+int cmd_group(struct cli *c, int argc, char **argv);
+int cmd_preset(struct cli *c, int argc, char **argv);
+int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_crl(struct cli *c, int argc, char **argv);
+
+/* A subcommand table: name, handler, one-line usage. */
+struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };
+int  cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int argc, char **argv);
+void cli_sub_usage(const char *group, const struct subcmd *t);
+
+/* Resolves an ID argument (number, serial or fingerprint prefix). */
+int cli_id(struct cli *c, int kind, const char *ref, int64_t *id);
+int cli_parse_when(const char *s, int64_t *t);
+
+#endif

@@ -1,0 +1,326 @@
+/* certdeck CLI — "certdeck cert ...": peer certificates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+#define OPEN(c) do { int orc_ = cli_open(c, 0); if (orc_) return cli_fail(c, orc_); } while (0)
+#define PARSE(opts, pos, max, np, help, usage_text) do { \
+    if (cli_parse(argc, argv, opts, pos, max, &np, &help)) return 2; \
+    if (help) { printf("usage: certdeck cert %s\n", usage_text); return 0; } } while (0)
+
+static void progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    fprintf(stderr, "\rissuing certificates: %zu / %zu", done, total);
+    if (done == total) fputc('\n', stderr);
+}
+
+static const char U_NEW[] = "new --ca ID --product agent|server|proxy|mdm|custom --cn CN [--host H] [--key ec256|ed25519|rsa2048|rsa3072|rsa4096]\n"
+    "      [--days N | --valid-from DATE --valid-to DATE] [--description D] [--tag T]... [--group G]\n"
+    "      [--o O] [--ou OU] [--l L] [--st ST] [--c C] [--passphrase-file F | --ask-passphrase]\n"
+    "      [--ca-passphrase-file F] [--count N]";
+
+static int cert_new(struct cli *c, int argc, char **argv)
+{
+    const char *ca = NULL, *product = "agent", *key = "ec256", *vf = NULL, *vt = NULL, *pf = NULL, *capf = NULL;
+    struct cd_cert_params p = { 0 };
+    struct strlist tags = { 0 };
+    long days = 0, count = 1;
+    int ask = 0, help = 0, np = 0;
+    const struct copt opts[] = {
+        { "ca", OPT_STR, &ca }, { "product", OPT_STR, &product }, { "cn", OPT_STR, &p.subject.cn },
+        { "host", OPT_STR, &p.host }, { "key", OPT_STR, &key }, { "days", OPT_LONG, &days },
+        { "valid-from", OPT_STR, &vf }, { "valid-to", OPT_STR, &vt }, { "description", OPT_STR, &p.description },
+        { "tag", OPT_LIST, &tags }, { "group", OPT_STR, &p.group }, { "o", OPT_STR, &p.subject.o },
+        { "ou", OPT_STR, &p.subject.ou }, { "l", OPT_STR, &p.subject.l }, { "st", OPT_STR, &p.subject.st },
+        { "c", OPT_STR, &p.subject.c }, { "passphrase-file", OPT_STR, &pf }, { "ask-passphrase", OPT_FLAG, &ask },
+        { "ca-passphrase-file", OPT_STR, &capf }, { "count", OPT_LONG, &count }, { NULL, 0, NULL },
+    };
+    const char *pos[1];
+    PARSE(opts, pos, 0, np, help, U_NEW);
+    if (!ca) return cli_msg(2, "cert new: --ca ID is required");
+    if (!p.subject.cn) return cli_msg(2, "cert new: --cn is required");
+    if ((p.product = cd_product_parse(product)) < 0) return cli_msg(2, "unknown product \"%s\"", product);
+    if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_msg(2, "unknown key type \"%s\"", key);
+    if (count < 1 || count > 1000000) return cli_msg(2, "--count is 1 to 1000000");
+    if (days < 0 || days > 36500) return cli_msg(2, "--days is 1 to 36500");
+    p.days = (int)days;
+    if (vf && cli_parse_when(vf, &p.not_before)) return cli_msg(2, "--valid-from: expected 2026-01-31 or 2026-01-31T10:00:00Z");
+    if (vt && cli_parse_when(vt, &p.not_after)) return cli_msg(2, "--valid-to: expected 2026-01-31 or 2026-01-31T10:00:00Z");
+    p.tags = tags.n ? tags.v : NULL;
+    OPEN(c);
+    int rc = cli_id(c, CD_KIND_CA, ca, &p.ca_id);
+    if (rc) return cli_fail(c, rc);
+    struct cd_ca info;
+    if ((rc = cd_ca_get(c->s, c->u, p.ca_id, &info, &c->err))) return cli_fail(c, rc);
+    int needs = info.has_passphrase;
+    cd_ca_clear(&info);
+    char *capass = NULL, *pass = NULL;
+    int prc = 0;
+    if (needs || capf) {
+        capass = cli_passphrase(capf, "CA passphrase: ", 0, &prc);
+        if (prc) return prc;
+        if (!capass) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", ca);
+    }
+    if (pf || ask) {
+        pass = cli_passphrase(pf, "Certificate passphrase: ", 1, &prc);
+        if (prc || !pass) { cli_free_secret(capass); return prc ? prc : cli_msg(1, "no terminal to ask the passphrase"); }
+    }
+    p.ca_passphrase = capass;
+    p.passphrase = pass;
+    int64_t *ids = calloc((size_t)count, sizeof *ids);
+    if (!ids) return cli_msg(1, "out of memory");
+    rc = cd_cert_new(c->s, c->u, &p, (size_t)count, count > 1 && isatty(STDERR_FILENO) ? progress : NULL, NULL,
+                     ids, &c->err);
+    cli_free_secret(capass);
+    cli_free_secret(pass);
+    if (!rc) {
+        if (count == 1) printf("%lld\n", (long long)ids[0]);
+        else printf("%ld certificates, IDs %lld to %lld\n", count, (long long)ids[0], (long long)ids[count - 1]);
+    }
+    free(ids);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+/* Columns: all of them for json/csv, a readable subset for the table. */
+static const int table_cols[] = { CD_COL_ID, CD_COL_DESCRIPTION, CD_COL_PRODUCT, CD_COL_HOST, CD_COL_CN,
+                                  CD_COL_ISSUER, CD_COL_VALID_TO, CD_COL_STATUS, CD_COL_TAGS, CD_COL_GROUP };
+
+static int parse_columns(const char *spec, int *cols, int *n)
+{
+    char *dup = strdup(spec), *save = NULL;
+    *n = 0;
+    for (char *t = strtok_r(dup, ",", &save); t && *n < CD_COL_COUNT; t = strtok_r(NULL, ",", &save)) {
+        int col = cd_col_parse(t);
+        if (col < 0) { cli_msg(2, "unknown column \"%s\"", t); free(dup); return 2; }
+        cols[(*n)++] = col;
+    }
+    free(dup);
+    return *n ? 0 : cli_msg(2, "--columns needs at least one column");
+}
+
+static int cert_list(struct cli *c, int argc, char **argv)
+{
+    const char *filter = NULL, *group = NULL, *sort = NULL, *columns = NULL, *fmt = NULL;
+    int revoked = 0, desc = 0, help = 0, np = 0;
+    long offset = 0, limit = c->limit;
+    const struct copt opts[] = {
+        { "filter", OPT_STR, &filter }, { "revoked", OPT_FLAG, &revoked }, { "group", OPT_STR, &group },
+        { "sort", OPT_STR, &sort }, { "desc", OPT_FLAG, &desc }, { "columns", OPT_STR, &columns },
+        { "offset", OPT_LONG, &offset }, { "limit", OPT_LONG, &limit }, { "format", OPT_STR, &fmt },
+        { NULL, 0, NULL },
+    };
+    const char *pos[1];
+    PARSE(opts, pos, 1, np, help, "list [--filter EXPR] [--revoked] [--group G] [--sort COL] [--desc]\n"
+          "      [--columns c1,c2,...] [--offset N] [--limit N] [--format table|json|csv]\n"
+          "  columns: id description product host cn issuer valid_from valid_to serial fingerprint tags group status");
+    if (np) filter = pos[0];
+    int ofmt = c->fmt;
+    if (fmt) ofmt = !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : !strcmp(fmt, "table") ? FMT_TABLE : -1;
+    if (ofmt < 0) return cli_msg(2, "--format is table, json or csv");
+    int cols[CD_COL_COUNT], ncols = 0;
+    if (columns) { if (parse_columns(columns, cols, &ncols)) return 2; }
+    else if (ofmt == FMT_TABLE) { ncols = (int)(sizeof table_cols / sizeof table_cols[0]); memcpy(cols, table_cols, sizeof table_cols); }
+    else { for (int i = 0; i < CD_COL_COUNT; i++) cols[i] = i; ncols = CD_COL_COUNT; }
+    struct cd_query q = { .filter = filter, .group = group, .revoked = revoked, .desc = desc,
+                          .offset = offset, .limit = limit };
+    q.sort = sort ? cd_col_parse(sort) : CD_COL_ID;
+    if (q.sort < 0) return cli_msg(2, "unknown sort column \"%s\"", sort);
+    /* check the filter before opening anything: a usage error, with its column */
+    struct cd_err ferr = { 0 };
+    if (filter && cd_filter_check(filter, &ferr)) {
+        fprintf(stderr, "certdeck: invalid filter: %s\n", ferr.msg);
+        char *s = cd_sanitize(filter, (size_t)-1);
+        fprintf(stderr, "  %s\n  %*s^\n", s ? s : "", (int)(ferr.pos ? ferr.pos - 1 : 0), "");
+        free(s);
+        return 2;
+    }
+    OPEN(c);
+    struct out_col oc[CD_COL_COUNT];
+    for (int i = 0; i < ncols; i++) oc[i] = (struct out_col){ cd_col_key(cols[i]), cd_col_title(cols[i]), cols[i] == CD_COL_ID };
+    struct out o;
+    out_begin(&o, ofmt, oc, ncols);
+    /* page through the store: a list of a million rows never sits in memory */
+    int64_t left = limit > 0 ? limit : -1;
+    q.limit = 1000;
+    for (;;) {
+        if (left >= 0 && left < q.limit) q.limit = left;
+        if (q.limit == 0) break;
+        struct cd_cert_list l;
+        int rc = cd_cert_list(c->s, c->u, &q, &l, &c->err);
+        if (rc) { out_end(&o); return cli_fail(c, rc); }
+        for (size_t r = 0; r < l.n; r++) {
+            char bufs[CD_COL_COUNT][64];
+            const char *v[CD_COL_COUNT];
+            for (int i = 0; i < ncols; i++) v[i] = cd_cert_field(&l.rows[r], cols[i], bufs[i], sizeof bufs[i]);
+            out_row(&o, v);
+        }
+        size_t got = l.n;
+        cd_cert_list_free(&l);
+        if (left > 0) left -= (int64_t)got;
+        if ((int64_t)got < q.limit) break;
+        q.offset += (int64_t)got;
+    }
+    out_end(&o);
+    return 0;
+}
+
+static int with_cert(struct cli *c, int argc, char **argv, const char *usage_text, int *np,
+                     const char **pos, int maxpos, const struct copt *opts, int64_t *id)
+{
+    int help = 0;
+    if (cli_parse(argc, argv, opts, pos, maxpos, np, &help)) return 2;
+    if (help) { printf("usage: certdeck cert %s\n", usage_text); return -1; }
+    if (*np < 1) return cli_msg(2, "usage: certdeck cert %s", usage_text);
+    int rc = cli_open(c, 0);
+    if (rc) return cli_fail(c, rc);
+    rc = cli_id(c, CD_KIND_CERT, pos[0], id);
+    return rc ? cli_fail(c, rc) : 0;
+}
+#define WITH_CERT(usage_text, maxpos, opts) \
+    int64_t id; const char *pos[maxpos]; int np = 0; \
+    { int w_ = with_cert(c, argc, argv, usage_text, &np, pos, maxpos, opts, &id); \
+      if (w_) return w_ < 0 ? 0 : w_; }
+
+static int cert_show(struct cli *c, int argc, char **argv)
+{
+    const char *fmt = NULL;
+    const struct copt opts[] = { { "format", OPT_STR, &fmt }, { NULL, 0, NULL } };
+    WITH_CERT("show ID [--format table|json|csv]", 1, opts);
+    int ofmt = !fmt ? c->fmt : !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : FMT_TABLE;
+    struct cd_cert ce;
+    int rc = cd_cert_get(c->s, c->u, id, &ce, &c->err);
+    if (rc) return cli_fail(c, rc);
+    int64_t uses = 0;
+    cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
+    char b[CD_COL_COUNT][64], t1[32], t2[32], t3[32];
+    struct out_col oc[CD_COL_COUNT + 8];
+    const char *v[CD_COL_COUNT + 8];
+    int n = 0;
+    for (int i = 0; i < CD_COL_COUNT; i++) {
+        oc[n] = (struct out_col){ cd_col_key(i), cd_col_title(i), i == CD_COL_ID };
+        v[n++] = cd_cert_field(&ce, i, b[i], sizeof b[i]);
+    }
+    snprintf(t1, sizeof t1, "%lld", (long long)ce.ca_id);
+    snprintf(t2, sizeof t2, "%lld", (long long)uses);
+    oc[n] = (struct out_col){ "ca_id", "CA ID", 1 }; v[n++] = t1;
+    oc[n] = (struct out_col){ "subject_dn", "Subject DN", 0 }; v[n++] = ce.subject;
+    oc[n] = (struct out_col){ "key", "Key", 0 }; v[n++] = ce.key_alg;
+    oc[n] = (struct out_col){ "passphrase", "Passphrase", 0 }; v[n++] = ce.has_passphrase ? "yes" : "no";
+    oc[n] = (struct out_col){ "usage", "Used by", 1 }; v[n++] = t2;
+    if (ce.revoked_at) {
+        cd_format_time(ce.revoked_at, t3, sizeof t3);
+        oc[n] = (struct out_col){ "revoked_at", "Revoked", 0 }; v[n++] = t3;
+        oc[n] = (struct out_col){ "revoke_reason", "Reason", 0 }; v[n++] = ce.revoke_reason;
+    }
+    out_object(ofmt, oc, n, v);
+    cd_cert_clear(&ce);
+    return 0;
+}
+
+static int cert_usage(struct cli *c, int argc, char **argv)
+{
+    WITH_CERT("usage ID", 1, NULL);
+    int64_t uses = 0;
+    int rc = cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
+    if (rc) return cli_fail(c, rc);
+    printf("certificate %lld: used by %lld client%s\n", (long long)id, (long long)uses, uses == 1 ? "" : "s");
+    return 0;
+}
+
+static int cert_export(struct cli *c, int argc, char **argv)
+{
+    const char *fmt = "pem", *out = NULL, *pf = NULL;
+    const struct copt opts[] = { { "format", OPT_STR, &fmt }, { "out", OPT_STR, &out },
+                                 { "passphrase-file", OPT_STR, &pf }, { NULL, 0, NULL } };
+    WITH_CERT("export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]", 1, opts);
+    int f = cd_export_parse(fmt);
+    if (f < 0) return cli_msg(2, "--format is pem, der, chain, pfx, base64 or key");
+    char *pass = NULL;
+    int prc = 0;
+    if (f == CD_EXPORT_PFX || f == CD_EXPORT_BASE64 || f == CD_EXPORT_KEY) {
+        pass = cli_passphrase(pf, "Export passphrase: ", 1, &prc);
+        if (prc) return prc;
+        if (!pass) return cli_msg(1, "a passphrase protects the exported key: give --passphrase-file F");
+        if (isatty(STDERR_FILENO)) fprintf(stderr, "protecting the key (PBKDF2, 600,000 rounds)...\n");
+    }
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = cd_cert_export(c->s, c->u, id, f, pass, &data, &len, &c->err);
+    cli_free_secret(pass);
+    if (rc) return cli_fail(c, rc);
+    rc = cli_write_out(out, data, len, f == CD_EXPORT_DER || f == CD_EXPORT_PFX);
+    explicit_bzero(data, len);
+    free(data);
+    return rc;
+}
+
+static int cert_revoke(struct cli *c, int argc, char **argv)
+{
+    const char *reason = "unspecified";
+    int yes = 0;
+    const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes }, { NULL, 0, NULL } };
+    WITH_CERT("revoke ID... [--reason R] [--yes]\n  reasons: unspecified keyCompromise cACompromise "
+              "affiliationChanged superseded cessationOfOperation privilegeWithdrawn", 64, opts);
+    int r = cd_reason_parse(reason);
+    if (r < 0) return cli_msg(2, "unknown reason \"%s\"", reason);
+    int64_t ids[64];
+    ids[0] = id;
+    for (int i = 1; i < np; i++) {
+        int rc = cli_id(c, CD_KIND_CERT, pos[i], &ids[i]);
+        if (rc) return cli_fail(c, rc);
+    }
+    /* revoking a certificate that clients still present needs a second yes */
+    for (int i = 0; i < np && !yes; i++) {
+        int64_t uses = 0;
+        int rc = cd_cert_usage_count(c->s, c->u, ids[i], &uses, &c->err);
+        if (rc) return cli_fail(c, rc);
+        if (!uses) continue;
+        if (!isatty(STDIN_FILENO))
+            return cli_msg(1, "certificate %lld is in use by %lld clients; revocation is permanent: add --yes",
+                           (long long)ids[i], (long long)uses);
+        fprintf(stderr, "certificate %lld is in use by %lld clients. Revoke it permanently? [y/N] ",
+                (long long)ids[i], (long long)uses);
+        char ans[8] = "";
+        if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "not revoked");
+    }
+    int rc = cd_cert_revoke(c->s, c->u, ids, (size_t)np, r, &c->err);
+    if (rc) return cli_fail(c, rc);
+    printf("revoked %d certificate%s (%s)\n", np, np == 1 ? "" : "s", cd_reason_name(r));
+    return 0;
+}
+
+static int cert_describe(struct cli *c, int argc, char **argv)
+{
+    WITH_CERT("describe ID TEXT", 2, NULL);
+    if (np < 2) return cli_msg(2, "usage: certdeck cert describe ID TEXT");
+    int rc = cd_cert_describe(c->s, c->u, id, pos[1], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static int cert_move(struct cli *c, int argc, char **argv)
+{
+    WITH_CERT("move ID GROUP", 2, NULL);
+    if (np < 2) return cli_msg(2, "usage: certdeck cert move ID GROUP");
+    int rc = cd_cert_move(c->s, c->u, &id, 1, pos[1], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static const struct subcmd cert_cmds[] = {
+    { "new", cert_new, "new --ca ID --product P --cn CN [options] (cert new --help)" },
+    { "list", cert_list, "list [--filter EXPR] [--revoked] [--sort COL] [--columns ...]" },
+    { "show", cert_show, "show ID" },
+    { "usage", cert_usage, "usage ID" },
+    { "export", cert_export, "export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]" },
+    { "revoke", cert_revoke, "revoke ID... [--reason R] [--yes]" },
+    { "describe", cert_describe, "describe ID TEXT" },
+    { "move", cert_move, "move ID GROUP" },
+    { NULL, NULL, NULL },
+};
+
+int cmd_cert(struct cli *c, int argc, char **argv)
+{
+    return cli_dispatch(c, "cert", cert_cmds, argc, argv);
+}

@@ -1,0 +1,249 @@
+/* certdeck CLI — init, tags, access groups, presets, CRLs and the audit log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+/* Parses options + positionals; prints usage on --help or too few. */
+static int args(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int need,
+                int *np, const char *usage_text)
+{
+    int help = 0;
+    if (cli_parse(argc, argv, opts, pos, maxpos, np, &help)) return 2;
+    if (help) { printf("usage: certdeck %s\n", usage_text); return -1; }
+    if (*np < need) return cli_msg(2, "usage: certdeck %s", usage_text);
+    return 0;
+}
+#define ARGS(opts, maxpos, need, usage_text) \
+    const char *pos[maxpos]; int np = 0; \
+    { int a_ = args(argc, argv, opts, pos, maxpos, need, &np, usage_text); if (a_) return a_ < 0 ? 0 : a_; } \
+    { int o_ = cli_open(c, 0); if (o_) return cli_fail(c, o_); }
+
+int cmd_init(struct cli *c, int argc, char **argv)
+{
+    const char *admin = "admin";
+    int help = 0, np = 0;
+    const struct copt opts[] = { { "admin", OPT_STR, &admin }, { NULL, 0, NULL } };
+    const char *pos[1];
+    if (cli_parse(argc, argv, opts, pos, 0, &np, &help)) return 2;
+    if (help) { puts("usage: certdeck init [--admin NAME]"); return 0; }
+    int rc = cli_open(c, 1);
+    if (!rc) rc = cd_store_init(c->s, admin, &c->err);
+    if (rc) return cli_fail(c, rc);
+    char *n = cd_sanitize(cd_store_name(c->s), (size_t)-1);
+    printf("initialised %s: group /All, administrator %s, the server CA and its server and agent certificates\n",
+           n ? n : "", admin);
+    free(n);
+    return 0;
+}
+
+/* ---- tags -------------------------------------------------------------- */
+
+static int tag_list(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 0, "tag list");
+    struct cd_tag_list l;
+    int rc = cd_tag_list(c->s, c->u, &l, &c->err);
+    if (rc) return cli_fail(c, rc);
+    static const struct out_col cols[] = { { "name", "Tag", 0 }, { "certificates", "Certs", 1 }, { "cas", "CAs", 1 } };
+    struct out o;
+    out_begin(&o, c->fmt, cols, 3);
+    for (size_t i = 0; i < l.n; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%lld", (long long)l.rows[i].certs);
+        snprintf(b, sizeof b, "%lld", (long long)l.rows[i].cas);
+        const char *v[] = { l.rows[i].name, a, b };
+        out_row(&o, v);
+    }
+    out_end(&o);
+    cd_tag_list_free(&l);
+    return 0;
+}
+
+static int tag_create(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "tag create TAG");
+    int rc = cd_tag_create(c->s, c->u, pos[0], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static int tag_delete(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "tag delete TAG");
+    int rc = cd_tag_delete(c->s, c->u, pos[0], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static int tag_change(struct cli *c, int argc, char **argv, int assign)
+{
+    int ca = 0;
+    const struct copt opts[] = { { "ca", OPT_FLAG, &ca }, { NULL, 0, NULL } };
+    ARGS(opts, 64, 2, assign ? "tag add [--ca] ID TAG..." : "tag rm [--ca] ID TAG...");
+    int kind = ca ? CD_KIND_CA : CD_KIND_CERT;
+    int64_t id;
+    int rc = cli_id(c, kind, pos[0], &id);
+    for (int i = 1; !rc && i < np; i++) rc = cd_tag_set(c->s, c->u, kind, &id, 1, pos[i], assign, &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+static int tag_add(struct cli *c, int argc, char **argv) { return tag_change(c, argc, argv, 1); }
+static int tag_rm(struct cli *c, int argc, char **argv) { return tag_change(c, argc, argv, 0); }
+
+static const struct subcmd tag_cmds[] = {
+    { "list", tag_list, "list" }, { "create", tag_create, "create TAG" }, { "delete", tag_delete, "delete TAG" },
+    { "add", tag_add, "add [--ca] ID TAG..." }, { "rm", tag_rm, "rm [--ca] ID TAG..." }, { NULL, NULL, NULL },
+};
+int cmd_tag(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "tag", tag_cmds, argc, argv); }
+
+/* ---- groups ------------------------------------------------------------ */
+
+static int group_list(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 0, "group list");
+    struct cd_group_list l;
+    int rc = cd_group_list(c->s, c->u, &l, &c->err);
+    if (rc) return cli_fail(c, rc);
+    static const struct out_col cols[] = { { "path", "Group", 0 }, { "cas", "CAs", 1 }, { "certificates", "Certs", 1 } };
+    struct out o;
+    out_begin(&o, c->fmt, cols, 3);
+    for (size_t i = 0; i < l.n; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%lld", (long long)l.rows[i].cas);
+        snprintf(b, sizeof b, "%lld", (long long)l.rows[i].certs);
+        const char *v[] = { l.rows[i].path, a, b };
+        out_row(&o, v);
+    }
+    out_end(&o);
+    cd_group_list_free(&l);
+    return 0;
+}
+
+static int group_add(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "group add PATH");
+    int rc = cd_group_add(c->s, c->u, pos[0], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static int group_rm(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "group rm PATH");
+    int rc = cd_group_rm(c->s, c->u, pos[0], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static const struct subcmd group_cmds[] = {
+    { "list", group_list, "list" }, { "add", group_add, "add PATH    (e.g. \"/All/San Diego\")" },
+    { "rm", group_rm, "rm PATH     (only an empty group)" }, { NULL, NULL, NULL },
+};
+int cmd_group(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "group", group_cmds, argc, argv); }
+
+/* ---- presets ----------------------------------------------------------- */
+
+static int preset_list(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 0, "preset list");
+    struct cd_preset_list l;
+    int rc = cd_preset_list(c->s, c->u, &l, &c->err);
+    if (rc) return cli_fail(c, rc);
+    static const struct out_col cols[] = { { "name", "Preset", 0 }, { "filter", "Filter", 0 },
+                                           { "columns", "Columns", 0 }, { "sort", "Sort", 0 } };
+    struct out o;
+    out_begin(&o, c->fmt, cols, 4);
+    for (size_t i = 0; i < l.n; i++) {
+        const char *v[] = { l.rows[i].name, l.rows[i].expr, l.rows[i].columns, l.rows[i].sort };
+        out_row(&o, v);
+    }
+    out_end(&o);
+    cd_preset_list_free(&l);
+    return 0;
+}
+
+static int preset_save(struct cli *c, int argc, char **argv)
+{
+    const char *columns = NULL, *sort = NULL;
+    const struct copt opts[] = { { "columns", OPT_STR, &columns }, { "sort", OPT_STR, &sort }, { NULL, 0, NULL } };
+    ARGS(opts, 2, 2, "preset save NAME EXPR [--columns c1,c2] [--sort COL[:desc]]");
+    int rc = cd_preset_save(c->s, c->u, pos[0], pos[1], columns, sort, &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static int preset_rm(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "preset rm NAME");
+    int rc = cd_preset_rm(c->s, c->u, pos[0], &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+
+static const struct subcmd preset_cmds[] = {
+    { "list", preset_list, "list" }, { "save", preset_save, "save NAME EXPR [--columns ...] [--sort ...]" },
+    { "rm", preset_rm, "rm NAME" }, { NULL, NULL, NULL },
+};
+int cmd_preset(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "preset", preset_cmds, argc, argv); }
+
+/* ---- CRL --------------------------------------------------------------- */
+
+int cmd_crl(struct cli *c, int argc, char **argv)
+{
+    const char *out = NULL, *pf = NULL;
+    int der = 0;
+    long days = 7;
+    const struct copt opts[] = { { "out", OPT_STR, &out }, { "der", OPT_FLAG, &der }, { "days", OPT_LONG, &days },
+                                 { "ca-passphrase-file", OPT_STR, &pf }, { NULL, 0, NULL } };
+    ARGS(opts, 1, 1, "crl CA_ID [--out F] [--der] [--days N] [--ca-passphrase-file F]");
+    int64_t id;
+    int rc = cli_id(c, CD_KIND_CA, pos[0], &id);
+    if (rc) return cli_fail(c, rc);
+    struct cd_ca a;
+    if ((rc = cd_ca_get(c->s, c->u, id, &a, &c->err))) return cli_fail(c, rc);
+    int needs = a.has_passphrase;
+    cd_ca_clear(&a);
+    int prc = 0;
+    char *pass = needs ? cli_passphrase(pf, "CA passphrase: ", 0, &prc) : NULL;
+    if (prc) return prc;
+    if (needs && !pass) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", pos[0]);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    rc = cd_crl(c->s, c->u, id, pass, (int)days, !der, &data, &len, &c->err);
+    cli_free_secret(pass);
+    if (rc) return cli_fail(c, rc);
+    rc = cli_write_out(out, data, len, der);
+    free(data);
+    return rc;
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+int cmd_audit(struct cli *c, int argc, char **argv)
+{
+    const char *object = NULL;
+    long limit = c->limit;
+    const struct copt opts[] = { { "object", OPT_STR, &object }, { "limit", OPT_LONG, &limit }, { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "audit [--object OBJECT] [--limit N] | audit verify\n"
+         "  OBJECT is as shown in the Object column: \"cert 12\", \"ca 1\", a tag or group name");
+    if (np && !strcmp(pos[0], "verify")) {
+        int64_t n = 0, bad = 0;
+        int rc = cd_audit_verify(c->s, c->u, &n, &bad, &c->err);
+        if (rc) return cli_fail(c, rc);
+        printf("audit chain intact: %lld records\n", (long long)n);
+        return 0;
+    }
+    if (np) return cli_msg(2, "usage: certdeck audit [--object OBJECT] | audit verify");
+    struct cd_audit_list l;
+    int rc = cd_audit_list(c->s, c->u, object, limit, &l, &c->err);
+    if (rc) return cli_fail(c, rc);
+    static const struct out_col cols[] = { { "id", "ID", 1 }, { "time", "Time", 0 }, { "user", "User", 0 },
+                                           { "action", "Action", 0 }, { "object", "Object", 0 },
+                                           { "result", "Result", 0 }, { "detail", "Detail", 0 } };
+    struct out o;
+    out_begin(&o, c->fmt, cols, 7);
+    for (size_t i = 0; i < l.n; i++) {
+        char id[32], t[32];
+        snprintf(id, sizeof id, "%lld", (long long)l.rows[i].id);
+        const char *v[] = { id, cd_format_time(l.rows[i].time, t, sizeof t), l.rows[i].user,
+                            l.rows[i].action, l.rows[i].object, l.rows[i].result, l.rows[i].detail };
+        out_row(&o, v);
+    }
+    out_end(&o);
+    cd_audit_list_free(&l);
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* certdeck — main(): global options, then one command of the CLI.
+ * With no command the TUI will open; until it exists the certificate list
+ * is printed. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: certdeck [--store S] [--user U] [--password-file F] [--format table|json|csv]\n"
+          "                [--limit N] COMMAND ...\n\n"
+          "commands:\n"
+          "  init [--admin NAME]          a new store with the installation CA and certificates\n"
+          "  demo [--certs N]             a demo fleet (makes the store when it is missing)\n"
+          "  ca ...                       certification authorities (ca --help)\n"
+          "  cert ...                     peer certificates (cert --help)\n"
+          "  tag ...                      tags (tag --help)\n"
+          "  group ...                    access groups (group --help)\n"
+          "  preset ...                   filter presets (preset --help)\n"
+          "  crl CA_ID [--out F]          a signed CRL of the CA\n"
+          "  audit [--object OBJ] | audit verify\n\n"
+          "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db.\n"
+          "Exit status: 0 done, 1 refused or failed, 2 usage error.  See certdeck(1).\n", f);
+}
+
+static const struct { const char *name; int (*fn)(struct cli *, int, char **); } commands[] = {
+    { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
+    { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
+    { "crl", cmd_crl },
+};
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    struct cli c = { .limit = 0 };
+    const char *fmt = NULL;
+    int help = 0, version = 0, first = 1;
+    const struct copt opts[] = {
+        { "store", OPT_STR, &c.store }, { "user", OPT_STR, &c.user },
+        { "password-file", OPT_STR, &c.password_file }, { "format", OPT_STR, &fmt },
+        { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version }, { NULL, 0, NULL },
+    };
+    /* global options stop at the first word that is not one */
+    while (first < argc && argv[first][0] == '-') {
+        int end = first + 1;
+        if (strchr(argv[first], '=') == NULL && strcmp(argv[first], "--version") && strcmp(argv[first], "--help") &&
+            strcmp(argv[first], "-h"))
+            end++;
+        if (end > argc) end = argc;
+        int np = 0;
+        const char *pos[1];
+        if (cli_parse(end - first, argv + first, opts, pos, 0, &np, &help)) return 2;
+        first = end;
+    }
+    if (version) { puts("certdeck " CERTDECK_VERSION); return 0; }
+    if (help) { usage(stdout); return 0; }
+    if (!c.store) c.store = getenv("CERTDECK_STORE");
+    c.fmt = FMT_TABLE;
+    if (fmt) {
+        if (!strcmp(fmt, "json")) c.fmt = FMT_JSON;
+        else if (!strcmp(fmt, "csv")) c.fmt = FMT_CSV;
+        else if (strcmp(fmt, "table")) return cli_msg(2, "--format is table, json or csv");
+    }
+    if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
+    if (first >= argc) {
+        /* no command: the console; until it exists, the certificate list */
+        char *lst[] = { "list" };
+        return cmd_cert(&c, 1, lst);
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, argv[first])) {
+            int rc = commands[i].fn(&c, argc - first - 1, argv + first + 1);
+            cli_close(&c);
+            return rc;
+        }
+    cli_msg(2, "unknown command \"%s\"", argv[first]);
+    usage(stderr);
+    return 2;
+}

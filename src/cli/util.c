@@ -1,0 +1,289 @@
+/* certdeck CLI — the session, option parsing, secrets and files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+int cli_msg(int status, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = cd_sanitize(buf, (size_t)-1);
+    fprintf(stderr, "certdeck: %s\n", s ? s : "out of memory");
+    free(s);
+    return status;
+}
+
+int cli_fail(struct cli *c, int rc)
+{
+    return cli_msg(1, "%s", cd_errmsg(&c->err, rc));
+}
+
+int cli_open(struct cli *c, int create)
+{
+    int rc = cd_store_open(c->store, create ? CD_OPEN_CREATE : 0, &c->s, &c->err);
+    if (rc) return rc;
+    if (create) return CD_OK;
+    if (c->user) {
+        /* named users sign in with a password; until user accounts exist,
+         * only the store's owner acts, as the administrator */
+        cd_store_close(c->s);
+        c->s = NULL;
+        snprintf(c->err.msg, sizeof c->err.msg, "--user: this store has no named users yet; "
+                 "leave --user out to act as the store's owner (the administrator)");
+        return CD_E_UNSUPPORTED;
+    }
+    return cd_user_owner(c->s, &c->u, &c->err);
+}
+
+void cli_close(struct cli *c)
+{
+    cd_user_free(c->u);
+    cd_store_close(c->s);
+    c->u = NULL;
+    c->s = NULL;
+}
+
+static int set_opt(const struct copt *o, const char *val)
+{
+    switch (o->kind) {
+    case OPT_STR: *(const char **)o->dest = val; return 0;
+    case OPT_LONG: {
+        char *end;
+        long v = strtol(val, &end, 10);
+        if (*end || end == val) return cli_msg(2, "--%s takes a number, not \"%s\"", o->name, val);
+        *(long *)o->dest = v;
+        return 0;
+    }
+    case OPT_LIST: {
+        struct strlist *l = o->dest;
+        if (l->n >= 63) return cli_msg(2, "too many --%s", o->name);
+        l->v[l->n++] = val;
+        l->v[l->n] = NULL;
+        return 0;
+    }
+    }
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int *npos,
+              int *help)
+{
+    int np = 0, only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || !a[1]) {
+            if (np >= maxpos) return cli_msg(2, "unexpected argument \"%s\" (see --help)", a);
+            pos[np++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) { only_pos = 1; continue; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { *help = 1; continue; }
+        if (strncmp(a, "--", 2)) return cli_msg(2, "unknown option \"%s\" (options are spelled --name)", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+        const struct copt *o = NULL;
+        for (const struct copt *p = opts; p && p->name; p++)
+            if (strlen(p->name) == nl && !strncmp(p->name, name, nl)) o = p;
+        if (!o) return cli_msg(2, "unknown option \"--%.*s\" (see --help)", (int)nl, name);
+        if (o->kind == OPT_FLAG) {
+            if (eq) return cli_msg(2, "--%s takes no value", o->name);
+            *(int *)o->dest = 1;
+            continue;
+        }
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!val) return cli_msg(2, "--%s needs a value", o->name);
+        if (set_opt(o, val)) return 2;
+    }
+    *npos = np;
+    return 0;
+}
+
+int cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int argc, char **argv)
+{
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        cli_sub_usage(group, t);
+        return argc < 1 ? 2 : 0;
+    }
+    for (const struct subcmd *p = t; p->name; p++)
+        if (!strcmp(p->name, argv[0])) return p->fn(c, argc - 1, argv + 1);
+    cli_msg(2, "unknown command \"%s %s\"", group, argv[0]);
+    cli_sub_usage(group, t);
+    return 2;
+}
+
+void cli_sub_usage(const char *group, const struct subcmd *t)
+{
+    fprintf(stderr, "usage:\n");
+    for (const struct subcmd *p = t; p->name; p++) fprintf(stderr, "  certdeck %s %s\n", group, p->usage);
+}
+
+int cli_id(struct cli *c, int kind, const char *ref, int64_t *id)
+{
+    return cd_resolve(c->s, c->u, kind, ref, id, &c->err);
+}
+
+int cli_parse_when(const char *s, int64_t *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char *end = strptime(s, "%Y-%m-%d", &tm);
+    if (end && *end) {
+        char *e2 = strptime(end, "T%H:%M:%S", &tm);
+        if (!e2) e2 = strptime(end, " %H:%M", &tm);
+        end = e2;
+        if (end && *end == 'Z') end++;
+    }
+    if (!end || *end) return -1;
+    *t = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* ---- secrets ----------------------------------------------------------- */
+
+void cli_free_secret(char *s)
+{
+    if (!s) return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+char *cli_read_secret_file(const char *path, struct cd_err *err)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+    if (!f) {
+        snprintf(err->msg, sizeof err->msg, "cannot read the passphrase file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    if (f != stdin) fclose(f);
+    if (n < 0) {
+        free(line);
+        snprintf(err->msg, sizeof err->msg, "the passphrase file %s is empty", path);
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+    return line;
+}
+
+static char *prompt_once(int fd, const char *prompt)
+{
+    struct termios old, raw;
+    if (tcgetattr(fd, &old)) return NULL;
+    raw = old;
+    raw.c_lflag &= ~(tcflag_t)ECHO;
+    raw.c_lflag |= ECHONL;
+    if (write(fd, prompt, strlen(prompt)) < 0) return NULL;
+    tcsetattr(fd, TCSAFLUSH, &raw);
+    char buf[1024];
+    size_t n = 0;
+    char ch;
+    while (n < sizeof buf - 1 && read(fd, &ch, 1) == 1 && ch != '\n') buf[n++] = ch;
+    tcsetattr(fd, TCSAFLUSH, &old);
+    buf[n] = 0;
+    char *s = strdup(buf);
+    explicit_bzero(buf, sizeof buf);
+    return s;
+}
+
+char *cli_prompt_secret(const char *prompt, int confirm)
+{
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    char *a = prompt_once(fd, prompt);
+    if (a && confirm) {
+        char *b = prompt_once(fd, "Repeat: ");
+        if (!b || strcmp(a, b)) {
+            const char m[] = "The two entries differ.\n";
+            if (write(fd, m, sizeof m - 1) < 0) { /* nothing to do */ }
+            cli_free_secret(a);
+            a = NULL;
+        }
+        cli_free_secret(b);
+    }
+    close(fd);
+    return a;
+}
+
+char *cli_passphrase(const char *file, const char *prompt, int confirm, int *rc)
+{
+    *rc = 0;
+    if (file) {
+        struct cd_err err = { 0 };
+        char *p = cli_read_secret_file(file, &err);
+        if (!p) *rc = cli_msg(1, "%s", err.msg);
+        return p;
+    }
+    if (!prompt || !isatty(STDIN_FILENO)) return NULL;
+    char *p = cli_prompt_secret(prompt, confirm);
+    if (!p && confirm) *rc = cli_msg(1, "passphrase not confirmed");
+    return p;
+}
+
+int cli_write_out(const char *path, const void *data, size_t len, int binary)
+{
+    if (!path || !strcmp(path, "-")) {
+        if (binary && isatty(STDOUT_FILENO))
+            return cli_msg(1, "refusing to write binary data to a terminal; use --out FILE");
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout))
+            return cli_msg(1, "cannot write to standard output: %s", strerror(errno));
+        return 0;
+    }
+    /* 0600 from the first byte: exports may hold private keys */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return cli_msg(1, "cannot write %s: %s", path, strerror(errno));
+    fchmod(fd, 0600);
+    const unsigned char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            unlink(path);
+            return cli_msg(1, "cannot write %s: %s", path, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) || close(fd)) return cli_msg(1, "cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+int cli_read_file(const char *path, unsigned char **data, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rbe") : stdin;
+    if (!f) return cli_msg(1, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+        if (n == cap) {
+            if (cap > (64u << 20)) { free(buf); buf = NULL; break; }
+            unsigned char *p = realloc(buf, cap *= 2);
+            if (!p) { free(buf); buf = NULL; break; }
+            buf = p;
+        }
+    }
+    int bad = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf || bad) { free(buf); return cli_msg(1, "cannot read %s", path); }
+    *data = buf;
+    *len = n;
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* certdeck core — declarations shared by the core's files (the cdi_ tier).
+ *
+ * The store is a handle over one backend's function table (curl's
+ * struct Curl_ssl per TLS backend): store.c validates arguments and
+ * dispatches, store_sqlite*.c implements.  A new backend is a new file that
+ * fills one struct cdi_store_ops. */
+#ifndef CERTDECK_CORE_INT_H
+#define CERTDECK_CORE_INT_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <certdeck/certdeck.h>
+
+#define CDI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Sets err (when non-NULL) and returns `code`, so callers write
+ * `return cdi_fail(err, CD_E_INVAL, "...", ...)`. */
+int cdi_fail(struct cd_err *err, int code, const char *fmt, ...) CDI_PRINTF(3, 4);
+
+/* ---- small utilities (util.c) ----------------------------------------- */
+char   *cdi_strdup(const char *s);               /* NULL-safe */
+char   *cdi_printf(const char *fmt, ...) CDI_PRINTF(1, 2);
+void    cdi_hex(const unsigned char *in, size_t n, char *out);  /* out: 2n+1, lowercase */
+int64_t cdi_now(void);
+void    cdi_wipe(void *p, size_t n);
+/* "2026-01-01" or "2026-01-01T10:00:00Z" or "2026-01-01 10:00:00" -> UTC seconds. */
+int     cdi_parse_date(const char *s, int64_t *out);
+/* Formats UTC seconds as "2026-01-01 10:00" (buf >= 20). */
+void    cdi_fmt_time(int64_t t, char *buf, size_t n);
+int     cdi_ncpu(void);
+
+/* Growable byte buffer. */
+struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };
+void cdi_buf_add(struct cdi_buf *b, const void *data, size_t n);
+void cdi_buf_addf(struct cdi_buf *b, const char *fmt, ...) CDI_PRINTF(2, 3);
+void cdi_buf_free(struct cdi_buf *b);
+
+/* ---- users ------------------------------------------------------------- */
+struct cd_user {
+    int64_t id;
+    char   *name;
+    int     admin;
+    int64_t home_group;
+};
+
+/* ---- backends ---------------------------------------------------------- */
+struct cdi_store_ops {
+    const char *name;
+    void (*close)(cd_store *s);
+    int (*init)(cd_store *s, const char *admin, struct cd_err *err);
+    int (*user_owner)(cd_store *s, cd_user **out, struct cd_err *err);
+
+    int (*ca_new)(cd_store *, const cd_user *, const struct cd_ca_params *, int64_t *, struct cd_err *);
+    int (*ca_import)(cd_store *, const cd_user *, const void *, size_t, const char *, const char *,
+                     int64_t *, struct cd_err *);
+    int (*ca_list)(cd_store *, const cd_user *, const struct cd_query *, struct cd_ca_list *, struct cd_err *);
+    int (*ca_get)(cd_store *, const cd_user *, int64_t, struct cd_ca *, struct cd_err *);
+    int (*ca_export)(cd_store *, const cd_user *, int64_t, char **, size_t *, struct cd_err *);
+    int (*ca_delete)(cd_store *, const cd_user *, int64_t, struct cd_err *);
+
+    int (*cert_new)(cd_store *, const cd_user *, const struct cd_cert_params *, size_t,
+                    cd_progress_fn, void *, int64_t *, struct cd_err *);
+    int (*cert_list)(cd_store *, const cd_user *, const struct cd_query *, struct cd_cert_list *,
+                     struct cd_err *);
+    int (*cert_count)(cd_store *, const cd_user *, const struct cd_query *, int64_t *, struct cd_err *);
+    int (*cert_get)(cd_store *, const cd_user *, int64_t, struct cd_cert *, struct cd_err *);
+    int (*cert_export)(cd_store *, const cd_user *, int64_t, int, const char *, unsigned char **,
+                       size_t *, struct cd_err *);
+    int (*cert_revoke)(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
+    int (*cert_usage_count)(cd_store *, const cd_user *, int64_t, int64_t *, struct cd_err *);
+    int (*resolve)(cd_store *, const cd_user *, int, const char *, int64_t *, struct cd_err *);
+    int (*describe)(cd_store *, const cd_user *, int kind, int64_t, const char *, struct cd_err *);
+    int (*move)(cd_store *, const cd_user *, int kind, const int64_t *, size_t, const char *,
+                struct cd_err *);
+    int (*crl)(cd_store *, const cd_user *, int64_t, const char *, int, int, unsigned char **,
+               size_t *, struct cd_err *);
+
+    int (*group_add)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*group_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*group_list)(cd_store *, const cd_user *, struct cd_group_list *, struct cd_err *);
+
+    int (*tag_list)(cd_store *, const cd_user *, struct cd_tag_list *, struct cd_err *);
+    int (*tag_create)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*tag_delete)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*tag_set)(cd_store *, const cd_user *, int, const int64_t *, size_t, const char *, int,
+                   struct cd_err *);
+
+    int (*preset_list)(cd_store *, const cd_user *, struct cd_preset_list *, struct cd_err *);
+    int (*preset_save)(cd_store *, const cd_user *, const char *, const char *, const char *,
+                       const char *, struct cd_err *);
+    int (*preset_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
+
+    int (*audit_list)(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *,
+                      struct cd_err *);
+    int (*audit_verify)(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);
+};
+
+struct cd_store {
+    const struct cdi_store_ops *ops;
+    char *name;       /* "file:/abs/path" */
+    void *impl;       /* the backend's own state */
+};
+
+extern const struct cdi_store_ops cdi_sqlite_ops;
+int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err);
+
+/* State of a certificate at `now` (expiring = within 90 days). */
+#define CDI_EXPIRING_SECS (90 * 86400LL)
+int cdi_state(int64_t not_before, int64_t not_after, int64_t revoked_at, int64_t now);
+
+#endif

@@ -1,0 +1,310 @@
+/* certdeck core — certification authorities in the sqlite backend.
+ *
+ * A CA key is either sealed under the store key (empty passphrase) or kept
+ * as PKCS#8 PBES2-AES-256 under the CA passphrase (600,000 PBKDF2
+ * iterations), in which case nothing can be issued without that passphrase.
+ * An imported CA has no key at all: it is shown but cannot sign.  CAs are
+ * deleted, never revoked. */
+#include <stdlib.h>
+#include <string.h>
+#include "sq_int.h"
+
+enum { KEY_NONE = 0, KEY_STORE = 1, KEY_PASS = 2 };
+
+static const char CA_COLS[] =
+    "a.id, a.description, a.cn, a.subject, a.serial, a.fingerprint, a.key_alg,"
+    " (SELECT group_concat(t.name, ',') FROM ca_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ca_id = a.id),"
+    " g.path, a.not_before, a.not_after, a.created, a.key_prot,"
+    " (SELECT count(*) FROM certs c WHERE c.ca_id = a.id AND c.revoked_at = 0)"
+    " FROM cas a JOIN groups g ON g.id = a.group_id";
+
+static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now)
+{
+    ca->id = sqlite3_column_int64(st, 0);
+    ca->description = sq_text(st, 1); ca->cn = sq_text(st, 2); ca->subject = sq_text(st, 3);
+    ca->serial = sq_text(st, 4); ca->fingerprint = sq_text(st, 5); ca->key_alg = sq_text(st, 6);
+    ca->tags = sq_text(st, 7); ca->group = sq_text(st, 8);
+    ca->not_before = sqlite3_column_int64(st, 9);
+    ca->not_after = sqlite3_column_int64(st, 10);
+    ca->created = sqlite3_column_int64(st, 11);
+    int prot = sqlite3_column_int(st, 12);
+    ca->can_sign = prot != KEY_NONE;
+    ca->has_passphrase = prot == KEY_PASS;
+    ca->cert_count = sqlite3_column_int64(st, 13);
+    ca->state = cdi_state(ca->not_before, ca->not_after, 0, now);
+}
+
+static int insert_ca(struct sq *sq, const cd_user *u, const struct cdi_issued *o, const char *desc,
+                     const char *cn, const void *key, size_t keylen, int prot, int64_t group,
+                     int64_t *id, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "INSERT INTO cas(description, cn, subject, serial, fingerprint, not_before, not_after,"
+                         " key_alg, der, key, key_prot, group_id, created) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     &st, err);
+    if (rc) return rc;
+    (void)u;
+    sqlite3_bind_text(st, 1, desc ? desc : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->serial, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->fp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, o->nb);
+    sqlite3_bind_int64(st, 7, o->na);
+    sqlite3_bind_text(st, 8, o->keytype >= 0 ? cdi_keytype_label(o->keytype) : "?", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, o->der.data, (int)o->der.size, SQLITE_STATIC);
+    if (key) sqlite3_bind_blob(st, 10, key, (int)keylen, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, prot);
+    sqlite3_bind_int64(st, 12, group);
+    sqlite3_bind_int64(st, 13, cdi_now());
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r == SQLITE_CONSTRAINT) return cdi_fail(err, CD_E_EXISTS, "this CA is already in the store");
+    if (r != SQLITE_DONE) return sq_dberr(sq, err, "CA");
+    *id = sqlite3_last_insert_rowid(sq->db);
+    return CD_OK;
+}
+
+int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
+                 struct cd_err *err)
+{
+    struct cdi_issued o = { 0 };
+    gnutls_datum_t sealed = { 0 }, enc = { 0 };
+    gnutls_x509_privkey_t k = NULL;
+    int64_t group;
+    int rc = sq_group_id(sq, u, p->group, &group, err);
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, group, err);
+    if (!rc) rc = sq_store_key(sq, err);
+    if (rc) return rc;
+    int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
+    int64_t na = p->not_after ? p->not_after : nb + (int64_t)(p->days ? p->days : 3650) * 86400;
+    struct cdi_issue_req r = { .sub = &p->subject, .keytype = p->keytype, .nb = nb, .na = na, .is_ca = 1 };
+    if ((rc = cdi_pki_issue(&r, &o, err))) goto out;
+    int prot = p->passphrase && *p->passphrase ? KEY_PASS : KEY_STORE;
+    const void *blob;
+    size_t bloblen;
+    if (prot == KEY_PASS) {
+        if ((rc = cdi_key_import_plain(o.key.data, o.key.size, &k, err))) goto out;
+        if ((rc = cdi_key_export_pkcs8(k, p->passphrase, GNUTLS_X509_FMT_DER, &enc, err))) goto out;
+        blob = enc.data; bloblen = enc.size;
+    } else {
+        if ((rc = cdi_seal(sq->key, o.fp, 64, o.key.data, o.key.size, &sealed, err))) goto out;
+        blob = sealed.data; bloblen = sealed.size;
+    }
+    rc = insert_ca(sq, u, &o, p->description, p->subject.cn, blob, bloblen, prot, group, id, err);
+out:
+    if (k) gnutls_x509_privkey_deinit(k);
+    gnutls_free(sealed.data);
+    gnutls_free(enc.data);
+    cdi_issued_clear(&o);
+    return rc;
+}
+
+int sq_ca_new(cd_store *s, const cd_user *u, const struct cd_ca_params *p, int64_t *id, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    int64_t nid = 0;
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_ca_new_tx(sq, u, p, &nid, err);
+    char obj[32];
+    snprintf(obj, sizeof obj, "ca %lld", (long long)nid);
+    rc = sq_finish(sq, u, rc, "Create CA", rc ? "ca" : obj, p->subject.cn, err);
+    if (!rc && id) *id = nid;
+    return rc;
+}
+
+int sq_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, const char *desc,
+                 const char *group, int64_t *id, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    gnutls_x509_crt_t crt = NULL;
+    struct cdi_issued o = { .keytype = -1 };
+    int64_t gid = 0, nid = 0;
+    char cn[256] = "";
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_group_id(sq, u, group, &gid, err);
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, gid, err);
+    if (!rc) rc = cdi_crt_load(data, len, &crt, err);
+    if (!rc) {
+        unsigned crit = 0;
+        int ca = gnutls_x509_crt_get_basic_constraints(crt, &crit, NULL, NULL);
+        if (ca != 1) rc = cdi_fail(err, CD_E_INVAL, "this certificate is not a CA (its basic constraints do "
+                                   "not say CA:TRUE); import it as a CA only if it is one");
+    }
+    if (!rc) rc = cdi_crt_describe(crt, &o, err);
+    if (!rc) {
+        size_t sz = sizeof cn;
+        if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &sz) < 0)
+            snprintf(cn, sizeof cn, "%.200s", o.subject);
+        gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &o.der);
+        unsigned bits = 0;
+        int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+        o.keytype = pk == GNUTLS_PK_ECDSA ? CD_KEY_EC256 : pk == GNUTLS_PK_EDDSA_ED25519 ? CD_KEY_ED25519
+                  : bits >= 4096 ? CD_KEY_RSA4096 : bits >= 3072 ? CD_KEY_RSA3072 : CD_KEY_RSA2048;
+        rc = insert_ca(sq, u, &o, desc, cn, NULL, 0, KEY_NONE, gid, &nid, err);
+    }
+    char obj[32];
+    snprintf(obj, sizeof obj, "ca %lld", (long long)nid);
+    rc = sq_finish(sq, u, rc, "Import CA", rc ? "ca" : obj, cn, err);
+    if (crt) gnutls_x509_crt_deinit(crt);
+    cdi_issued_clear(&o);
+    if (!rc && id) *id = nid;
+    return rc;
+}
+
+int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct cd_ca_list *out,
+               struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    cd_filter *f = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t now = cdi_now();
+    memset(out, 0, sizeof *out);
+    int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
+    if (rc) return rc;
+    cdi_buf_addf(&w.sql, "SELECT %s WHERE ", CA_COLS);
+    sq_visible(u, "a.group_id", &w);
+    cdi_buf_addf(&w.sql, " AND ");
+    if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, &w, err))) goto out;
+    if (q && q->group && *q->group) {
+        cdi_buf_addf(&w.sql, " AND (g.path = ");
+        cdi_sql_text(&w, q->group);
+        char *sub = cdi_printf("%s/*", q->group);
+        cdi_buf_addf(&w.sql, " OR g.path GLOB ");
+        cdi_sql_text(&w, sub ? sub : "");
+        free(sub);
+        cdi_buf_addf(&w.sql, ")");
+    }
+    cdi_buf_addf(&w.sql, " ORDER BY a.id LIMIT ");
+    cdi_sql_int(&w, q && q->limit > 0 ? q->limit : -1);
+    cdi_buf_addf(&w.sql, " OFFSET ");
+    cdi_sql_int(&w, q && q->offset > 0 ? q->offset : 0);
+    if (w.sql.oom) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    if ((rc = sq_prep(sq, (char *)w.sql.p, &st, err))) goto out;
+    sq_bind_all(st, &w);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct cd_ca *p = realloc(out->rows, cap * sizeof *p);
+            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+            out->rows = p;
+        }
+        ca_row(st, &out->rows[out->n++], now);
+    }
+    if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "CA list");
+out:
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    cd_filter_free(f);
+    if (rc) cd_ca_list_free(out);
+    return rc;
+}
+
+int sq_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    cdi_buf_addf(&w.sql, "SELECT %s WHERE a.id = ", CA_COLS);
+    cdi_sql_int(&w, id);
+    cdi_buf_addf(&w.sql, " AND ");
+    sq_visible(u, "a.group_id", &w);
+    int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) {
+        sq_bind_all(st, &w);
+        if (sqlite3_step(st) == SQLITE_ROW) ca_row(st, out, cdi_now());
+        else rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    return rc;
+}
+
+/* Reads a CA row; checks `right` on its group; decrypts the key when asked. */
+int sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, int right,
+               gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    gnutls_datum_t plain = { 0 };
+    int rc = sq_prep(sq, "SELECT der, key, key_prot, group_id, fingerprint, cn FROM cas WHERE id = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+        goto out;
+    }
+    if ((rc = sq_can(sq, u, right, sqlite3_column_int64(st, 3), err))) {
+        if (rc == CD_E_FORBIDDEN) rc = cdi_fail(err, CD_E_FORBIDDEN, "%s may not use CA %lld", u->name, (long long)id);
+        goto out;
+    }
+    if ((rc = cdi_crt_load(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), crt, err))) goto out;
+    if (!key) goto out;
+    int prot = sqlite3_column_int(st, 2);
+    const unsigned char *blob = sqlite3_column_blob(st, 1);
+    size_t bl = (size_t)sqlite3_column_bytes(st, 1);
+    if (prot == KEY_NONE) {
+        rc = cdi_fail(err, CD_E_STATE, "CA %lld has only a public key (it was imported); it cannot sign", (long long)id);
+    } else if (prot == KEY_PASS) {
+        if (!pass || !*pass) rc = cdi_fail(err, CD_E_PASSPHRASE, "CA %lld needs its passphrase", (long long)id);
+        else rc = cdi_key_import_pkcs8(blob, bl, pass, key, err);
+    } else {
+        const char *fp = (const char *)sqlite3_column_text(st, 4);
+        if (!(rc = sq_store_key(sq, err)) && !(rc = cdi_unseal(sq->key, fp, 64, blob, bl, &plain, err)))
+            rc = cdi_key_import_plain(plain.data, plain.size, key, err);
+    }
+    if (rc && *crt) { gnutls_x509_crt_deinit(*crt); *crt = NULL; }
+out:
+    if (plain.data) { cdi_wipe(plain.data, plain.size); gnutls_free(plain.data); }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_ca_export(cd_store *s, const cd_user *u, int64_t id, char **pem, size_t *len, struct cd_err *err)
+{
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t d = { 0 };
+    int rc = sq_ca_load(SQ(s), u, id, NULL, SQ_READ, &crt, NULL, err);
+    if (rc) return rc;
+    int gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
+    gnutls_x509_crt_deinit(crt);
+    if (gt < 0) return cdi_fail(err, CD_E_CRYPTO, "export: %s", gnutls_strerror(gt));
+    *pem = strndup((char *)d.data, d.size);
+    *len = d.size;
+    gnutls_free(d.data);
+    return *pem ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
+}
+
+int sq_ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    char obj[32], cn[200] = "";
+    snprintf(obj, sizeof obj, "ca %lld", (long long)id);
+    int rc = sq_begin(sq, err);
+    if (!rc && !(rc = sq_prep(sq, "SELECT group_id, cn, (SELECT count(*) FROM certs c WHERE c.ca_id = cas.id AND"
+                                  " c.revoked_at = 0 AND c.not_after > ?) FROM cas WHERE id = ?", &st, err))) {
+        sqlite3_bind_int64(st, 1, cdi_now());
+        sqlite3_bind_int64(st, 2, id);
+        if (sqlite3_step(st) != SQLITE_ROW) rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+        else {
+            snprintf(cn, sizeof cn, "%s", (const char *)sqlite3_column_text(st, 1));
+            rc = sq_can(sq, u, SQ_WRITE, sqlite3_column_int64(st, 0), err);
+            int64_t live = sqlite3_column_int64(st, 2);
+            if (!rc && live)
+                rc = cdi_fail(err, CD_E_STATE, "CA %lld still has %lld valid certificates; revoke them or let them "
+                              "expire first", (long long)id, (long long)live);
+        }
+        sqlite3_finalize(st);
+    }
+    if (!rc) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DELETE FROM ca_tags WHERE ca_id = %lld; DELETE FROM cas WHERE id = %lld",
+                 (long long)id, (long long)id);
+        rc = sq_exec(sq, sql, err);
+    }
+    return sq_finish(sq, u, rc, "Delete CA", obj, cn, err);
+}

@@ -1,0 +1,556 @@
+/* certdeck core — peer certificates in the sqlite backend: pages, counts,
+ * lookups, export, revocation, descriptions, moves and CRLs.
+ *
+ * A page is one SELECT with ORDER BY ... LIMIT/OFFSET over indexed columns;
+ * the table view asks for what it shows and nothing more, which is what lets
+ * a million rows scroll like a hundred. */
+#include <stdlib.h>
+#include <string.h>
+#include "sq_int.h"
+
+static const char CERT_COLS[] =
+    "c.id, c.ca_id, c.description, c.product, c.host, c.cn, c.subject, coalesce(a.cn, c.issuer),"
+    " c.serial, c.fingerprint, c.key_alg,"
+    " (SELECT group_concat(t.name, ',') FROM cert_tags x JOIN tags t ON t.id = x.tag_id WHERE x.cert_id = c.id),"
+    " g.path, c.not_before, c.not_after, c.created, c.revoked_at, c.revoke_reason, c.pass_hash IS NOT NULL"
+    " FROM certs c LEFT JOIN cas a ON a.id = c.ca_id JOIN groups g ON g.id = c.group_id";
+
+static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    c->ca_id = sqlite3_column_int64(st, 1);
+    c->description = sq_text(st, 2);
+    c->product = strdup(cd_product_label(sqlite3_column_int(st, 3)));
+    c->host = sq_text(st, 4); c->cn = sq_text(st, 5); c->subject = sq_text(st, 6); c->issuer = sq_text(st, 7);
+    c->serial = sq_text(st, 8); c->fingerprint = sq_text(st, 9); c->key_alg = sq_text(st, 10);
+    c->tags = sq_text(st, 11); c->group = sq_text(st, 12);
+    c->not_before = sqlite3_column_int64(st, 13);
+    c->not_after = sqlite3_column_int64(st, 14);
+    c->created = sqlite3_column_int64(st, 15);
+    c->revoked_at = sqlite3_column_int64(st, 16);
+    c->revoke_reason = strdup(c->revoked_at ? cd_reason_name(sqlite3_column_int(st, 17)) : "");
+    c->has_passphrase = sqlite3_column_int(st, 18);
+    c->state = cdi_state(c->not_before, c->not_after, c->revoked_at, now);
+}
+
+static const char *sort_expr(int col)
+{
+    switch (col) {
+    case CD_COL_DESCRIPTION: return "c.description COLLATE NOCASE";
+    case CD_COL_PRODUCT: return "c.product";
+    case CD_COL_HOST: return "c.host COLLATE NOCASE";
+    case CD_COL_CN: return "c.cn COLLATE NOCASE";
+    case CD_COL_ISSUER: return "a.cn COLLATE NOCASE";
+    case CD_COL_VALID_FROM: return "c.not_before";
+    case CD_COL_VALID_TO: return "c.not_after";
+    case CD_COL_SERIAL: return "c.serial";
+    case CD_COL_FINGERPRINT: return "c.fingerprint";
+    case CD_COL_TAGS: return "(SELECT group_concat(t.name, ',') FROM cert_tags x JOIN tags t ON t.id = x.tag_id"
+                             " WHERE x.cert_id = c.id)";
+    case CD_COL_GROUP: return "g.path COLLATE NOCASE";
+    case CD_COL_STATUS: return "(c.revoked_at <> 0), c.not_after";
+    }
+    return NULL;
+}
+
+/* WHERE clause shared by list and count. */
+static int where(const cd_user *u, const struct cd_query *q, int64_t now, struct cdi_sql *w, struct cd_err *err)
+{
+    cd_filter *f = NULL;
+    int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
+    if (rc) return rc;
+    cdi_buf_addf(&w->sql, " WHERE ");
+    sq_visible(u, "c.group_id", w);
+    if (!(q && q->revoked) && !cdi_filter_wants_revoked(f)) cdi_buf_addf(&w->sql, " AND c.revoked_at = 0");
+    if (q && q->group && *q->group) {
+        cdi_buf_addf(&w->sql, " AND c.group_id IN (SELECT id FROM groups WHERE path = ");
+        cdi_sql_text(w, q->group);
+        char *sub = cdi_printf("%s/*", q->group);
+        cdi_buf_addf(&w->sql, " OR path GLOB ");
+        cdi_sql_text(w, sub ? sub : "");
+        free(sub);
+        cdi_buf_addf(&w->sql, ")");
+    }
+    cdi_buf_addf(&w->sql, " AND ");
+    rc = cdi_filter_sql(f, CDI_TARGET_CERT, now, w, err);
+    cd_filter_free(f);
+    return rc;
+}
+
+int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct cd_cert_list *out,
+                 struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    int64_t now = cdi_now();
+    memset(out, 0, sizeof *out);
+    cdi_buf_addf(&w.sql, "SELECT %s", CERT_COLS);
+    int rc = where(u, q, now, &w, err);
+    if (rc) goto out;
+    const char *dir = q && q->desc ? "DESC" : "ASC";
+    const char *se = sort_expr(q ? q->sort : CD_COL_ID);
+    if (se) cdi_buf_addf(&w.sql, " ORDER BY %s %s, c.id %s", se, dir, dir);
+    else cdi_buf_addf(&w.sql, " ORDER BY c.id %s", dir);
+    cdi_buf_addf(&w.sql, " LIMIT ");
+    cdi_sql_int(&w, q && q->limit > 0 ? q->limit : -1);
+    cdi_buf_addf(&w.sql, " OFFSET ");
+    cdi_sql_int(&w, q && q->offset > 0 ? q->offset : 0);
+    if (w.sql.oom) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    if ((rc = sq_prep(sq, (char *)w.sql.p, &st, err))) goto out;
+    sq_bind_all(st, &w);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct cd_cert *p = realloc(out->rows, cap * sizeof *p);
+            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+            out->rows = p;
+        }
+        cert_row(st, &out->rows[out->n++], now);
+    }
+    if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "certificate list");
+out:
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    if (rc) cd_cert_list_free(out);
+    return rc;
+}
+
+int sq_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64_t *count, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    cdi_buf_addf(&w.sql, "SELECT count(*) FROM certs c");
+    int rc = where(u, q, cdi_now(), &w, err);
+    /* the group join is only needed by the page query */
+    if (!rc && !(rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err))) {
+        sq_bind_all(st, &w);
+        if (sqlite3_step(st) == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+        else rc = sq_dberr(sq, err, "count");
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    return rc;
+}
+
+int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    cdi_buf_addf(&w.sql, "SELECT %s WHERE c.id = ", CERT_COLS);
+    cdi_sql_int(&w, id);
+    cdi_buf_addf(&w.sql, " AND ");
+    sq_visible(u, "c.group_id", &w);
+    int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) {
+        sq_bind_all(st, &w);
+        if (sqlite3_step(st) == SQLITE_ROW) cert_row(st, out, cdi_now());
+        else rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    return rc;
+}
+
+int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t *id, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    const char *tbl = kind == CD_KIND_CA ? "cas" : "certs";
+    const char *what = kind == CD_KIND_CA ? "CA" : "certificate";
+    char *end;
+    long long v = strtoll(ref, &end, 10);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    int rc = CD_OK;
+    if (*end == 0 && end != ref && strlen(ref) < 10) {
+        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE x.id = ", tbl);
+        cdi_sql_int(&w, v);
+    } else {
+        /* a serial or fingerprint prefix: lowercase hex, colons dropped;
+         * the range [p, p+"g") uses the index where LIKE would not */
+        char hex[130];
+        size_t n = 0;
+        for (const char *p = ref; *p && n < sizeof hex - 2; p++) {
+            if (*p == ':') continue;
+            char c = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                return cdi_fail(err, CD_E_INVAL, "\"%.80s\" is not an ID, a serial or a fingerprint", ref);
+            hex[n++] = c;
+        }
+        hex[n] = 0;
+        if (n < 4) return cdi_fail(err, CD_E_INVAL, "give at least 4 hex digits of a serial or fingerprint");
+        char hi[132];
+        snprintf(hi, sizeof hi, "%sg", hex);
+        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE (x.serial >= ", tbl);
+        cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.serial < "); cdi_sql_text(&w, hi);
+        cdi_buf_addf(&w.sql, ") OR (x.fingerprint >= ");
+        cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.fingerprint < "); cdi_sql_text(&w, hi);
+        cdi_buf_addf(&w.sql, ")");
+    }
+    cdi_buf_addf(&w.sql, " AND ");
+    sq_visible(u, "x.group_id", &w);
+    cdi_buf_addf(&w.sql, " LIMIT 2");
+    if (w.sql.oom) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    if (!rc && !(rc = sq_prep(sq, (char *)w.sql.p, &st, err))) {
+        sq_bind_all(st, &w);
+        int found = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) { *id = sqlite3_column_int64(st, 0); found++; }
+        if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no %s matches \"%.80s\"", what, ref);
+        else if (found > 1) rc = cdi_fail(err, CD_E_INVAL, "\"%.80s\" matches more than one %s; give more digits", ref, what);
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    return rc;
+}
+
+int sq_fts_refresh(struct sq *sq, int64_t id, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "DELETE FROM cert_fts WHERE rowid = ?1;", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) return sq_dberr(sq, err, "search index");
+    if ((rc = sq_prep(sq, "INSERT INTO cert_fts(rowid, body) SELECT c.id, c.cn || ' ' || c.subject || ' ' ||"
+                          " c.description || ' ' || c.host || ' ' || c.serial || ' ' || c.fingerprint || ' ' ||"
+                          " coalesce((SELECT group_concat(t.name, ' ') FROM cert_tags x JOIN tags t"
+                          " ON t.id = x.tag_id WHERE x.cert_id = c.id), '') FROM certs c WHERE c.id = ?1",
+                      &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "search index");
+}
+
+/* Reads what an export needs; checks the right on the certificate's group. */
+struct certrow { gnutls_datum_t der, key; char fp[65], cn[80]; char *pass_hash; int64_t ca_id, group; int64_t revoked; };
+
+static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    memset(r, 0, sizeof *r);
+    int rc = sq_prep(sq, "SELECT der, key, fingerprint, cn, pass_hash, ca_id, group_id, revoked_at FROM certs WHERE id = ?",
+                     &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+    }
+    for (int i = 0; i < 2; i++) {
+        gnutls_datum_t *d = i ? &r->key : &r->der;
+        d->size = (unsigned)sqlite3_column_bytes(st, i);
+        d->data = gnutls_malloc(d->size ? d->size : 1);
+        if (d->data) memcpy(d->data, sqlite3_column_blob(st, i), d->size);
+        else rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    }
+    snprintf(r->fp, sizeof r->fp, "%s", (const char *)sqlite3_column_text(st, 2));
+    snprintf(r->cn, sizeof r->cn, "%s", (const char *)sqlite3_column_text(st, 3));
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL) r->pass_hash = sq_text(st, 4);
+    r->ca_id = sqlite3_column_int64(st, 5);
+    r->group = sqlite3_column_int64(st, 6);
+    r->revoked = sqlite3_column_int64(st, 7);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void certrow_clear(struct certrow *r)
+{
+    gnutls_free(r->der.data);
+    gnutls_free(r->key.data);
+    free(r->pass_hash);
+    memset(r, 0, sizeof *r);
+}
+
+char *sq_base64(const unsigned char *p, size_t n)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc(4 * ((n + 2) / 3) + 2), *q = o;
+    if (!o) return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        *q++ = t[v >> 18 & 63];
+        *q++ = t[v >> 12 & 63];
+        *q++ = i + 1 < n ? t[v >> 6 & 63] : '=';
+        *q++ = i + 2 < n ? t[v & 63] : '=';
+    }
+    *q++ = '\n';
+    *q = 0;
+    return o;
+}
+
+static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const char *pass,
+                     unsigned char **out, size_t *len, struct cd_err *err)
+{
+    struct certrow r;
+    gnutls_x509_crt_t crt = NULL, ca = NULL;
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_datum_t plain = { 0 }, res = { 0 };
+    int rc = load_cert(sq, id, &r, err), gt = 0;
+    int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
+    if (!rc) rc = sq_can(sq, u, needs_key ? SQ_USE : SQ_READ, r.group, err);
+    if (rc) goto out;
+    if (needs_key) {
+        if (!pass || !*pass) {
+            rc = cdi_fail(err, CD_E_PASSPHRASE, "a passphrase is needed to protect the exported private key");
+            goto out;
+        }
+        if (r.pass_hash && !cdi_pass_check(r.pass_hash, pass)) {
+            rc = cdi_fail(err, CD_E_PASSPHRASE, "wrong passphrase for certificate %lld", (long long)id);
+            goto out;
+        }
+        if ((rc = sq_store_key(sq, err))) goto out;
+        if ((rc = cdi_unseal(sq->key, r.fp, 64, r.key.data, r.key.size, &plain, err))) goto out;
+        if ((rc = cdi_key_import_plain(plain.data, plain.size, &key, err))) goto out;
+    }
+    if ((rc = cdi_crt_load(r.der.data, r.der.size, &crt, err))) goto out;
+    if (fmt == CD_EXPORT_CHAIN || fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64) {
+        /* the CA may have been deleted since; then the chain is the leaf alone */
+        struct cd_err e2 = { 0 };
+        if (sq_ca_load(sq, u, r.ca_id, NULL, SQ_READ, &ca, NULL, &e2) != CD_OK) ca = NULL;
+    }
+    switch (fmt) {
+    case CD_EXPORT_PEM: gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &res); break;
+    case CD_EXPORT_DER: gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &res); break;
+    case CD_EXPORT_CHAIN: {
+        gnutls_datum_t a = { 0 }, b = { 0 };
+        gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &a);
+        if (gt >= 0 && ca) gt = gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_PEM, &b);
+        if (gt >= 0 && (res.data = gnutls_malloc(a.size + b.size + 1))) {
+            memcpy(res.data, a.data, a.size);
+            if (b.size) memcpy(res.data + a.size, b.data, b.size);
+            res.size = a.size + b.size;
+        } else if (gt >= 0) gt = GNUTLS_E_MEMORY_ERROR;
+        gnutls_free(a.data);
+        gnutls_free(b.data);
+        break;
+    }
+    case CD_EXPORT_PFX: case CD_EXPORT_BASE64:
+        rc = cdi_pki_pfx(crt, key, ca, pass, r.cn, &res, err);
+        if (!rc && fmt == CD_EXPORT_BASE64) {
+            char *b64 = sq_base64(res.data, res.size);
+            gnutls_free(res.data);
+            res.data = NULL;
+            if (!b64) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            *out = (unsigned char *)b64;
+            *len = strlen(b64);
+            goto out;
+        }
+        break;
+    case CD_EXPORT_KEY:
+        rc = cdi_key_export_pkcs8(key, pass, GNUTLS_X509_FMT_PEM, &res, err);
+        break;
+    }
+    if (gt < 0) rc = cdi_fail(err, CD_E_CRYPTO, "export: %s", gnutls_strerror(gt));
+    if (rc) goto out;
+    *out = malloc(res.size ? res.size : 1);
+    if (!*out) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    memcpy(*out, res.data, res.size);
+    *len = res.size;
+out:
+    if (res.data) { cdi_wipe(res.data, res.size); gnutls_free(res.data); }
+    if (plain.data) { cdi_wipe(plain.data, plain.size); gnutls_free(plain.data); }
+    if (key) gnutls_x509_privkey_deinit(key);
+    if (crt) gnutls_x509_crt_deinit(crt);
+    if (ca) gnutls_x509_crt_deinit(ca);
+    certrow_clear(&r);
+    return rc;
+}
+
+int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *pass,
+                   unsigned char **out, size_t *len, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    *out = NULL;
+    *len = 0;
+    int rc = do_export(sq, u, id, fmt, pass, out, len, err);
+    /* Exports are audited: a copy of a private key left the store.  A
+     * read-only store can still export; its audit record is then lost,
+     * which the error path of sq_finish tolerates. */
+    if (sq->readonly) return rc;
+    char obj[32];
+    snprintf(obj, sizeof obj, "cert %lld", (long long)id);
+    int brc = sq_begin(sq, NULL);
+    if (brc) return rc;
+    int frc = sq_finish(sq, u, rc, "Export certificate", obj, cd_export_name(fmt), err);
+    if (frc && !rc) { free(*out); *out = NULL; rc = frc; }
+    return rc;
+}
+
+int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    int64_t now = cdi_now();
+    char obj[32] = "cert";
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_prep(sq, "SELECT group_id, revoked_at, cn FROM certs WHERE id = ?", &sel, err);
+    if (!rc) rc = sq_prep(sq, "UPDATE certs SET revoked_at = ?, revoke_reason = ? WHERE id = ?", &upd, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        snprintf(obj, sizeof obj, "cert %lld", (long long)ids[i]);
+        sqlite3_reset(sel);
+        sqlite3_bind_int64(sel, 1, ids[i]);
+        if (sqlite3_step(sel) != SQLITE_ROW) { rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)ids[i]); break; }
+        if ((rc = sq_can(sq, u, SQ_WRITE, sqlite3_column_int64(sel, 0), err))) break;
+        if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
+        char detail[128];
+        snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
+        sqlite3_reset(upd);
+        sqlite3_bind_int64(upd, 1, now);
+        sqlite3_bind_int(upd, 2, reason);
+        sqlite3_bind_int64(upd, 3, ids[i]);
+        if (sqlite3_step(upd) != SQLITE_DONE) { rc = sq_dberr(sq, err, "revoke"); break; }
+        if (n > 1 && i + 1 < n) rc = sq_audit(sq, u->name, "Revoke certificate", obj, "Success", detail, err);
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    char detail[64];
+    snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
+    return sq_finish(sq, u, rc, "Revoke certificate", obj, detail, err);
+}
+
+int sq_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *count, struct cd_err *err)
+{
+    struct cd_cert c;
+    int rc = sq_cert_get(s, u, id, &c, err);
+    if (rc) return rc;
+    cd_cert_clear(&c);
+    sqlite3_stmt *st = NULL;
+    if ((rc = sq_prep(SQ(s), "SELECT count(*) FROM usage WHERE cert_id = ?", &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    *count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return CD_OK;
+}
+
+/* One row's group, after checking it exists. */
+static int object_group(struct sq *sq, int kind, int64_t id, int64_t *group, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, kind == CD_KIND_CA ? "SELECT group_id FROM cas WHERE id = ?"
+                                             : "SELECT group_id FROM certs WHERE id = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
+    else rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_describe(cd_store *s, const cd_user *u, int kind, int64_t id, const char *text, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int64_t group;
+    char obj[32];
+    snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)id);
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = object_group(sq, kind, id, &group, err);
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, group, err);
+    if (!rc && strlen(text) > 1024) rc = cdi_fail(err, CD_E_INVAL, "a description is at most 1024 bytes");
+    if (!rc && !(rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET description = ? WHERE id = ?"
+                                                      : "UPDATE certs SET description = ? WHERE id = ?", &st, err))) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "describe");
+        sqlite3_finalize(st);
+    }
+    if (!rc && kind == CD_KIND_CERT) rc = sq_fts_refresh(sq, id, err);
+    return sq_finish(sq, u, rc, "Edit description", obj, text, err);
+}
+
+int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t n, const char *path,
+            struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int64_t target = 0;
+    char obj[32] = "";
+    int rc = sq_begin(sq, err);
+    if (!rc && (!path || !*path)) rc = cdi_fail(err, CD_E_INVAL, "a target access group is required");
+    if (!rc) rc = sq_group_id(sq, u, path, &target, err);
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, target, err);
+    if (!rc) rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET group_id = ? WHERE id = ?"
+                                                 : "UPDATE certs SET group_id = ? WHERE id = ?", &st, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        int64_t g;
+        snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)ids[i]);
+        if ((rc = object_group(sq, kind, ids[i], &g, err))) break;
+        if ((rc = sq_can(sq, u, SQ_WRITE, g, err))) break;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, target);
+        sqlite3_bind_int64(st, 2, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = sq_dberr(sq, err, "move"); break; }
+        if (i + 1 < n) rc = sq_audit(sq, u->name, "Move to access group", obj, "Success", path, err);
+    }
+    sqlite3_finalize(st);
+    return sq_finish(sq, u, rc, "Move to access group", obj, path, err);
+}
+
+int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int days, int pem,
+           unsigned char **out, size_t *len, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    gnutls_x509_crt_t ca = NULL;
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_datum_t der = { 0 }, txt = { 0 };
+    struct cdi_crl_entry *e = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int64_t number = 0, now = cdi_now();
+    char obj[32];
+    snprintf(obj, sizeof obj, "ca %lld", (long long)ca_id);
+    *out = NULL;
+    *len = 0;
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_ca_load(sq, u, ca_id, pass, SQ_USE, &ca, &key, err);
+    if (!rc && !(rc = sq_prep(sq, "SELECT serial, revoked_at, revoke_reason FROM certs WHERE ca_id = ? AND"
+                                  " revoked_at <> 0 ORDER BY id", &st, err))) {
+        sqlite3_bind_int64(st, 1, ca_id);
+        while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct cdi_crl_entry *p = realloc(e, cap * sizeof *p);
+                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+                e = p;
+            }
+            if (cdi_hex_decode((const char *)sqlite3_column_text(st, 0), e[n].serial, sizeof e[n].serial,
+                               &e[n].serial_len) || !e[n].serial_len) continue;
+            e[n].when = sqlite3_column_int64(st, 1);
+            e[n].reason = sqlite3_column_int(st, 2);
+            n++;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (!rc && !(rc = sq_prep(sq, "UPDATE cas SET crl_number = crl_number + 1 WHERE id = ? RETURNING crl_number", &st, err))) {
+        sqlite3_bind_int64(st, 1, ca_id);
+        if (sqlite3_step(st) == SQLITE_ROW) number = sqlite3_column_int64(st, 0);
+        else rc = sq_dberr(sq, err, "CRL number");
+        sqlite3_finalize(st);
+    }
+    if (!rc) rc = cdi_pki_crl(ca, key, e, n, number, now, now + (int64_t)days * 86400, &der, err);
+    if (!rc && pem) {
+        int gt = gnutls_pem_base64_encode2("X509 CRL", &der, &txt);
+        if (gt < 0) rc = cdi_fail(err, CD_E_CRYPTO, "CRL: %s", gnutls_strerror(gt));
+    }
+    gnutls_datum_t *res = pem ? &txt : &der;
+    if (!rc && !(*out = malloc(res->size ? res->size : 1))) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    if (!rc) { memcpy(*out, res->data, res->size); *len = res->size; }
+    char detail[64];
+    snprintf(detail, sizeof detail, "CRL %lld, %zu revoked", (long long)number, n);
+    rc = sq_finish(sq, u, rc, "Publish CRL", obj, detail, err);
+    if (rc) { free(*out); *out = NULL; }
+    free(e);
+    gnutls_free(der.data);
+    gnutls_free(txt.data);
+    if (key) gnutls_x509_privkey_deinit(key);
+    if (ca) gnutls_x509_crt_deinit(ca);
+    return rc;
+}

@@ -1,0 +1,98 @@
+/* certdeck core — what the sqlite backend's files share (cdi_ tier).
+ *
+ * Mutations follow one shape:
+ *     rc = sq_begin(sq, err);
+ *     if (!rc) rc = work(...);                 checks permission, writes
+ *     return sq_finish(sq, u, rc, action, object, detail, err);
+ * sq_finish writes the Success audit record and commits, or rolls back and
+ * then records Failure / Forbidden in a transaction of its own, so a refused
+ * or failed call changes nothing but the audit log. */
+#ifndef CERTDECK_SQ_INT_H
+#define CERTDECK_SQ_INT_H
+
+#include <sqlite3.h>
+#include "pki_int.h"
+#include "filter_int.h"
+
+#define SQ_SCHEMA_VERSION 1
+#define SQ_APP_ID 0x43444b31   /* "CDK1" */
+
+struct sq {
+    sqlite3 *db;
+    char *path, *keypath;
+    unsigned char key[CDI_STORE_KEY_LEN];
+    int key_loaded;
+    int readonly;
+};
+
+#define SQ(s) ((struct sq *)(s)->impl)
+
+enum sq_right { SQ_READ, SQ_USE, SQ_WRITE };
+
+int  sq_dberr(struct sq *sq, struct cd_err *err, const char *what);
+int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err);
+int  sq_exec(struct sq *sq, const char *sql, struct cd_err *err);
+int  sq_begin(struct sq *sq, struct cd_err *err);
+int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
+               const char *detail, struct cd_err *err);
+int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
+              const char *result, const char *detail, struct cd_err *err);
+int  sq_store_key(struct sq *sq, struct cd_err *err);
+int  sq_can(struct sq *sq, const cd_user *u, int right, int64_t group_id, struct cd_err *err);
+/* SQL condition limiting the group column `col` to what u may read ("1" for admins). */
+void sq_visible(const cd_user *u, const char *col, struct cdi_sql *q);
+/* Resolves a group path (NULL/"" = u's home group). */
+int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err);
+int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
+char *sq_text(sqlite3_stmt *st, int col);   /* strdup of a column, "" for NULL */
+int  sq_tag_id(struct sq *sq, const char *name, int create, int64_t *id, struct cd_err *err);
+int  sq_fts_refresh(struct sq *sq, int64_t cert_id, struct cd_err *err);
+
+/* Internal issuing, inside a caller's transaction (used by init and cert_new). */
+int  sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
+                  struct cd_err *err);
+int  sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n,
+                    cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err);
+/* Loads a CA's certificate and (unless want_key is 0) its decrypted key. */
+int  sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, int right,
+                gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key, struct cd_err *err);
+
+char *sq_base64(const unsigned char *p, size_t n);
+
+/* The per-file halves of the ops table. */
+int sq_ca_new(cd_store *, const cd_user *, const struct cd_ca_params *, int64_t *, struct cd_err *);
+int sq_ca_import(cd_store *, const cd_user *, const void *, size_t, const char *, const char *,
+                 int64_t *, struct cd_err *);
+int sq_ca_list(cd_store *, const cd_user *, const struct cd_query *, struct cd_ca_list *, struct cd_err *);
+int sq_ca_get(cd_store *, const cd_user *, int64_t, struct cd_ca *, struct cd_err *);
+int sq_ca_export(cd_store *, const cd_user *, int64_t, char **, size_t *, struct cd_err *);
+int sq_ca_delete(cd_store *, const cd_user *, int64_t, struct cd_err *);
+int sq_cert_new(cd_store *, const cd_user *, const struct cd_cert_params *, size_t, cd_progress_fn,
+                void *, int64_t *, struct cd_err *);
+int sq_cert_list(cd_store *, const cd_user *, const struct cd_query *, struct cd_cert_list *, struct cd_err *);
+int sq_cert_count(cd_store *, const cd_user *, const struct cd_query *, int64_t *, struct cd_err *);
+int sq_cert_get(cd_store *, const cd_user *, int64_t, struct cd_cert *, struct cd_err *);
+int sq_cert_export(cd_store *, const cd_user *, int64_t, int, const char *, unsigned char **, size_t *,
+                   struct cd_err *);
+int sq_cert_revoke(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
+int sq_cert_usage_count(cd_store *, const cd_user *, int64_t, int64_t *, struct cd_err *);
+int sq_resolve(cd_store *, const cd_user *, int, const char *, int64_t *, struct cd_err *);
+int sq_describe(cd_store *, const cd_user *, int, int64_t, const char *, struct cd_err *);
+int sq_move(cd_store *, const cd_user *, int, const int64_t *, size_t, const char *, struct cd_err *);
+int sq_crl(cd_store *, const cd_user *, int64_t, const char *, int, int, unsigned char **, size_t *,
+           struct cd_err *);
+int sq_group_add(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_group_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_group_list(cd_store *, const cd_user *, struct cd_group_list *, struct cd_err *);
+int sq_tag_list(cd_store *, const cd_user *, struct cd_tag_list *, struct cd_err *);
+int sq_tag_create(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_tag_delete(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_tag_set(cd_store *, const cd_user *, int, const int64_t *, size_t, const char *, int, struct cd_err *);
+int sq_preset_list(cd_store *, const cd_user *, struct cd_preset_list *, struct cd_err *);
+int sq_preset_save(cd_store *, const cd_user *, const char *, const char *, const char *, const char *,
+                   struct cd_err *);
+int sq_preset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_audit_list(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *, struct cd_err *);
+int sq_audit_verify(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);
+
+#endif

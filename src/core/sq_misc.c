@@ -1,0 +1,328 @@
+/* certdeck core — access groups, tags and filter presets in the sqlite
+ * backend: the small objects around certificates and CAs. */
+#include <stdlib.h>
+#include <string.h>
+#include "sq_int.h"
+
+/* ---- access groups ----------------------------------------------------- */
+
+static int check_path(const char *path, struct cd_err *err)
+{
+    if (!path || strncmp(path, "/All/", 5) || !path[5])
+        return cdi_fail(err, CD_E_INVAL, "a group path starts with /All/ (e.g. \"/All/San Diego\")");
+    if (strlen(path) > 512) return cdi_fail(err, CD_E_INVAL, "a group path is at most 512 bytes");
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return cdi_fail(err, CD_E_INVAL, "a group name cannot hold control characters");
+        if (*p == '/' && (p[1] == '/' || p[1] == 0))
+            return cdi_fail(err, CD_E_INVAL, "a group path has no empty names (\"//\" or a trailing \"/\")");
+    }
+    return CD_OK;
+}
+
+int sq_group_add(cd_store *s, const cd_user *u, const char *path, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int64_t parent = 0;
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = check_path(path, err);
+    if (!rc) {
+        char *par = strdup(path);
+        if (!par) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+        else {
+            *strrchr(par, '/') = 0;
+            rc = sq_group_id(sq, u, par, &parent, err);
+            if (rc == CD_E_NOTFOUND) rc = cdi_fail(err, CD_E_NOTFOUND, "the parent group %.300s does not exist; add it first", par);
+            free(par);
+        }
+    }
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, parent, err);
+    if (!rc && !(rc = sq_prep(sq, "INSERT INTO groups(parent, path) VALUES(?, ?)", &st, err))) {
+        sqlite3_bind_int64(st, 1, parent);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_CONSTRAINT) rc = cdi_fail(err, CD_E_EXISTS, "the group %.300s already exists", path);
+        else if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "group");
+        sqlite3_finalize(st);
+    }
+    return sq_finish(sq, u, rc, "Create access group", path ? path : "", NULL, err);
+}
+
+int sq_group_rm(cd_store *s, const cd_user *u, const char *path, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int64_t id = 0;
+    int rc = sq_begin(sq, err);
+    if (!rc && path && !strcmp(path, "/All")) rc = cdi_fail(err, CD_E_STATE, "the group /All cannot be removed");
+    if (!rc) rc = sq_group_id(sq, u, path && *path ? path : "-", &id, err);
+    if (!rc) rc = sq_can(sq, u, SQ_WRITE, id, err);
+    if (!rc && !(rc = sq_prep(sq, "SELECT (SELECT count(*) FROM groups WHERE parent = ?1),"
+                                  " (SELECT count(*) FROM cas WHERE group_id = ?1),"
+                                  " (SELECT count(*) FROM certs WHERE group_id = ?1),"
+                                  " (SELECT count(*) FROM users WHERE home = ?1)", &st, err))) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t sub = sqlite3_column_int64(st, 0), cas = sqlite3_column_int64(st, 1),
+                    certs = sqlite3_column_int64(st, 2), users = sqlite3_column_int64(st, 3);
+            if (sub || cas || certs || users)
+                rc = cdi_fail(err, CD_E_STATE, "the group is not empty (%lld subgroups, %lld CAs, %lld certificates, "
+                              "%lld users); move them out first", (long long)sub, (long long)cas,
+                              (long long)certs, (long long)users);
+        } else rc = sq_dberr(sq, err, "group");
+        sqlite3_finalize(st);
+    }
+    if (!rc && !(rc = sq_prep(sq, "DELETE FROM groups WHERE id = ?", &st, err))) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "group");
+        sqlite3_finalize(st);
+    }
+    return sq_finish(sq, u, rc, "Remove access group", path ? path : "", NULL, err);
+}
+
+int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    /* ordering by path with '/' mapped below every other character lists a
+     * tree depth-first: "/All/A" then "/All/A/x" then "/All/A b" */
+    cdi_buf_addf(&w.sql, "SELECT g.id, g.path,"
+                         " (SELECT count(*) FROM cas a WHERE a.group_id = g.id),"
+                         " (SELECT count(*) FROM certs c WHERE c.group_id = g.id AND c.revoked_at = 0)"
+                         " FROM groups g WHERE ");
+    sq_visible(u, "g.id", &w);
+    cdi_buf_addf(&w.sql, " ORDER BY replace(g.path, '/', char(1)) COLLATE NOCASE");
+    int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) {
+        sq_bind_all(st, &w);
+        size_t cap = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 32;
+                struct cd_group *p = realloc(out->rows, cap * sizeof *p);
+                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+                out->rows = p;
+            }
+            struct cd_group *g = &out->rows[out->n++];
+            g->id = sqlite3_column_int64(st, 0);
+            g->path = sq_text(st, 1);
+            g->depth = 0;
+            for (const char *p = g->path + 1; *p; p++) g->depth += *p == '/';
+            g->cas = sqlite3_column_int64(st, 2);
+            g->certs = sqlite3_column_int64(st, 3);
+        }
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    if (rc) cd_group_list_free(out);
+    return rc;
+}
+
+/* ---- tags -------------------------------------------------------------- */
+
+int sq_tag_id(struct sq *sq, const char *name, int create, int64_t *id, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT id FROM tags WHERE name = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (found) return CD_OK;
+    if (!create) return cdi_fail(err, CD_E_NOTFOUND, "no tag \"%.100s\"", name);
+    if ((rc = sq_prep(sq, "INSERT INTO tags(name) VALUES(?)", &st, err))) return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
+    else *id = sqlite3_last_insert_rowid(sq->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    struct cdi_sql w = { 0 };
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    /* counts include only what this user can see, and no revoked certificates */
+    cdi_buf_addf(&w.sql, "SELECT t.id, t.name, (SELECT count(*) FROM cert_tags x JOIN certs c ON c.id = x.cert_id"
+                         " WHERE x.tag_id = t.id AND c.revoked_at = 0 AND ");
+    sq_visible(u, "c.group_id", &w);
+    cdi_buf_addf(&w.sql, "), (SELECT count(*) FROM ca_tags x JOIN cas a ON a.id = x.ca_id WHERE x.tag_id = t.id AND ");
+    sq_visible(u, "a.group_id", &w);
+    cdi_buf_addf(&w.sql, ") FROM tags t ORDER BY t.name COLLATE NOCASE");
+    int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) {
+        sq_bind_all(st, &w);
+        size_t cap = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 32;
+                struct cd_tag *p = realloc(out->rows, cap * sizeof *p);
+                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+                out->rows = p;
+            }
+            struct cd_tag *t = &out->rows[out->n++];
+            t->id = sqlite3_column_int64(st, 0);
+            t->name = sq_text(st, 1);
+            t->certs = sqlite3_column_int64(st, 2);
+            t->cas = sqlite3_column_int64(st, 3);
+        }
+    }
+    sqlite3_finalize(st);
+    cdi_sql_free(&w);
+    if (rc) cd_tag_list_free(out);
+    return rc;
+}
+
+int sq_tag_create(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    int64_t id;
+    int rc = sq_begin(sq, err);
+    if (!rc && sq_tag_id(sq, name, 0, &id, NULL) == CD_OK)
+        rc = cdi_fail(err, CD_E_EXISTS, "the tag \"%.100s\" already exists", name);
+    if (!rc) rc = sq_tag_id(sq, name, 1, &id, err);
+    return sq_finish(sq, u, rc, "Create tag", name, NULL, err);
+}
+
+int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int64_t id = 0;
+    int rc = sq_begin(sq, err);
+    if (!rc && !u->admin) rc = cdi_fail(err, CD_E_FORBIDDEN, "only an administrator may delete a tag everywhere");
+    if (!rc) rc = sq_tag_id(sq, name, 0, &id, err);
+    /* the certificates that carried it need their search text rebuilt */
+    if (!rc && !(rc = sq_prep(sq, "DELETE FROM cert_tags WHERE tag_id = ? RETURNING cert_id", &st, err))) {
+        sqlite3_bind_int64(st, 1, id);
+        int64_t *ids = NULL;
+        size_t n = 0, cap = 0;
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                int64_t *p = realloc(ids, cap * sizeof *p);
+                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+                ids = p;
+            }
+            ids[n++] = sqlite3_column_int64(st, 0);
+        }
+        if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
+        sqlite3_finalize(st);
+        for (size_t i = 0; i < n && !rc; i++) rc = sq_fts_refresh(sq, ids[i], err);
+        free(ids);
+    }
+    if (!rc) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DELETE FROM ca_tags WHERE tag_id = %lld; DELETE FROM tags WHERE id = %lld",
+                 (long long)id, (long long)id);
+        rc = sq_exec(sq, sql, err);
+    }
+    return sq_finish(sq, u, rc, "Delete tag", name, NULL, err);
+}
+
+int sq_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t n, const char *tag,
+               int assign, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL, *grp = NULL;
+    int64_t tid = 0;
+    int cert = kind == CD_KIND_CERT;
+    char obj[32] = "";
+    const char *action = assign ? "Assign tag" : "Unassign tag";
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_tag_id(sq, tag, assign, &tid, err);
+    if (!rc) rc = sq_prep(sq, cert ? "SELECT group_id FROM certs WHERE id = ?" : "SELECT group_id FROM cas WHERE id = ?",
+                          &grp, err);
+    if (!rc) rc = sq_prep(sq, assign ? (cert ? "INSERT OR IGNORE INTO cert_tags(tag_id, cert_id) VALUES(?, ?)"
+                                             : "INSERT OR IGNORE INTO ca_tags(tag_id, ca_id) VALUES(?, ?)")
+                                     : (cert ? "DELETE FROM cert_tags WHERE tag_id = ? AND cert_id = ?"
+                                             : "DELETE FROM ca_tags WHERE tag_id = ? AND ca_id = ?"), &st, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        snprintf(obj, sizeof obj, "%s %lld", cert ? "cert" : "ca", (long long)ids[i]);
+        sqlite3_reset(grp);
+        sqlite3_bind_int64(grp, 1, ids[i]);
+        if (sqlite3_step(grp) != SQLITE_ROW) {
+            rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", cert ? "certificate" : "CA", (long long)ids[i]);
+            break;
+        }
+        if ((rc = sq_can(sq, u, SQ_USE, sqlite3_column_int64(grp, 0), err))) break;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, tid);
+        sqlite3_bind_int64(st, 2, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = sq_dberr(sq, err, "tag"); break; }
+        if (cert && (rc = sq_fts_refresh(sq, ids[i], err))) break;
+        if (i + 1 < n) rc = sq_audit(sq, u->name, action, obj, "Success", tag, err);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(grp);
+    return sq_finish(sq, u, rc, action, obj, tag, err);
+}
+
+/* ---- presets ----------------------------------------------------------- */
+
+int sq_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = sq_prep(sq, "SELECT name, expr, coalesce(columns, ''), coalesce(sort, '') FROM presets WHERE user_id = ?"
+                         " ORDER BY name COLLATE NOCASE", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, u->id);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct cd_preset *p = realloc(out->rows, cap * sizeof *p);
+            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            out->rows = p;
+        }
+        struct cd_preset *p = &out->rows[out->n++];
+        p->name = sq_text(st, 0); p->expr = sq_text(st, 1); p->columns = sq_text(st, 2); p->sort = sq_text(st, 3);
+    }
+    sqlite3_finalize(st);
+    if (rc) cd_preset_list_free(out);
+    return rc;
+}
+
+int sq_preset_save(cd_store *s, const cd_user *u, const char *name, const char *expr, const char *columns,
+                   const char *sort, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sq_begin(sq, err);
+    if (!rc && !(rc = sq_prep(sq, "INSERT INTO presets(user_id, name, expr, columns, sort) VALUES(?,?,?,?,?)"
+                                  " ON CONFLICT(user_id, name) DO UPDATE SET expr = excluded.expr,"
+                                  " columns = excluded.columns, sort = excluded.sort", &st, err))) {
+        sqlite3_bind_int64(st, 1, u->id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, expr, -1, SQLITE_STATIC);
+        if (columns) sqlite3_bind_text(st, 4, columns, -1, SQLITE_STATIC);
+        if (sort) sqlite3_bind_text(st, 5, sort, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "preset");
+        sqlite3_finalize(st);
+    }
+    return sq_finish(sq, u, rc, "Save filter preset", name, expr, err);
+}
+
+int sq_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sq_begin(sq, err);
+    if (!rc && !(rc = sq_prep(sq, "DELETE FROM presets WHERE user_id = ? AND name = ?", &st, err))) {
+        sqlite3_bind_int64(st, 1, u->id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "preset");
+        else if (!sqlite3_changes(sq->db)) rc = cdi_fail(err, CD_E_NOTFOUND, "no preset \"%.100s\"", name);
+        sqlite3_finalize(st);
+    }
+    return sq_finish(sq, u, rc, "Remove filter preset", name, NULL, err);
+}

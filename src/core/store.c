@@ -1,0 +1,373 @@
+/* certdeck core — the public store API: argument checks, then dispatch to
+ * the backend's function table.  Rules that hold for every backend (a CN is
+ * mandatory, a count is positive) live here so each backend need not repeat
+ * them; rules that need the data (permissions, validity against the CA) live
+ * where the data is. */
+#include <stdlib.h>
+#include <string.h>
+#include "core_int.h"
+
+static int null_store(struct cd_err *err)
+{
+    return cdi_fail(err, CD_E_INVAL, "no store is open");
+}
+
+char *cd_store_default_spec(void)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && *x) return cdi_printf("%s/certdeck/store.db", x);
+    const char *h = getenv("HOME");
+    return cdi_printf("%s/.local/share/certdeck/store.db", h && *h ? h : ".");
+}
+
+int cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_err *err)
+{
+    *out = NULL;
+    char *def = NULL;
+    if (!spec || !*spec) spec = def = cd_store_default_spec();
+    if (!spec) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    int rc;
+    if (!strncmp(spec, "https://", 8) || !strncmp(spec, "http://", 7) || !strncmp(spec, "mirror+", 7)) {
+        rc = cdi_fail(err, CD_E_UNSUPPORTED,
+                      "store \"%.200s\": remote stores are not available in this build yet; "
+                      "use a local file", spec);
+        free(def);
+        return rc;
+    }
+    const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
+    cd_store *s = calloc(1, sizeof *s);
+    if (!s) { free(def); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+    rc = cdi_sqlite_open(s, path, flags, err);
+    free(def);
+    if (rc) { free(s->name); free(s); return rc; }
+    *out = s;
+    return CD_OK;
+}
+
+void cd_store_close(cd_store *s)
+{
+    if (!s) return;
+    if (s->ops) s->ops->close(s);
+    free(s->name);
+    free(s);
+}
+
+const char *cd_store_name(const cd_store *s) { return s ? s->name : ""; }
+
+void cd_user_free(cd_user *u)
+{
+    if (!u) return;
+    free(u->name);
+    free(u);
+}
+
+const char *cd_user_name(const cd_user *u) { return u ? u->name : ""; }
+
+/* Every call below checks its handles the same way. */
+#define CHECK(s, u) do { \
+    if (!(s)) return null_store(err); \
+    if (!(u)) return cdi_fail(err, CD_E_FORBIDDEN, "no acting user"); } while (0)
+
+int cd_store_init(cd_store *s, const char *admin, struct cd_err *err)
+{
+    if (!s) return null_store(err);
+    return s->ops->init(s, admin && *admin ? admin : "admin", err);
+}
+
+int cd_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
+{
+    if (!s) return null_store(err);
+    return s->ops->user_owner(s, out, err);
+}
+
+static int check_subject(const struct cd_subject *sub, struct cd_err *err)
+{
+    if (!sub->cn || !*sub->cn)
+        return cdi_fail(err, CD_E_INVAL, "a common name (CN) is required");
+    if (strlen(sub->cn) > 64)
+        return cdi_fail(err, CD_E_INVAL, "the common name is longer than 64 characters (RFC 5280 ub-common-name)");
+    if (sub->c && *sub->c && strlen(sub->c) != 2)
+        return cdi_fail(err, CD_E_INVAL, "the country (C) must be a two-letter code");
+    return CD_OK;
+}
+
+static int check_validity(int64_t nb, int64_t na, int days, struct cd_err *err)
+{
+    if (days < 0 || days > 36500)
+        return cdi_fail(err, CD_E_INVAL, "days must be between 1 and 36500");
+    if (nb && na && na <= nb)
+        return cdi_fail(err, CD_E_INVAL, "\"valid to\" must come after \"valid from\"");
+    return CD_OK;
+}
+
+int cd_ca_new(cd_store *s, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
+              struct cd_err *err)
+{
+    CHECK(s, u);
+    int rc = check_subject(&p->subject, err);
+    if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
+    if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
+        rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
+    return rc ? rc : s->ops->ca_new(s, u, p, id, err);
+}
+
+int cd_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, const char *desc,
+                 const char *group, int64_t *id, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->ca_import(s, u, data, len, desc, group, id, err);
+}
+
+int cd_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct cd_ca_list *out,
+               struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->ca_list(s, u, q, out, err);
+}
+
+int cd_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->ca_get(s, u, id, out, err);
+}
+
+int cd_ca_export(cd_store *s, const cd_user *u, int64_t id, char **pem, size_t *len,
+                 struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->ca_export(s, u, id, pem, len, err);
+}
+
+int cd_ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->ca_delete(s, u, id, err);
+}
+
+int cd_ca_describe(cd_store *s, const cd_user *u, int64_t id, const char *text, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->describe(s, u, CD_KIND_CA, id, text ? text : "", err);
+}
+
+int cd_ca_move(cd_store *s, const cd_user *u, int64_t id, const char *group, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->move(s, u, CD_KIND_CA, &id, 1, group, err);
+}
+
+int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, size_t n,
+                cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (n < 1 || n > 1000000)
+        return cdi_fail(err, CD_E_INVAL, "the count must be between 1 and 1000000");
+    int rc = check_subject(&p->subject, err);
+    if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
+    if (!rc && (p->product < 0 || p->product >= CD_PRODUCT_COUNT))
+        rc = cdi_fail(err, CD_E_INVAL, "unknown product");
+    if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
+        rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
+    return rc ? rc : s->ops->cert_new(s, u, p, n, progress, ctx, ids, err);
+}
+
+int cd_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct cd_cert_list *out,
+                 struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->cert_list(s, u, q, out, err);
+}
+
+int cd_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64_t *count,
+                  struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->cert_count(s, u, q, count, err);
+}
+
+int cd_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->cert_get(s, u, id, out, err);
+}
+
+int cd_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t *id,
+               struct cd_err *err)
+{
+    CHECK(s, u);
+    if (!ref || !*ref) return cdi_fail(err, CD_E_INVAL, "an ID is required");
+    return s->ops->resolve(s, u, kind, ref, id, err);
+}
+
+int cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *pass,
+                   unsigned char **out, size_t *len, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (fmt < CD_EXPORT_PEM || fmt > CD_EXPORT_KEY)
+        return cdi_fail(err, CD_E_INVAL, "unknown export format");
+    return s->ops->cert_export(s, u, id, fmt, pass, out, len, err);
+}
+
+int cd_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason,
+                   struct cd_err *err)
+{
+    CHECK(s, u);
+    if (!n) return cdi_fail(err, CD_E_INVAL, "no certificate to revoke");
+    if (reason < 0 || reason == 7 || reason == 8 || reason > 10)
+        return cdi_fail(err, CD_E_INVAL, "unknown revocation reason");
+    return s->ops->cert_revoke(s, u, ids, n, reason, err);
+}
+
+int cd_cert_describe(cd_store *s, const cd_user *u, int64_t id, const char *text, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->describe(s, u, CD_KIND_CERT, id, text ? text : "", err);
+}
+
+int cd_cert_move(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, const char *group,
+                 struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->move(s, u, CD_KIND_CERT, ids, n, group, err);
+}
+
+int cd_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *count,
+                        struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->cert_usage_count(s, u, id, count, err);
+}
+
+int cd_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int days, int pem,
+           unsigned char **out, size_t *len, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (days < 0 || days > 3650) return cdi_fail(err, CD_E_INVAL, "CRL days must be 1..3650");
+    return s->ops->crl(s, u, ca_id, pass, days ? days : 7, pem, out, len, err);
+}
+
+int cd_group_add(cd_store *s, const cd_user *u, const char *path, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->group_add(s, u, path, err);
+}
+
+int cd_group_rm(cd_store *s, const cd_user *u, const char *path, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->group_rm(s, u, path, err);
+}
+
+int cd_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->group_list(s, u, out, err);
+}
+
+static int check_tag(const char *t, struct cd_err *err)
+{
+    if (!t || !*t) return cdi_fail(err, CD_E_INVAL, "a tag name is required");
+    if (strlen(t) > 64) return cdi_fail(err, CD_E_INVAL, "a tag name is at most 64 bytes");
+    return CD_OK;
+}
+
+int cd_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->tag_list(s, u, out, err);
+}
+
+int cd_tag_create(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    CHECK(s, u);
+    int rc = check_tag(name, err);
+    return rc ? rc : s->ops->tag_create(s, u, name, err);
+}
+
+int cd_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    CHECK(s, u);
+    int rc = check_tag(name, err);
+    return rc ? rc : s->ops->tag_delete(s, u, name, err);
+}
+
+int cd_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t n,
+               const char *tag, int assign, struct cd_err *err)
+{
+    CHECK(s, u);
+    int rc = check_tag(tag, err);
+    return rc ? rc : s->ops->tag_set(s, u, kind, ids, n, tag, assign, err);
+}
+
+int cd_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->preset_list(s, u, out, err);
+}
+
+int cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *expr,
+                   const char *columns, const char *sort, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (!name || !*name) return cdi_fail(err, CD_E_INVAL, "a preset name is required");
+    int rc = cd_filter_check(expr ? expr : "", err);
+    return rc ? rc : s->ops->preset_save(s, u, name, expr ? expr : "", columns, sort, err);
+}
+
+int cd_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->preset_rm(s, u, name, err);
+}
+
+int cd_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
+                  struct cd_audit_list *out, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->audit_list(s, u, object, limit, out, err);
+}
+
+int cd_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
+                    struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->audit_verify(s, u, checked, bad_id, err);
+}
+
+/* ---- freeing rows ------------------------------------------------------ */
+
+void cd_cert_clear(struct cd_cert *c)
+{
+    if (!c) return;
+    free(c->description); free(c->product); free(c->host); free(c->cn); free(c->subject);
+    free(c->issuer); free(c->serial); free(c->fingerprint); free(c->key_alg); free(c->tags);
+    free(c->group); free(c->revoke_reason);
+    memset(c, 0, sizeof *c);
+}
+
+void cd_ca_clear(struct cd_ca *ca)
+{
+    if (!ca) return;
+    free(ca->description); free(ca->cn); free(ca->subject); free(ca->serial);
+    free(ca->fingerprint); free(ca->key_alg); free(ca->tags); free(ca->group);
+    memset(ca, 0, sizeof *ca);
+}
+
+#define LIST_FREE(fn, type, clear) \
+    void fn(type *l) { if (!l) return; for (size_t i = 0; i < l->n; i++) clear(&l->rows[i]); \
+                       free(l->rows); l->rows = NULL; l->n = 0; }
+
+static void group_clear(struct cd_group *g) { free(g->path); }
+static void tag_clear(struct cd_tag *t) { free(t->name); }
+static void preset_clear(struct cd_preset *p) { free(p->name); free(p->expr); free(p->columns); free(p->sort); }
+static void audit_clear(struct cd_audit *a)
+{
+    free(a->user); free(a->action); free(a->object); free(a->result); free(a->detail);
+}
+
+LIST_FREE(cd_cert_list_free, struct cd_cert_list, cd_cert_clear)
+LIST_FREE(cd_ca_list_free, struct cd_ca_list, cd_ca_clear)
+LIST_FREE(cd_group_list_free, struct cd_group_list, group_clear)
+LIST_FREE(cd_tag_list_free, struct cd_tag_list, tag_clear)
+LIST_FREE(cd_preset_list_free, struct cd_preset_list, preset_clear)
+LIST_FREE(cd_audit_list_free, struct cd_audit_list, audit_clear)

@@ -1,0 +1,591 @@
+/* certdeck core — the sqlite backend: opening, schema and migrations, the
+ * store key, transactions, permissions and the audit chain.  Objects live in
+ * sq_cas.c, sq_certs.c and sq_misc.c.
+ *
+ * Durability: WAL with synchronous=FULL, so a committed issuance survives a
+ * power cut.  The file is created 0600 before SQLite opens it (SQLite would
+ * use the umask), and the -wal/-shm files inherit that mode. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gnutls/crypto.h>
+#include "sq_int.h"
+
+/* Migrations: entry i takes the schema from version i to i+1. */
+static const char *const migrations[] = {
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);"
+    "CREATE TABLE groups(id INTEGER PRIMARY KEY, parent INTEGER, path TEXT NOT NULL UNIQUE COLLATE NOCASE);"
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, pwhash TEXT,"
+    "  home INTEGER NOT NULL, admin INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE cas(id INTEGER PRIMARY KEY, description TEXT NOT NULL DEFAULT '', cn TEXT NOT NULL,"
+    "  subject TEXT NOT NULL, serial TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,"
+    "  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, key_alg TEXT NOT NULL,"
+    "  der BLOB NOT NULL, key BLOB, key_prot INTEGER NOT NULL, group_id INTEGER NOT NULL,"
+    "  crl_number INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE certs(id INTEGER PRIMARY KEY, ca_id INTEGER NOT NULL, product INTEGER NOT NULL,"
+    "  host TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', cn TEXT NOT NULL, subject TEXT NOT NULL,"
+    "  issuer TEXT NOT NULL, serial TEXT NOT NULL, fingerprint TEXT NOT NULL, not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL, key_alg TEXT NOT NULL, der BLOB NOT NULL, key BLOB NOT NULL,"
+    "  pass_hash TEXT, group_id INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0,"
+    "  revoke_reason INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE INDEX certs_group ON certs(group_id);"
+    "CREATE INDEX certs_na ON certs(not_after);"
+    "CREATE INDEX certs_nb ON certs(not_before);"
+    "CREATE INDEX certs_serial ON certs(serial);"
+    "CREATE INDEX certs_fp ON certs(fingerprint);"
+    "CREATE INDEX certs_ca ON certs(ca_id, revoked_at);"
+    "CREATE INDEX certs_prod ON certs(product, not_after);"
+    "CREATE INDEX certs_cn ON certs(cn COLLATE NOCASE);"
+    "CREATE INDEX certs_revoked ON certs(revoked_at);"
+    "CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
+    "CREATE TABLE cert_tags(tag_id INTEGER NOT NULL, cert_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(tag_id, cert_id)) WITHOUT ROWID;"
+    "CREATE INDEX cert_tags_cert ON cert_tags(cert_id);"
+    "CREATE TABLE ca_tags(tag_id INTEGER NOT NULL, ca_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(tag_id, ca_id)) WITHOUT ROWID;"
+    "CREATE TABLE presets(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  expr TEXT NOT NULL, columns TEXT, sort TEXT, UNIQUE(user_id, name));"
+    "CREATE TABLE usage(id INTEGER PRIMARY KEY, cert_id INTEGER NOT NULL, client TEXT NOT NULL,"
+    "  address TEXT, first_seen INTEGER, last_seen INTEGER);"
+    "CREATE INDEX usage_cert ON usage(cert_id);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, user TEXT NOT NULL,"
+    "  action TEXT NOT NULL, object TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL,"
+    "  prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_object ON audit(object);"
+    /* trigram: substring search over cn, subject, description, host, serial,
+     * fingerprint and tag names without a table scan */
+    "CREATE VIRTUAL TABLE cert_fts USING fts5(body, tokenize='trigram');",
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
+{
+    int ec = sqlite3_errcode(sq->db);
+    const char *m = sqlite3_errmsg(sq->db);
+    switch (ec & 0xff) {
+    case SQLITE_FULL:
+        return cdi_fail(err, CD_E_FULL, "%s: the disk is full; nothing was changed", what);
+    case SQLITE_READONLY:
+        return cdi_fail(err, CD_E_READONLY, "%s: the store %s is read-only; nothing was changed", what, sq->path);
+    case SQLITE_BUSY: case SQLITE_LOCKED:
+        return cdi_fail(err, CD_E_BUSY, "%s: the store is busy (another certdeck is writing)", what);
+    case SQLITE_NOTADB: case SQLITE_CORRUPT:
+        return cdi_fail(err, CD_E_CORRUPT, "%s: %s is not a certdeck store, or it is damaged", what, sq->path);
+    case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_PERM:
+        return cdi_fail(err, CD_E_IO, "%s: %s (%s)", what, m, sq->path);
+    }
+    return cdi_fail(err, CD_E_STORE, "%s: %s", what, m);
+}
+
+int sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err)
+{
+    if (sqlite3_prepare_v2(sq->db, sql, -1, st, NULL) != SQLITE_OK)
+        return sq_dberr(sq, err, "query");
+    return CD_OK;
+}
+
+int sq_exec(struct sq *sq, const char *sql, struct cd_err *err)
+{
+    if (sqlite3_exec(sq->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sq_dberr(sq, err, "store");
+    return CD_OK;
+}
+
+int sq_begin(struct sq *sq, struct cd_err *err)
+{
+    if (sq->readonly)
+        return cdi_fail(err, CD_E_READONLY, "the store %s is read-only (no write permission); nothing was changed",
+                        sq->path);
+    return sq_exec(sq, "BEGIN IMMEDIATE", err);
+}
+
+char *sq_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+int sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q)
+{
+    for (size_t i = 0; i < q->nb; i++) {
+        int r = q->b[i].is_text ? sqlite3_bind_text(st, (int)i + 1, q->b[i].s, -1, SQLITE_TRANSIENT)
+                                : sqlite3_bind_int64(st, (int)i + 1, q->b[i].i);
+        if (r != SQLITE_OK) return r;
+    }
+    return SQLITE_OK;
+}
+
+/* ---- audit chain --------------------------------------------------------
+ * hash = SHA-256(prev || each field length-prefixed), hex.  Length prefixes
+ * make ("ab","c") and ("a","bc") hash differently. */
+static void audit_hash(const char *prev, int64_t id, int64_t ts, const char *const f[5], char out[65])
+{
+    struct cdi_buf b = { 0 };
+    cdi_buf_addf(&b, "%s|%lld|%lld", prev, (long long)id, (long long)ts);
+    for (int i = 0; i < 5; i++) cdi_buf_addf(&b, "|%zu:%s", strlen(f[i]), f[i]);
+    unsigned char h[32];
+    gnutls_hash_fast(GNUTLS_DIG_SHA256, b.p, b.len, h);
+    cdi_hex(h, 32, out);
+    cdi_buf_free(&b);
+}
+
+static const char ZERO_HASH[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+int sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
+             const char *result, const char *detail, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CD_OK;
+    char prev[65] = "", hash[65];
+    int64_t id = 1, ts = cdi_now();
+    if ((rc = sq_prep(sq, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &st, err))) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0) + 1;
+        snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
+    } else {
+        strcpy(prev, ZERO_HASH);
+    }
+    sqlite3_finalize(st);
+    const char *f[5] = { user ? user : "", action, object ? object : "", result, detail ? detail : "" };
+    audit_hash(prev, id, ts, f, hash);
+    if ((rc = sq_prep(sq, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev, hash)"
+                          " VALUES(?,?,?,?,?,?,?,?,?)", &st, err))) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, ts);
+    for (int i = 0; i < 5; i++) sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
+              const char *detail, struct cd_err *err)
+{
+    const char *who = u ? u->name : "";
+    if (!rc) rc = sq_audit(sq, who, action, object, "Success", detail, err);
+    if (!rc) {
+        if (sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return CD_OK;
+        rc = sq_dberr(sq, err, "commit");
+    }
+    if (!sqlite3_get_autocommit(sq->db)) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    /* The refusal itself is recorded; if even that cannot be written (disk
+     * full, read-only file) the caller still gets the original error. */
+    if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->readonly)
+        return rc;
+    if (sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        char d[700];
+        snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",
+                 cd_errmsg(err, rc));
+        if (sq_audit(sq, who, action, object, rc == CD_E_FORBIDDEN ? "Forbidden" : "Failure", d, NULL) == CD_OK)
+            sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
+        else
+            sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+int sq_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
+                  struct cd_audit_list *out, struct cd_err *err)
+{
+    (void)u;
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = sq_prep(sq, object && *object
+        ? "SELECT id, ts, user, action, object, result, detail FROM audit WHERE object = ? ORDER BY id DESC LIMIT ?"
+        : "SELECT id, ts, user, action, object, result, detail FROM audit WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?",
+        &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, object && *object ? object : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct cd_audit *p = realloc(out->rows, cap * sizeof *p);
+            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            out->rows = p;
+        }
+        struct cd_audit *a = &out->rows[out->n++];
+        a->id = sqlite3_column_int64(st, 0);
+        a->time = sqlite3_column_int64(st, 1);
+        a->user = sq_text(st, 2); a->action = sq_text(st, 3); a->object = sq_text(st, 4);
+        a->result = sq_text(st, 5); a->detail = sq_text(st, 6);
+    }
+    if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
+    sqlite3_finalize(st);
+    if (rc) cd_audit_list_free(out);
+    return rc;
+}
+
+int sq_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
+                    struct cd_err *err)
+{
+    (void)u;
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT id, ts, user, action, object, result, detail, prev, hash FROM audit ORDER BY id",
+                     &st, err);
+    if (rc) return rc;
+    char prev[65];
+    strcpy(prev, ZERO_HASH);
+    int64_t n = 0, expect_id = 0;
+    *bad_id = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *f[5];
+        for (int i = 0; i < 5; i++) {
+            const unsigned char *t = sqlite3_column_text(st, 2 + i);
+            f[i] = t ? (const char *)t : "";
+        }
+        const char *sprev = (const char *)sqlite3_column_text(st, 7);
+        const char *shash = (const char *)sqlite3_column_text(st, 8);
+        char h[65];
+        audit_hash(prev, id, sqlite3_column_int64(st, 1), f, h);
+        n++;
+        /* a deleted record shows as a gap in ids or a prev that no longer matches */
+        if ((expect_id && id != expect_id) || !sprev || strcmp(sprev, prev) || !shash || strcmp(shash, h)) {
+            *bad_id = id;
+            rc = cdi_fail(err, CD_E_AUDIT, "the audit chain breaks at record %lld: it was changed, or a "
+                          "record before it was deleted", (long long)id);
+            break;
+        }
+        expect_id = id + 1;
+        memcpy(prev, h, sizeof prev);
+    }
+    if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
+    sqlite3_finalize(st);
+    if (checked) *checked = n;
+    return rc;
+}
+
+/* ---- permissions --------------------------------------------------------
+ * Until permission sets land, a non-administrator has every right inside
+ * its home group's subtree and none outside it. */
+int sq_can(struct sq *sq, const cd_user *u, int right, int64_t group_id, struct cd_err *err)
+{
+    (void)right;
+    if (u->admin) return CD_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT 1 FROM groups g, groups h WHERE g.id = ? AND h.id = ? AND "
+                         "(g.id = h.id OR g.path GLOB h.path || '/*')", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, u->home_group);
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok ? CD_OK : cdi_fail(err, CD_E_FORBIDDEN, "%s has no right on that access group", u->name);
+}
+
+void sq_visible(const cd_user *u, const char *col, struct cdi_sql *q)
+{
+    if (u->admin) { cdi_buf_add(&q->sql, "1", 1); return; }
+    cdi_buf_addf(&q->sql, "%s IN (SELECT vg.id FROM groups vg, groups vh WHERE vh.id = ", col);
+    cdi_sql_int(q, u->home_group);
+    cdi_buf_addf(&q->sql, " AND (vg.id = vh.id OR vg.path GLOB vh.path || '/*'))");
+}
+
+int sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err)
+{
+    if (!path || !*path) { *id = u->home_group; return CD_OK; }
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT id FROM groups WHERE path = ?", &st, err);
+    if (rc) return rc;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    sqlite3_bind_text(st, 1, path, (int)len, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+    else rc = cdi_fail(err, CD_E_NOTFOUND, "no access group \"%.200s\" (paths look like /All/San Diego)", path);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the store key ------------------------------------------------------
+ * Kept in PATH.key (0600) beside the store: the local owner who can read the
+ * store file can read its key, as with an ssh key.  Loaded once per session,
+ * wiped at close. */
+int sq_store_key(struct sq *sq, struct cd_err *err)
+{
+    if (sq->key_loaded) return CD_OK;
+    int fd = open(sq->keypath, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cdi_fail(err, CD_E_NOKEY, "cannot read the store key %s (%s); private keys cannot be used "
+                        "without it", sq->keypath, strerror(errno));
+    ssize_t n = read(fd, sq->key, sizeof sq->key);
+    close(fd);
+    if (n != (ssize_t)sizeof sq->key) {
+        cdi_wipe(sq->key, sizeof sq->key);
+        return cdi_fail(err, CD_E_NOKEY, "the store key %s is damaged", sq->keypath);
+    }
+    sq->key_loaded = 1;
+    return CD_OK;
+}
+
+static int make_key_file(struct sq *sq, struct cd_err *err)
+{
+    unsigned char k[CDI_STORE_KEY_LEN];
+    if (gnutls_rnd(GNUTLS_RND_KEY, k, sizeof k) < 0)
+        return cdi_fail(err, CD_E_CRYPTO, "no randomness for the store key");
+    int fd = open(sq->keypath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cdi_wipe(k, sizeof k);
+        return cdi_fail(err, CD_E_IO, "cannot create the store key %s: %s", sq->keypath, strerror(errno));
+    }
+    ssize_t w = write(fd, k, sizeof k);
+    int fs = fsync(fd);
+    close(fd);
+    if (w != (ssize_t)sizeof k || fs) {
+        cdi_wipe(k, sizeof k);
+        unlink(sq->keypath);
+        return cdi_fail(err, CD_E_IO, "cannot write the store key %s", sq->keypath);
+    }
+    memcpy(sq->key, k, sizeof k);
+    cdi_wipe(k, sizeof k);
+    sq->key_loaded = 1;
+    return CD_OK;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static int mkdirs(const char *path)
+{
+    char *d = strdup(path);
+    if (!d) return -1;
+    char *slash = strrchr(d, '/');
+    if (!slash || slash == d) { free(d); return 0; }
+    *slash = 0;
+    for (char *p = d + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(d, 0700);
+        *p = '/';
+    }
+    int r = mkdir(d, 0700) && errno != EEXIST ? -1 : 0;
+    free(d);
+    return r;
+}
+
+static int migrate(struct sq *sq, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "PRAGMA application_id", &st, err);
+    if (rc) return rc;
+    int r = sqlite3_step(st);
+    int64_t app = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (r != SQLITE_ROW) return sq_dberr(sq, err, "open");
+    if ((rc = sq_prep(sq, "PRAGMA user_version", &st, err))) return rc;
+    int ver = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (ver == 0 && app == 0) {
+        /* an empty database: ours to fill, unless it already holds tables */
+        if ((rc = sq_prep(sq, "SELECT count(*) FROM sqlite_master", &st, err))) return rc;
+        int64_t tables = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+        sqlite3_finalize(st);
+        if (tables) return cdi_fail(err, CD_E_CORRUPT, "%s is an SQLite database of another program, "
+                                    "not a certdeck store", sq->path);
+    } else if (app != SQ_APP_ID) {
+        return cdi_fail(err, CD_E_CORRUPT, "%s is an SQLite database of another program, not a certdeck store",
+                        sq->path);
+    }
+    if (ver > SQ_SCHEMA_VERSION)
+        return cdi_fail(err, CD_E_VERSION, "%s has schema %d; this certdeck knows up to %d — upgrade certdeck",
+                        sq->path, ver, SQ_SCHEMA_VERSION);
+    if (ver == SQ_SCHEMA_VERSION) return CD_OK;
+    if (sq->readonly) return cdi_fail(err, CD_E_READONLY, "%s needs an upgrade but is read-only", sq->path);
+    if ((rc = sq_begin(sq, err))) return rc;
+    for (int v = ver; v < (int)N_MIGRATIONS && !rc; v++) rc = sq_exec(sq, migrations[v], err);
+    char pragma[96];
+    snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d", SQ_APP_ID,
+             (int)N_MIGRATIONS);
+    if (!rc) rc = sq_exec(sq, pragma, err);
+    if (!rc) rc = sq_exec(sq, "COMMIT", err);
+    if (rc) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static void sq_close(cd_store *s)
+{
+    struct sq *sq = SQ(s);
+    if (!sq) return;
+    if (sq->db) sqlite3_close_v2(sq->db);
+    cdi_wipe(sq->key, sizeof sq->key);
+    free(sq->path);
+    free(sq->keypath);
+    free(sq);
+    s->impl = NULL;
+}
+
+int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err)
+{
+    int rc = cdi_pki_init(err);
+    if (rc) return rc;
+    struct sq *sq = calloc(1, sizeof *sq);
+    if (!sq) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    s->impl = sq;
+    s->ops = &cdi_sqlite_ops;
+    char *abs = realpath(path, NULL);
+    sq->path = abs ? abs : strdup(path);
+    s->name = cdi_printf("file:%s", sq->path ? sq->path : path);
+    if (!sq->path || !s->name) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    struct stat stt;
+    int exists = stat(path, &stt) == 0;
+    if (flags & CD_OPEN_CREATE) {
+        if (exists) { rc = cdi_fail(err, CD_E_EXISTS, "a store already exists at %s", path); goto out; }
+        if (mkdirs(path)) { rc = cdi_fail(err, CD_E_IO, "cannot create the folder for %s: %s", path, strerror(errno)); goto out; }
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) { rc = cdi_fail(err, CD_E_IO, "cannot create %s: %s", path, strerror(errno)); goto out; }
+        close(fd);
+        free(sq->path);
+        sq->path = realpath(path, NULL);
+        free(s->name);
+        s->name = cdi_printf("file:%s", sq->path ? sq->path : path);
+        if (!sq->path || !s->name) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    } else if (!exists) {
+        rc = cdi_fail(err, CD_E_NOTFOUND, "no store at %s; create one with \"certdeck init\" "
+                      "(or \"certdeck demo\" for a demo fleet)", path);
+        goto out;
+    } else if (!S_ISREG(stt.st_mode)) {
+        rc = cdi_fail(err, CD_E_CORRUPT, "%s is not a file", path);
+        goto out;
+    }
+    sq->keypath = cdi_printf("%s.key", sq->path);
+    if (!sq->keypath) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    sq->readonly = (flags & CD_OPEN_READONLY) || (!(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0);
+    int oflags = (sq->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(sq->path, &sq->db, oflags, NULL) != SQLITE_OK) {
+        rc = cdi_fail(err, CD_E_IO, "cannot open %s: %s", sq->path, sq->db ? sqlite3_errmsg(sq->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(sq->db, 5000);
+    sqlite3_extended_result_codes(sq->db, 0);
+    if (!sq->readonly) {
+        /* journal_mode answers with a row; a non-database file fails here first */
+        if ((rc = sq_exec(sq, "PRAGMA journal_mode=WAL", err))) goto out;
+    }
+    if ((rc = sq_exec(sq, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000", err)))
+        goto out;
+    if ((rc = migrate(sq, err))) goto out;
+    if (flags & CD_OPEN_CREATE) rc = make_key_file(sq, err);
+out:
+    if (rc) {
+        int created = (flags & CD_OPEN_CREATE) && rc != CD_E_EXISTS && sq->path;
+        char *p = created ? strdup(sq->path) : NULL;
+        sq_close(s);
+        s->ops = NULL;
+        if (p) {
+            /* a store that failed to come into being leaves nothing behind */
+            char *w = cdi_printf("%s-wal", p), *m = cdi_printf("%s-shm", p);
+            unlink(p);
+            if (w) unlink(w);
+            if (m) unlink(m);
+            free(w); free(m); free(p);
+        }
+    }
+    return rc;
+}
+
+/* ---- users and init ---------------------------------------------------- */
+
+static int load_user(struct sq *sq, const char *where, const char *arg, cd_user **out, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT id, name, admin, home FROM users WHERE %s AND disabled = 0 ORDER BY id LIMIT 1",
+             where);
+    int rc = sq_prep(sq, sql, &st, err);
+    if (rc) return rc;
+    if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        cd_user *u = calloc(1, sizeof *u);
+        if (u) {
+            u->id = sqlite3_column_int64(st, 0);
+            u->name = sq_text(st, 1);
+            u->admin = sqlite3_column_int(st, 2);
+            u->home_group = sqlite3_column_int64(st, 3);
+        }
+        if (!u || !u->name) { cd_user_free(u); rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+        else *out = u;
+    } else {
+        rc = cdi_fail(err, CD_E_STATE, "the store %s has no administrator yet; run \"certdeck init\"", sq->path);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
+{
+    *out = NULL;
+    return load_user(SQ(s), "admin = 1", NULL, out, err);
+}
+
+static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    cd_user *u = NULL;
+    int rc = sq_begin(sq, err);
+    if (rc) return rc;
+    sqlite3_stmt *st = NULL;
+    if (!(rc = sq_prep(sq, "SELECT count(*) FROM users", &st, err))) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+            rc = cdi_fail(err, CD_E_EXISTS, "the store %s is already initialised", sq->path);
+        sqlite3_finalize(st);
+    }
+    if (!rc) rc = sq_exec(sq, "INSERT INTO groups(id, parent, path) VALUES(1, NULL, '/All')", err);
+    if (!rc && !(rc = sq_prep(sq, "INSERT INTO users(name, home, admin, created) VALUES(?, 1, 1, ?)", &st, err))) {
+        sqlite3_bind_text(st, 1, admin, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, cdi_now());
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "init");
+        sqlite3_finalize(st);
+    }
+    if (!rc) rc = load_user(sq, "name = ?", admin, &u, err);
+    /* What the model console's installer makes, all in /All. */
+    int64_t ca = 0;
+    if (!rc) {
+        struct cd_ca_params p = { .subject = { .cn = "Server Certification Authority" },
+                                  .description = "Server Certification Authority",
+                                  .keytype = CD_KEY_EC256, .days = 3650 };
+        rc = sq_ca_new_tx(sq, u, &p, &ca, err);
+        if (!rc) rc = sq_audit(sq, u->name, "Create CA", "ca 1", "Success", p.subject.cn, err);
+    }
+    static const struct { int product; const char *cn, *desc; } inst[] = {
+        { CD_PRODUCT_SERVER, "Server", "Server certificate" },
+        { CD_PRODUCT_AGENT, "Agent", "Agent certificate" },
+        { CD_PRODUCT_AGENT, "Agent", "Agent certificate for server assisted installation" },
+    };
+    for (size_t i = 0; !rc && i < sizeof inst / sizeof inst[0]; i++) {
+        struct cd_cert_params p = { .ca_id = ca, .product = inst[i].product, .host = "*",
+                                    .subject = { .cn = inst[i].cn }, .description = inst[i].desc,
+                                    .keytype = CD_KEY_EC256, .days = 3650 - 2 };
+        rc = sq_cert_new_tx(sq, u, &p, 1, NULL, NULL, NULL, err);
+    }
+    rc = sq_finish(sq, u, rc, "Initialise store", "store", admin, err);
+    cd_user_free(u);
+    return rc;
+}
+
+const struct cdi_store_ops cdi_sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .init = sq_init,
+    .user_owner = sq_user_owner,
+    .ca_new = sq_ca_new, .ca_import = sq_ca_import, .ca_list = sq_ca_list, .ca_get = sq_ca_get,
+    .ca_export = sq_ca_export, .ca_delete = sq_ca_delete,
+    .cert_new = sq_cert_new, .cert_list = sq_cert_list, .cert_count = sq_cert_count,
+    .cert_get = sq_cert_get, .cert_export = sq_cert_export, .cert_revoke = sq_cert_revoke,
+    .cert_usage_count = sq_cert_usage_count, .resolve = sq_resolve, .describe = sq_describe,
+    .move = sq_move, .crl = sq_crl,
+    .group_add = sq_group_add, .group_rm = sq_group_rm, .group_list = sq_group_list,
+    .tag_list = sq_tag_list, .tag_create = sq_tag_create, .tag_delete = sq_tag_delete,
+    .tag_set = sq_tag_set,
+    .preset_list = sq_preset_list, .preset_save = sq_preset_save, .preset_rm = sq_preset_rm,
+    .audit_list = sq_audit_list, .audit_verify = sq_audit_verify,
+};
