@@ -71,7 +71,7 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 
     /* spread: validity windows as (not_before, not_after) offsets from now, in days */
     static const int windows[][2] = { { -1, 729 }, { -200, 530 }, { -700, 30 }, { -650, 75 }, { -400, 300 },
-                                      { -1, 365 }, { -380, -15 }, { 10, 375 } };
+                                      { -1, 365 }, { -400, -35 }, { 10, 375 } };
     size_t done = 0, batches = 48, per = (size_t)total / batches;
     if (per < 1) per = 1;
     int tty = isatty(STDERR_FILENO);

@@ -1,0 +1,75 @@
+/* certdeck unit tests — a fresh store in a temporary folder per test. */
+#ifndef CERTDECK_TEST_HELPERS_H
+#define CERTDECK_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <certdeck/certdeck.h>
+
+struct fx {
+    char dir[64];
+    char path[128];
+    cd_store *s;
+    cd_user *u;
+    struct cd_err err;
+};
+
+static inline void fx_rm(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) { /* best effort */ }
+}
+
+/* New initialised store (init makes CA 1 and certificates 1..3). */
+static inline int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/cdtest-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+    if (cd_store_open(f->path, CD_OPEN_CREATE, &f->s, &f->err)) return -1;
+    if (cd_store_init(f->s, "admin", &f->err)) return -1;
+    if (cd_user_owner(f->s, &f->u, &f->err)) return -1;
+    *state = f;
+    return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    cd_user_free(f->u);
+    cd_store_close(f->s);
+    fx_rm(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Issues one agent certificate from CA 1; returns its id. */
+static inline int64_t fx_cert(struct fx *f, const char *cn)
+{
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = cn },
+                                .keytype = CD_KEY_EC256, .days = 30 };
+    int64_t id = 0;
+    int rc = cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &id, &f->err);
+    if (rc) fail_msg("cd_cert_new: %s", cd_errmsg(&f->err, rc));
+    return id;
+}
+
+static inline int64_t fx_count(struct fx *f, const char *filter, int revoked)
+{
+    struct cd_query q = { .filter = filter, .revoked = revoked };
+    int64_t n = -1;
+    int rc = cd_cert_count(f->s, f->u, &q, &n, &f->err);
+    if (rc) fail_msg("cd_cert_count(%s): %s", filter ? filter : "", cd_errmsg(&f->err, rc));
+    return n;
+}
+
+#endif
