@@ -32,7 +32,8 @@ static void test_init_objects(void **state)
     assert_string_equal(l.rows[0].group, "/All");
     assert_string_equal(l.rows[0].product, "Server");
     assert_int_equal(strlen(l.rows[0].serial), 40);
-    assert_true(l.rows[0].serial[0] >= '1' && l.rows[0].serial[0] <= '7');   /* positive, 20 octets */
+    assert_true(l.rows[0].serial[0] >= '0' && l.rows[0].serial[0] <= '7');   /* positive */
+    assert_false(l.rows[0].serial[0] == '0' && l.rows[0].serial[1] == '0');   /* 20 octets, minimal */
     cd_cert_list_free(&l);
     struct cd_ca_list cl;
     assert_int_equal(cd_ca_list(f->s, f->u, &q, &cl, &f->err), CD_OK);
