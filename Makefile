@@ -57,7 +57,7 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB)
 	$(CC) $(CFLAGS_ALL) -Isrc/core $(shell pkg-config --cflags cmocka) -o $@ $< $(LIB) \
 	  $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/bench: tests/bench/bench.c $(LIB)
+$(BUILD)/certdeck-bench: tests/bench/bench.c $(LIB)
 	$(CC) $(CFLAGS_ALL) -Isrc/core -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: deps
@@ -84,8 +84,8 @@ asan:
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
 bench: deps
-	@$(MAKE) --no-print-directory OPT="-O2 -g" $(BUILD)/bench $(BIN)
-	$(BUILD)/bench $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory OPT="-O2 -g" $(BUILD)/certdeck-bench $(BIN)
+	$(BUILD)/certdeck-bench $(BENCH_ARGS)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7

@@ -29,6 +29,9 @@ int     cdi_parse_date(const char *s, int64_t *out);
 /* Formats UTC seconds as "2026-01-01 10:00" (buf >= 20). */
 void    cdi_fmt_time(int64_t t, char *buf, size_t n);
 int     cdi_ncpu(void);
+/* Caps the worker threads of bulk issuance (0 = one per core); the bench
+ * sets it to compare 1 against 2 threads. */
+extern int cdi_max_threads;
 
 /* Growable byte buffer. */
 struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };

@@ -30,6 +30,7 @@ struct node {
     int field, op;
     char *value;
     size_t pos;          /* column of the term, for errors found while compiling */
+    int driven;          /* taken over by cdi_filter_join: compiles to "1" */
 };
 
 struct cd_filter { struct node *root; int revoked; };
@@ -488,24 +489,37 @@ static int status_cond(struct ctx *c, const struct node *n)
     return CD_OK;
 }
 
+/* The FTS5 query for a substring: one quoted phrase, quotes doubled. */
+static char *fts_phrase(const char *v)
+{
+    struct cdi_buf b = { 0 };
+    cdi_buf_add(&b, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"') cdi_buf_add(&b, "\"", 1);
+        cdi_buf_add(&b, p, 1);
+    }
+    cdi_buf_add(&b, "\"", 1);
+    if (b.oom) { cdi_buf_free(&b); return NULL; }
+    return (char *)b.p;
+}
+
+static int uses_fts(const struct node *n)
+{
+    return n->kind == N_TERM && n->field == F_TEXT && strlen(n->value) >= 3;
+}
+
 static int free_text(struct ctx *c, const struct node *n)
 {
     struct cdi_sql *q = c->q;
     /* FTS5 trigram answers substring queries from 3 characters on in well
      * under a millisecond over a million rows; shorter ones fall back to LIKE. */
-    if (c->target == CDI_TARGET_CERT && strlen(n->value) >= 3) {
-        struct cdi_buf b = { 0 };
-        cdi_buf_add(&b, "\"", 1);
-        for (const char *p = n->value; *p; p++) {
-            if (*p == '"') cdi_buf_add(&b, "\"", 1);
-            cdi_buf_add(&b, p, 1);
-        }
-        cdi_buf_add(&b, "\"", 1);
-        if (b.oom) { cdi_buf_free(&b); return cdi_fail(c->err, CD_E_NOMEM, "out of memory"); }
+    if (c->target == CDI_TARGET_CERT && uses_fts(n)) {
+        char *ph = fts_phrase(n->value);
+        if (!ph) return cdi_fail(c->err, CD_E_NOMEM, "out of memory");
         ADD(q, "c.id IN (SELECT rowid FROM cert_fts WHERE cert_fts MATCH ");
-        cdi_sql_text(q, (char *)b.p);
+        cdi_sql_text(q, ph);
         ADD(q, ")");
-        cdi_buf_free(&b);
+        free(ph);
         return CD_OK;
     }
     static const char *cert_cols[] = { "c.cn", "c.description", "c.host", "c.serial", "c.fingerprint", "c.subject" };
@@ -642,6 +656,7 @@ static int term_sql(struct ctx *c, const struct node *n)
 static int node_sql(struct ctx *c, const struct node *n)
 {
     int rc;
+    if (n->driven) { ADD(c->q, "1"); return CD_OK; }
     switch (n->kind) {
     case N_AND: case N_OR:
         ADD(c->q, "(");
@@ -668,4 +683,37 @@ int cdi_filter_sql(const cd_filter *f, int target, int64_t now, struct cdi_sql *
     ADD(q, ")");
     if (!rc && q->sql.oom) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     return rc;
+}
+
+/* The first top-level conjunct that can drive the query. */
+static struct node *find_driver(struct node *n)
+{
+    if (!n) return NULL;
+    if (n->kind == N_AND) {
+        struct node *d = find_driver(n->l);
+        return d ? d : find_driver(n->r);
+    }
+    if (n->kind != N_TERM) return NULL;
+    if (n->field == F_TAG && (n->op == OP_HAS || n->op == OP_EQ)) return n;
+    if (uses_fts(n)) return n;
+    return NULL;
+}
+
+const char *cdi_filter_join(cd_filter *f, struct cdi_sql *q)
+{
+    struct node *d = f ? find_driver(f->root) : NULL;
+    if (!d) return NULL;
+    d->driven = 1;
+    if (d->field == F_TAG) {
+        ADD(q, " JOIN cert_tags jt ON jt.cert_id = c.id AND jt.tag_id = (SELECT id FROM tags WHERE name = ");
+        cdi_sql_text(q, d->value);
+        ADD(q, ")");
+        return "jt.cert_id";
+    }
+    char *ph = fts_phrase(d->value);
+    if (!ph) { q->sql.oom = 1; return NULL; }
+    ADD(q, " JOIN cert_fts jf ON jf.rowid = c.id AND jf.cert_fts MATCH ");
+    cdi_sql_text(q, ph);
+    free(ph);
+    return "jf.rowid";
 }

@@ -23,6 +23,14 @@ void cdi_sql_free(struct cdi_sql *q);
 /* Appends "(condition)" for the filter over alias c (certs) or a (cas). */
 int  cdi_filter_sql(const cd_filter *f, int target, int64_t now, struct cdi_sql *q,
                     struct cd_err *err);
+/* Query planning: when the filter is an "and" of terms and one of them is a
+ * tag (tag:x) or a free-text word of 3+ characters, appends a JOIN on
+ * cert_tags / cert_fts that drives the query in id order, and takes that term
+ * out of what cdi_filter_sql emits.  Returns the driver's key for ORDER BY
+ * ("jt.cert_id", "jf.rowid") or NULL when nothing was appended.  Why: with
+ * the join, a first page of 50 rows reads about 50 index entries whether the
+ * term matches ten rows or a million; "c.id IN (subquery)" reads them all. */
+const char *cdi_filter_join(cd_filter *f, struct cdi_sql *q);
 /* 1 when the filter asks about revocation, so revoked rows must not be hidden. */
 int  cdi_filter_wants_revoked(const cd_filter *f);
 

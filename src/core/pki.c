@@ -184,7 +184,24 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     }
     GT(gnutls_x509_crt_sign2(crt, issuer, ikey, sign_digest(ikey), 0), "signing");
     GT(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &o->der), "certificate export");
-    if ((rc = cdi_crt_describe(crt, o, err))) goto out;
+    /* what we wrote we know: serial, dates and fingerprint need no re-parse */
+    cdi_hex(serial, sizeof serial, o->serial);
+    unsigned char fp[32];
+    GT(gnutls_hash_fast(GNUTLS_DIG_SHA256, o->der.data, o->der.size, fp), "fingerprint");
+    cdi_hex(fp, sizeof fp, o->fp);
+    o->nb = r->nb;
+    o->na = r->na;
+    {
+        gnutls_datum_t dn = { 0 };
+        GT(gnutls_x509_crt_get_dn3(crt, &dn, 0), "subject");
+        o->subject = strndup((char *)dn.data, dn.size);
+        gnutls_free(dn.data);
+        dn.data = NULL;
+        GT(gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0), "issuer");
+        o->issuer = strndup((char *)dn.data, dn.size);
+        gnutls_free(dn.data);
+        if (!o->subject || !o->issuer) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    }
     if ((rc = cdi_key_export_plain(k, &o->key, err))) goto out;
 out:
     if (crt) gnutls_x509_crt_deinit(crt);

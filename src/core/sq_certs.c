@@ -8,12 +8,13 @@
 #include <string.h>
 #include "sq_int.h"
 
-static const char CERT_COLS[] =
+static const char CERT_SEL[] =
     "c.id, c.ca_id, c.description, c.product, c.host, c.cn, c.subject, coalesce(a.cn, c.issuer),"
     " c.serial, c.fingerprint, c.key_alg,"
     " (SELECT group_concat(t.name, ',') FROM cert_tags x JOIN tags t ON t.id = x.tag_id WHERE x.cert_id = c.id),"
     " g.path, c.not_before, c.not_after, c.created, c.revoked_at, c.revoke_reason, c.pass_hash IS NOT NULL"
-    " FROM certs c LEFT JOIN cas a ON a.id = c.ca_id JOIN groups g ON g.id = c.group_id";
+    " FROM certs c";
+static const char CERT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id JOIN groups g ON g.id = c.group_id";
 
 static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now)
 {
@@ -53,12 +54,16 @@ static const char *sort_expr(int col)
     return NULL;
 }
 
-/* WHERE clause shared by list and count. */
-static int where(const cd_user *u, const struct cd_query *q, int64_t now, struct cdi_sql *w, struct cd_err *err)
+/* Joins and WHERE clause shared by list and count.  joins: the text of the
+ * other joins, or NULL; *driver gets the driving join's key (list only). */
+static int where(const cd_user *u, const struct cd_query *q, int64_t now, const char *joins,
+                 const char **driver, struct cdi_sql *w, struct cd_err *err)
 {
     cd_filter *f = NULL;
     int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
+    if (driver) *driver = cdi_filter_join(f, w);
+    if (joins) cdi_buf_addf(&w->sql, "%s", joins);
     cdi_buf_addf(&w->sql, " WHERE ");
     sq_visible(u, "c.group_id", w);
     if (!(q && q->revoked) && !cdi_filter_wants_revoked(f)) cdi_buf_addf(&w->sql, " AND c.revoked_at = 0");
@@ -85,13 +90,15 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     sqlite3_stmt *st = NULL;
     int64_t now = cdi_now();
     memset(out, 0, sizeof *out);
-    cdi_buf_addf(&w.sql, "SELECT %s", CERT_COLS);
-    int rc = where(u, q, now, &w, err);
+    const char *driver = NULL;
+    cdi_buf_addf(&w.sql, "SELECT %s", CERT_SEL);
+    int rc = where(u, q, now, CERT_JOINS, &driver, &w, err);
     if (rc) goto out;
     const char *dir = q && q->desc ? "DESC" : "ASC";
     const char *se = sort_expr(q ? q->sort : CD_COL_ID);
+    /* by id, follow the driving index's own order so no sort is needed */
     if (se) cdi_buf_addf(&w.sql, " ORDER BY %s %s, c.id %s", se, dir, dir);
-    else cdi_buf_addf(&w.sql, " ORDER BY c.id %s", dir);
+    else cdi_buf_addf(&w.sql, " ORDER BY %s %s", driver ? driver : "c.id", dir);
     cdi_buf_addf(&w.sql, " LIMIT ");
     cdi_sql_int(&w, q && q->limit > 0 ? q->limit : -1);
     cdi_buf_addf(&w.sql, " OFFSET ");
@@ -124,8 +131,8 @@ int sq_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
     cdi_buf_addf(&w.sql, "SELECT count(*) FROM certs c");
-    int rc = where(u, q, cdi_now(), &w, err);
-    /* the group join is only needed by the page query */
+    /* the CA and group joins are only needed by the page query */
+    int rc = where(u, q, cdi_now(), NULL, NULL, &w, err);
     if (!rc && !(rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err))) {
         sq_bind_all(st, &w);
         if (sqlite3_step(st) == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
@@ -142,7 +149,7 @@ int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, 
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
-    cdi_buf_addf(&w.sql, "SELECT %s WHERE c.id = ", CERT_COLS);
+    cdi_buf_addf(&w.sql, "SELECT %s%s WHERE c.id = ", CERT_SEL, CERT_JOINS);
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, "c.group_id", &w);
@@ -208,23 +215,41 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
     return rc;
 }
 
+/* The text the free-text filter searches: one row of cert_fts per certificate. */
+#define FTS_BODY "c.cn || ' ' || c.subject || ' ' || c.description || ' ' || c.host || ' ' || c.serial" \
+    " || ' ' || c.fingerprint || ' ' || coalesce((SELECT group_concat(t.name, ' ') FROM cert_tags x" \
+    " JOIN tags t ON t.id = x.tag_id WHERE x.cert_id = c.id), '')"
+
+/* Why a range: FTS5 flushes its pending terms at the end of every
+ * statement inside a transaction, so a thousand one-row inserts cost many
+ * times one thousand-row insert. */
+int sq_fts_add_range(struct sq *sq, int64_t lo, int64_t hi, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_cached(sq, SQC_FTS_RANGE, "INSERT INTO cert_fts(rowid, body) SELECT c.id, " FTS_BODY
+                       " FROM certs c WHERE c.id BETWEEN ?1 AND ?2", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "search index");
+}
+
 int sq_fts_refresh(struct sq *sq, int64_t id, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, "DELETE FROM cert_fts WHERE rowid = ?1;", &st, err);
+    int rc = sq_cached(sq, SQC_FTS_DEL, "DELETE FROM cert_fts WHERE rowid = ?1", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     int r = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (r != SQLITE_DONE) return sq_dberr(sq, err, "search index");
-    if ((rc = sq_prep(sq, "INSERT INTO cert_fts(rowid, body) SELECT c.id, c.cn || ' ' || c.subject || ' ' ||"
-                          " c.description || ' ' || c.host || ' ' || c.serial || ' ' || c.fingerprint || ' ' ||"
-                          " coalesce((SELECT group_concat(t.name, ' ') FROM cert_tags x JOIN tags t"
-                          " ON t.id = x.tag_id WHERE x.cert_id = c.id), '') FROM certs c WHERE c.id = ?1",
-                      &st, err))) return rc;
+    if ((rc = sq_cached(sq, SQC_FTS_INS, "INSERT INTO cert_fts(rowid, body) SELECT c.id, " FTS_BODY
+                        " FROM certs c WHERE c.id = ?1", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
     r = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "search index");
 }
 

@@ -17,8 +17,12 @@
 #define SQ_SCHEMA_VERSION 1
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
+/* Statements run once per row in bulk work, prepared once per session. */
+enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE, SQC_N };
+
 struct sq {
     sqlite3 *db;
+    sqlite3_stmt *cache[SQC_N];
     char *path, *keypath;
     unsigned char key[CDI_STORE_KEY_LEN];
     int key_loaded;
@@ -32,6 +36,8 @@ enum sq_right { SQ_READ, SQ_USE, SQ_WRITE };
 int  sq_dberr(struct sq *sq, struct cd_err *err, const char *what);
 int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err);
 int  sq_exec(struct sq *sq, const char *sql, struct cd_err *err);
+/* A cached statement, reset and unbound; the caller resets it after use. */
+int  sq_cached(struct sq *sq, int which, const char *sql, sqlite3_stmt **st, struct cd_err *err);
 int  sq_begin(struct sq *sq, struct cd_err *err);
 int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
                const char *detail, struct cd_err *err);
@@ -47,6 +53,8 @@ int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
 char *sq_text(sqlite3_stmt *st, int col);   /* strdup of a column, "" for NULL */
 int  sq_tag_id(struct sq *sq, const char *name, int create, int64_t *id, struct cd_err *err);
 int  sq_fts_refresh(struct sq *sq, int64_t cert_id, struct cd_err *err);
+/* Indexes new rows lo..hi in one statement (bulk issuance). */
+int  sq_fts_add_range(struct sq *sq, int64_t lo, int64_t hi, struct cd_err *err);
 
 /* Internal issuing, inside a caller's transaction (used by init and cert_new). */
 int  sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,

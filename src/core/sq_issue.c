@@ -58,32 +58,42 @@ out:
     return NULL;
 }
 
-static int issue_batch(const struct job *tmpl, int threads, struct cd_err *err)
-{
+/* A batch being generated in the background while the previous one is
+ * inserted: on 2 cores keygen and SQLite then overlap instead of taking
+ * turns. */
+struct gen {
     pthread_t tid[64];
-    int started[64] = { 0 };
+    int started[64];
     struct job jobs[64];
+    int threads;
+};
+
+static void gen_start(struct gen *g, const struct job *tmpl, int threads)
+{
+    g->threads = threads;
+    for (int t = 0; t < threads; t++) {
+        g->jobs[t] = *tmpl;
+        g->jobs[t].offset = (size_t)t;
+        g->jobs[t].stride = (size_t)threads;
+        memset(&g->jobs[t].err, 0, sizeof g->jobs[t].err);
+        g->started[t] = pthread_create(&g->tid[t], NULL, worker, &g->jobs[t]) == 0;
+    }
+}
+
+static int gen_wait(struct gen *g, struct cd_err *err)
+{
     int rc = CD_OK;
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = *tmpl;
-        jobs[t].offset = (size_t)t;
-        jobs[t].stride = (size_t)threads;
-        memset(&jobs[t].err, 0, sizeof jobs[t].err);
+    for (int t = 0; t < g->threads; t++) {
+        /* a thread that could not start has its share done here */
+        if (g->started[t]) pthread_join(g->tid[t], NULL);
+        else worker(&g->jobs[t]);
     }
-    /* the calling thread takes the last share; a thread that cannot start
-     * has its share done inline */
-    for (int t = 0; t < threads - 1; t++)
-        started[t] = pthread_create(&tid[t], NULL, worker, &jobs[t]) == 0;
-    for (int t = 0; t < threads; t++)
-        if (!started[t]) worker(&jobs[t]);
-    for (int t = 0; t < threads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-    }
-    for (int t = 0; t < threads; t++)
-        if (jobs[t].rc && !rc) {
-            rc = jobs[t].rc;
-            if (err) *err = jobs[t].err;
+    for (int t = 0; t < g->threads; t++)
+        if (g->jobs[t].rc && !rc) {
+            rc = g->jobs[t].rc;
+            if (err) *err = g->jobs[t].err;
         }
+    g->threads = 0;
     return rc;
 }
 
@@ -123,8 +133,6 @@ static int insert_one(struct sq *sq, const cd_user *u, struct ins *s, const stru
         sqlite3_bind_int64(s->tag, 2, *id);
         if (sqlite3_step(s->tag) != SQLITE_DONE) return sq_dberr(sq, err, "tag");
     }
-    int rc = sq_fts_refresh(sq, *id, err);
-    if (rc) return rc;
     char obj[32];
     snprintf(obj, sizeof obj, "cert %lld", (long long)*id);
     return sq_audit(sq, u->name, "Create certificate", obj, "Success", cn, err);
@@ -189,24 +197,45 @@ int sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params 
     struct cdi_issue_req base = { .sub = &p->subject, .keytype = p->keytype, .nb = nb, .na = na,
                                   .product = p->product, .host = p->host };
     size_t bsz = n < BATCH ? n : BATCH;
-    out = calloc(bsz, sizeof *out);
+    out = calloc(2 * bsz, sizeof *out);          /* two buffers: one filling, one inserting */
     if (!out) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     int threads = cdi_ncpu();
-    for (size_t done = 0; done < n && !rc; done += bsz) {
+    struct gen g = { 0 };
+    struct job j = { .base = &base, .ca_der = &ca_der, .ca_key = &ca_plain, .store_key = sq->key,
+                     .cn = p->subject.cn, .count = n, .first = 0, .n = bsz, .out = out };
+    gen_start(&g, &j, (size_t)threads > bsz ? (int)bsz : threads);
+    for (size_t done = 0, b = 0; done < n; done += bsz, b++) {
         size_t k = n - done < bsz ? n - done : bsz;
-        struct job j = { .base = &base, .ca_der = &ca_der, .ca_key = &ca_plain, .store_key = sq->key,
-                         .cn = p->subject.cn, .count = n, .first = done, .n = k, .out = out };
-        rc = issue_batch(&j, (size_t)threads > k ? (int)k : threads, err);
+        struct cdi_issued *cur = out + (b % 2) * bsz;
+        int grc = gen_wait(&g, rc ? NULL : err);
+        if (!rc) rc = grc;
+        if (!rc && done + k < n) {
+            size_t nk = n - done - k < bsz ? n - done - k : bsz;
+            j.first = done + k;
+            j.n = nk;
+            j.out = out + ((b + 1) % 2) * bsz;
+            gen_start(&g, &j, (size_t)threads > nk ? (int)nk : threads);
+        }
+        int64_t lo = 0, id = 0;
         for (size_t i = 0; i < k && !rc; i++) {
             char cn[80];
             if (n > 1) snprintf(cn, sizeof cn, "%s-%06zu", p->subject.cn, done + i + 1);
             else snprintf(cn, sizeof cn, "%s", p->subject.cn);
-            int64_t id = 0;
-            rc = insert_one(sq, u, &ins, p, &out[i], cn, pass_hash, group, tag_ids, ntags, &id, err);
+            rc = insert_one(sq, u, &ins, p, &cur[i], cn, pass_hash, group, tag_ids, ntags, &id, err);
             if (!rc && ids) ids[done + i] = id;
+            if (!lo) lo = id;
         }
-        for (size_t i = 0; i < k; i++) cdi_issued_clear(&out[i]);
-        if (!rc && progress) progress(ctx, done + k, n);
+        /* rowids are consecutive: this transaction is the only writer */
+        if (!rc) rc = sq_fts_add_range(sq, lo, id, err);
+        for (size_t i = 0; i < k; i++) cdi_issued_clear(&cur[i]);
+        if (rc) {
+            if (g.threads) {
+                gen_wait(&g, NULL);
+                for (size_t i = 0; i < bsz; i++) cdi_issued_clear(&out[((b + 1) % 2) * bsz + i]);
+            }
+            break;
+        }
+        if (progress) progress(ctx, done + k, n);
     }
 out:
     sqlite3_finalize(ins.cert);

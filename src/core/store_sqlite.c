@@ -39,6 +39,8 @@ static const char *const migrations[] = {
     "CREATE INDEX certs_fp ON certs(fingerprint);"
     "CREATE INDEX certs_ca ON certs(ca_id, revoked_at);"
     "CREATE INDEX certs_prod ON certs(product, not_after);"
+    /* product with a broad condition: walk one product in id order */
+    "CREATE INDEX certs_prod_id ON certs(product, revoked_at, id);"
     "CREATE INDEX certs_cn ON certs(cn COLLATE NOCASE);"
     "CREATE INDEX certs_revoked ON certs(revoked_at);"
     "CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
@@ -85,6 +87,19 @@ int sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *er
 {
     if (sqlite3_prepare_v2(sq->db, sql, -1, st, NULL) != SQLITE_OK)
         return sq_dberr(sq, err, "query");
+    return CD_OK;
+}
+
+int sq_cached(struct sq *sq, int which, const char *sql, sqlite3_stmt **st, struct cd_err *err)
+{
+    if (!sq->cache[which]) {
+        int rc = sq_prep(sq, sql, &sq->cache[which], err);
+        if (rc) return rc;
+    } else {
+        sqlite3_reset(sq->cache[which]);
+        sqlite3_clear_bindings(sq->cache[which]);
+    }
+    *st = sq->cache[which];
     return CD_OK;
 }
 
@@ -142,25 +157,26 @@ int sq_audit(struct sq *sq, const char *user, const char *action, const char *ob
     int rc = CD_OK;
     char prev[65] = "", hash[65];
     int64_t id = 1, ts = cdi_now();
-    if ((rc = sq_prep(sq, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &st, err))) return rc;
+    if ((rc = sq_cached(sq, SQC_AUDIT_LAST, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &st, err)))
+        return rc;
     if (sqlite3_step(st) == SQLITE_ROW) {
         id = sqlite3_column_int64(st, 0) + 1;
         snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
     } else {
         strcpy(prev, ZERO_HASH);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     const char *f[5] = { user ? user : "", action, object ? object : "", result, detail ? detail : "" };
     audit_hash(prev, id, ts, f, hash);
-    if ((rc = sq_prep(sq, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev, hash)"
-                          " VALUES(?,?,?,?,?,?,?,?,?)", &st, err))) return rc;
+    if ((rc = sq_cached(sq, SQC_AUDIT_INS, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev,"
+                                           " hash) VALUES(?,?,?,?,?,?,?,?,?)", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ts);
     for (int i = 0; i < 5; i++) sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -416,6 +432,9 @@ static void sq_close(cd_store *s)
 {
     struct sq *sq = SQ(s);
     if (!sq) return;
+    for (int i = 0; i < SQC_N; i++) sqlite3_finalize(sq->cache[i]);
+    /* keeps the planner's statistics current (SQLite's advice for long-lived files) */
+    if (sq->db && !sq->readonly) sqlite3_exec(sq->db, "PRAGMA optimize", NULL, NULL, NULL);
     if (sq->db) sqlite3_close_v2(sq->db);
     cdi_wipe(sq->key, sizeof sq->key);
     free(sq->path);

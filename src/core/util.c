@@ -80,8 +80,11 @@ void cdi_fmt_time(int64_t t, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
 }
 
+int cdi_max_threads;
+
 int cdi_ncpu(void)
 {
+    if (cdi_max_threads > 0) return cdi_max_threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }

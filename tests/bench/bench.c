@@ -1,0 +1,279 @@
+/* certdeck bench — `make bench`.  Prints one table of figures measured in
+ * this run, with ratios against certtool and openssl loops run alongside:
+ *   - bulk issue of 2,000 P-256 certificates with audit records (certs/s)
+ *   - the same work as a certtool loop and an openssl loop (2 execs a cert)
+ *   - RSA-2048 bulk on 1 thread and on 2
+ *   - first-page filter latency (p50/p95) at 100k and 1M certificates
+ * The 100k/1M stores are seeded once into build/bench/ with synthetic rows
+ * (real DER and sealed key blobs copied, random names, dates, tags, groups)
+ * and reused by later runs.  Usage: bench [--quick] (no 1M store). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "sq_int.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, struct cd_err *e, int rc)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, cd_errmsg(e, rc));
+    exit(1);
+}
+
+static void sh(const char *cmd)
+{
+    if (system(cmd) != 0) { fprintf(stderr, "bench: command failed: %s\n", cmd); exit(1); }
+}
+
+static cd_store *fresh(const char *path, cd_user **u)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s.key' '%s-wal' '%s-shm'", path, path, path, path);
+    sh(cmd);
+    cd_store *s;
+    struct cd_err e = { 0 };
+    int rc = cd_store_open(path, CD_OPEN_CREATE, &s, &e);
+    if (!rc) rc = cd_store_init(s, "admin", &e);
+    if (!rc) rc = cd_user_owner(s, u, &e);
+    if (rc) die("store", &e, rc);
+    return s;
+}
+
+/* certs/s of issuing n certificates of keytype into one transaction */
+static double issue_rate(cd_store *s, cd_user *u, int keytype, size_t n, int threads)
+{
+    struct cd_ca_params cp = { .subject = { .cn = "Bench CA" }, .keytype = CD_KEY_EC256 };
+    struct cd_err e = { 0 };
+    int64_t ca;
+    int rc = cd_ca_new(s, u, &cp, &ca, &e);
+    if (rc) die("CA", &e, rc);
+    struct cd_cert_params p = { .ca_id = ca, .product = CD_PRODUCT_AGENT, .subject = { .cn = "bench" },
+                                .keytype = keytype, .days = 365 };
+    cdi_max_threads = threads;
+    double t0 = now_s();
+    rc = cd_cert_new(s, u, &p, n, NULL, NULL, NULL, &e);
+    double t = now_s() - t0;
+    cdi_max_threads = 0;
+    if (rc) die("issue", &e, rc);
+    return (double)n / t;
+}
+
+static double loop_rate(const char *setup, const char *iter, int n)
+{
+    sh(setup);
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) sh(iter);
+    return n / (now_s() - t0);
+}
+
+/* ---- seeding a large store ------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+
+static const char *const tags[] = { "prod", "staging", "dev", "pci", "linux", "windows", "macos", "critical" };
+
+static void seed(const char *path, long n)
+{
+    struct stat st;
+    char mark[300];
+    snprintf(mark, sizeof mark, "%s.done", path);
+    if (stat(mark, &st) == 0) return;
+    fprintf(stderr, "bench: seeding %ld certificates into %s (once) ...\n", n, path);
+    double t0 = now_s();
+    cd_user *u;
+    cd_store *s = fresh(path, &u);
+    struct cd_err e = { 0 };
+    for (int site = 0; site < 5; site++) {
+        char g[64];
+        snprintf(g, sizeof g, "/All/Site-%02d", site);
+        cd_group_add(s, u, g, &e);
+        for (int d = 0; d < 3; d++) {
+            snprintf(g, sizeof g, "/All/Site-%02d/Dept-%d", site, d);
+            cd_group_add(s, u, g, &e);
+        }
+    }
+    for (size_t t = 0; t < 8; t++) cd_tag_create(s, u, tags[t], &e);
+    sqlite3 *db = ((struct sq *)s->impl)->db;
+    sqlite3_stmt *src, *ins, *tag, *fts;
+    sqlite3_prepare_v2(db, "SELECT der, key FROM certs WHERE id = 1", -1, &src, NULL);
+    sqlite3_step(src);
+    sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO certs(ca_id, product, host, description, cn, subject, issuer, serial,"
+                       " fingerprint, not_before, not_after, key_alg, der, key, group_id, revoked_at, revoke_reason,"
+                       " created) VALUES(1,?,'*',?,?,?,'CN=Server Certification Authority',?,?,?,?,'EC P-256',?,?,?,?,?,?)",
+                       -1, &ins, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO cert_tags(tag_id, cert_id) VALUES(?,?)", -1, &tag, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO cert_fts(rowid, body) VALUES(?,?)", -1, &fts, NULL);
+    int64_t now = cdi_now();
+    for (long i = 0; i < n; i++) {
+        int g = (int)(rnd() % 21) + 1, site = (g - 2) / 4;
+        char cn[80], desc[80], subj[96], serial[41], fp[65], body[400];
+        snprintf(cn, sizeof cn, "node-%07ld.site%02d.example.org", i, site < 0 ? 0 : site);
+        int product = (int)(rnd() % 4);
+        snprintf(desc, sizeof desc, "%s for site %02d", cd_product_label(product), site < 0 ? 0 : site);
+        snprintf(subj, sizeof subj, "CN=%s", cn);
+        unsigned char r[32];
+        for (int k = 0; k < 32; k += 8) { uint64_t v = rnd(); memcpy(r + k, &v, 8); }
+        r[0] = (unsigned char)((r[0] & 0x7f) | 1);
+        cdi_hex(r, 20, serial);
+        for (int k = 0; k < 32; k += 8) { uint64_t v = rnd(); memcpy(r + k, &v, 8); }
+        cdi_hex(r, 32, fp);
+        int64_t nb = now - (int64_t)(rnd() % 700) * 86400, na = nb + (int64_t)(30 + rnd() % 1100) * 86400;
+        int revoked = rnd() % 100 < 3;
+        sqlite3_reset(ins);
+        sqlite3_bind_int(ins, 1, product);
+        sqlite3_bind_text(ins, 2, desc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, cn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, subj, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, serial, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, fp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 7, nb);
+        sqlite3_bind_int64(ins, 8, na);
+        sqlite3_bind_blob(ins, 9, sqlite3_column_blob(src, 0), sqlite3_column_bytes(src, 0), SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 10, sqlite3_column_blob(src, 1), sqlite3_column_bytes(src, 1), SQLITE_STATIC);
+        sqlite3_bind_int(ins, 11, g);
+        sqlite3_bind_int64(ins, 12, revoked ? now - 86400 : 0);
+        sqlite3_bind_int(ins, 13, revoked ? 1 : 0);
+        sqlite3_bind_int64(ins, 14, nb);
+        if (sqlite3_step(ins) != SQLITE_DONE) { fprintf(stderr, "bench: %s\n", sqlite3_errmsg(db)); exit(1); }
+        int64_t id = sqlite3_last_insert_rowid(db);
+        int t1 = (int)(rnd() % 8), t2 = (int)(rnd() % 8);
+        int nt = (int)(rnd() % 3);
+        char tagtxt[40] = "";
+        for (int k = 0; k < nt; k++) {
+            int t = k ? t2 : t1;
+            if (k && t2 == t1) break;
+            sqlite3_reset(tag);
+            sqlite3_bind_int(tag, 1, t + 1);
+            sqlite3_bind_int64(tag, 2, id);
+            sqlite3_step(tag);
+            strcat(tagtxt, " ");
+            strcat(tagtxt, tags[t]);
+        }
+        snprintf(body, sizeof body, "%s %s %s * %s %s%s", cn, subj, desc, serial, fp, tagtxt);
+        sqlite3_reset(fts);
+        sqlite3_bind_int64(fts, 1, id);
+        sqlite3_bind_text(fts, 2, body, -1, SQLITE_STATIC);
+        sqlite3_step(fts);
+        if (i % 100000 == 99999) fprintf(stderr, "bench:   %ld\n", i + 1);
+    }
+    sqlite3_exec(db, "COMMIT; ANALYZE; PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    sqlite3_finalize(src); sqlite3_finalize(ins); sqlite3_finalize(tag); sqlite3_finalize(fts);
+    cd_user_free(u);
+    cd_store_close(s);
+    FILE *f = fopen(mark, "w");
+    if (f) fclose(f);
+    fprintf(stderr, "bench: seeded in %.0f s\n", now_s() - t0);
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* p50/p95 in ms of the first page (50 rows) for filters made by mk(i). */
+static void latency(cd_store *s, cd_user *u, const char *label, const char *scale,
+                    void (*mk)(int, char *, size_t))
+{
+    enum { RUNS = 40 };
+    double t[RUNS];
+    struct cd_err e = { 0 };
+    for (int i = -3; i < RUNS; i++) {
+        char f[128];
+        mk(i < 0 ? 0 : i, f, sizeof f);
+        struct cd_query q = { .filter = f, .limit = 50 };
+        struct cd_cert_list l;
+        double t0 = now_s();
+        int rc = cd_cert_list(s, u, &q, &l, &e);
+        double dt = (now_s() - t0) * 1000;
+        if (rc) die(f, &e, rc);
+        cd_cert_list_free(&l);
+        if (i >= 0) t[i] = dt;
+    }
+    qsort(t, RUNS, sizeof t[0], cmpd);
+    printf("%-36s %-6s p50 %7.2f ms   p95 %7.2f ms\n", label, scale, t[RUNS / 2], t[RUNS * 95 / 100]);
+}
+
+static void mk_text(int i, char *b, size_t n) { snprintf(b, n, "%04d", (i * 7919) % 10000); }
+static void mk_tag(int i, char *b, size_t n) { snprintf(b, n, "tag:%s", tags[i % 8]); }
+static void mk_prod(int i, char *b, size_t n)
+{
+    snprintf(b, n, "product:%s and expires<%dd", cd_product_name(i % 4), 30 + 30 * (i % 3));
+}
+static void mk_group(int i, char *b, size_t n) { snprintf(b, n, "group:\"/All/Site-%02d\"", i % 5); }
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    mkdir("build/bench", 0700);
+    const char *dir = "build/bench/tmp";
+    mkdir(dir, 0700);
+    char tm[64];
+    time_t now = time(NULL);
+    strftime(tm, sizeof tm, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    printf("certdeck bench, %s, %ld cores\n\n", tm, sysconf(_SC_NPROCESSORS_ONLN));
+
+    cd_user *u;
+    cd_store *s = fresh("build/bench/tmp/issue.db", &u);
+    double ours = issue_rate(s, u, CD_KEY_EC256, 2000, 0);
+    cd_user_free(u);
+    cd_store_close(s);
+    double ct = loop_rate(
+        "cd build/bench/tmp && certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile cakey.pem 2>/dev/null &&"
+        " printf 'cn = CA\\nca\\ncert_signing_key\\nexpiration_days = 365\\n' > ca.tmpl &&"
+        " certtool --generate-self-signed --load-privkey cakey.pem --template ca.tmpl --outfile ca.pem 2>/dev/null &&"
+        " printf 'cn = leaf\\ntls_www_client\\nsigning_key\\nexpiration_days = 365\\n' > leaf.tmpl",
+        "cd build/bench/tmp && certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile k.pem 2>/dev/null &&"
+        " certtool --generate-certificate --load-privkey k.pem --load-ca-certificate ca.pem --load-ca-privkey cakey.pem"
+        " --template leaf.tmpl --outfile c.pem 2>/dev/null", 40);
+    double os = loop_rate(
+        "cd build/bench/tmp && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ocakey.pem"
+        " -out oca.pem -subj /CN=CA -days 365 2>/dev/null",
+        "cd build/bench/tmp && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ok.pem"
+        " -subj /CN=leaf -out o.csr 2>/dev/null && openssl x509 -req -in o.csr -CA oca.pem -CAkey ocakey.pem"
+        " -CAcreateserial -days 365 -out oc.pem 2>/dev/null", 40);
+    printf("%-36s %10s %12s %12s\n", "bulk issue, P-256, audited", "certs/s", "vs certtool", "vs openssl");
+    printf("%-36s %10.0f %11.0fx %11.0fx\n", "certdeck cert new --count 2000", ours, ours / ct, ours / os);
+    printf("%-36s %10.1f\n", "certtool loop (keygen + sign, 40)", ct);
+    printf("%-36s %10.1f\n\n", "openssl loop (req + x509, 40)", os);
+
+    s = fresh("build/bench/tmp/rsa.db", &u);
+    double r1 = issue_rate(s, u, CD_KEY_RSA2048, 24, 1);
+    double r2 = issue_rate(s, u, CD_KEY_RSA2048, 24, 2);
+    cd_user_free(u);
+    cd_store_close(s);
+    printf("%-36s %10s %12s\n", "bulk issue, RSA-2048 (24 certs)", "certs/s", "speed-up");
+    printf("%-36s %10.1f\n", "1 thread", r1);
+    printf("%-36s %10.1f %11.2fx\n\n", "2 threads", r2, r2 / r1);
+
+    printf("first page (50 rows), filter latency\n");
+    struct { const char *path, *label; long n; } sizes[] = {
+        { "build/bench/100k.db", "100k", 100000 }, { "build/bench/1m.db", "1M", 1000000 },
+    };
+    for (int k = 0; k < (quick ? 1 : 2); k++) {
+        seed(sizes[k].path, sizes[k].n);
+        struct cd_err e = { 0 };
+        int rc = cd_store_open(sizes[k].path, 0, &s, &e);
+        if (!rc) rc = cd_user_owner(s, &u, &e);
+        if (rc) die("open", &e, rc);
+        latency(s, u, "free text (\"0421\")", sizes[k].label, mk_text);
+        latency(s, u, "tag (tag:pci)", sizes[k].label, mk_tag);
+        latency(s, u, "product + expiry", sizes[k].label, mk_prod);
+        latency(s, u, "group subtree", sizes[k].label, mk_group);
+        cd_user_free(u);
+        cd_store_close(s);
+    }
+    sh("rm -rf build/bench/tmp");
+    return 0;
+}
