@@ -33,6 +33,10 @@ int     cdi_ncpu(void);
  * sets it to compare 1 against 2 threads. */
 extern int cdi_max_threads;
 
+/* Makes room for element n of a growing array (*rows, capacity *cap) and
+ * returns its address, zeroed; NULL when out of memory (the array stays). */
+void   *cdi_grow(void *rows, size_t n, size_t *cap, size_t elsz);
+
 /* Growable byte buffer. */
 struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };
 void cdi_buf_add(struct cdi_buf *b, const void *data, size_t n);

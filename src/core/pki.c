@@ -110,6 +110,23 @@ static gnutls_digest_algorithm_t sign_digest(gnutls_x509_privkey_t k)
                                                                                : GNUTLS_DIG_SHA256;
 }
 
+/* Subject and issuer as RFC 4514 strings. */
+static int crt_names(gnutls_x509_crt_t crt, struct cdi_issued *o, struct cd_err *err)
+{
+    int rc = CD_OK;
+    gnutls_datum_t dn = { 0 };
+    GT(gnutls_x509_crt_get_dn3(crt, &dn, 0), "subject");
+    o->subject = strndup((char *)dn.data, dn.size);
+    gnutls_free(dn.data);
+    dn.data = NULL;
+    GT(gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0), "issuer");
+    o->issuer = strndup((char *)dn.data, dn.size);
+    gnutls_free(dn.data);
+    if (!o->subject || !o->issuer) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+out:
+    return rc;
+}
+
 int cdi_crt_describe(gnutls_x509_crt_t crt, struct cdi_issued *o, struct cd_err *err)
 {
     int rc = CD_OK;
@@ -121,17 +138,9 @@ int cdi_crt_describe(gnutls_x509_crt_t crt, struct cdi_issued *o, struct cd_err 
     sz = sizeof buf;
     GT(gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, buf, &sz), "fingerprint");
     cdi_hex(buf, 32, o->fp);
-    gnutls_datum_t dn = { 0 };
-    GT(gnutls_x509_crt_get_dn3(crt, &dn, 0), "subject");
-    o->subject = strndup((char *)dn.data, dn.size);
-    gnutls_free(dn.data);
-    dn.data = NULL;
-    GT(gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0), "issuer");
-    o->issuer = strndup((char *)dn.data, dn.size);
-    gnutls_free(dn.data);
     o->nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
     o->na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
-    if (!o->subject || !o->issuer) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    rc = crt_names(crt, o, err);
 out:
     return rc;
 }
@@ -191,17 +200,7 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     cdi_hex(fp, sizeof fp, o->fp);
     o->nb = r->nb;
     o->na = r->na;
-    {
-        gnutls_datum_t dn = { 0 };
-        GT(gnutls_x509_crt_get_dn3(crt, &dn, 0), "subject");
-        o->subject = strndup((char *)dn.data, dn.size);
-        gnutls_free(dn.data);
-        dn.data = NULL;
-        GT(gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0), "issuer");
-        o->issuer = strndup((char *)dn.data, dn.size);
-        gnutls_free(dn.data);
-        if (!o->subject || !o->issuer) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    }
+    if ((rc = crt_names(crt, o, err))) goto out;
     if ((rc = cdi_key_export_plain(k, &o->key, err))) goto out;
 out:
     if (crt) gnutls_x509_crt_deinit(crt);

@@ -167,32 +167,19 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     sq_visible(u, "a.group_id", &w);
     cdi_buf_addf(&w.sql, " AND ");
     if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, &w, err))) goto out;
-    if (q && q->group && *q->group) {
-        cdi_buf_addf(&w.sql, " AND (g.path = ");
-        cdi_sql_text(&w, q->group);
-        char *sub = cdi_printf("%s/*", q->group);
-        cdi_buf_addf(&w.sql, " OR g.path GLOB ");
-        cdi_sql_text(&w, sub ? sub : "");
-        free(sub);
-        cdi_buf_addf(&w.sql, ")");
-    }
-    cdi_buf_addf(&w.sql, " ORDER BY a.id LIMIT ");
-    cdi_sql_int(&w, q && q->limit > 0 ? q->limit : -1);
-    cdi_buf_addf(&w.sql, " OFFSET ");
-    cdi_sql_int(&w, q && q->offset > 0 ? q->offset : 0);
+    if (q && q->group && *q->group) sq_in_subtree(&w, "a.group_id", q->group);
+    cdi_buf_addf(&w.sql, " ORDER BY a.id");
+    sq_page(&w, q);
     if (w.sql.oom) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     if ((rc = sq_prep(sq, (char *)w.sql.p, &st, err))) goto out;
     sq_bind_all(st, &w);
     size_t cap = 0;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct cd_ca *p = realloc(out->rows, cap * sizeof *p);
-            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-            out->rows = p;
-        }
-        ca_row(st, &out->rows[out->n++], now);
+        struct cd_ca *row = cdi_grow(&out->rows, out->n, &cap, sizeof *row);
+        if (!row) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+        ca_row(st, row, now);
+        out->n++;
     }
     if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "CA list");
 out:

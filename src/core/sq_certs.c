@@ -67,15 +67,7 @@ static int where(const cd_user *u, const struct cd_query *q, int64_t now, const 
     cdi_buf_addf(&w->sql, " WHERE ");
     sq_visible(u, "c.group_id", w);
     if (!(q && q->revoked) && !cdi_filter_wants_revoked(f)) cdi_buf_addf(&w->sql, " AND c.revoked_at = 0");
-    if (q && q->group && *q->group) {
-        cdi_buf_addf(&w->sql, " AND c.group_id IN (SELECT id FROM groups WHERE path = ");
-        cdi_sql_text(w, q->group);
-        char *sub = cdi_printf("%s/*", q->group);
-        cdi_buf_addf(&w->sql, " OR path GLOB ");
-        cdi_sql_text(w, sub ? sub : "");
-        free(sub);
-        cdi_buf_addf(&w->sql, ")");
-    }
+    if (q && q->group && *q->group) sq_in_subtree(w, "c.group_id", q->group);
     cdi_buf_addf(&w->sql, " AND ");
     rc = cdi_filter_sql(f, CDI_TARGET_CERT, now, w, err);
     cd_filter_free(f);
@@ -99,23 +91,17 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     /* by id, follow the driving index's own order so no sort is needed */
     if (se) cdi_buf_addf(&w.sql, " ORDER BY %s %s, c.id %s", se, dir, dir);
     else cdi_buf_addf(&w.sql, " ORDER BY %s %s", driver ? driver : "c.id", dir);
-    cdi_buf_addf(&w.sql, " LIMIT ");
-    cdi_sql_int(&w, q && q->limit > 0 ? q->limit : -1);
-    cdi_buf_addf(&w.sql, " OFFSET ");
-    cdi_sql_int(&w, q && q->offset > 0 ? q->offset : 0);
+    sq_page(&w, q);
     if (w.sql.oom) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     if ((rc = sq_prep(sq, (char *)w.sql.p, &st, err))) goto out;
     sq_bind_all(st, &w);
     size_t cap = 0;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct cd_cert *p = realloc(out->rows, cap * sizeof *p);
-            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-            out->rows = p;
-        }
-        cert_row(st, &out->rows[out->n++], now);
+        struct cd_cert *row = cdi_grow(&out->rows, out->n, &cap, sizeof *row);
+        if (!row) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+        cert_row(st, row, now);
+        out->n++;
     }
     if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "certificate list");
 out:
@@ -539,16 +525,12 @@ int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int d
                                   " revoked_at <> 0 ORDER BY id", &st, err))) {
         sqlite3_bind_int64(st, 1, ca_id);
         while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                struct cdi_crl_entry *p = realloc(e, cap * sizeof *p);
-                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-                e = p;
-            }
-            if (cdi_hex_decode((const char *)sqlite3_column_text(st, 0), e[n].serial, sizeof e[n].serial,
-                               &e[n].serial_len) || !e[n].serial_len) continue;
-            e[n].when = sqlite3_column_int64(st, 1);
-            e[n].reason = sqlite3_column_int(st, 2);
+            struct cdi_crl_entry *x = cdi_grow(&e, n, &cap, sizeof *x);
+            if (!x) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            if (cdi_hex_decode((const char *)sqlite3_column_text(st, 0), x->serial, sizeof x->serial,
+                               &x->serial_len) || !x->serial_len) continue;
+            x->when = sqlite3_column_int64(st, 1);
+            x->reason = sqlite3_column_int(st, 2);
             n++;
         }
         sqlite3_finalize(st);

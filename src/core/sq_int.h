@@ -50,6 +50,10 @@ void sq_visible(const cd_user *u, const char *col, struct cdi_sql *q);
 /* Resolves a group path (NULL/"" = u's home group). */
 int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err);
 int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
+/* Appends " AND col IN (the group `path` and its subgroups)". */
+void sq_in_subtree(struct cdi_sql *w, const char *col, const char *path);
+/* Appends " LIMIT ? OFFSET ?" for a query's page (limit <= 0: all). */
+void sq_page(struct cdi_sql *w, const struct cd_query *q);
 char *sq_text(sqlite3_stmt *st, int col);   /* strdup of a column, "" for NULL */
 int  sq_tag_id(struct sq *sq, const char *name, int create, int64_t *id, struct cd_err *err);
 int  sq_fts_refresh(struct sq *sq, int64_t cert_id, struct cd_err *err);

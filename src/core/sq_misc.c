@@ -100,13 +100,9 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
         sq_bind_all(st, &w);
         size_t cap = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 32;
-                struct cd_group *p = realloc(out->rows, cap * sizeof *p);
-                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-                out->rows = p;
-            }
-            struct cd_group *g = &out->rows[out->n++];
+            struct cd_group *g = cdi_grow(&out->rows, out->n, &cap, sizeof *g);
+            if (!g) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            out->n++;
             g->id = sqlite3_column_int64(st, 0);
             g->path = sq_text(st, 1);
             g->depth = 0;
@@ -160,13 +156,9 @@ int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
         sq_bind_all(st, &w);
         size_t cap = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 32;
-                struct cd_tag *p = realloc(out->rows, cap * sizeof *p);
-                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-                out->rows = p;
-            }
-            struct cd_tag *t = &out->rows[out->n++];
+            struct cd_tag *t = cdi_grow(&out->rows, out->n, &cap, sizeof *t);
+            if (!t) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            out->n++;
             t->id = sqlite3_column_int64(st, 0);
             t->name = sq_text(st, 1);
             t->certs = sqlite3_column_int64(st, 2);
@@ -205,13 +197,10 @@ int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err
         size_t n = 0, cap = 0;
         int r;
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                int64_t *p = realloc(ids, cap * sizeof *p);
-                if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-                ids = p;
-            }
-            ids[n++] = sqlite3_column_int64(st, 0);
+            int64_t *slot = cdi_grow(&ids, n, &cap, sizeof *slot);
+            if (!slot) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            *slot = sqlite3_column_int64(st, 0);
+            n++;
         }
         if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
         sqlite3_finalize(st);
@@ -278,13 +267,9 @@ int sq_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, st
     sqlite3_bind_int64(st, 1, u->id);
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct cd_preset *p = realloc(out->rows, cap * sizeof *p);
-            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-            out->rows = p;
-        }
-        struct cd_preset *p = &out->rows[out->n++];
+        struct cd_preset *p = cdi_grow(&out->rows, out->n, &cap, sizeof *p);
+        if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+        out->n++;
         p->name = sq_text(st, 0); p->expr = sq_text(st, 1); p->columns = sq_text(st, 2); p->sort = sq_text(st, 3);
     }
     sqlite3_finalize(st);

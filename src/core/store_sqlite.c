@@ -134,6 +134,26 @@ int sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q)
     return SQLITE_OK;
 }
 
+void sq_in_subtree(struct cdi_sql *w, const char *col, const char *path)
+{
+    cdi_buf_addf(&w->sql, " AND %s IN (SELECT id FROM groups WHERE path = ", col);
+    cdi_sql_text(w, path);
+    char *sub = cdi_printf("%s/*", path);
+    cdi_buf_addf(&w->sql, " OR path GLOB ");
+    cdi_sql_text(w, sub ? sub : "");
+    if (!sub) w->sql.oom = 1;
+    free(sub);
+    cdi_buf_addf(&w->sql, ")");
+}
+
+void sq_page(struct cdi_sql *w, const struct cd_query *q)
+{
+    cdi_buf_addf(&w->sql, " LIMIT ");
+    cdi_sql_int(w, q && q->limit > 0 ? q->limit : -1);
+    cdi_buf_addf(&w->sql, " OFFSET ");
+    cdi_sql_int(w, q && q->offset > 0 ? q->offset : 0);
+}
+
 /* ---- audit chain --------------------------------------------------------
  * hash = SHA-256(prev || each field length-prefixed), hex.  Length prefixes
  * make ("ab","c") and ("a","bc") hash differently. */
@@ -223,13 +243,9 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t lim
     size_t cap = 0;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct cd_audit *p = realloc(out->rows, cap * sizeof *p);
-            if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-            out->rows = p;
-        }
-        struct cd_audit *a = &out->rows[out->n++];
+        struct cd_audit *a = cdi_grow(&out->rows, out->n, &cap, sizeof *a);
+        if (!a) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+        out->n++;
         a->id = sqlite3_column_int64(st, 0);
         a->time = sqlite3_column_int64(st, 1);
         a->user = sq_text(st, 2); a->action = sq_text(st, 3); a->object = sq_text(st, 4);

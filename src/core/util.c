@@ -89,6 +89,21 @@ int cdi_ncpu(void)
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
+void *cdi_grow(void *rows, size_t n, size_t *cap, size_t elsz)
+{
+    void **pp = rows;
+    if (n >= *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        void *p = realloc(*pp, nc * elsz);
+        if (!p) return NULL;
+        *pp = p;
+        *cap = nc;
+    }
+    unsigned char *slot = (unsigned char *)*pp + n * elsz;
+    memset(slot, 0, elsz);
+    return slot;
+}
+
 void cdi_buf_add(struct cdi_buf *b, const void *data, size_t n)
 {
     if (b->oom) return;
