@@ -7,9 +7,9 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
 OPT      ?= -O2 -g
-PKGS     := gnutls sqlite3 jansson
+PKGS     := gnutls sqlite3 jansson ncursesw
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) \
-             -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude -MMD -MP \
+             -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude -DCERTDECK_THEMEDIR=\"$(PREFIX)/share/certdeck/themes\" -MMD -MP \
              $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lpthread $(EXTRA_LDFLAGS)
 
@@ -19,7 +19,7 @@ DEB_PKGS := build-essential pkg-config libgnutls28-dev libsqlite3-dev libncurses
             gnutls-bin openssl tmux lighttpd apache2-utils sqlite3 curl jq
 
 CORE_SRC := $(wildcard src/core/*.c)
-CLI_SRC  := $(wildcard src/cli/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c) $(wildcard src/tui/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
@@ -28,7 +28,7 @@ LIB      := $(BUILD)/libcertdeck.a
 BIN      := $(BUILD)/certdeck
 DEMO     ?= $(BUILD)/demo.db
 
-.PHONY: all deps run check unit interop asan bench install clean
+.PHONY: all deps run check unit interop tui asan bench install clean
 all: $(BIN)
 
 deps:
@@ -64,12 +64,14 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@[ -f $(DEMO) ] || { echo "run: seeding a demo store in $(DEMO)"; \
 	  $(BIN) --store $(DEMO) demo --certs 2000 || { rm -f $(DEMO) $(DEMO).key $(DEMO)-wal $(DEMO)-shm; exit 1; }; }
-	@# until the console lands, the store opens as its certificate list
-	$(BIN) --store $(DEMO) cert list --limit 40
+	$(BIN) --store $(DEMO)
 
 # Every test is found by pattern: tests/unit/*_test.c and tests/interop/*-test.
 check: deps
-	@$(MAKE) --no-print-directory unit interop
+	@$(MAKE) --no-print-directory unit interop tui
+
+tui: $(BIN)
+	@CERTDECK=$(abspath $(BIN)) sh tests/run-scripts.sh tests/tui
 
 unit: $(UNIT_BIN) $(BIN)
 	@fail=0; for t in $(UNIT_BIN); do \

@@ -270,6 +270,9 @@ const char *cd_export_name(int fmt);
  * *out is caller-owned (free()). */
 int  cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *passphrase,
                     unsigned char **out, size_t *len, struct cd_err *err);
+/* Writes data to path, created or truncated with mode 0600 from the first
+ * byte (exports may hold private keys), fsynced; a failed write leaves no file. */
+int  cd_write_private_file(const char *path, const void *data, size_t len, struct cd_err *err);
 /* Permanent.  reason: an RFC 5280 value. */
 int  cd_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason,
                     struct cd_err *err);

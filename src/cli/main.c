@@ -1,16 +1,18 @@
-/* certdeck — main(): global options, then one command of the CLI.
- * With no command the TUI will open; until it exists the certificate list
- * is printed. */
+/* certdeck — main(): global options, then one command of the CLI; with no
+ * command, the console (src/tui) on the store. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme);   /* src/tui */
+
 static void usage(FILE *f)
 {
     fputs("usage: certdeck [--store S] [--user U] [--password-file F] [--format table|json|csv]\n"
-          "                [--limit N] COMMAND ...\n\n"
+          "                [--limit N] [--read-only] [--theme NAME|PATH] [COMMAND ...]\n\n"
+          "With no command, certdeck opens the console on the store (? there lists the keys).\n\n"
           "commands:\n"
           "  init [--admin NAME]          a new store with the installation CA and certificates\n"
           "  demo [--certs N]             a demo fleet (makes the store when it is missing)\n"
@@ -36,17 +38,19 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     struct cli c = { .limit = 0 };
     const char *fmt = NULL;
-    int help = 0, version = 0, first = 1;
+    int help = 0, version = 0, first = 1, readonly = 0;
+    const char *theme = NULL;
     const struct copt opts[] = {
         { "store", OPT_STR, &c.store }, { "user", OPT_STR, &c.user },
         { "password-file", OPT_STR, &c.password_file }, { "format", OPT_STR, &fmt },
-        { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version }, { NULL, 0, NULL },
+        { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version },
+        { "read-only", OPT_FLAG, &readonly }, { "theme", OPT_STR, &theme }, { NULL, 0, NULL },
     };
     /* global options stop at the first word that is not one */
     while (first < argc && argv[first][0] == '-') {
         int end = first + 1;
         if (strchr(argv[first], '=') == NULL && strcmp(argv[first], "--version") && strcmp(argv[first], "--help") &&
-            strcmp(argv[first], "-h"))
+            strcmp(argv[first], "-h") && strcmp(argv[first], "--read-only"))
             end++;
         if (end > argc) end = argc;
         int np = 0;
@@ -65,9 +69,12 @@ int main(int argc, char **argv)
     }
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
-        /* no command: the console; until it exists, the certificate list */
-        char *lst[] = { "list" };
-        return cmd_cert(&c, 1, lst);
+        int rc = c.user ? cli_open(&c, 0) : cd_store_open(c.store, readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
+        if (!rc && !c.u) rc = cd_user_owner(c.s, &c.u, &c.err);
+        if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
+        rc = tui_run(c.s, c.u, readonly, theme);
+        cli_close(&c);
+        return rc;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(commands[i].name, argv[first])) {

@@ -241,26 +241,9 @@ int cli_write_out(const char *path, const void *data, size_t len, int binary)
             return cli_msg(1, "cannot write to standard output: %s", strerror(errno));
         return 0;
     }
-    /* 0600 from the first byte: exports may hold private keys */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return cli_msg(1, "cannot write %s: %s", path, strerror(errno));
-    fchmod(fd, 0600);
-    const unsigned char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            unlink(path);
-            return cli_msg(1, "cannot write %s: %s", path, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) || close(fd)) return cli_msg(1, "cannot write %s: %s", path, strerror(errno));
-    return 0;
+    struct cd_err err = { 0 };
+    int rc = cd_write_private_file(path, data, len, &err);
+    return rc ? cli_msg(1, "%s", cd_errmsg(&err, rc)) : 0;
 }
 
 int cli_read_file(const char *path, unsigned char **data, size_t *len)

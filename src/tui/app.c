@@ -1,0 +1,329 @@
+/* certdeck console — the driver: terminal set-up and restore, the screen
+ * stack, the top line, the key bar, the status line, generic requests and
+ * the ":" command line.
+ *
+ * The terminal is restored on every way out: normal quit, a fatal signal
+ * (SIGSEGV/SIGABRT/SIGBUS re-raised after endwin), SIGINT/SIGTERM/SIGHUP
+ * (a flag the loop polls), and Ctrl-Z (ncurses' own SIGTSTP handling). */
+#include <curses.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tui.h"
+
+static volatile sig_atomic_t stop_flag;
+static int curses_on;
+
+static void on_stop(int sig) { (void)sig; stop_flag = 1; }
+
+static void on_fatal(int sig)
+{
+    if (curses_on) endwin();     /* not async-signal-safe, but the alternative is a wrecked terminal */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void restore_at_exit(void)
+{
+    if (curses_on) { endwin(); curses_on = 0; }
+}
+
+void app_status(struct app *a, int is_err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->status, sizeof a->status, fmt, ap);
+    va_end(ap);
+    a->status_err = is_err;
+}
+
+void app_fail(struct app *a, int rc, const struct cd_err *err)
+{
+    app_status(a, 1, "%s", cd_errmsg(err, rc));
+}
+
+int app_readonly(struct app *a)
+{
+    if (!a->readonly) return 0;
+    app_status(a, 1, "read-only mode: changes are disabled (started with --read-only)");
+    return 1;
+}
+
+int app_push(struct app *a, const struct scr_ops *ops, const void *arg)
+{
+    if (a->depth >= 8) return -1;
+    void *st = ops->open(a, arg);
+    if (!st) return -1;
+    a->stack[a->depth].ops = ops;
+    a->stack[a->depth].st = st;
+    a->depth++;
+    return 0;
+}
+
+void app_pop(struct app *a)
+{
+    if (a->depth <= 1) { a->quit = 1; return; }
+    a->depth--;
+    a->stack[a->depth].ops->close(a->stack[a->depth].st);
+    /* the screen below may show data the popped one changed */
+    struct scr_ops const *ops = a->stack[a->depth - 1].ops;
+    ops->request(a, a->stack[a->depth - 1].st, REQ_REDRAW, 0);
+}
+
+void app_warnings(struct app *a)
+{
+    a->warning[0] = 0;
+    struct cd_err e = { 0 };
+    struct cd_query q = { .filter = "status:expired" };
+    struct cd_ca_list cl;
+    int expired_cas = 0;
+    if (cd_ca_list(a->s, a->u, &q, &cl, &e) == CD_OK) {
+        expired_cas = (int)cl.n;
+        cd_ca_list_free(&cl);
+    }
+    int64_t expiring = 0;
+    q.filter = "status:expiring";
+    cd_cert_count(a->s, a->u, &q, &expiring, &e);
+    if (expired_cas || expiring)
+        snprintf(a->warning, sizeof a->warning, " ! %d expired CA%s, %lld expiring <90d ", expired_cas,
+                 expired_cas == 1 ? "" : "s", (long long)expiring);
+}
+
+static const char *short_label(int req)
+{
+    switch (req) {
+    case REQ_HELP: return "Help";
+    case REQ_NEW: return "New";
+    case REQ_USAGE: return "Usage";
+    case REQ_TAGS: return "Tags";
+    case REQ_DESCRIBE: return "Descr";
+    case REQ_AUDIT: return "Audit";
+    case REQ_EXPORT: return "Export";
+    case REQ_REVOKE: return "Revoke";
+    case REQ_MOVE: return "Group";
+    case REQ_REVOKED: return "Revoked";
+    case REQ_CAS: return "CAs";
+    case REQ_CERTS: return "Certs";
+    case REQ_IMPORT: return "Import";
+    case REQ_DELETE: return "Delete";
+    case REQ_FILTER: return "Filter";
+    case REQ_ESCAPE: return "Back";
+    case REQ_QUIT: return "Quit";
+    }
+    return req_name(req);
+}
+
+static void draw_chrome(struct app *a)
+{
+    int top = theme_attr(C_TOP);
+    const struct scr_ops *ops = a->stack[a->depth - 1].ops;
+    char counts[64] = "", line[600];
+    if (ops->counts) ops->counts(a, a->stack[a->depth - 1].st, counts, sizeof counts);
+    snprintf(line, sizeof line, " certdeck | %s | %s%s | %s%s%s", cd_store_name(a->s), cd_user_name(a->u),
+             a->readonly ? " (read-only)" : "", ops->name, counts[0] ? " | " : "", counts);
+    draw_text(0, 0, a->cols, line, top);
+    int w = (int)cd_display_width(a->warning), on_top = a->warning[0] && (int)cd_display_width(line) + w < a->cols;
+    if (on_top) draw_text(0, a->cols - w, w, a->warning, theme_attr(C_WARN));
+    /* status line; the banner goes there when the top line is too narrow */
+    if (!a->status[0] && a->warning[0] && !on_top)
+        draw_text(a->rows - 2, 0, a->cols, a->warning, theme_attr(C_WARN));
+    else
+        draw_text(a->rows - 2, 0, a->cols, a->status, a->status_err ? theme_attr(C_ERROR) : theme_attr(C_NORMAL));
+    /* key bar */
+    int x = 0, y = a->rows - 1;
+    draw_fill(y, 0, a->cols, theme_attr(C_KEYBAR));
+    for (const int *r = ops->keybar; r && *r != REQ_NONE && x < a->cols; r++) {
+        char k[16];
+        key_label(*r, k, sizeof k);
+        const char *l = short_label(*r);
+        int kw = (int)strlen(k), lw = (int)strlen(l);
+        if (x + kw + lw + 1 > a->cols) break;
+        draw_text(y, x, kw, k, theme_attr(C_KEY));
+        draw_text(y, x + kw, lw + 1, l, theme_attr(C_KEYBAR));
+        x += kw + lw + 1;
+    }
+}
+
+void app_redraw(struct app *a)
+{
+    getmaxyx(stdscr, a->rows, a->cols);
+    erase();
+    if (a->rows < 6 || a->cols < 30) {
+        draw_text(0, 0, a->cols, "certdeck: the terminal is too small", A_BOLD);
+        refresh();
+        return;
+    }
+    const struct scr_ops *ops = a->stack[a->depth - 1].ops;
+    ops->draw(a, a->stack[a->depth - 1].st, 1, a->rows - 3);
+    draw_chrome(a);
+    refresh();
+}
+
+/* Splits a command line into words; "quoted words" keep their spaces. */
+static int split(char *s, char **argv, int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        while (*s == ' ') s++;
+        if (!*s) break;
+        if (*s == '"') {
+            argv[n++] = ++s;
+            while (*s && *s != '"') s++;
+        } else {
+            argv[n++] = s;
+            while (*s && *s != ' ') s++;
+        }
+        if (*s) *s++ = 0;
+    }
+    return n;
+}
+
+int certs_command(struct app *a, int argc, char **argv);   /* scr_certs.c */
+
+int app_command(struct app *a, const char *line)
+{
+    char buf[512], *argv[16];
+    snprintf(buf, sizeof buf, "%s", line);
+    int argc = split(buf, argv, 16);
+    if (!argc) return 0;
+    if (!strcmp(argv[0], "q") || !strcmp(argv[0], "quit")) { a->quit = 1; return 0; }
+    if (!strcmp(argv[0], "help")) return app_push(a, &scr_help, NULL);
+    if (!strcmp(argv[0], "ca") || !strcmp(argv[0], "cas")) return app_push(a, &scr_cas, NULL);
+    if (!strcmp(argv[0], "audit") && argc == 1) return app_push(a, &scr_audit, NULL);
+    return certs_command(a, argc, argv);
+}
+
+static int read_line(struct app *a, const char *prompt, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = 0;
+    curs_set(1);
+    for (;;) {
+        char shown[600];
+        snprintf(shown, sizeof shown, "%s%s", prompt, out);
+        draw_text(a->rows - 2, 0, a->cols, shown, theme_attr(C_NORMAL));
+        move(a->rows - 2, (int)cd_display_width(shown) < a->cols ? (int)cd_display_width(shown) : a->cols - 1);
+        refresh();
+        int ch = getch();
+        if (ch == ERR) { if (stop_flag) break; continue; }
+        if (ch == 27) { len = 0; out[0] = 0; curs_set(0); return -1; }
+        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) break;
+        if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len) out[--len] = 0;
+        else if (ch >= 32 && ch < 256 && len + 1 < n) { out[len++] = (char)ch; out[len] = 0; }
+    }
+    curs_set(0);
+    return 0;
+}
+
+static int generic(struct app *a, int req)
+{
+    switch (req) {
+    case REQ_QUIT: a->quit = 1; return 1;
+    case REQ_HELP: app_push(a, &scr_help, NULL); return 1;
+    case REQ_CAS: app_push(a, &scr_cas, NULL); return 1;
+    case REQ_AUDIT_ALL: app_push(a, &scr_audit, NULL); return 1;
+    case REQ_ESCAPE: if (a->depth > 1) app_pop(a); return 1;
+    case REQ_REDRAW: clearok(curscr, TRUE); return 1;
+    case REQ_COMMAND: {
+        char line[400];
+        if (read_line(a, ":", line, sizeof line) == 0 && line[0]) {
+            a->status[0] = 0;
+            app_command(a, line);
+        }
+        return 1;
+    }
+    }
+    return 0;
+}
+
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
+{
+    const char *term = getenv("TERM");
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term || !*term || !strcmp(term, "dumb")) {
+        fprintf(stderr, "certdeck: the console needs a terminal (TERM is %s); use the command line instead, "
+                        "e.g. \"certdeck cert list\" (certdeck --help)\n", term && *term ? term : "unset");
+        return 1;
+    }
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (!scr) {
+        fprintf(stderr, "certdeck: cannot drive the terminal \"%s\"; use the command line (certdeck --help)\n", term);
+        return 1;
+    }
+    curses_on = 1;
+    atexit(restore_at_exit);
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGSEGV, on_fatal);
+    signal(SIGABRT, on_fatal);
+    signal(SIGBUS, on_fatal);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    timeout(500);          /* wake up to notice SIGINT/SIGTERM */
+    char err[200] = "";
+    int trc = theme_load(theme, err, sizeof err);
+    struct app a = { .s = s, .u = u, .readonly = readonly };
+    getmaxyx(stdscr, a.rows, a.cols);
+    if (trc) app_status(&a, 1, "theme: %s", err);
+    app_warnings(&a);
+    int rc = 0;
+    if (app_push(&a, &scr_certs, NULL)) rc = 1;
+    while (!rc && !a.quit && !stop_flag) {
+        app_redraw(&a);
+        int ch = getch();
+        if (ch == ERR) continue;
+        if (ch == KEY_RESIZE) continue;           /* app_redraw re-reads the size */
+        int req = keymap_lookup(ch);
+        const struct scr_ops *ops = a.stack[a.depth - 1].ops;
+        if (req != REQ_QUIT && ops->request(&a, a.stack[a.depth - 1].st, req, ch)) continue;
+        generic(&a, req);
+    }
+    while (a.depth > 0) { a.depth--; a.stack[a.depth].ops->close(a.stack[a.depth].st); }
+    endwin();
+    curses_on = 0;
+    delscreen(scr);
+    return rc;
+}
+
+/* ---- drawing helpers --------------------------------------------------- */
+
+void draw_fill(int y, int x, int w, int attr)
+{
+    attrset(attr);
+    mvhline(y, x, ' ', w);
+    attrset(A_NORMAL);
+}
+
+void draw_text(int y, int x, int w, const char *s, int attr)
+{
+    if (w <= 0) return;
+    char *clean = cd_sanitize(s ? s : "", (size_t)-1);
+    char buf[1024];
+    int used = (int)cd_fit_width(clean ? clean : "", (size_t)w, buf, sizeof buf);
+    attrset(attr);
+    mvaddstr(y, x, buf);
+    if (used < w) mvhline(y, x + used, ' ', w - used);
+    attrset(A_NORMAL);
+    free(clean);
+}
+
+int state_attr(int state)
+{
+    switch (state) {
+    case CD_STATE_VALID: return theme_attr(C_ST_VALID);
+    case CD_STATE_EXPIRING: return theme_attr(C_ST_EXPIRING);
+    case CD_STATE_EXPIRED: return theme_attr(C_ST_EXPIRED);
+    case CD_STATE_REVOKED: return theme_attr(C_ST_REVOKED);
+    case CD_STATE_NOTYET: return theme_attr(C_ST_NOTYET);
+    }
+    return theme_attr(C_NORMAL);
+}

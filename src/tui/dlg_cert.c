@@ -1,0 +1,220 @@
+/* certdeck console — dialogs for a peer certificate: New certificate,
+ * Export (busy indicator during the 600,000-iteration key protection) and
+ * Revoke (permanent; asks again when the certificate is in use). */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tui.h"
+
+static const char *const products[] = { "agent", "server", "proxy", "mdm", "custom", NULL };
+static const char *const keys[] = { "ec256", "ed25519", "rsa2048", "rsa3072", "rsa4096", NULL };
+
+static int parse_when(const char *s, int64_t *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char *end = strptime(s, "%Y-%m-%d", &tm);
+    if (!end || *end) return -1;
+    *t = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* ---- New certificate --------------------------------------------------- */
+
+enum { NC_DESC, NC_TAGS, NC_PRODUCT, NC_HOST, NC_PASS, NC_PASS2, NC_CN, NC_O, NC_OU, NC_L, NC_ST, NC_C,
+       NC_FROM, NC_TO, NC_KEY, NC_CA, NC_CAPASS, NC_COUNT, NC_N };
+
+struct nc_ctx { struct cd_ca_list cas; const char **ca_names; };
+
+static int nc_submit(struct app *a, struct form *fm, void *ctx)
+{
+    struct nc_ctx *x = ctx;
+    struct field *f = fm->f;
+    if (!x->cas.n) { snprintf(fm->err, sizeof fm->err, "there is no CA that can sign: make one on the CA screen"); return 1; }
+    if (strcmp(f[NC_PASS].value, f[NC_PASS2].value)) {
+        snprintf(fm->err, sizeof fm->err, "the two passphrases differ");
+        return 1;
+    }
+    struct cd_cert_params p = {
+        .ca_id = x->cas.rows[f[NC_CA].choice].id, .ca_passphrase = f[NC_CAPASS].value,
+        .product = f[NC_PRODUCT].choice, .host = f[NC_HOST].value,
+        .subject = { f[NC_CN].value, f[NC_O].value, f[NC_OU].value, f[NC_L].value, f[NC_ST].value, f[NC_C].value },
+        .description = f[NC_DESC].value, .keytype = f[NC_KEY].choice,
+        .passphrase = f[NC_PASS].value[0] ? f[NC_PASS].value : NULL,
+    };
+    if (f[NC_FROM].value[0] && parse_when(f[NC_FROM].value, &p.not_before)) {
+        snprintf(fm->err, sizeof fm->err, "valid from: a date like 2026-12-31");
+        return 1;
+    }
+    if (f[NC_TO].value[0] && parse_when(f[NC_TO].value, &p.not_after)) {
+        snprintf(fm->err, sizeof fm->err, "valid to: a date like 2027-12-31");
+        return 1;
+    }
+    long count = strtol(f[NC_COUNT].value, NULL, 10);
+    if (count < 1 || count > 1000000) { snprintf(fm->err, sizeof fm->err, "count: 1 to 1000000"); return 1; }
+    /* tags: comma-separated */
+    char tagbuf[256];
+    const char *tags[33] = { 0 };
+    int nt = 0;
+    snprintf(tagbuf, sizeof tagbuf, "%s", f[NC_TAGS].value);
+    char *save = NULL;
+    for (char *t = strtok_r(tagbuf, ",", &save); t && nt < 32; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        if (*t) tags[nt++] = t;
+    }
+    p.tags = nt ? tags : NULL;
+    form_busy(a, count > 1 ? "Issuing certificates..." : p.passphrase ? "Issuing (protecting the passphrase)..." : "Issuing...");
+    struct cd_err e = { 0 };
+    int64_t first = 0, *ids = calloc((size_t)count, sizeof *ids);
+    if (!ids) { snprintf(fm->err, sizeof fm->err, "out of memory"); return 1; }
+    int rc = cd_cert_new(a->s, a->u, &p, (size_t)count, NULL, NULL, ids, &e);
+    first = ids[0];
+    free(ids);
+    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (count > 1) app_status(a, 0, "issued %ld certificates from ID %lld", count, (long long)first);
+    else app_status(a, 0, "issued certificate %lld", (long long)first);
+    return 0;
+}
+
+int dlg_new_cert(struct app *a)
+{
+    struct nc_ctx x = { 0 };
+    struct cd_err e = { 0 };
+    struct cd_query q = { 0 };
+    int rc = cd_ca_list(a->s, a->u, &q, &x.cas, &e);
+    if (rc) { app_fail(a, rc, &e); return 0; }
+    /* only CAs that can sign */
+    size_t k = 0;
+    for (size_t i = 0; i < x.cas.n; i++) {
+        if (x.cas.rows[i].can_sign) x.cas.rows[k++] = x.cas.rows[i];
+        else cd_ca_clear(&x.cas.rows[i]);
+    }
+    x.cas.n = k;
+    x.ca_names = calloc(k + 1, sizeof *x.ca_names);
+    char **owned = calloc(k + 1, sizeof *owned);
+    for (size_t i = 0; x.ca_names && owned && i < k; i++) {
+        owned[i] = NULL;
+        if (asprintf(&owned[i], "%lld: %s%s", (long long)x.cas.rows[i].id, x.cas.rows[i].cn,
+                     x.cas.rows[i].has_passphrase ? " (passphrase)" : "") < 0) owned[i] = NULL;
+        x.ca_names[i] = owned[i] ? owned[i] : "?";
+    }
+    struct field f[NC_N] = {
+        [NC_DESC] = { .type = F_TEXT, .label = "Description" }, [NC_TAGS] = { .type = F_TEXT, .label = "Tags (a,b)" },
+        [NC_PRODUCT] = { .type = F_CHOICE, .label = "Product", .choices = products }, [NC_HOST] = { .type = F_TEXT, .label = "Host", .value = "*" },
+        [NC_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [NC_PASS2] = { .type = F_SECRET, .label = "Confirm" },
+        [NC_CN] = { .type = F_TEXT, .label = "Common name" }, [NC_O] = { .type = F_TEXT, .label = "Organization" }, [NC_OU] = { .type = F_TEXT, .label = "Org. unit" },
+        [NC_L] = { .type = F_TEXT, .label = "Locality" }, [NC_ST] = { .type = F_TEXT, .label = "State" }, [NC_C] = { .type = F_TEXT, .label = "Country (2)" },
+        [NC_FROM] = { .type = F_TEXT, .label = "Valid from" }, [NC_TO] = { .type = F_TEXT, .label = "Valid to" },
+        [NC_KEY] = { .type = F_CHOICE, .label = "Key", .choices = keys }, [NC_CA] = { .type = F_CHOICE, .label = "Signing CA", .choices = x.ca_names },
+        [NC_CAPASS] = { .type = F_SECRET, .label = "CA passphrase" }, [NC_COUNT] = { .type = F_TEXT, .label = "Count", .value = "1" },
+    };
+    struct form fm = { "New certificate", "Empty dates: from yesterday, for two years (YYYY-MM-DD)", f, NC_N,
+                       "Create", nc_submit, &x, "" };
+    int ok = form_run(a, &fm);
+    for (int i = 0; i < NC_N; i++) if (f[i].type == F_SECRET) explicit_bzero(f[i].value, sizeof f[i].value);
+    for (size_t i = 0; owned && i < k; i++) free(owned[i]);
+    free(owned);
+    free(x.ca_names);
+    cd_ca_list_free(&x.cas);
+    return ok;
+}
+
+/* ---- Export ------------------------------------------------------------ */
+
+static const char *const formats[] = { "pfx", "base64", "pem", "chain", "der", "key", NULL };
+enum { EX_FORMAT, EX_PASS, EX_PASS2, EX_PATH, EX_N };
+struct ex_ctx { int64_t id; };
+
+static int ex_submit(struct app *a, struct form *fm, void *ctx)
+{
+    struct ex_ctx *x = ctx;
+    struct field *f = fm->f;
+    int fmt = cd_export_parse(formats[f[EX_FORMAT].choice]);
+    int keyed = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
+    if (!f[EX_PATH].value[0]) { snprintf(fm->err, sizeof fm->err, "a file name is needed"); return 1; }
+    if (keyed && !f[EX_PASS].value[0]) {
+        snprintf(fm->err, sizeof fm->err, "a passphrase protects the exported private key");
+        return 1;
+    }
+    if (keyed && strcmp(f[EX_PASS].value, f[EX_PASS2].value)) {
+        snprintf(fm->err, sizeof fm->err, "the two passphrases differ");
+        return 1;
+    }
+    if (keyed) form_busy(a, "Protecting the private key (PBKDF2, 600,000 rounds)...");
+    struct cd_err e = { 0 };
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = cd_cert_export(a->s, a->u, x->id, fmt, keyed ? f[EX_PASS].value : NULL, &data, &len, &e);
+    if (!rc) rc = cd_write_private_file(f[EX_PATH].value, data, len, &e);
+    if (data) { explicit_bzero(data, len); free(data); }
+    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    app_status(a, 0, "exported certificate %lld to %s (%s)", (long long)x->id, f[EX_PATH].value,
+               formats[f[EX_FORMAT].choice]);
+    return 0;
+}
+
+int dlg_export(struct app *a, int64_t id, const char *cn)
+{
+    struct ex_ctx x = { id };
+    struct field f[EX_N] = {
+        [EX_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = formats },
+        [EX_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [EX_PASS2] = { .type = F_SECRET, .label = "Confirm" },
+        [EX_PATH] = { .type = F_TEXT, .label = "Save to" },
+    };
+    /* a file name from the CN, with anything odd replaced */
+    char name[200];
+    size_t k = 0;
+    for (const char *p = cn; *p && k < 100; p++)
+        name[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                    *p == '-' || *p == '.' ? *p : '_';
+    name[k] = 0;
+    snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, "%s.pfx", k ? name : "certificate");
+    struct form fm = { "Export certificate", ".pfx/Base64/key need a passphrase; files are written 0600", f, EX_N,
+                       "Export", ex_submit, &x, "" };
+    int ok = form_run(a, &fm);
+    explicit_bzero(f[EX_PASS].value, sizeof f[EX_PASS].value);
+    explicit_bzero(f[EX_PASS2].value, sizeof f[EX_PASS2].value);
+    return ok;
+}
+
+/* ---- Revoke ------------------------------------------------------------ */
+
+static const char *const reasons[] = { "unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+                                       "superseded", "cessationOfOperation", "privilegeWithdrawn", NULL };
+enum { RV_WHAT, RV_REASON, RV_CONFIRM, RV_N };
+struct rv_ctx { const int64_t *ids; size_t n; int64_t in_use; };
+
+static int rv_submit(struct app *a, struct form *fm, void *ctx)
+{
+    struct rv_ctx *x = ctx;
+    if (x->in_use && strcmp(fm->f[RV_CONFIRM].value, "REVOKE")) {
+        snprintf(fm->err, sizeof fm->err, "in use by %lld clients: type REVOKE to confirm", (long long)x->in_use);
+        return 1;
+    }
+    struct cd_err e = { 0 };
+    int r = cd_reason_parse(reasons[fm->f[RV_REASON].choice]);
+    int rc = cd_cert_revoke(a->s, a->u, x->ids, x->n, r, &e);
+    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    app_status(a, 0, "revoked %zu certificate%s (%s)", x->n, x->n == 1 ? "" : "s", reasons[fm->f[RV_REASON].choice]);
+    return 0;
+}
+
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n)
+{
+    struct rv_ctx x = { ids, n, 0 };
+    struct cd_err e = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        int64_t u = 0;
+        if (cd_cert_usage_count(a->s, a->u, ids[i], &u, &e) == CD_OK) x.in_use += u;
+    }
+    struct field f[RV_N] = {
+        [RV_WHAT] = { .type = F_LABEL, .label = "Revoke" }, [RV_REASON] = { .type = F_CHOICE, .label = "Reason", .choices = reasons },
+        [RV_CONFIRM] = { .type = x.in_use ? F_TEXT : F_LABEL, .label = x.in_use ? "Type REVOKE" : "" },
+    };
+    if (n == 1) snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "certificate %lld", (long long)ids[0]);
+    else snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "%zu marked certificates", n);
+    struct form fm = { "Revoke", "Revocation is permanent: it cannot be undone.", f, RV_N, "Revoke", rv_submit, &x, "" };
+    return form_run(a, &fm);
+}

@@ -1,0 +1,174 @@
+/* certdeck console — the Certification authorities screen: New CA, Import
+ * public key, Export public key, Tags, Edit description, Audit log, Access
+ * group, Delete.  CAs are never revoked, so there is no Revoke here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tui.h"
+
+struct cas { struct table t; struct cd_ca_list list; };
+
+enum { K_ID, K_DESC, K_CN, K_KEY, K_FROM, K_TO, K_STATUS, K_SIGNS, K_CERTS, K_TAGS, K_GROUP };
+
+static int ca_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
+{
+    struct cas *c = ctx;
+    cd_ca_list_free(&c->list);
+    struct cd_query q = { 0 };
+    int rc = cd_ca_list(a->s, a->u, &q, &c->list, e);
+    *total = rc ? 0 : (int64_t)c->list.n;
+    return rc;
+}
+
+/* the page is a window onto the list already loaded: rows are borrowed */
+static int ca_fetch(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *e)
+{
+    (void)a; (void)e;
+    struct cas *c = ctx;
+    size_t o = off < 0 ? 0 : (size_t)off;
+    *rows = o < c->list.n ? &c->list.rows[o] : NULL;
+    *n = o < c->list.n ? (c->list.n - o < (size_t)limit ? c->list.n - o : (size_t)limit) : 0;
+    return 0;
+}
+
+static void ca_free(void *rows, size_t n) { (void)rows; (void)n; }
+
+static const char *ca_cell(const void *row, int col, char *buf, size_t n)
+{
+    const struct cd_ca *r = row;
+    switch (col) {
+    case K_ID: snprintf(buf, n, "%lld", (long long)r->id); return buf;
+    case K_DESC: return r->description;
+    case K_CN: return r->cn;
+    case K_KEY: return r->key_alg;
+    case K_FROM: return cd_format_time(r->not_before, buf, n);
+    case K_TO: return cd_format_time(r->not_after, buf, n);
+    case K_STATUS: return cd_state_name(r->state);
+    case K_SIGNS: return !r->can_sign ? "public key only" : r->has_passphrase ? "yes, passphrase" : "yes";
+    case K_CERTS: snprintf(buf, n, "%lld", (long long)r->cert_count); return buf;
+    case K_TAGS: return r->tags;
+    case K_GROUP: return r->group;
+    }
+    return "";
+}
+static int64_t ca_id(const void *row) { return ((const struct cd_ca *)row)->id; }
+static int ca_attr(const void *row, int col) { return col == K_STATUS ? state_attr(((const struct cd_ca *)row)->state) : 0; }
+
+static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca) };
+
+static void *open_cas(struct app *a, const void *arg)
+{
+    (void)arg;
+    struct cas *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    table_init(&c->t, &ca_src, c);
+    static const struct { int id; const char *t; int w; } cols[] = {
+        { K_ID, "ID", 4 }, { K_DESC, "Description", 26 }, { K_CN, "Subject", 26 }, { K_KEY, "Key", 9 },
+        { K_FROM, "Valid from", 16 }, { K_TO, "Valid to", 16 }, { K_STATUS, "Status", 8 }, { K_SIGNS, "Signs", 15 },
+        { K_CERTS, "Certs", 6 }, { K_TAGS, "Tags", 12 }, { K_GROUP, "Group", 16 },
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        c->t.cols[c->t.ncols++] = (struct tcol){ cols[i].id, cols[i].t, cols[i].w, 1 };
+    table_reload(a, &c->t);
+    return c;
+}
+
+static void close_cas(void *st)
+{
+    struct cas *c = st;
+    c->t.page = NULL;               /* borrowed from the list */
+    table_free(&c->t);
+    cd_ca_list_free(&c->list);
+    free(c);
+}
+
+static void draw_cas(struct app *a, void *st, int y, int h)
+{
+    struct cas *c = st;
+    table_draw(a, &c->t, y, 0, h, a->cols);
+}
+
+static const char *counts_cas(struct app *a, void *st, char *buf, size_t n)
+{
+    (void)a;
+    snprintf(buf, n, "%zu CAs", ((struct cas *)st)->list.n);
+    return buf;
+}
+
+static int export_submit(struct app *a, struct form *fm, void *ctx)
+{
+    int64_t id = *(int64_t *)ctx;
+    struct cd_err e = { 0 };
+    char *pem = NULL;
+    size_t len = 0;
+    int rc = cd_ca_export(a->s, a->u, id, &pem, &len, &e);
+    if (!rc) rc = cd_write_private_file(fm->f[0].value, pem, len, &e);
+    free(pem);
+    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    app_status(a, 0, "exported the public key of CA %lld to %s", (long long)id, fm->f[0].value);
+    return 0;
+}
+
+static int delete_submit(struct app *a, struct form *fm, void *ctx)
+{
+    int64_t id = *(int64_t *)ctx;
+    struct cd_err e = { 0 };
+    int rc = cd_ca_delete(a->s, a->u, id, &e);
+    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    app_status(a, 0, "deleted CA %lld", (long long)id);
+    return 0;
+}
+
+static int request_cas(struct app *a, void *st, int req, int key)
+{
+    (void)key;
+    struct cas *c = st;
+    if (req == REQ_REDRAW) { table_reload(a, &c->t); return 0; }
+    if (table_request(a, &c->t, req)) return 1;
+    const struct cd_ca *cur = table_current(a, &c->t);
+    int changed = 0;
+    int64_t id = cur ? cur->id : 0;
+    switch (req) {
+    case REQ_NEW: changed = !app_readonly(a) && dlg_new_ca(a); break;
+    case REQ_IMPORT: changed = !app_readonly(a) && dlg_import_ca(a); break;
+    case REQ_CERTS: app_pop(a); return 1;
+    case REQ_CAS: return 1;
+    }
+    if (!cur && !changed) return req == REQ_NEW || req == REQ_IMPORT;
+    switch (req) {
+    case REQ_EXPORT: {
+        struct field f[1] = { { .type = F_TEXT, .label = "Save to" } };
+        snprintf(f[0].value, sizeof f[0].value, "ca-%lld.pem", (long long)id);
+        struct form fm = { "Export CA public key", "PEM; the private key never leaves the store", f, 1, "Export",
+                           export_submit, &id, "" };
+        form_run(a, &fm);
+        return 1;
+    }
+    case REQ_DELETE: {
+        if (app_readonly(a)) return 1;
+        struct field f[1] = { { .type = F_LABEL, .label = "Delete" } };
+        snprintf(f[0].value, sizeof f[0].value, "CA %lld", (long long)id);
+        struct form fm = { "Delete CA", "Deleting is permanent. A CA with valid certificates cannot be deleted.", f, 1,
+                           "Delete", delete_submit, &id, "" };
+        changed = form_run(a, &fm);
+        break;
+    }
+    case REQ_DESCRIBE: changed = !app_readonly(a) && dlg_describe(a, CD_KIND_CA, id, cur->description); break;
+    case REQ_TAGS: changed = !app_readonly(a) && dlg_tags(a, CD_KIND_CA, &id, 1, cur->tags); break;
+    case REQ_MOVE: changed = !app_readonly(a) && dlg_move(a, CD_KIND_CA, &id, 1, cur->group); break;
+    case REQ_AUDIT: { char obj[32]; snprintf(obj, sizeof obj, "ca %lld", (long long)id); app_push(a, &scr_audit, obj); return 1; }
+    case REQ_ENTER: case REQ_REVOKE:
+        if (req == REQ_REVOKE) app_status(a, 1, "CAs are not revoked; delete one with D when none of its certificates is valid");
+        return 1;
+    default: if (!changed) return 0;
+    }
+    if (changed) { table_reload(a, &c->t); app_warnings(a); }
+    return 1;
+}
+
+static const int keybar_cas[] = { REQ_HELP, REQ_NEW, REQ_IMPORT, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
+                                  REQ_MOVE, REQ_DELETE, REQ_CERTS, REQ_QUIT, REQ_NONE };
+
+const struct scr_ops scr_cas = {
+    "Certification authorities", open_cas, draw_cas, request_cas, close_cas, keybar_cas, counts_cas,
+};

@@ -1,0 +1,515 @@
+/* certdeck console — the Peer certificates screen: the side panel (access
+ * group tree with counts, tags with counts), the filter bar (applied as you
+ * type, errors shown with their column), and the certificate table. */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tui.h"
+
+#define PANEL_W 28
+
+struct certs {
+    struct table t;
+    char filter[256], ferr[520];
+    size_t ferr_pos;
+    int editing;                 /* keys go to the filter bar */
+    int revoked;
+    int sort, desc;
+    int panel;                   /* -1 auto (by width), 0 hidden, 1 shown */
+    int panel_focus;
+    int panel_cur;
+    char group[256];             /* "" = all */
+    struct cd_group_list groups;
+    struct cd_tag_list tags;
+    unsigned char collapsed[256], tag_on[256];
+    char query[1024];            /* filter + chosen tags, as sent */
+    int64_t all;                 /* rows without filter, for the counts */
+    char titles[CD_COL_COUNT][40];
+};
+
+/* ---- the table's source ----------------------------------------------- */
+
+static void fill_query(struct certs *c, struct cd_query *q, int with_filter)
+{
+    memset(q, 0, sizeof *q);
+    q->filter = with_filter ? c->query : "";
+    q->group = c->group[0] ? c->group : NULL;
+    q->revoked = c->revoked;
+    q->sort = c->sort;
+    q->desc = c->desc;
+}
+
+static int src_fetch(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *e)
+{
+    struct certs *c = ctx;
+    struct cd_query q;
+    fill_query(c, &q, 1);
+    q.offset = off;
+    q.limit = limit;
+    struct cd_cert_list l;
+    int rc = cd_cert_list(a->s, a->u, &q, &l, e);
+    if (rc) return rc;
+    *rows = l.rows;
+    *n = l.n;
+    return 0;
+}
+
+static int src_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
+{
+    struct certs *c = ctx;
+    struct cd_query q;
+    fill_query(c, &q, 1);
+    int rc = cd_cert_count(a->s, a->u, &q, total, e);
+    if (!rc) {
+        fill_query(c, &q, 0);
+        q.group = NULL;
+        rc = cd_cert_count(a->s, a->u, &q, &c->all, e);
+    }
+    return rc;
+}
+
+static const char *src_cell(const void *row, int col, char *buf, size_t n)
+{
+    return cd_cert_field(row, col, buf, n);
+}
+static int64_t src_id(const void *row) { return ((const struct cd_cert *)row)->id; }
+static int src_attr(const void *row, int col)
+{
+    return col == CD_COL_STATUS ? state_attr(((const struct cd_cert *)row)->state) : 0;
+}
+static void src_free(void *rows, size_t n)
+{
+    struct cd_cert_list l = { n, rows };
+    cd_cert_list_free(&l);
+}
+
+static const struct table_src cert_src = {
+    src_fetch, src_count, src_cell, src_id, src_attr, src_free, sizeof(struct cd_cert),
+};
+
+/* ---- side panel -------------------------------------------------------- */
+
+static int hidden_by_collapse(struct certs *c, size_t i)
+{
+    const char *p = c->groups.rows[i].path;
+    for (size_t k = 0; k < c->groups.n && k < 256; k++) {
+        if (!c->collapsed[k] || k == i) continue;
+        size_t l = strlen(c->groups.rows[k].path);
+        if (!strncmp(p, c->groups.rows[k].path, l) && p[l] == '/') return 1;
+    }
+    return 0;
+}
+
+/* Panel items: visible groups, then tags.  Returns the count; kind and idx of item `at`. */
+static int panel_items(struct certs *c, int at, int *kind, size_t *idx)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->groups.n; i++) {
+        if (hidden_by_collapse(c, i)) continue;
+        if (n == at) { *kind = 0; *idx = i; }
+        n++;
+    }
+    for (size_t i = 0; i < c->tags.n; i++) {
+        if (n == at) { *kind = 1; *idx = i; }
+        n++;
+    }
+    return n;
+}
+
+static void load_side(struct app *a, struct certs *c)
+{
+    struct cd_err e = { 0 };
+    cd_group_list_free(&c->groups);
+    cd_tag_list_free(&c->tags);
+    cd_group_list(a->s, a->u, &c->groups, &e);
+    cd_tag_list(a->s, a->u, &c->tags, &e);
+}
+
+static void compose_query(struct certs *c)
+{
+    size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->filter);
+    for (size_t i = 0; i < c->tags.n && i < 256; i++) {
+        if (!c->tag_on[i]) continue;
+        char *q = c->tags.rows[i].name;
+        /* a tag name goes in quoted, its quotes and backslashes escaped */
+        l += (size_t)snprintf(c->query + l, sizeof c->query - l, "%stag:\"", l ? " and " : "");
+        for (; *q && l + 3 < sizeof c->query; q++) {
+            if (*q == '"' || *q == '\\') c->query[l++] = '\\';
+            c->query[l++] = *q;
+        }
+        l += (size_t)snprintf(c->query + l, sizeof c->query - l, "\"");
+    }
+    if (c->filter[0] && l > strlen(c->filter)) {
+        /* the user's expression may hold "or": keep it together */
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "(%s)%s", c->filter, c->query + strlen(c->filter));
+        snprintf(c->query, sizeof c->query, "%s", tmp);
+    }
+}
+
+static void apply(struct app *a, struct certs *c)
+{
+    struct cd_err e = { 0 };
+    c->ferr[0] = 0;
+    if (cd_filter_check(c->filter, &e)) {
+        snprintf(c->ferr, sizeof c->ferr, "%s", e.msg);
+        c->ferr_pos = e.pos;
+        return;                      /* keep showing the last good result */
+    }
+    compose_query(c);
+    table_reload(a, &c->t);
+}
+
+void certs_set_filter(struct app *a, const char *expr)
+{
+    struct certs *c = a->stack[0].st;
+    snprintf(c->filter, sizeof c->filter, "%s", expr ? expr : "");
+    apply(a, c);
+}
+
+static void set_titles(struct certs *c)
+{
+    for (int i = 0; i < c->t.ncols; i++) {
+        int id = c->t.cols[i].id;
+        snprintf(c->titles[id], sizeof c->titles[id], "%s%s", cd_col_title(id),
+                 id == c->sort ? (c->desc ? " v" : " ^") : "");
+        c->t.cols[i].title = c->titles[id];
+    }
+}
+
+static void *open_certs(struct app *a, const void *arg)
+{
+    (void)arg;
+    struct certs *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    table_init(&c->t, &cert_src, c);
+    static const struct { int id, w, vis; } cols[] = {
+        { CD_COL_ID, 6, 0 }, { CD_COL_DESCRIPTION, 24, 1 }, { CD_COL_PRODUCT, 7, 1 }, { CD_COL_HOST, 10, 1 },
+        { CD_COL_CN, 22, 1 }, { CD_COL_ISSUER, 16, 1 }, { CD_COL_VALID_FROM, 16, 0 }, { CD_COL_VALID_TO, 16, 1 },
+        { CD_COL_STATUS, 8, 1 }, { CD_COL_TAGS, 14, 1 }, { CD_COL_GROUP, 18, 1 }, { CD_COL_SERIAL, 40, 0 },
+        { CD_COL_FINGERPRINT, 64, 0 },
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        c->t.cols[c->t.ncols++] = (struct tcol){ cols[i].id, cd_col_title(cols[i].id), cols[i].w, cols[i].vis };
+    c->sort = CD_COL_ID;
+    c->panel = -1;
+    set_titles(c);
+    load_side(a, c);
+    apply(a, c);
+    return c;
+}
+
+static void close_certs(void *st)
+{
+    struct certs *c = st;
+    table_free(&c->t);
+    cd_group_list_free(&c->groups);
+    cd_tag_list_free(&c->tags);
+    free(c);
+}
+
+static int panel_shown(struct app *a, struct certs *c)
+{
+    return c->panel == 1 || (c->panel == -1 && a->cols >= 110);
+}
+
+static void draw_panel(struct certs *c, int y, int h)
+{
+    int n = panel_items(c, -1, &(int){ 0 }, &(size_t){ 0 });
+    if (c->panel_cur >= n) c->panel_cur = n - 1;
+    if (c->panel_cur < 0) c->panel_cur = 0;
+    draw_text(y, 0, PANEL_W, " Access groups", theme_attr(C_HEADER));
+    int row = y + 1, tags_hdr = 0;
+    int first = c->panel_cur - (h - 4) > 0 ? c->panel_cur - (h - 4) : 0;
+    for (int i = first; i < n && row < y + h; i++) {
+        int kind;
+        size_t idx;
+        panel_items(c, i, &kind, &idx);
+        if (kind == 1 && !tags_hdr) {
+            tags_hdr = 1;
+            draw_text(row++, 0, PANEL_W, " Tags", theme_attr(C_HEADER));
+            if (row >= y + h) break;
+        }
+        char line[300];
+        int sel = i == c->panel_cur && c->panel_focus;
+        int attr = sel ? theme_attr(C_PANEL_SEL) : theme_attr(C_PANEL);
+        if (kind == 0) {
+            struct cd_group *g = &c->groups.rows[idx];
+            const char *name = strrchr(g->path, '/');
+            int has_kids = idx + 1 < c->groups.n && !strncmp(c->groups.rows[idx + 1].path, g->path, strlen(g->path)) &&
+                           c->groups.rows[idx + 1].path[strlen(g->path)] == '/';
+            int chosen = (!c->group[0] && idx == 0) || !strcmp(c->group, g->path);
+            snprintf(line, sizeof line, "%*s%s%s %s (%lld)", g->depth * 2, "", chosen ? ">" : " ",
+                     has_kids ? (idx < 256 && c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
+                     (long long)g->certs);
+        } else {
+            struct cd_tag *t = &c->tags.rows[idx];
+            snprintf(line, sizeof line, " [%c] %s (%lld)", idx < 256 && c->tag_on[idx] ? 'x' : ' ', t->name,
+                     (long long)t->certs);
+        }
+        draw_text(row++, 0, PANEL_W, line, attr);
+    }
+    while (row < y + h) draw_fill(row++, 0, PANEL_W, theme_attr(C_PANEL));
+    attrset(theme_attr(C_PANEL));
+    mvvline_set(y, PANEL_W, WACS_VLINE, h);
+    attrset(A_NORMAL);
+}
+
+static void draw_certs(struct app *a, void *st, int y, int h)
+{
+    struct certs *c = st;
+    int x = 0;
+    if (panel_shown(a, c)) {
+        draw_panel(c, y, h);
+        x = PANEL_W + 1;
+    } else {
+        c->panel_focus = 0;
+    }
+    c->t.focused = !c->panel_focus && !c->editing;
+    int w = a->cols - x;
+    char bar[600];
+    snprintf(bar, sizeof bar, "Filter: %s%s", c->filter, c->editing ? "_" : c->filter[0] ? "" : "(press / to filter)");
+    draw_text(y, x, w - 16, bar, c->editing ? theme_attr(C_FIELD) : theme_attr(C_NORMAL));
+    draw_text(y, x + w - 16, 16, c->revoked ? " revoked: shown" : " revoked: hidden", theme_attr(C_NORMAL));
+    int used = 1;
+    if (c->ferr[0]) {
+        char caret[900];
+        int col = (int)c->ferr_pos + 7;
+        snprintf(caret, sizeof caret, "%*s^ %s", col > 0 ? col : 0, "", c->ferr);
+        draw_text(y + 1, x, w, caret, theme_attr(C_ERROR));
+        used = 2;
+    }
+    table_draw(a, &c->t, y + used, x, h - used, w);
+    if (c->editing) {
+        curs_set(1);
+        move(y, x + 8 + (int)cd_display_width(c->filter));
+    } else {
+        curs_set(0);
+    }
+}
+
+static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
+{
+    (void)a;
+    struct certs *c = st;
+    snprintf(buf, n, "%lld / %lld%s", (long long)c->t.total, (long long)c->all,
+             c->t.nmarks ? "" : "");
+    if (c->t.nmarks) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, " | %zu marked", c->t.nmarks);
+    }
+    return buf;
+}
+
+static void refresh_all(struct app *a, struct certs *c)
+{
+    load_side(a, c);
+    apply(a, c);
+    app_warnings(a);
+}
+
+static int edit_filter(struct app *a, struct certs *c, int key)
+{
+    size_t n = strlen(c->filter);
+    if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); return 1; }
+    if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) { c->editing = 0; return 1; }
+    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        while (n && ((unsigned char)c->filter[n - 1] & 0xc0) == 0x80) n--;
+        if (n) n--;
+        c->filter[n] = 0;
+    } else if (key == 21) {
+        c->filter[0] = 0;
+    } else if (key >= 32 && key < 256 && n + 1 < sizeof c->filter) {
+        c->filter[n] = (char)key;
+        c->filter[n + 1] = 0;
+        /* wait for the rest of a UTF-8 sequence before filtering */
+        if (key >= 0xc0) return 1;
+    } else {
+        return 1;
+    }
+    apply(a, c);
+    return 1;
+}
+
+static int panel_request(struct app *a, struct certs *c, int req)
+{
+    int kind = 0;
+    size_t idx = 0;
+    int n = panel_items(c, -1, &kind, &idx);
+    switch (req) {
+    case REQ_UP: if (c->panel_cur > 0) c->panel_cur--; return 1;
+    case REQ_DOWN: if (c->panel_cur + 1 < n) c->panel_cur++; return 1;
+    case REQ_HOME: c->panel_cur = 0; return 1;
+    case REQ_END: c->panel_cur = n - 1; return 1;
+    case REQ_LEFT: case REQ_RIGHT: case REQ_ENTER: case REQ_MARK:
+        if (panel_items(c, c->panel_cur, &kind, &idx) <= 0) return 1;
+        if (kind == 0 && (req == REQ_LEFT || req == REQ_RIGHT)) {
+            if (idx < 256) c->collapsed[idx] = req == REQ_LEFT;
+        } else if (kind == 0) {
+            snprintf(c->group, sizeof c->group, "%s", idx == 0 ? "" : c->groups.rows[idx].path);
+            c->t.cur = 0;
+            apply(a, c);
+        } else if (idx < 256) {
+            c->tag_on[idx] = !c->tag_on[idx];
+            c->t.cur = 0;
+            apply(a, c);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int request_certs(struct app *a, void *st, int req, int key)
+{
+    struct certs *c = st;
+    if (c->editing) return edit_filter(a, c, key);
+    if (req == REQ_REDRAW) { refresh_all(a, c); return 0; }
+    if (c->panel_focus && panel_request(a, c, req)) return 1;
+    if (table_request(a, &c->t, req)) return 1;
+    const struct cd_cert *cur = table_current(a, &c->t);
+    size_t n = 0;
+    int64_t *ids = NULL;
+    switch (req) {
+    case REQ_FOCUS: case REQ_FOCUS_BACK:
+        if (panel_shown(a, c)) c->panel_focus = !c->panel_focus;
+        return 1;
+    case REQ_PANEL:
+        c->panel = panel_shown(a, c) ? 0 : 1;
+        return 1;
+    case REQ_FILTER: c->editing = 1; return 1;
+    case REQ_ESCAPE:
+        if (c->filter[0]) { c->filter[0] = 0; apply(a, c); }
+        else if (c->t.nmarks) { c->t.nmarks = 0; }
+        return 1;
+    case REQ_REVOKED:
+        c->revoked = !c->revoked;
+        apply(a, c);
+        app_status(a, 0, "revoked certificates %s", c->revoked ? "shown" : "hidden");
+        return 1;
+    case REQ_MARK:
+        if (cur) { table_toggle_mark(&c->t, cur->id); table_request(a, &c->t, REQ_DOWN); }
+        return 1;
+    case REQ_SORT: case REQ_SORT_REV:
+        if (req == REQ_SORT) {
+            int i = 0;
+            while (i < c->t.ncols && c->t.cols[i].id != c->sort) i++;
+            do { i = (i + 1) % c->t.ncols; } while (!c->t.cols[i].visible && c->t.cols[i].id != CD_COL_ID);
+            c->sort = c->t.cols[i].id;
+            c->desc = 0;
+        } else {
+            c->desc = !c->desc;
+        }
+        set_titles(c);
+        apply(a, c);
+        app_status(a, 0, "sorted by %s, %s", cd_col_title(c->sort), c->desc ? "descending" : "ascending");
+        return 1;
+    case REQ_ENTER:
+        if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
+        return 1;
+    case REQ_NEW:
+        if (!app_readonly(a) && dlg_new_cert(a)) refresh_all(a, c);
+        return 1;
+    case REQ_DESCRIBE:
+        if (cur && !app_readonly(a) && dlg_describe(a, CD_KIND_CERT, cur->id, cur->description)) refresh_all(a, c);
+        return 1;
+    case REQ_EXPORT:
+        if (cur) dlg_export(a, cur->id, cur->cn);
+        return 1;
+    case REQ_USAGE:
+        if (cur) { int64_t id = -cur->id; app_push(a, &scr_details, &id); }
+        return 1;
+    case REQ_AUDIT:
+        if (cur) { char obj[32]; snprintf(obj, sizeof obj, "cert %lld", (long long)cur->id); app_push(a, &scr_audit, obj); }
+        return 1;
+    case REQ_TAGS: case REQ_REVOKE: case REQ_MOVE:
+        if (app_readonly(a) || !(ids = table_targets(a, &c->t, &n))) return 1;
+        int done = req == REQ_TAGS ? dlg_tags(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->tags : "")
+                 : req == REQ_REVOKE ? dlg_revoke(a, ids, n)
+                 : dlg_move(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->group : "");
+        free(ids);
+        if (done) { c->t.nmarks = 0; refresh_all(a, c); }
+        return 1;
+    }
+    return 0;
+}
+
+/* ":" commands that act on certificates, tags, groups and presets. */
+int certs_command(struct app *a, int argc, char **argv)
+{
+    struct certs *c = a->stack[0].st;
+    struct cd_err e = { 0 };
+    int rc = -1;
+    int64_t id = 0;
+#define IS(x, y) (!strcmp(argv[0], x) && argc > 1 && !strcmp(argv[1], y))
+    if (!strcmp(argv[0], "filter")) {
+        char expr[256] = "";
+        for (int i = 1; i < argc; i++) {
+            size_t l = strlen(expr);
+            snprintf(expr + l, sizeof expr - l, "%s%s", i > 1 ? " " : "", argv[i]);
+        }
+        certs_set_filter(a, expr);
+        return 0;
+    }
+    if (IS("preset", "load") && argc == 3) {
+        struct cd_preset_list l;
+        if ((rc = cd_preset_list(a->s, a->u, &l, &e))) { app_fail(a, rc, &e); return rc; }
+        rc = CD_E_NOTFOUND;
+        for (size_t i = 0; i < l.n; i++)
+            if (!strcmp(l.rows[i].name, argv[2])) {
+                certs_set_filter(a, l.rows[i].expr);
+                int s = cd_col_parse(l.rows[i].sort);
+                if (s >= 0) { c->sort = s; set_titles(c); apply(a, c); }
+                rc = 0;
+            }
+        cd_preset_list_free(&l);
+        if (rc) app_status(a, 1, "no preset \"%s\"", argv[2]);
+        else app_status(a, 0, "preset %s loaded", argv[2]);
+        return rc;
+    }
+    if (IS("preset", "save") && argc >= 3) {
+        if (app_readonly(a)) return 1;
+        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->filter, NULL, cd_col_key(c->sort), &e);
+    } else if (IS("preset", "rm") && argc == 3) {
+        rc = app_readonly(a) ? 1 : cd_preset_rm(a->s, a->u, argv[2], &e);
+    } else if (argc >= 3 && !strcmp(argv[0], "cert") &&
+               (rc = cd_resolve(a->s, a->u, CD_KIND_CERT, argv[2], &id, &e)) != 0) {
+        /* the id did not resolve: rc and e say why */
+    } else if (IS("cert", "revoke") && argc >= 3) {
+        int r = argc > 3 ? cd_reason_parse(argv[3]) : 0;
+        rc = app_readonly(a) ? 1 : r < 0 ? (app_status(a, 1, "unknown reason \"%s\"", argv[3]), 1)
+                                         : cd_cert_revoke(a->s, a->u, &id, 1, r, &e);
+    } else if (IS("cert", "describe") && argc == 4) {
+        rc = app_readonly(a) ? 1 : cd_cert_describe(a->s, a->u, id, argv[3], &e);
+    } else if (IS("cert", "move") && argc == 4) {
+        rc = app_readonly(a) ? 1 : cd_cert_move(a->s, a->u, &id, 1, argv[3], &e);
+    } else if ((IS("tag", "add") || IS("tag", "rm")) && argc == 4) {
+        rc = cd_resolve(a->s, a->u, CD_KIND_CERT, argv[2], &id, &e);
+        if (!rc) rc = app_readonly(a) ? 1 : cd_tag_set(a->s, a->u, CD_KIND_CERT, &id, 1, argv[3], IS("tag", "add"), &e);
+    } else if (IS("tag", "create") && argc == 3) {
+        rc = app_readonly(a) ? 1 : cd_tag_create(a->s, a->u, argv[2], &e);
+    } else if (IS("tag", "delete") && argc == 3) {
+        rc = app_readonly(a) ? 1 : cd_tag_delete(a->s, a->u, argv[2], &e);
+    } else if (IS("group", "add") && argc == 3) {
+        rc = app_readonly(a) ? 1 : cd_group_add(a->s, a->u, argv[2], &e);
+    } else if (IS("group", "rm") && argc == 3) {
+        rc = app_readonly(a) ? 1 : cd_group_rm(a->s, a->u, argv[2], &e);
+    } else {
+        app_status(a, 1, "unknown command \"%s\" (? lists the keys; commands: filter, preset load|save|rm, "
+                   "cert revoke|describe|move, tag add|rm|create|delete, group add|rm, quit)", argv[0]);
+        return -1;
+    }
+#undef IS
+    if (rc > 0 && rc != CD_E_NOTFOUND && !e.msg[0] && a->status_err) return rc;   /* already said */
+    if (rc) { app_fail(a, rc, &e); return rc; }
+    app_status(a, 0, "done: %s %s", argv[0], argc > 1 ? argv[1] : "");
+    refresh_all(a, c);
+    return 0;
+}
+
+static const int keybar_certs[] = { REQ_HELP, REQ_NEW, REQ_USAGE, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
+                                    REQ_REVOKE, REQ_MOVE, REQ_QUIT, REQ_FILTER, REQ_REVOKED, REQ_CAS, REQ_NONE };
+
+const struct scr_ops scr_certs = {
+    "Peer certificates", open_certs, draw_certs, request_certs, close_certs, keybar_certs, counts_certs,
+};

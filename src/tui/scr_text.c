@@ -1,0 +1,161 @@
+/* certdeck console — scrolling text screens built from the store or the
+ * keymap: certificate Details, Certificate usage, and Help (generated from
+ * the request list and the key bindings). */
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tui.h"
+
+struct text { char **lines; size_t n, cap; int64_t top; const char *title; };
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        char **p = realloc(t->lines, cap * sizeof *p);
+        if (!p) return;
+        t->lines = p;
+        t->cap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&t->lines[t->n], fmt, ap) >= 0) t->n++;
+    va_end(ap);
+}
+
+static void close_text(void *st)
+{
+    struct text *t = st;
+    for (size_t i = 0; i < t->n; i++) free(t->lines[i]);
+    free(t->lines);
+    free(t);
+}
+
+static void draw_textview(struct app *a, void *st, int y, int h)
+{
+    struct text *t = st;
+    for (int r = 0; r < h; r++) {
+        int64_t i = t->top + r;
+        draw_text(y + r, 0, a->cols, i < (int64_t)t->n ? t->lines[i] : "",
+                  i == 0 ? theme_attr(C_HEADER) : theme_attr(C_NORMAL));
+    }
+}
+
+static int request_text(struct app *a, void *st, int req, int key)
+{
+    (void)key;
+    struct text *t = st;
+    int h = a->rows - 3;
+    switch (req) {
+    case REQ_UP: t->top--; break;
+    case REQ_DOWN: t->top++; break;
+    case REQ_PGUP: t->top -= h; break;
+    case REQ_PGDN: t->top += h; break;
+    case REQ_HOME: t->top = 0; break;
+    case REQ_END: t->top = (int64_t)t->n - h; break;
+    case REQ_ENTER: case REQ_HELP: return req == REQ_ENTER;
+    case REQ_REDRAW: return 0;
+    default: return 0;
+    }
+    if (t->top > (int64_t)t->n - h) t->top = (int64_t)t->n - h;
+    if (t->top < 0) t->top = 0;
+    return 1;
+}
+
+static const int keybar_text[] = { REQ_ESCAPE, REQ_QUIT, REQ_NONE };
+
+/* ---- Details and Usage (arg: id, negative for usage) -------------------- */
+
+static void *open_details(struct app *a, const void *arg)
+{
+    int64_t id = *(const int64_t *)arg;
+    int usage = id < 0;
+    if (usage) id = -id;
+    struct text *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    struct cd_err e = { 0 };
+    struct cd_cert c;
+    int rc = cd_cert_get(a->s, a->u, id, &c, &e);
+    if (rc) { app_fail(a, rc, &e); free(t); return NULL; }
+    int64_t uses = 0;
+    cd_cert_usage_count(a->s, a->u, id, &uses, &e);
+    char b1[32], b2[32];
+    if (usage) {
+        add(t, "Certificate usage: %s (ID %lld)", c.cn, (long long)id);
+        add(t, "%s", "");
+        add(t, "Clients that presented this certificate at check-in: %lld", (long long)uses);
+        if (!uses) add(t, "No client has presented it yet (check-ins arrive with the certdeckd server).");
+    } else {
+        add(t, "Certificate %lld: %s", (long long)id, c.cn);
+        add(t, "%s", "");
+        add(t, "  Description   %s", c.description);
+        add(t, "  Product       %s", c.product);
+        add(t, "  Host          %s", c.host);
+        add(t, "  Subject       %s", c.subject);
+        add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
+        add(t, "  Valid from    %s UTC", cd_format_time(c.not_before, b1, sizeof b1));
+        add(t, "  Valid to      %s UTC", cd_format_time(c.not_after, b2, sizeof b2));
+        add(t, "  Status        %s", cd_state_name(c.state));
+        add(t, "  Serial        %s", c.serial);
+        add(t, "  SHA-256       %s", c.fingerprint);
+        add(t, "  Key           %s%s", c.key_alg, c.has_passphrase ? ", protected by a certificate passphrase" : "");
+        add(t, "  Tags          %s", c.tags);
+        add(t, "  Access group  %s", c.group);
+        add(t, "  Used by       %lld clients", (long long)uses);
+        if (c.revoked_at) add(t, "  Revoked       %s UTC, reason %s", cd_format_time(c.revoked_at, b1, sizeof b1), c.revoke_reason);
+        /* the certificate itself, as PEM: the extensions are in there */
+        unsigned char *pem = NULL;
+        size_t len = 0;
+        if (cd_cert_export(a->s, a->u, id, CD_EXPORT_CHAIN, NULL, &pem, &len, &e) == CD_OK) {
+            add(t, "%s", "");
+            add(t, "  Chain (PEM: this certificate, then its CA)");
+            char *s = strndup((char *)pem, len), *save = NULL;
+            for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) add(t, "  %s", l);
+            free(s);
+            free(pem);
+        }
+    }
+    t->title = usage ? "Certificate usage" : "Details";
+    cd_cert_clear(&c);
+    return t;
+}
+
+const struct scr_ops scr_details = {
+    "Details", open_details, draw_textview, request_text, close_text, keybar_text, NULL,
+};
+
+/* ---- Help ---------------------------------------------------------------- */
+
+const char *keymap_keyname(int key, char *buf, size_t n);
+
+static void *open_help(struct app *a, const void *arg)
+{
+    (void)a; (void)arg;
+    struct text *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    add(t, "certdeck keys (Esc closes this help)");
+    add(t, "%s", "");
+    for (int r = 1; r < REQ_COUNT; r++) {
+        char keys[80] = "";
+        int key, req;
+        for (size_t i = 0; keymap_at(i, &key, &req); i++) {
+            if (req != r) continue;
+            char k[16];
+            size_t l = strlen(keys);
+            snprintf(keys + l, sizeof keys - l, "%s%s", l ? " " : "", keymap_keyname(key, k, sizeof k));
+        }
+        add(t, "  %-22s %s", keys, req_help(r));
+    }
+    add(t, "%s", "");
+    add(t, "Commands after \":\": filter EXPR, preset load|save|rm NAME, cert revoke|describe|move ID ...,");
+    add(t, "tag add|rm ID TAG, tag create|delete TAG, group add|rm PATH, ca, audit, help, quit");
+    add(t, "Filter language: see certdeck-filter(7); e.g. product:agent and expires<30d");
+    return t;
+}
+
+const struct scr_ops scr_help = {
+    "Help", open_help, draw_textview, request_text, close_text, keybar_text, NULL,
+};

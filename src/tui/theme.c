@@ -1,0 +1,112 @@
+/* certdeck console — colour themes: plain text files the user can copy and
+ * edit (doc/certdeck-theme.5).  One line a slot: "slot fg bg [bold|reverse|underline]"
+ * with the eight curses colour names or "default".  NO_COLOR or a terminal
+ * without colours gives monochrome attributes. */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "tui.h"
+
+static const char *const slot_names[C_COUNT] = {
+    "normal", "header", "cursor", "marked", "top", "keybar", "key", "error", "ok", "panel",
+    "panel-selected", "dialog", "field", "warning", "valid", "expiring", "expired", "revoked", "notyet",
+};
+
+/* monochrome: what each slot looks like without colour */
+static const int mono[C_COUNT] = {  /* attr_t values fit an int */
+    A_NORMAL, A_BOLD | A_UNDERLINE, A_REVERSE, A_BOLD, A_REVERSE, A_REVERSE, A_BOLD, A_BOLD, A_NORMAL,
+    A_NORMAL, A_REVERSE, A_NORMAL, A_UNDERLINE, A_BOLD, A_NORMAL, A_BOLD, A_DIM, A_DIM, A_DIM,
+};
+
+static int attrs[C_COUNT];
+
+
+static int colour(const char *s)
+{
+    static const char *const n[] = { "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white" };
+    for (int i = 0; i < 8; i++) if (!strcasecmp(s, n[i])) return i;
+    return -1;   /* default */
+}
+
+int theme_attr(int slot) { return slot >= 0 && slot < C_COUNT ? attrs[slot] : (int)A_NORMAL; }
+
+static int parse_line(char *line, int lineno, int *pair, char *err, size_t errsz)
+{
+    char *save = NULL, *name = strtok_r(line, " \t\r\n", &save);
+    if (!name || name[0] == '#') return 0;
+    int slot = -1;
+    for (int i = 0; i < C_COUNT; i++) if (!strcasecmp(name, slot_names[i])) slot = i;
+    char *fg = strtok_r(NULL, " \t\r\n", &save), *bg = strtok_r(NULL, " \t\r\n", &save);
+    if (slot < 0 || !fg || !bg) {
+        snprintf(err, errsz, "line %d: expected \"slot fg bg [bold|reverse|underline|dim]\"", lineno);
+        return -1;
+    }
+    int a = 0;
+    for (char *w; (w = strtok_r(NULL, " \t\r\n", &save));) {
+        if (!strcasecmp(w, "bold")) a |= A_BOLD;
+        else if (!strcasecmp(w, "reverse")) a |= A_REVERSE;
+        else if (!strcasecmp(w, "underline")) a |= A_UNDERLINE;
+        else if (!strcasecmp(w, "dim")) a |= A_DIM;
+        else { snprintf(err, errsz, "line %d: unknown attribute \"%.40s\"", lineno, w); return -1; }
+    }
+    if (has_colors() && !getenv("NO_COLOR")) {
+        init_pair((short)*pair, (short)colour(fg), (short)colour(bg));
+        attrs[slot] = COLOR_PAIR(*pair) | a;
+        (*pair)++;
+    } else {
+        attrs[slot] = mono[slot];
+    }
+    return 0;
+}
+
+/* Looks for NAME as a path, then in $XDG_CONFIG_HOME/certdeck/themes, then
+ * in the installed and source themes folders. */
+static FILE *open_theme(const char *name)
+{
+    if (strchr(name, '/')) return fopen(name, "re");
+    char p[512];
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    const char *dirs[4] = { NULL, NULL, CERTDECK_THEMEDIR, "themes" };
+    char d0[400] = "", d1[400] = "";
+    if (xdg && *xdg) { snprintf(d0, sizeof d0, "%s/certdeck/themes", xdg); dirs[0] = d0; }
+    if (home && *home) { snprintf(d1, sizeof d1, "%s/.config/certdeck/themes", home); dirs[1] = d1; }
+    for (int i = 0; i < 4; i++) {
+        if (!dirs[i]) continue;
+        snprintf(p, sizeof p, "%s/%s.theme", dirs[i], name);
+        FILE *f = fopen(p, "re");
+        if (f) return f;
+    }
+    return NULL;
+}
+
+int theme_load(const char *name, char *err, size_t errsz)
+{
+    for (int i = 0; i < C_COUNT; i++) attrs[i] = mono[i];
+    if (!has_colors() || getenv("NO_COLOR")) return 0;
+    start_color();
+    use_default_colors();
+    /* built-in default, so the console works without any theme file */
+    static const char *const builtin[] = {
+        "normal default default", "header white blue bold", "cursor black cyan", "marked yellow default bold",
+        "top black cyan", "keybar black cyan", "key white black bold", "error white red bold",
+        "ok green default", "panel default default", "panel-selected black cyan", "dialog default default",
+        "field white blue", "warning black yellow", "valid green default", "expiring yellow default bold",
+        "expired red default bold", "revoked magenta default", "notyet cyan default",
+    };
+    int pair = 1, lineno = 0;
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+        char l[80];
+        snprintf(l, sizeof l, "%s", builtin[i]);
+        parse_line(l, 0, &pair, err, errsz);
+    }
+    if (!name || !*name || !strcmp(name, "default")) return 0;
+    FILE *f = open_theme(name);
+    if (!f) { snprintf(err, errsz, "no theme \"%.100s\" (a name in themes/ or a path)", name); return -1; }
+    char line[256];
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) rc = parse_line(line, ++lineno, &pair, err, errsz);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,194 @@
+/* certdeck console — what the TUI's files share.
+ *
+ * Shape (tig's views, htop's panels): one file per screen or dialog, each a
+ * `struct scr_ops` of callbacks; app.c is the registry and driver (keys,
+ * top line, key bar, status line, resize, terminal restore); one table
+ * widget, one form widget and one tree (side panel) serve every screen.
+ * Every action is a request declared once below with its help text; the
+ * default keys are one table in keymap.c, and `?` help is generated from
+ * both.  Nothing here reads the store's file: only <certdeck/...> calls. */
+#ifndef CERTDECK_TUI_H
+#define CERTDECK_TUI_H
+
+#include <stdint.h>
+#include <certdeck/certdeck.h>
+
+#define REQ_LIST(X) \
+    X(REQ_NONE,      "",              "") \
+    X(REQ_UP,        "up",            "Move up") \
+    X(REQ_DOWN,      "down",          "Move down") \
+    X(REQ_PGUP,      "page-up",       "Page up") \
+    X(REQ_PGDN,      "page-down",     "Page down") \
+    X(REQ_HOME,      "first",         "First row") \
+    X(REQ_END,       "last",          "Last row") \
+    X(REQ_LEFT,      "left",          "Collapse a group / scroll left") \
+    X(REQ_RIGHT,     "right",         "Expand a group / scroll right") \
+    X(REQ_FOCUS,     "focus",         "Switch between side panel and table") \
+    X(REQ_FOCUS_BACK,"focus-back",    "Switch focus backwards") \
+    X(REQ_ENTER,     "open",          "Open details / choose in the side panel") \
+    X(REQ_FILTER,    "filter",        "Edit the filter (applied as you type)") \
+    X(REQ_ESCAPE,    "escape",        "Clear the filter / close the screen") \
+    X(REQ_HELP,      "help",          "This help") \
+    X(REQ_COMMAND,   "command",       "Command line: the CLI's commands (:cert revoke 12)") \
+    X(REQ_REVOKED,   "show-revoked",  "Show / hide revoked certificates") \
+    X(REQ_MARK,      "mark",          "Mark the row for bulk tags / group / revoke") \
+    X(REQ_NEW,       "new",           "New certificate (CA on the CA screen)") \
+    X(REQ_USAGE,     "usage",         "Certificate usage") \
+    X(REQ_TAGS,      "tags",          "Tags of the row (or the marked rows)") \
+    X(REQ_DESCRIBE,  "describe",      "Edit description") \
+    X(REQ_AUDIT,     "audit",         "Audit log of the row") \
+    X(REQ_AUDIT_ALL, "audit-all",     "Audit log of the store") \
+    X(REQ_EXPORT,    "export",        "Export (.pfx, Base64, PEM, key)") \
+    X(REQ_REVOKE,    "revoke",        "Revoke (permanent)") \
+    X(REQ_MOVE,      "access-group",  "Move to another access group") \
+    X(REQ_CAS,       "cas",           "Certification authorities screen") \
+    X(REQ_CERTS,     "certs",         "Peer certificates screen") \
+    X(REQ_SORT,      "sort",          "Sort by the next column") \
+    X(REQ_SORT_REV,  "sort-reverse",  "Reverse the sort") \
+    X(REQ_IMPORT,    "import",        "Import a CA public key (CA screen)") \
+    X(REQ_DELETE,    "delete",        "Delete the CA (CA screen)") \
+    X(REQ_PANEL,     "side-panel",    "Show / hide the side panel") \
+    X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
+    X(REQ_QUIT,      "quit",          "Quit")
+
+enum req {
+#define REQ_X(e, n, h) e,
+    REQ_LIST(REQ_X)
+#undef REQ_X
+    REQ_COUNT
+};
+
+int         keymap_lookup(int key);              /* key -> request */
+const char *req_name(int req);
+const char *req_help(int req);
+const char *key_label(int req, char *buf, size_t n);   /* first key bound, "F2" / "n" */
+/* Each binding in order, for the help screen: returns 0 at the end. */
+int         keymap_at(size_t i, int *key, int *req);
+
+/* ---- theme ------------------------------------------------------------- */
+enum { C_NORMAL, C_HEADER, C_CURSOR, C_MARKED, C_TOP, C_KEYBAR, C_KEY, C_ERROR, C_OK, C_PANEL,
+       C_PANEL_SEL, C_DIALOG, C_FIELD, C_WARN, C_ST_VALID, C_ST_EXPIRING, C_ST_EXPIRED, C_ST_REVOKED,
+       C_ST_NOTYET, C_COUNT };
+int  theme_load(const char *name_or_path, char *err, size_t errsz);
+int  theme_attr(int slot);
+
+/* ---- the app and its screens ------------------------------------------- */
+struct app;
+
+struct scr_ops {
+    const char *name;
+    void *(*open)(struct app *a, const void *arg);
+    void  (*draw)(struct app *a, void *st, int y, int h);
+    int   (*request)(struct app *a, void *st, int req, int key);   /* 1 = handled */
+    void  (*close)(void *st);
+    const int *keybar;          /* requests shown in the key bar, REQ_NONE-terminated */
+    const char *(*counts)(struct app *a, void *st, char *buf, size_t n);  /* "shown / total" */
+};
+
+struct app {
+    cd_store *s;
+    cd_user *u;
+    int readonly;
+    int rows, cols;
+    int quit;
+    char status[300];
+    int status_err;
+    char warning[200];          /* banner: an expired CA, certificates expiring */
+    struct { const struct scr_ops *ops; void *st; } stack[8];
+    int depth;
+};
+
+extern const struct scr_ops scr_certs, scr_cas, scr_audit, scr_details, scr_help;
+
+int  app_push(struct app *a, const struct scr_ops *ops, const void *arg);
+void app_pop(struct app *a);
+void app_status(struct app *a, int is_err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Reports a failed core call in the status line. */
+void app_fail(struct app *a, int rc, const struct cd_err *err);
+/* Refuses a mutation in --read-only mode; returns 1 when refused. */
+int  app_readonly(struct app *a);
+void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
+void app_warnings(struct app *a);    /* recomputes the banner */
+int  app_command(struct app *a, const char *line);   /* ":" command line */
+
+/* ---- drawing ----------------------------------------------------------- */
+/* Draws untrusted text sanitised, cut or padded to exactly `w` columns. */
+void draw_text(int y, int x, int w, const char *s, int attr);
+void draw_fill(int y, int x, int w, int attr);
+int  state_attr(int state);
+
+/* ---- table widget ------------------------------------------------------ */
+struct tcol { int id; const char *title; int width; int visible; };
+struct table_src {
+    /* rows [off, off+limit) into *rows (array of elsz), *n rows; *total when non-NULL */
+    int  (*fetch)(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *err);
+    int  (*count)(struct app *a, void *ctx, int64_t *total, struct cd_err *err);
+    const char *(*cell)(const void *row, int col, char *buf, size_t n);
+    int64_t (*id)(const void *row);
+    int  (*attr)(const void *row, int col);
+    void (*free_rows)(void *rows, size_t n);
+    size_t elsz;
+};
+struct table {
+    const struct table_src *src;
+    void *ctx;
+    struct tcol cols[16];
+    int ncols;
+    int64_t total, cur, top;
+    void *page; size_t npage; int64_t page_off;
+    int64_t *marks; size_t nmarks, capmarks;
+    int height;                  /* rows drawn last time */
+    int focused;
+    int hscroll;
+};
+void table_init(struct table *t, const struct table_src *src, void *ctx);
+int  table_reload(struct app *a, struct table *t);     /* recount + refetch; keeps the cursor */
+void table_draw(struct app *a, struct table *t, int y, int x, int h, int w);
+int  table_request(struct app *a, struct table *t, int req);   /* cursor movement */
+const void *table_current(struct app *a, struct table *t);
+int  table_marked(const struct table *t, int64_t id);
+void table_toggle_mark(struct table *t, int64_t id);
+/* The ids to act on: the marked rows, else the current one. Caller frees. */
+int64_t *table_targets(struct app *a, struct table *t, size_t *n);
+void table_free(struct table *t);
+
+/* ---- form widget (every dialog) ---------------------------------------- */
+enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
+struct field {
+    int type;
+    const char *label;
+    char value[256];             /* F_TEXT / F_SECRET */
+    const char *const *choices;  /* F_CHOICE / F_CHECKS, NULL-terminated */
+    int choice;                  /* F_CHOICE */
+    unsigned char checked[64];   /* F_CHECKS */
+    int top;                     /* F_CHECKS scroll */
+};
+struct form {
+    const char *title;
+    const char *note;            /* a line under the title (e.g. "Revocation is permanent") */
+    struct field *f;
+    int n;
+    const char *ok;              /* button text */
+    /* called on OK: 0 closes the dialog, else it stays open with the status */
+    int (*submit)(struct app *a, struct form *fm, void *ctx);
+    void *ctx;
+    char err[256];
+};
+/* Runs the dialog; 1 when submitted and accepted, 0 when cancelled. */
+int  form_run(struct app *a, struct form *fm);
+/* Shows "busy" while a slow call runs (the 600k-iteration exports). */
+void form_busy(struct app *a, const char *what);
+
+/* Dialogs. */
+int dlg_new_cert(struct app *a);
+int dlg_new_ca(struct app *a);
+int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
+int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
+int dlg_export(struct app *a, int64_t id, const char *cn);
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n);
+int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
+int dlg_import_ca(struct app *a);
+
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme);
+
+#endif

@@ -1,0 +1,48 @@
+# Shared by the console tests: a store made with the CLI, certdeck in a
+# detached tmux session of fixed size, keys sent with send-keys, and the
+# screen polled with capture-pane until the expected text shows or a
+# timeout passes (no fixed sleeps waiting for a screen).
+set -eu
+export LC_ALL=C.UTF-8
+: "${CERTDECK:=$(cd "$(dirname "$0")/../.." && pwd)/build/certdeck}"
+command -v tmux >/dev/null 2>&1 || { echo "skip: tmux not installed"; exit 77; }
+T=$(mktemp -d /tmp/cdtui.XXXXXX)
+S="$T/store.db"
+SOCK="cdtui$$"
+tm() { tmux -L "$SOCK" "$@"; }
+cleanup() { tm kill-server >/dev/null 2>&1 || true; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "---- screen ----" >&2; screen >&2 || true; exit 1; }
+cd_() { "$CERTDECK" --store "$S" "$@"; }
+
+# start [WIDTH HEIGHT [EXTRA ENV/ARGS...]]: the console on $S; after it exits
+# the pane prints EXITED:<status> and the terminal modes, and stays open.
+start() {
+    w=${1:-120}; h=${2:-30}; shift 2 2>/dev/null || true
+    tm new-session -d -s t -x "$w" -y "$h" \
+        "env LC_ALL=C.UTF-8 TERM=xterm-256color $* '$CERTDECK' --store '$S' $CD_ARGS; echo EXITED:\$?; stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' '; echo; sleep 600"
+    wait_for "certdeck |"
+}
+CD_ARGS=""
+screen() { tm capture-pane -p -t t; }
+screen_e() { tm capture-pane -p -e -t t; }
+keys() { tm send-keys -t t "$@"; }
+type_text() { tm send-keys -t t -l "$1"; }
+# wait_for TEXT [SECONDS]: polls the screen every 50 ms
+wait_for() {
+    n=$(( ${2:-5} * 20 ))
+    while [ $n -gt 0 ]; do
+        screen 2>/dev/null | grep -qF -- "$1" && return 0
+        n=$((n - 1)); sleep 0.05
+    done
+    fail "timed out waiting for: $1"
+}
+wait_gone() {
+    n=$(( ${2:-5} * 20 ))
+    while [ $n -gt 0 ]; do
+        screen 2>/dev/null | grep -qF -- "$1" || return 0
+        n=$((n - 1)); sleep 0.05
+    done
+    fail "still on screen: $1"
+}
+expect_screen() { screen | grep -qF -- "$1" || fail "not on screen: $1"; }
