@@ -63,7 +63,7 @@ static void *open_cas(struct app *a, const void *arg)
     if (!c) return NULL;
     table_init(&c->t, &ca_src, c);
     static const struct { int id; const char *t; int w; } cols[] = {
-        { K_ID, "ID", 4 }, { K_DESC, "Description", 26 }, { K_CN, "Subject", 26 }, { K_KEY, "Key", 9 },
+        { K_ID, "ID", 4 }, { K_DESC, "Description", 30 }, { K_CN, "Subject", 30 }, { K_KEY, "Key", 9 },
         { K_FROM, "Valid from", 16 }, { K_TO, "Valid to", 16 }, { K_STATUS, "Status", 8 }, { K_SIGNS, "Signs", 15 },
         { K_CERTS, "Certs", 6 }, { K_TAGS, "Tags", 12 }, { K_GROUP, "Group", 16 },
     };
