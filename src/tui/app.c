@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "tui.h"
 
@@ -282,6 +283,13 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
         int ch = getch();
         if (ch == ERR) continue;
         if (ch == KEY_RESIZE) continue;           /* app_redraw re-reads the size */
+        /* a resize can land between the last frame and this key, before
+         * ncurses has seen SIGWINCH: ask the terminal itself */
+        struct winsize ws;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col &&
+            (ws.ws_row != LINES || ws.ws_col != COLS))
+            resizeterm(ws.ws_row, ws.ws_col);
+        getmaxyx(stdscr, a.rows, a.cols);
         int req = keymap_lookup(ch);
         const struct scr_ops *ops = a.stack[a.depth - 1].ops;
         if (req != REQ_QUIT && ops->request(&a, a.stack[a.depth - 1].st, req, ch)) continue;

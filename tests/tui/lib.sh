@@ -9,8 +9,13 @@ command -v tmux >/dev/null 2>&1 || { echo "skip: tmux not installed"; exit 77; }
 T=$(mktemp -d /tmp/cdtui.XXXXXX)
 S="$T/store.db"
 SOCK="cdtui$$"
+SOCKS=""
+STARTS=0
 tm() { tmux -L "$SOCK" "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1 || true; rm -rf "$T"; }
+cleanup() {
+    for s in $SOCKS; do tmux -L "$s" kill-server >/dev/null 2>&1 || true; done
+    rm -rf "$T"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "---- screen ----" >&2; screen >&2 || true; exit 1; }
 cd_() { "$CERTDECK" --store "$S" "$@"; }
@@ -19,8 +24,11 @@ cd_() { "$CERTDECK" --store "$S" "$@"; }
 # the pane prints EXITED:<status> and the terminal modes, and stays open.
 start() {
     w=${1:-120}; h=${2:-30}; shift 2 2>/dev/null || true
+    # a fresh server each time: a new session on a server being killed fails
+    [ -n "$SOCKS" ] && { tm kill-server >/dev/null 2>&1 || true; }
+    STARTS=$((STARTS + 1)); SOCK="cdtui$$.$STARTS"; SOCKS="$SOCKS $SOCK"
     tm new-session -d -s t -x "$w" -y "$h" \
-        "env LC_ALL=C.UTF-8 TERM=xterm-256color $* '$CERTDECK' --store '$S' $CD_ARGS; echo EXITED:\$?; stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' '; echo; sleep 600"
+        "env LC_ALL=C.UTF-8 $* '$CERTDECK' --store '$S' $CD_ARGS; echo EXITED:\$?; stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' '; echo; sleep 600"
     wait_for "certdeck |"
 }
 CD_ARGS=""
@@ -46,3 +54,14 @@ wait_gone() {
     fail "still on screen: $1"
 }
 expect_screen() { screen | grep -qF -- "$1" || fail "not on screen: $1"; }
+# wait_drawn WIDTH: until the app has redrawn for that width (line 2 ends
+# with the right-aligned "revoked: hidden", so its length is the width the
+# app drew for; tmux reshapes its own grid before the program sees a resize)
+wait_drawn() {
+    n=100
+    while [ $n -gt 0 ]; do
+        [ "$(screen | sed -n 2p | sed 's/│/|/g' | awk '{ print length($0) }')" = "$1" ] && return 0
+        n=$((n - 1)); sleep 0.05
+    done
+    fail "not redrawn for width $1"
+}
