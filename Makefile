@@ -91,10 +91,13 @@ bench: deps
 	$(BUILD)/certdeck-bench $(BENCH_ARGS)
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/certdeck/themes
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certdeck
 	install -m 0644 doc/certdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/certdeck-filter.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 0644 doc/certdeck-theme.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/certdeck/themes/
 
 clean:
 	rm -rf build build-asan

@@ -326,6 +326,14 @@ int  cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char 
 int  cd_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err *err);
 void cd_preset_list_free(struct cd_preset_list *l);
 
+/* ---- remembered console state ------------------------------------------ */
+
+/* Small per-user settings of the front ends (screen, columns, sort, preset,
+ * show-revoked).  Not audited: they change nothing anyone else can see.
+ * get: *value is NULL when unset; caller frees. */
+int  cd_state_get(cd_store *s, const cd_user *u, const char *key, char **value, struct cd_err *err);
+int  cd_state_set(cd_store *s, const cd_user *u, const char *key, const char *value, struct cd_err *err);
+
 /* ---- audit ------------------------------------------------------------- */
 
 struct cd_audit {

@@ -98,6 +98,9 @@ struct cdi_store_ops {
                        const char *, struct cd_err *);
     int (*preset_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
 
+    int (*state_get)(cd_store *, const cd_user *, const char *, char **, struct cd_err *);
+    int (*state_set)(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
+
     int (*audit_list)(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *,
                       struct cd_err *);
     int (*audit_verify)(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);

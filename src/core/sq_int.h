@@ -14,7 +14,7 @@
 #include "pki_int.h"
 #include "filter_int.h"
 
-#define SQ_SCHEMA_VERSION 1
+#define SQ_SCHEMA_VERSION 2
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
 /* Statements run once per row in bulk work, prepared once per session. */
@@ -104,6 +104,8 @@ int sq_preset_list(cd_store *, const cd_user *, struct cd_preset_list *, struct 
 int sq_preset_save(cd_store *, const cd_user *, const char *, const char *, const char *, const char *,
                    struct cd_err *);
 int sq_preset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_state_get(cd_store *, const cd_user *, const char *, char **, struct cd_err *);
+int sq_state_set(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
 int sq_audit_list(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *, struct cd_err *);
 int sq_audit_verify(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);
 

@@ -311,3 +311,33 @@ int sq_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err 
     }
     return sq_finish(sq, u, rc, "Remove filter preset", name, NULL, err);
 }
+
+/* ---- remembered state -------------------------------------------------- */
+
+int sq_state_get(cd_store *s, const cd_user *u, const char *key, char **value, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(SQ(s), "SELECT v FROM user_state WHERE user_id = ? AND k = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, u->id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && !(*value = sq_text(st, 0))) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_state_set(cd_store *s, const cd_user *u, const char *key, const char *value, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    if (sq->readonly) return CD_OK;              /* a read-only session remembers nothing */
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, value ? "INSERT OR REPLACE INTO user_state(user_id, k, v) VALUES(?, ?, ?)"
+                               : "DELETE FROM user_state WHERE user_id = ? AND k = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, u->id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (value) sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "state");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -320,6 +320,21 @@ int cd_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err 
     return s->ops->preset_rm(s, u, name, err);
 }
 
+int cd_state_get(cd_store *s, const cd_user *u, const char *key, char **value, struct cd_err *err)
+{
+    CHECK(s, u);
+    *value = NULL;
+    return s->ops->state_get(s, u, key, value, err);
+}
+
+int cd_state_set(cd_store *s, const cd_user *u, const char *key, const char *value, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (!key || !*key || strlen(key) > 64 || (value && strlen(value) > 4096))
+        return cdi_fail(err, CD_E_INVAL, "a state key is 1..64 bytes, a value at most 4096");
+    return s->ops->state_set(s, u, key, value, err);
+}
+
 int cd_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
                   struct cd_audit_list *out, struct cd_err *err)
 {

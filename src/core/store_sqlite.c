@@ -61,8 +61,12 @@ static const char *const migrations[] = {
     /* trigram: substring search over cn, subject, description, host, serial,
      * fingerprint and tag names without a table scan */
     "CREATE VIRTUAL TABLE cert_fts USING fts5(body, tokenize='trigram');",
+    /* 1 -> 2: the console's remembered state, per user */
+    "CREATE TABLE user_state(user_id INTEGER NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL,"
+    "  PRIMARY KEY(user_id, k)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+_Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");
 
 int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
 {
@@ -622,5 +626,6 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .tag_list = sq_tag_list, .tag_create = sq_tag_create, .tag_delete = sq_tag_delete,
     .tag_set = sq_tag_set,
     .preset_list = sq_preset_list, .preset_save = sq_preset_save, .preset_rm = sq_preset_rm,
+    .state_get = sq_state_get, .state_set = sq_state_set,
     .audit_list = sq_audit_list, .audit_verify = sq_audit_verify,
 };

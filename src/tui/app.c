@@ -278,6 +278,12 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
     app_warnings(&a);
     int rc = 0;
     if (app_push(&a, &scr_certs, NULL)) rc = 1;
+    /* back on the screen the user left */
+    char *last = NULL;
+    struct cd_err e = { 0 };
+    if (!rc && cd_state_get(s, u, "screen", &last, &e) == CD_OK && last && !strcmp(last, scr_cas.name))
+        app_push(&a, &scr_cas, NULL);
+    free(last);
     while (!rc && !a.quit && !stop_flag) {
         app_redraw(&a);
         int ch = getch();
@@ -294,6 +300,10 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
         const struct scr_ops *ops = a.stack[a.depth - 1].ops;
         if (req != REQ_QUIT && ops->request(&a, a.stack[a.depth - 1].st, req, ch)) continue;
         generic(&a, req);
+    }
+    if (a.depth > 0) {
+        const struct scr_ops *top = a.stack[a.depth - 1].ops;
+        cd_state_set(s, u, "screen", top == &scr_cas ? scr_cas.name : scr_certs.name, &e);
     }
     while (a.depth > 0) { a.depth--; a.stack[a.depth].ops->close(a.stack[a.depth].st); }
     endwin();

@@ -178,6 +178,77 @@ static void set_titles(struct certs *c)
     }
 }
 
+static void sort_spec(const struct certs *c, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s", cd_col_key(c->sort), c->desc ? ":desc" : "");
+}
+
+static void parse_sort(struct certs *c, const char *spec)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s", spec);
+    char *colon = strchr(key, ':');
+    if (colon) *colon = 0;
+    int col = cd_col_parse(key);
+    if (col < 0) return;
+    c->sort = col;
+    c->desc = colon && !strcmp(colon + 1, "desc");
+}
+
+/* Remembers the view for this user (not in --read-only, where the core
+ * quietly keeps nothing). */
+static void persist(struct app *a, struct certs *c)
+{
+    struct cd_err e = { 0 };
+    char buf[512];
+    columns_spec(&c->t, buf, sizeof buf);
+    cd_state_set(a->s, a->u, "certs.columns", buf, &e);
+    sort_spec(c, buf, sizeof buf);
+    cd_state_set(a->s, a->u, "certs.sort", buf, &e);
+    cd_state_set(a->s, a->u, "certs.revoked", c->revoked ? "1" : "0", &e);
+    cd_state_set(a->s, a->u, "certs.filter", c->filter, &e);
+}
+
+static int load_preset(struct app *a, struct certs *c, const char *name)
+{
+    struct cd_err e = { 0 };
+    struct cd_preset_list l;
+    int rc = cd_preset_list(a->s, a->u, &l, &e);
+    if (rc) { app_fail(a, rc, &e); return rc; }
+    rc = CD_E_NOTFOUND;
+    for (size_t i = 0; i < l.n; i++) {
+        if (strcmp(l.rows[i].name, name)) continue;
+        snprintf(c->filter, sizeof c->filter, "%s", l.rows[i].expr);
+        char err[200];
+        if (l.rows[i].columns[0]) columns_apply(&c->t, l.rows[i].columns, err, sizeof err);
+        if (l.rows[i].sort[0]) parse_sort(c, l.rows[i].sort);
+        rc = 0;
+    }
+    cd_preset_list_free(&l);
+    if (rc) { app_status(a, 1, "no preset \"%s\"", name); return rc; }
+    set_titles(c);
+    apply(a, c);
+    persist(a, c);
+    app_status(a, 0, "preset %s loaded", name);
+    return 0;
+}
+
+static void restore(struct app *a, struct certs *c)
+{
+    struct cd_err e = { 0 };
+    char *v = NULL, err[200];
+    if (cd_state_get(a->s, a->u, "certs.columns", &v, &e) == CD_OK && v) columns_apply(&c->t, v, err, sizeof err);
+    free(v); v = NULL;
+    if (cd_state_get(a->s, a->u, "certs.sort", &v, &e) == CD_OK && v) parse_sort(c, v);
+    free(v); v = NULL;
+    if (cd_state_get(a->s, a->u, "certs.revoked", &v, &e) == CD_OK && v) c->revoked = !strcmp(v, "1");
+    free(v); v = NULL;
+    if (cd_state_get(a->s, a->u, "certs.filter", &v, &e) == CD_OK && v && !cd_filter_check(v, &e))
+        snprintf(c->filter, sizeof c->filter, "%s", v);
+    free(v); v = NULL;
+    set_titles(c);
+}
+
 static void *open_certs(struct app *a, const void *arg)
 {
     (void)arg;
@@ -195,8 +266,14 @@ static void *open_certs(struct app *a, const void *arg)
     c->sort = CD_COL_ID;
     c->panel = -1;
     set_titles(c);
+    restore(a, c);
     load_side(a, c);
     apply(a, c);
+    /* a default preset wins over the remembered view */
+    char *def = NULL;
+    struct cd_err e = { 0 };
+    if (cd_state_get(a->s, a->u, "certs.default_preset", &def, &e) == CD_OK && def) load_preset(a, c, def);
+    free(def);
     return c;
 }
 
@@ -312,8 +389,12 @@ static void refresh_all(struct app *a, struct certs *c)
 static int edit_filter(struct app *a, struct certs *c, int key)
 {
     size_t n = strlen(c->filter);
-    if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); return 1; }
-    if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) { c->editing = 0; return 1; }
+    if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); persist(a, c); return 1; }
+    if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) {
+        c->editing = 0;
+        if (!c->ferr[0]) persist(a, c);
+        return 1;
+    }
     if (key == KEY_BACKSPACE || key == 127 || key == 8) {
         while (n && ((unsigned char)c->filter[n - 1] & 0xc0) == 0x80) n--;
         if (n) n--;
@@ -385,6 +466,7 @@ static int request_certs(struct app *a, void *st, int req, int key)
     case REQ_REVOKED:
         c->revoked = !c->revoked;
         apply(a, c);
+        persist(a, c);
         app_status(a, 0, "revoked certificates %s", c->revoked ? "shown" : "hidden");
         return 1;
     case REQ_MARK:
@@ -402,8 +484,30 @@ static int request_certs(struct app *a, void *st, int req, int key)
         }
         set_titles(c);
         apply(a, c);
+        persist(a, c);
         app_status(a, 0, "sorted by %s, %s", cd_col_title(c->sort), c->desc ? "descending" : "ascending");
         return 1;
+    case REQ_WIDER: case REQ_NARROWER:
+        for (int i = 0; i < c->t.ncols; i++) {
+            if (c->t.cols[i].id != c->sort) continue;
+            int w = c->t.cols[i].width + (req == REQ_WIDER ? 2 : -2);
+            c->t.cols[i].width = w < 3 ? 3 : w > 120 ? 120 : w;
+            app_status(a, 0, "%s: %d columns wide", cd_col_title(c->sort), c->t.cols[i].width);
+        }
+        persist(a, c);
+        return 1;
+    case REQ_COLUMNS:
+        if (dlg_columns(a, &c->t)) { set_titles(c); persist(a, c); }
+        return 1;
+    case REQ_PRESETS: {
+        char cols[512], sort[80];
+        columns_spec(&c->t, cols, sizeof cols);
+        sort_spec(c, sort, sizeof sort);
+        char *name = dlg_presets(a, c->filter, cols, sort);
+        if (name) load_preset(a, c, name);
+        free(name);
+        return 1;
+    }
     case REQ_ENTER:
         if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
         return 1;
@@ -449,27 +553,16 @@ int certs_command(struct app *a, int argc, char **argv)
             snprintf(expr + l, sizeof expr - l, "%s%s", i > 1 ? " " : "", argv[i]);
         }
         certs_set_filter(a, expr);
+        persist(a, c);
         return 0;
     }
-    if (IS("preset", "load") && argc == 3) {
-        struct cd_preset_list l;
-        if ((rc = cd_preset_list(a->s, a->u, &l, &e))) { app_fail(a, rc, &e); return rc; }
-        rc = CD_E_NOTFOUND;
-        for (size_t i = 0; i < l.n; i++)
-            if (!strcmp(l.rows[i].name, argv[2])) {
-                certs_set_filter(a, l.rows[i].expr);
-                int s = cd_col_parse(l.rows[i].sort);
-                if (s >= 0) { c->sort = s; set_titles(c); apply(a, c); }
-                rc = 0;
-            }
-        cd_preset_list_free(&l);
-        if (rc) app_status(a, 1, "no preset \"%s\"", argv[2]);
-        else app_status(a, 0, "preset %s loaded", argv[2]);
-        return rc;
-    }
+    if (IS("preset", "load") && argc == 3) return load_preset(a, c, argv[2]);
     if (IS("preset", "save") && argc >= 3) {
         if (app_readonly(a)) return 1;
-        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->filter, NULL, cd_col_key(c->sort), &e);
+        char cols[512], sort[80];
+        columns_spec(&c->t, cols, sizeof cols);
+        sort_spec(c, sort, sizeof sort);
+        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->filter, cols, sort, &e);
     } else if (IS("preset", "rm") && argc == 3) {
         rc = app_readonly(a) ? 1 : cd_preset_rm(a->s, a->u, argv[2], &e);
     } else if (argc >= 3 && !strcmp(argv[0], "cert") &&

@@ -48,6 +48,10 @@
     X(REQ_IMPORT,    "import",        "Import a CA public key (CA screen)") \
     X(REQ_DELETE,    "delete",        "Delete the CA (CA screen)") \
     X(REQ_PANEL,     "side-panel",    "Show / hide the side panel") \
+    X(REQ_COLUMNS,   "columns",       "Choose, order and size the columns") \
+    X(REQ_PRESETS,   "presets",       "Filter presets: load, save, delete, default") \
+    X(REQ_WIDER,     "wider",         "Widen the sort column") \
+    X(REQ_NARROWER,  "narrower",      "Narrow the sort column") \
     X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
     X(REQ_QUIT,      "quit",          "Quit")
 
@@ -188,6 +192,11 @@ int dlg_export(struct app *a, int64_t id, const char *cn);
 int dlg_revoke(struct app *a, const int64_t *ids, size_t n);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);
+int dlg_columns(struct app *a, struct table *t);
+/* Returns the name of a preset to load (caller frees), or NULL. */
+char *dlg_presets(struct app *a, const char *filter, const char *columns, const char *sort);
+void columns_spec(const struct table *t, char *out, size_t n);
+int  columns_apply(struct table *t, const char *spec, char *err, size_t errsz);
 
 int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme);
 

@@ -99,7 +99,43 @@ static void test_newer_schema_refused(void **state)
     cd_store *s = NULL;
     struct cd_err e = { 0 };
     assert_int_equal(cd_store_open(f->path, 0, &s, &e), CD_E_VERSION);
-    sqlite3_exec(raw(f), "PRAGMA user_version=1", NULL, NULL, NULL);
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", SQ_SCHEMA_VERSION);
+    sqlite3_exec(raw(f), pragma, NULL, NULL, NULL);
+}
+
+static void test_migration_from_v1(void **state)
+{
+    struct fx *f = *state;
+    /* a version-1 store: no user_state table */
+    sqlite3_exec(raw(f), "DROP TABLE user_state; PRAGMA user_version=1", NULL, NULL, NULL);
+    cd_user_free(f->u);
+    cd_store_close(f->s);
+    assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
+    assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(raw(f), "PRAGMA user_version", -1, &st, NULL);
+    sqlite3_step(st);
+    assert_int_equal(sqlite3_column_int(st, 0), SQ_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    assert_int_equal(cd_state_set(f->s, f->u, "k", "v", &f->err), CD_OK);
+    assert_int_equal(fx_count(f, "", 0), 3);            /* the data came along */
+}
+
+static void test_state(void **state)
+{
+    struct fx *f = *state;
+    char *v = (char *)1;
+    assert_int_equal(cd_state_get(f->s, f->u, "certs.sort", &v, &f->err), CD_OK);
+    assert_null(v);
+    assert_int_equal(cd_state_set(f->s, f->u, "certs.sort", "valid_to:desc", &f->err), CD_OK);
+    assert_int_equal(cd_state_get(f->s, f->u, "certs.sort", &v, &f->err), CD_OK);
+    assert_string_equal(v, "valid_to:desc");
+    free(v);
+    assert_int_equal(cd_state_set(f->s, f->u, "certs.sort", NULL, &f->err), CD_OK);
+    assert_int_equal(cd_state_get(f->s, f->u, "certs.sort", &v, &f->err), CD_OK);
+    assert_null(v);
+    assert_int_equal(cd_state_set(f->s, f->u, "", "x", &f->err), CD_E_INVAL);
 }
 
 static void test_bulk_issue(void **state)
@@ -446,7 +482,7 @@ int main(void)
         T(test_hostile_names_stored_faithfully), T(test_groups), T(test_tags), T(test_describe),
         T(test_presets), T(test_paging_and_sort), T(test_audit_chain_detects_tampering),
         T(test_read_only_store), T(test_read_only_open_flag), T(test_disk_full_rolls_back),
-        T(test_missing_store_key),
+        T(test_missing_store_key), T(test_migration_from_v1), T(test_state),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
