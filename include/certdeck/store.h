@@ -235,6 +235,8 @@ int  cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, 
                  cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err);
 int  cd_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q,
                   struct cd_cert_list *out, struct cd_err *err);
+/* Rows matching q (offset ignored).  With q->limit > 0 counting stops at
+ * that many, so a screen can say "10000+" without reading a million rows. */
 int  cd_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q,
                    int64_t *count, struct cd_err *err);
 int  cd_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out,

@@ -699,21 +699,37 @@ static struct node *find_driver(struct node *n)
     return NULL;
 }
 
+/* Every top-level free-text word joins one FTS5 query ("a" AND "b"): one
+ * index walk instead of one materialised list per word. */
+static void absorb_text(struct node *n, struct cdi_buf *m)
+{
+    if (!n) return;
+    if (n->kind == N_AND) { absorb_text(n->l, m); absorb_text(n->r, m); return; }
+    if (n->kind != N_TERM || !uses_fts(n)) return;
+    char *ph = fts_phrase(n->value);
+    if (!ph) { m->oom = 1; return; }
+    if (m->len) cdi_buf_add(m, " AND ", 5);
+    cdi_buf_add(m, ph, strlen(ph));
+    free(ph);
+    n->driven = 1;
+}
+
 const char *cdi_filter_join(cd_filter *f, struct cdi_sql *q)
 {
     struct node *d = f ? find_driver(f->root) : NULL;
     if (!d) return NULL;
-    d->driven = 1;
     if (d->field == F_TAG) {
+        d->driven = 1;
         ADD(q, " JOIN cert_tags jt ON jt.cert_id = c.id AND jt.tag_id = (SELECT id FROM tags WHERE name = ");
         cdi_sql_text(q, d->value);
         ADD(q, ")");
         return "jt.cert_id";
     }
-    char *ph = fts_phrase(d->value);
-    if (!ph) { q->sql.oom = 1; return NULL; }
+    struct cdi_buf m = { 0 };
+    absorb_text(f->root, &m);
+    if (m.oom || !m.p) { cdi_buf_free(&m); q->sql.oom = 1; return NULL; }
     ADD(q, " JOIN cert_fts jf ON jf.rowid = c.id AND jf.cert_fts MATCH ");
-    cdi_sql_text(q, ph);
-    free(ph);
+    cdi_sql_text(q, (char *)m.p);
+    cdi_buf_free(&m);
     return "jf.rowid";
 }

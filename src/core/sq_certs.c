@@ -116,9 +116,17 @@ int sq_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64
     struct sq *sq = SQ(s);
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
-    cdi_buf_addf(&w.sql, "SELECT count(*) FROM certs c");
-    /* the CA and group joins are only needed by the page query */
-    int rc = where(u, q, cdi_now(), NULL, NULL, &w, err);
+    int capped = q && q->limit > 0;
+    const char *driver = NULL;
+    /* capped: the driving join lets the count stop after `limit` rows in
+     * index order; the CA and group joins are only needed by the page query */
+    cdi_buf_addf(&w.sql, capped ? "SELECT count(*) FROM (SELECT 1 FROM certs c" : "SELECT count(*) FROM certs c");
+    int rc = where(u, q, cdi_now(), NULL, capped ? &driver : NULL, &w, err);
+    if (!rc && capped) {
+        cdi_buf_addf(&w.sql, " LIMIT ");
+        cdi_sql_int(&w, q->limit);
+        cdi_buf_addf(&w.sql, ")");
+    }
     if (!rc && !(rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err))) {
         sq_bind_all(st, &w);
         if (sqlite3_step(st) == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);

@@ -64,6 +64,10 @@ static const char *const migrations[] = {
     /* 1 -> 2: the console's remembered state, per user */
     "CREATE TABLE user_state(user_id INTEGER NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL,"
     "  PRIMARY KEY(user_id, k)) WITHOUT ROWID;",
+    /* 2 -> 3: the console's per-group counts and the expiry banner answered
+     * from the index alone, without reading certificate rows */
+    "DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id, revoked_at);"
+    "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after, revoked_at, not_before);",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");

@@ -50,7 +50,7 @@ static int au_attr(const void *row, int col)
     return strcmp(r->result, "Success") ? theme_attr(C_ERROR) : theme_attr(C_OK);
 }
 
-static const struct table_src au_src = { au_fetch, au_count, au_cell, au_id, au_attr, au_free, sizeof(struct cd_audit) };
+static const struct table_src au_src = { au_fetch, au_count, au_cell, au_id, au_attr, au_free, sizeof(struct cd_audit), 1 };
 
 static void *open_audit(struct app *a, const void *arg)
 {

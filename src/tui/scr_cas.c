@@ -54,7 +54,7 @@ static const char *ca_cell(const void *row, int col, char *buf, size_t n)
 static int64_t ca_id(const void *row) { return ((const struct cd_ca *)row)->id; }
 static int ca_attr(const void *row, int col) { return col == K_STATUS ? state_attr(((const struct cd_ca *)row)->state) : 0; }
 
-static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca) };
+static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca), 1 };
 
 static void *open_cas(struct app *a, const void *arg)
 {

@@ -8,6 +8,10 @@
 #include "tui.h"
 
 #define PANEL_W 28
+/* Counting stops here while filtering: "10000+" is all a person needs, and
+ * an exact count of a million rows per keystroke is not free.  Scrolling to
+ * the end counts exactly. */
+#define COUNT_CAP 1000
 
 struct certs {
     struct table t;
@@ -24,7 +28,9 @@ struct certs {
     struct cd_tag_list tags;
     unsigned char collapsed[256], tag_on[256];
     char query[1024];            /* filter + chosen tags, as sent */
-    int64_t all;                 /* rows without filter, for the counts */
+    int64_t all;                 /* rows without filter, for the counts; -1 = to count */
+    int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
+    char last[1400];             /* the query the exact count was for */
     char titles[CD_COL_COUNT][40];
 };
 
@@ -60,12 +66,10 @@ static int src_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
     struct certs *c = ctx;
     struct cd_query q;
     fill_query(c, &q, 1);
+    q.limit = c->exact ? 0 : COUNT_CAP + 1;
     int rc = cd_cert_count(a->s, a->u, &q, total, e);
-    if (!rc) {
-        fill_query(c, &q, 0);
-        q.group = NULL;
-        rc = cd_cert_count(a->s, a->u, &q, &c->all, e);
-    }
+    c->capped = !c->exact && *total > COUNT_CAP;
+    if (c->capped) *total = COUNT_CAP;
     return rc;
 }
 
@@ -85,7 +89,7 @@ static void src_free(void *rows, size_t n)
 }
 
 static const struct table_src cert_src = {
-    src_fetch, src_count, src_cell, src_id, src_attr, src_free, sizeof(struct cd_cert),
+    src_fetch, src_count, src_cell, src_id, src_attr, src_free, sizeof(struct cd_cert), 0,
 };
 
 /* ---- side panel -------------------------------------------------------- */
@@ -148,6 +152,21 @@ static void compose_query(struct certs *c)
     }
 }
 
+/* 1 when the filter ends in a bare word of one or two characters: the
+ * person is mid-word, and a substring that short has no index to use, so
+ * the live filter waits for the third letter (Enter applies it anyway). */
+static int mid_word(const char *f)
+{
+    size_t n = strlen(f), k = 0;
+    while (k < n && (f[n - k - 1] == '-' || f[n - k - 1] == '.' || f[n - k - 1] == '_' ||
+                     (unsigned char)f[n - k - 1] >= 0x80 || (f[n - k - 1] >= '0' && f[n - k - 1] <= '9') ||
+                     ((f[n - k - 1] | 32) >= 'a' && (f[n - k - 1] | 32) <= 'z')))
+        k++;
+    if (k == 0 || k > 2) return 0;
+    char before = k < n ? f[n - k - 1] : ' ';
+    return before == ' ' || before == '(' || before == '!';
+}
+
 static void apply(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
@@ -158,6 +177,11 @@ static void apply(struct app *a, struct certs *c)
         return;                      /* keep showing the last good result */
     }
     compose_query(c);
+    /* an exact count holds until the query itself changes */
+    char key[sizeof c->last];
+    snprintf(key, sizeof key, "%d|%s|%s", c->revoked, c->group, c->query);
+    if (strcmp(key, c->last)) { c->exact = 0; memcpy(c->last, key, sizeof key); }
+    c->capped = 0;               /* the count callback says so again if it runs */
     table_reload(a, &c->t);
 }
 
@@ -265,6 +289,7 @@ static void *open_certs(struct app *a, const void *arg)
         c->t.cols[c->t.ncols++] = (struct tcol){ cols[i].id, cd_col_title(cols[i].id), cols[i].w, cols[i].vis };
     c->sort = CD_COL_ID;
     c->panel = -1;
+    c->all = -1;
     set_titles(c);
     restore(a, c);
     load_side(a, c);
@@ -368,10 +393,15 @@ static void draw_certs(struct app *a, void *st, int y, int h)
 
 static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
 {
-    (void)a;
     struct certs *c = st;
-    snprintf(buf, n, "%lld / %lld%s", (long long)c->t.total, (long long)c->all,
-             c->t.nmarks ? "" : "");
+    if (c->all < 0) {            /* the unfiltered total, counted once per change */
+        struct cd_query q;
+        struct cd_err e = { 0 };
+        fill_query(c, &q, 0);
+        q.group = NULL;
+        if (cd_cert_count(a->s, a->u, &q, &c->all, &e)) c->all = 0;
+    }
+    snprintf(buf, n, "%lld%s / %lld", (long long)c->t.total, c->capped ? "+" : "", (long long)c->all);
     if (c->t.nmarks) {
         size_t l = strlen(buf);
         snprintf(buf + l, n - l, " | %zu marked", c->t.nmarks);
@@ -381,6 +411,7 @@ static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
 
 static void refresh_all(struct app *a, struct certs *c)
 {
+    c->all = -1;
     load_side(a, c);
     apply(a, c);
     app_warnings(a);
@@ -392,6 +423,7 @@ static int edit_filter(struct app *a, struct certs *c, int key)
     if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); persist(a, c); return 1; }
     if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) {
         c->editing = 0;
+        if (mid_word(c->filter)) apply(a, c);      /* Enter applies a short word too */
         if (!c->ferr[0]) persist(a, c);
         return 1;
     }
@@ -409,6 +441,7 @@ static int edit_filter(struct app *a, struct certs *c, int key)
     } else {
         return 1;
     }
+    if (mid_word(c->filter)) { c->ferr[0] = 0; return 1; }
     apply(a, c);
     return 1;
 }
@@ -447,6 +480,11 @@ static int request_certs(struct app *a, void *st, int req, int key)
     if (c->editing) return edit_filter(a, c, key);
     if (req == REQ_REDRAW) { refresh_all(a, c); return 0; }
     if (c->panel_focus && panel_request(a, c, req)) return 1;
+    if (c->capped && (req == REQ_END || ((req == REQ_DOWN || req == REQ_PGDN) &&
+                                         c->t.cur + c->t.height >= c->t.total - 1))) {
+        c->exact = 1;                /* going past the cap: count it all */
+        table_reload(a, &c->t);
+    }
     if (table_request(a, &c->t, req)) return 1;
     const struct cd_cert *cur = table_current(a, &c->t);
     size_t n = 0;
@@ -465,6 +503,7 @@ static int request_certs(struct app *a, void *st, int req, int key)
         return 1;
     case REQ_REVOKED:
         c->revoked = !c->revoked;
+        c->all = -1;
         apply(a, c);
         persist(a, c);
         app_status(a, 0, "revoked certificates %s", c->revoked ? "shown" : "hidden");

@@ -54,6 +54,15 @@ int table_reload(struct app *a, struct table *t)
 {
     struct cd_err e = { 0 };
     int64_t total = 0;
+    /* at the top, a short first page is the whole answer: no count needed */
+    if (t->top == 0 && t->height > 0 && !t->src->count_first) {
+        if (fetch(a, t)) return -1;
+        if (t->npage < (size_t)t->height) {
+            t->total = (int64_t)t->npage;
+            clamp(t);
+            return 0;
+        }
+    }
     int rc = t->src->count(a, t->ctx, &total, &e);
     if (rc) { app_fail(a, rc, &e); return rc; }
     t->total = total;

@@ -132,6 +132,7 @@ struct table_src {
     int  (*attr)(const void *row, int col);
     void (*free_rows)(void *rows, size_t n);
     size_t elsz;
+    int count_first;    /* count loads the rows (small lists): always call it first */
 };
 struct table {
     const struct table_src *src;

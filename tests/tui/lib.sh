@@ -28,7 +28,7 @@ start() {
     [ -n "$SOCKS" ] && { tm kill-server >/dev/null 2>&1 || true; }
     STARTS=$((STARTS + 1)); SOCK="cdtui$$.$STARTS"; SOCKS="$SOCKS $SOCK"
     tm new-session -d -s t -x "$w" -y "$h" \
-        "env LC_ALL=C.UTF-8 $* '$CERTDECK' --store '$S' $CD_ARGS; echo EXITED:\$?; stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' '; echo; sleep 600"
+        "env LC_ALL=C.UTF-8 $* '$CERTDECK' --store '$S' $CD_ARGS; rc=\$?; echo \"EXITED:\$rc MODES: \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' ')END\"; sleep 600"
     wait_for "certdeck |"
 }
 CD_ARGS=""

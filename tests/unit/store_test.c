@@ -107,8 +107,10 @@ static void test_newer_schema_refused(void **state)
 static void test_migration_from_v1(void **state)
 {
     struct fx *f = *state;
-    /* a version-1 store: no user_state table */
-    sqlite3_exec(raw(f), "DROP TABLE user_state; PRAGMA user_version=1", NULL, NULL, NULL);
+    /* a version-1 store: no user_state table, the first indexes */
+    sqlite3_exec(raw(f), "DROP TABLE user_state; DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id);"
+                 "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after); PRAGMA user_version=1",
+                 NULL, NULL, NULL);
     cd_user_free(f->u);
     cd_store_close(f->s);
     assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
@@ -375,6 +377,25 @@ static void test_paging_and_sort(void **state)
     cd_cert_list_free(&l);
 }
 
+static void test_capped_count(void **state)
+{
+    struct fx *f = *state;
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "cap" },
+                                .keytype = CD_KEY_EC256, .days = 9 };
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 30, NULL, NULL, NULL, &f->err), CD_OK);
+    struct cd_query q = { .filter = "cap", .limit = 10 };
+    int64_t n = 0;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 10);
+    q.limit = 100;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 30);
+    q.filter = "tag:none product:agent";
+    q.limit = 0;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 0);
+}
+
 static void test_audit_chain_detects_tampering(void **state)
 {
     struct fx *f = *state;
@@ -483,6 +504,7 @@ int main(void)
         T(test_presets), T(test_paging_and_sort), T(test_audit_chain_detects_tampering),
         T(test_read_only_store), T(test_read_only_open_flag), T(test_disk_full_rolls_back),
         T(test_missing_store_key), T(test_migration_from_v1), T(test_state),
+        T(test_capped_count),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
