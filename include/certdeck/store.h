@@ -272,6 +272,10 @@ const char *cd_export_name(int fmt);
  * *out is caller-owned (free()). */
 int  cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *passphrase,
                     unsigned char **out, size_t *len, struct cd_err *err);
+/* The certificate decoded for people: every field and extension (key
+ * usage, EKU, SAN, key ids...), as GnuTLS prints it.  Caller frees; the
+ * text holds names from the certificate: sanitise before showing. */
+int  cd_cert_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err);
 /* Writes data to path, created or truncated with mode 0600 from the first
  * byte (exports may hold private keys), fsynced; a failed write leaves no file. */
 int  cd_write_private_file(const char *path, const void *data, size_t len, struct cd_err *err);

@@ -117,6 +117,8 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
 
 /* State of a certificate at `now` (expiring = within 90 days). */
 #define CDI_EXPIRING_SECS (90 * 86400LL)
+/* Full text of a DER certificate (pki.c). */
+int cdi_crt_print(const unsigned char *der, size_t len, char **text, struct cd_err *err);
 int cdi_state(int64_t not_before, int64_t not_after, int64_t revoked_at, int64_t now);
 
 #endif

@@ -343,3 +343,18 @@ int cdi_hex_decode(const char *hex, unsigned char *out, size_t max, size_t *len)
     *len = n;
     return 0;
 }
+
+int cdi_crt_print(const unsigned char *der, size_t len, char **text, struct cd_err *err)
+{
+    int rc = CD_OK;
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t out = { 0 };
+    if ((rc = cdi_crt_load(der, len, &crt, err))) return rc;
+    GT(gnutls_x509_crt_print(crt, GNUTLS_CRT_PRINT_FULL, &out), "decoding");
+    *text = strndup((char *)out.data, out.size);
+    if (!*text) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+out:
+    gnutls_free(out.data);
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}

@@ -389,10 +389,10 @@ int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     *out = NULL;
     *len = 0;
     int rc = do_export(sq, u, id, fmt, pass, out, len, err);
-    /* Exports are audited: a copy of a private key left the store.  A
-     * read-only store can still export; its audit record is then lost,
-     * which the error path of sq_finish tolerates. */
-    if (sq->readonly) return rc;
+    /* Exports of a private key are audited: a copy of it left the store.
+     * The certificate alone is public, and reading it is not a change.  A
+     * read-only store can still export; its record is then lost. */
+    if (sq->readonly || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
     char obj[32];
     snprintf(obj, sizeof obj, "cert %lld", (long long)id);
     int brc = sq_begin(sq, NULL);

@@ -208,6 +208,20 @@ int cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     return s->ops->cert_export(s, u, id, fmt, pass, out, len, err);
 }
 
+int cd_cert_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err)
+{
+    CHECK(s, u);
+    *text = NULL;
+    /* decoding is the same for every backend: fetch the DER, print it here */
+    unsigned char *der = NULL;
+    size_t len = 0;
+    int rc = s->ops->cert_export(s, u, id, CD_EXPORT_DER, NULL, &der, &len, err);
+    if (rc) return rc;
+    rc = cdi_crt_print(der, len, text, err);
+    free(der);
+    return rc;
+}
+
 int cd_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason,
                    struct cd_err *err)
 {

@@ -68,6 +68,16 @@ static const char *const migrations[] = {
      * from the index alone, without reading certificate rows */
     "DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id, revoked_at);"
     "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after, revoked_at, not_before);",
+    /* 3 -> 4: a deleted CA's ID is never given again, so "ca 2" in the audit
+     * log names one CA for ever (certificates are never deleted) */
+    "CREATE TABLE cas_new(id INTEGER PRIMARY KEY AUTOINCREMENT, description TEXT NOT NULL DEFAULT '',"
+    "  cn TEXT NOT NULL, subject TEXT NOT NULL, serial TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,"
+    "  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, key_alg TEXT NOT NULL,"
+    "  der BLOB NOT NULL, key BLOB, key_prot INTEGER NOT NULL, group_id INTEGER NOT NULL,"
+    "  crl_number INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "INSERT INTO cas_new SELECT * FROM cas;"
+    "DROP TABLE cas;"
+    "ALTER TABLE cas_new RENAME TO cas;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");

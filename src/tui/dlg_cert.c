@@ -125,13 +125,35 @@ int dlg_new_cert(struct app *a)
 
 static const char *const formats[] = { "pfx", "base64", "pem", "chain", "der", "key", NULL };
 enum { EX_FORMAT, EX_PASS, EX_PASS2, EX_PATH, EX_N };
-struct ex_ctx { int64_t id; };
+struct ex_ctx { const int64_t *ids; size_t n; };
+
+/* A file name from a CN, with anything odd replaced. */
+static void safe_name(const char *cn, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = cn; *p && k + 1 < n && k < 100; p++)
+        out[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   *p == '-' || *p == '.' ? *p : '_';
+    out[k] = 0;
+    if (!k) snprintf(out, n, "certificate");
+}
+
+static int export_one(struct app *a, int64_t id, int fmt, const char *pass, const char *path, struct cd_err *e)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = cd_cert_export(a->s, a->u, id, fmt, pass, &data, &len, e);
+    if (!rc) rc = cd_write_private_file(path, data, len, e);
+    if (data) { explicit_bzero(data, len); free(data); }
+    return rc;
+}
 
 static int ex_submit(struct app *a, struct form *fm, void *ctx)
 {
     struct ex_ctx *x = ctx;
     struct field *f = fm->f;
-    int fmt = cd_export_parse(formats[f[EX_FORMAT].choice]);
+    const char *fname = formats[f[EX_FORMAT].choice];
+    int fmt = cd_export_parse(fname);
     int keyed = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
     if (!f[EX_PATH].value[0]) { snprintf(fm->err, sizeof fm->err, "a file name is needed"); return 1; }
     if (keyed && !f[EX_PASS].value[0]) {
@@ -142,36 +164,48 @@ static int ex_submit(struct app *a, struct form *fm, void *ctx)
         snprintf(fm->err, sizeof fm->err, "the two passphrases differ");
         return 1;
     }
-    if (keyed) form_busy(a, "Protecting the private key (PBKDF2, 600,000 rounds)...");
     struct cd_err e = { 0 };
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int rc = cd_cert_export(a->s, a->u, x->id, fmt, keyed ? f[EX_PASS].value : NULL, &data, &len, &e);
-    if (!rc) rc = cd_write_private_file(f[EX_PATH].value, data, len, &e);
-    if (data) { explicit_bzero(data, len); free(data); }
+    int rc = 0;
+    if (x->n == 1) {
+        if (keyed) form_busy(a, "Protecting the private key (PBKDF2, 600,000 rounds)...");
+        rc = export_one(a, x->ids[0], fmt, keyed ? f[EX_PASS].value : NULL, f[EX_PATH].value, &e);
+    } else {
+        /* marked rows: one file each in the folder, named ID-CN.FORMAT */
+        for (size_t i = 0; i < x->n && !rc; i++) {
+            char msg[80], name[128], path[600];
+            snprintf(msg, sizeof msg, "Exporting %zu of %zu...", i + 1, x->n);
+            form_busy(a, msg);
+            struct cd_cert c;
+            if ((rc = cd_cert_get(a->s, a->u, x->ids[i], &c, &e))) break;
+            safe_name(c.cn, name, sizeof name);
+            cd_cert_clear(&c);
+            snprintf(path, sizeof path, "%s/%lld-%s.%s", f[EX_PATH].value, (long long)x->ids[i], name,
+                     fmt == CD_EXPORT_BASE64 ? "b64" : fmt == CD_EXPORT_KEY ? "key.pem" : fmt == CD_EXPORT_CHAIN ? "chain.pem" : fname);
+            rc = export_one(a, x->ids[i], fmt, keyed ? f[EX_PASS].value : NULL, path, &e);
+        }
+    }
     if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
-    app_status(a, 0, "exported certificate %lld to %s (%s)", (long long)x->id, f[EX_PATH].value,
-               formats[f[EX_FORMAT].choice]);
+    if (x->n == 1) app_status(a, 0, "exported certificate %lld to %s (%s)", (long long)x->ids[0], f[EX_PATH].value, fname);
+    else app_status(a, 0, "exported %zu certificates to %s (%s)", x->n, f[EX_PATH].value, fname);
     return 0;
 }
 
-int dlg_export(struct app *a, int64_t id, const char *cn)
+int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
 {
-    struct ex_ctx x = { id };
+    struct ex_ctx x = { ids, n };
     struct field f[EX_N] = {
         [EX_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = formats },
         [EX_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [EX_PASS2] = { .type = F_SECRET, .label = "Confirm" },
-        [EX_PATH] = { .type = F_TEXT, .label = "Save to" },
+        [EX_PATH] = { .type = F_TEXT, .label = n == 1 ? "Save to" : "Into folder" },
     };
-    /* a file name from the CN, with anything odd replaced */
-    char name[200];
-    size_t k = 0;
-    for (const char *p = cn; *p && k < 100; p++)
-        name[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                    *p == '-' || *p == '.' ? *p : '_';
-    name[k] = 0;
-    snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, "%s.pfx", k ? name : "certificate");
-    struct form fm = { "Export certificate", ".pfx/Base64/key need a passphrase; files are written 0600", f, EX_N,
+    char name[128];
+    safe_name(cn, name, sizeof name);
+    if (n == 1) snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, "%s.pfx", name);
+    else snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, ".");
+    char title[64];
+    if (n == 1) snprintf(title, sizeof title, "Export certificate %lld", (long long)ids[0]);
+    else snprintf(title, sizeof title, "Export %zu marked certificates", n);
+    struct form fm = { title, ".pfx/Base64/key need a passphrase; files are written 0600", f, EX_N,
                        "Export", ex_submit, &x, "" };
     int ok = form_run(a, &fm);
     explicit_bzero(f[EX_PASS].value, sizeof f[EX_PASS].value);

@@ -243,6 +243,7 @@ static int load_preset(struct app *a, struct certs *c, const char *name)
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.rows[i].name, name)) continue;
         snprintf(c->filter, sizeof c->filter, "%s", l.rows[i].expr);
+        memset(c->tag_on, 0, sizeof c->tag_on);     /* the preset's expression says it all */
         char err[200];
         if (l.rows[i].columns[0]) columns_apply(&c->t, l.rows[i].columns, err, sizeof err);
         if (l.rows[i].sort[0]) parse_sort(c, l.rows[i].sort);
@@ -542,7 +543,8 @@ static int request_certs(struct app *a, void *st, int req, int key)
         char cols[512], sort[80];
         columns_spec(&c->t, cols, sizeof cols);
         sort_spec(c, sort, sizeof sort);
-        char *name = dlg_presets(a, c->filter, cols, sort);
+        /* the side panel's tag choice goes into the preset's expression */
+        char *name = dlg_presets(a, c->query, cols, sort);
         if (name) load_preset(a, c, name);
         free(name);
         return 1;
@@ -557,7 +559,10 @@ static int request_certs(struct app *a, void *st, int req, int key)
         if (cur && !app_readonly(a) && dlg_describe(a, CD_KIND_CERT, cur->id, cur->description)) refresh_all(a, c);
         return 1;
     case REQ_EXPORT:
-        if (cur) dlg_export(a, cur->id, cur->cn);
+        if ((ids = table_targets(a, &c->t, &n))) {
+            if (dlg_export(a, ids, n, n == 1 && cur ? cur->cn : "")) c->t.nmarks = 0;
+            free(ids);
+        }
         return 1;
     case REQ_USAGE:
         if (cur) { int64_t id = -cur->id; app_push(a, &scr_details, &id); }

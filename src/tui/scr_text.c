@@ -106,7 +106,21 @@ static void *open_details(struct app *a, const void *arg)
         add(t, "  Access group  %s", c.group);
         add(t, "  Used by       %lld clients", (long long)uses);
         if (c.revoked_at) add(t, "  Revoked       %s UTC, reason %s", cd_format_time(c.revoked_at, b1, sizeof b1), c.revoke_reason);
-        /* the certificate itself, as PEM: the extensions are in there */
+        /* every field and extension, decoded; then the chain as PEM */
+        char *txt = NULL;
+        if (cd_cert_text(a->s, a->u, id, &txt, &e) == CD_OK) {
+            add(t, "%s", "");
+            char *save = NULL;
+            for (char *l = strtok_r(txt, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                /* GnuTLS indents with tabs; anything else odd stays escaped */
+                char ind[64] = "";
+                size_t k = 0;
+                while (*l == '\t' && k + 2 < sizeof ind) { ind[k++] = ' '; ind[k++] = ' '; l++; }
+                ind[k] = 0;
+                add(t, "  %s%s", ind, l);
+            }
+            free(txt);
+        }
         unsigned char *pem = NULL;
         size_t len = 0;
         if (cd_cert_export(a->s, a->u, id, CD_EXPORT_CHAIN, NULL, &pem, &len, &e) == CD_OK) {

@@ -189,7 +189,7 @@ int dlg_new_cert(struct app *a);
 int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
-int dlg_export(struct app *a, int64_t id, const char *cn);
+int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn);
 int dlg_revoke(struct app *a, const int64_t *ids, size_t n);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);

@@ -217,6 +217,7 @@ static void mk_group(int i, char *b, size_t n) { snprintf(b, n, "group:\"/All/Si
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    setvbuf(stdout, NULL, _IOLBF, 0);           /* the table appears as it is measured */
     mkdir("build/bench", 0700);
     const char *dir = "build/bench/tmp";
     mkdir(dir, 0700);

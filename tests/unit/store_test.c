@@ -214,6 +214,7 @@ static void test_import_ca(void **state)
     assert_int_equal(cd_ca_export(f->s, f->u, other, &pem, &len, &f->err), CD_OK);
     assert_int_equal(cd_ca_delete(f->s, f->u, other, &f->err), CD_OK);
     assert_int_equal(cd_ca_import(f->s, f->u, pem, len, "imported", NULL, &id, &f->err), CD_OK);
+    assert_true(id > other);                       /* a deleted CA's ID is not given again */
     free(pem);
     struct cd_ca ca;
     assert_int_equal(cd_ca_get(f->s, f->u, id, &ca, &f->err), CD_OK);
