@@ -14,7 +14,7 @@
 #include "pki_int.h"
 #include "filter_int.h"
 
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
 /* Statements run once per row in bulk work, prepared once per session. */

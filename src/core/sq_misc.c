@@ -91,7 +91,8 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
      * tree depth-first: "/All/A" then "/All/A/x" then "/All/A b" */
     cdi_buf_addf(&w.sql, "SELECT g.id, g.path,"
                          " (SELECT count(*) FROM cas a WHERE a.group_id = g.id),"
-                         " (SELECT count(*) FROM certs c WHERE c.group_id = g.id AND c.revoked_at = 0)"
+                         " (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
+                         "  WHERE k.tag_id = 0 AND k.group_id = g.id AND k.revoked = 0)"
                          " FROM groups g WHERE ");
     sq_visible(u, "g.id", &w);
     cdi_buf_addf(&w.sql, " ORDER BY replace(g.path, '/', char(1)) COLLATE NOCASE");
@@ -145,9 +146,9 @@ int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
     /* counts include only what this user can see, and no revoked certificates */
-    cdi_buf_addf(&w.sql, "SELECT t.id, t.name, (SELECT count(*) FROM cert_tags x JOIN certs c ON c.id = x.cert_id"
-                         " WHERE x.tag_id = t.id AND c.revoked_at = 0 AND ");
-    sq_visible(u, "c.group_id", &w);
+    cdi_buf_addf(&w.sql, "SELECT t.id, t.name, (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
+                         " WHERE k.tag_id = t.id AND k.revoked = 0 AND ");
+    sq_visible(u, "k.group_id", &w);
     cdi_buf_addf(&w.sql, "), (SELECT count(*) FROM ca_tags x JOIN cas a ON a.id = x.ca_id WHERE x.tag_id = t.id AND ");
     sq_visible(u, "a.group_id", &w);
     cdi_buf_addf(&w.sql, ") FROM tags t ORDER BY t.name COLLATE NOCASE");
@@ -208,9 +209,9 @@ int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err
         free(ids);
     }
     if (!rc) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DELETE FROM ca_tags WHERE tag_id = %lld; DELETE FROM tags WHERE id = %lld",
-                 (long long)id, (long long)id);
+        char sql[192];
+        snprintf(sql, sizeof sql, "DELETE FROM ca_tags WHERE tag_id = %lld; DELETE FROM cert_counts WHERE tag_id = %lld;"
+                 " DELETE FROM tags WHERE id = %lld", (long long)id, (long long)id, (long long)id);
         rc = sq_exec(sq, sql, err);
     }
     return sq_finish(sq, u, rc, "Delete tag", name, NULL, err);

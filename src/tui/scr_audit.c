@@ -17,9 +17,10 @@ static int au_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
     return rc;
 }
 
-static int au_fetch(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *e)
+static int au_fetch(struct app *a, void *ctx, int64_t off, int limit, int reverse, void **rows, size_t *n,
+                    struct cd_err *e)
 {
-    (void)a; (void)e;
+    (void)a; (void)e; (void)reverse;
     struct audit *x = ctx;
     size_t o = off < 0 ? 0 : (size_t)off;
     *rows = o < x->list.n ? &x->list.rows[o] : NULL;
@@ -50,7 +51,7 @@ static int au_attr(const void *row, int col)
     return strcmp(r->result, "Success") ? theme_attr(C_ERROR) : theme_attr(C_OK);
 }
 
-static const struct table_src au_src = { au_fetch, au_count, au_cell, au_id, au_attr, au_free, sizeof(struct cd_audit), 1 };
+static const struct table_src au_src = { au_fetch, au_count, au_cell, au_id, au_attr, au_free, sizeof(struct cd_audit), 1, 0 };
 
 static void *open_audit(struct app *a, const void *arg)
 {

@@ -21,9 +21,10 @@ static int ca_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
 }
 
 /* the page is a window onto the list already loaded: rows are borrowed */
-static int ca_fetch(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *e)
+static int ca_fetch(struct app *a, void *ctx, int64_t off, int limit, int reverse, void **rows, size_t *n,
+                    struct cd_err *e)
 {
-    (void)a; (void)e;
+    (void)a; (void)e; (void)reverse;
     struct cas *c = ctx;
     size_t o = off < 0 ? 0 : (size_t)off;
     *rows = o < c->list.n ? &c->list.rows[o] : NULL;
@@ -54,7 +55,7 @@ static const char *ca_cell(const void *row, int col, char *buf, size_t n)
 static int64_t ca_id(const void *row) { return ((const struct cd_ca *)row)->id; }
 static int ca_attr(const void *row, int col) { return col == K_STATUS ? state_attr(((const struct cd_ca *)row)->state) : 0; }
 
-static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca), 1 };
+static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca), 1, 0 };
 
 static void *open_cas(struct app *a, const void *arg)
 {

@@ -46,11 +46,13 @@ static void fill_query(struct certs *c, struct cd_query *q, int with_filter)
     q->desc = c->desc;
 }
 
-static int src_fetch(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *e)
+static int src_fetch(struct app *a, void *ctx, int64_t off, int limit, int reverse, void **rows, size_t *n,
+                     struct cd_err *e)
 {
     struct certs *c = ctx;
     struct cd_query q;
     fill_query(c, &q, 1);
+    if (reverse) q.desc = !q.desc;      /* every order ends in a unique key: exactly backwards */
     q.offset = off;
     q.limit = limit;
     struct cd_cert_list l;
@@ -89,7 +91,7 @@ static void src_free(void *rows, size_t n)
 }
 
 static const struct table_src cert_src = {
-    src_fetch, src_count, src_cell, src_id, src_attr, src_free, sizeof(struct cd_cert), 0,
+    src_fetch, src_count, src_cell, src_id, src_attr, src_free, sizeof(struct cd_cert), 0, 1,
 };
 
 /* ---- side panel -------------------------------------------------------- */

@@ -30,8 +30,26 @@ static int fetch(struct app *a, struct table *t)
     void *rows = NULL;
     size_t n = 0;
     int lim = t->height > 0 ? t->height : 50;
-    int rc = t->src->fetch(a, t->ctx, t->top, lim, &rows, &n, &e);
+    /* past the middle, OFFSET from the far end: the store skips rows one by
+     * one, so the last page of a million is as quick as the first */
+    int64_t off = t->top;
+    int rev = t->src->can_reverse && t->total > 2 * (int64_t)lim && off > t->total / 2;
+    if (rev) {
+        off = t->total - t->top - lim;
+        if (off < 0) { lim += (int)off; off = 0; }
+    }
+    int rc = t->src->fetch(a, t->ctx, off, lim, rev, &rows, &n, &e);
     if (rc) { app_fail(a, rc, &e); return rc; }
+    if (rev) {
+        unsigned char *p = rows;
+        size_t sz = t->src->elsz;
+        for (size_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--)
+            for (size_t k = 0; k < sz; k++) {
+                unsigned char b = p[i * sz + k];
+                p[i * sz + k] = p[j * sz + k];
+                p[j * sz + k] = b;
+            }
+    }
     drop_page(t);
     t->page = rows;
     t->npage = n;
@@ -55,8 +73,10 @@ int table_reload(struct app *a, struct table *t)
     struct cd_err e = { 0 };
     int64_t total = 0;
     /* at the top, a short first page is the whole answer: no count needed */
+    int fetched = 0;
     if (t->top == 0 && t->height > 0 && !t->src->count_first) {
         if (fetch(a, t)) return -1;
+        fetched = 1;
         if (t->npage < (size_t)t->height) {
             t->total = (int64_t)t->npage;
             clamp(t);
@@ -67,6 +87,8 @@ int table_reload(struct app *a, struct table *t)
     if (rc) { app_fail(a, rc, &e); return rc; }
     t->total = total;
     clamp(t);
+    /* the full first page fetched above is still the page to show */
+    if (fetched && t->top == 0) return 0;
     return fetch(a, t);
 }
 

@@ -124,8 +124,11 @@ int  state_attr(int state);
 /* ---- table widget ------------------------------------------------------ */
 struct tcol { int id; const char *title; int width; int visible; };
 struct table_src {
-    /* rows [off, off+limit) into *rows (array of elsz), *n rows; *total when non-NULL */
-    int  (*fetch)(struct app *a, void *ctx, int64_t off, int limit, void **rows, size_t *n, struct cd_err *err);
+    /* rows [off, off+limit) into *rows (array of elsz), *n rows.  reverse
+     * (only when can_reverse): the same rows counted from the other end, in
+     * the reverse order; the table turns them round. */
+    int  (*fetch)(struct app *a, void *ctx, int64_t off, int limit, int reverse, void **rows, size_t *n,
+                  struct cd_err *err);
     int  (*count)(struct app *a, void *ctx, int64_t *total, struct cd_err *err);
     const char *(*cell)(const void *row, int col, char *buf, size_t n);
     int64_t (*id)(const void *row);
@@ -133,6 +136,7 @@ struct table_src {
     void (*free_rows)(void *rows, size_t n);
     size_t elsz;
     int count_first;    /* count loads the rows (small lists): always call it first */
+    int can_reverse;    /* rows are the caller's: a page near the end is read backwards */
 };
 struct table {
     const struct table_src *src;

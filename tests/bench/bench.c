@@ -216,7 +216,13 @@ static void mk_group(int i, char *b, size_t n) { snprintf(b, n, "group:\"/All/Si
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    /* --quick: 100k only; --console: only the console part (seeds first) */
+    int quick = 0, console = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--console")) console = 1;
+        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console]\n"); return 2; }
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);           /* the table appears as it is measured */
     mkdir("build/bench", 0700);
     const char *dir = "build/bench/tmp";
@@ -226,8 +232,13 @@ int main(int argc, char **argv)
     strftime(tm, sizeof tm, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     printf("certdeck bench, %s, %ld cores\n\n", tm, sysconf(_SC_NPROCESSORS_ONLN));
 
+    struct { const char *path, *label; long n; } sizes[] = {
+        { "build/bench/100k.db", "100k", 100000 }, { "build/bench/1m.db", "1M", 1000000 },
+    };
     cd_user *u;
-    cd_store *s = fresh("build/bench/tmp/issue.db", &u);
+    cd_store *s;
+    if (console) goto console_only;
+    s = fresh("build/bench/tmp/issue.db", &u);
     double ours = issue_rate(s, u, CD_KEY_EC256, 2000, 0);
     cd_user_free(u);
     cd_store_close(s);
@@ -260,9 +271,6 @@ int main(int argc, char **argv)
     printf("%-36s %10.1f %11.2fx\n\n", "2 threads", r2, r2 / r1);
 
     printf("first page (50 rows), filter latency\n");
-    struct { const char *path, *label; long n; } sizes[] = {
-        { "build/bench/100k.db", "100k", 100000 }, { "build/bench/1m.db", "1M", 1000000 },
-    };
     for (int k = 0; k < (quick ? 1 : 2); k++) {
         seed(sizes[k].path, sizes[k].n);
         struct cd_err e = { 0 };
@@ -276,6 +284,8 @@ int main(int argc, char **argv)
         cd_user_free(u);
         cd_store_close(s);
     }
+console_only:
+    for (int k = 0; console && k < (quick ? 1 : 2); k++) seed(sizes[k].path, sizes[k].n);
     printf("\nthe console, driven through a pseudo-terminal (140x40)\n");
     for (int k = 0; k < (quick ? 1 : 2); k++) tui_bench("build/certdeck", sizes[k].path, sizes[k].label);
     sh("rm -rf build/bench/tmp");

@@ -102,6 +102,14 @@ void tui_bench(const char *bin, const char *store, const char *scale)
     for (int i = 0; i < 60; i++) v[n++] = key(pid, fd, "j");
     for (int i = 0; i < 30; i++) v[n++] = key(pid, fd, "\033[6~");     /* PgDn */
     stats("console: scrolling (j, PgDn)", scale, v, n);
+    /* the far end: G counts everything and shows the last page; then up */
+    n = 0;
+    for (int i = 0; i < 3; i++) {
+        v[n++] = key(pid, fd, "G");
+        for (int j = 0; j < 5; j++) v[n++] = key(pid, fd, "\033[5~");   /* PgUp */
+        v[n++] = key(pid, fd, "g");
+    }
+    stats("console: end and back (G, PgUp, g)", scale, v, n);
     n = 0;
     key(pid, fd, "/");
     static const char *const words[] = { "node-0004", "site03 and product:server", "tag:pci expires<90d" };

@@ -9,6 +9,23 @@
 
 static sqlite3 *raw(struct fx *f) { return ((struct sq *)f->s->impl)->db; }
 
+/* The trigger-kept counts against a recount: rows that differ (0 = none). */
+static int64_t counts_drift(struct fx *f)
+{
+    static const char sql[] =
+        "WITH truth(t, g, r, n) AS (SELECT 0, group_id, revoked_at <> 0, count(*) FROM certs GROUP BY 2, 3"
+        "  UNION ALL SELECT x.tag_id, c.group_id, c.revoked_at <> 0, count(*) FROM cert_tags x"
+        "  JOIN certs c ON c.id = x.cert_id GROUP BY 1, 2, 3),"
+        " kept(t, g, r, n) AS (SELECT tag_id, group_id, revoked, n FROM cert_counts WHERE n <> 0)"
+        " SELECT (SELECT count(*) FROM (SELECT * FROM truth EXCEPT SELECT * FROM kept))"
+        "      + (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM truth))";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(raw(f), sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
 static int64_t audit_rows(struct fx *f, const char *result)
 {
     sqlite3_stmt *st;
@@ -108,11 +125,15 @@ static void test_migration_from_v1(void **state)
 {
     struct fx *f = *state;
     /* a version-1 store: no user_state table, the first indexes */
-    sqlite3_exec(raw(f), "DROP TABLE user_state; DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id);"
-                 "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after); PRAGMA user_version=1",
-                 NULL, NULL, NULL);
+    assert_int_equal(sqlite3_exec(raw(f), "DROP TABLE user_state; DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id);"
+                 "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after);"
+                 "DROP TRIGGER cc_cert_ins; DROP TRIGGER cc_cert_del; DROP TRIGGER cc_cert_upd;"
+                 "DROP TRIGGER cc_tag_ins; DROP TRIGGER cc_tag_del; DROP TABLE cert_counts; PRAGMA user_version=1",
+                 NULL, NULL, NULL), SQLITE_OK);
     cd_user_free(f->u);
     cd_store_close(f->s);
+    f->u = NULL;
+    f->s = NULL;
     assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
     assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
     sqlite3_stmt *st;
@@ -122,6 +143,7 @@ static void test_migration_from_v1(void **state)
     sqlite3_finalize(st);
     assert_int_equal(cd_state_set(f->s, f->u, "k", "v", &f->err), CD_OK);
     assert_int_equal(fx_count(f, "", 0), 3);            /* the data came along */
+    assert_int_equal(counts_drift(f), 0);               /* and the counts were made from it */
 }
 
 static void test_state(void **state)
@@ -378,6 +400,47 @@ static void test_paging_and_sort(void **state)
     cd_cert_list_free(&l);
 }
 
+/* Every change that moves a certificate between (tag, group, revoked)
+ * keeps the counts behind the side panel and the unfiltered total right. */
+static void test_counts_follow_changes(void **state)
+{
+    struct fx *f = *state;
+    const char *tags[] = { "web", "db", NULL };
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "cnt" },
+                                .keytype = CD_KEY_EC256, .days = 9, .tags = tags };
+    int64_t ids[20];
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 20, NULL, NULL, ids, &f->err), CD_OK);
+    assert_int_equal(counts_drift(f), 0);
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/Lab", &f->err), CD_OK);
+    assert_int_equal(cd_cert_move(f->s, f->u, ids, 5, "/All/Lab", &f->err), CD_OK);
+    assert_int_equal(counts_drift(f), 0);
+    assert_int_equal(cd_cert_revoke(f->s, f->u, ids + 3, 4, 1, &f->err), CD_OK);
+    assert_int_equal(counts_drift(f), 0);
+    assert_int_equal(cd_tag_set(f->s, f->u, CD_KIND_CERT, ids, 8, "web", 0, &f->err), CD_OK);
+    assert_int_equal(cd_tag_set(f->s, f->u, CD_KIND_CERT, ids, 2, "extra", 1, &f->err), CD_OK);
+    assert_int_equal(counts_drift(f), 0);
+    assert_int_equal(cd_tag_delete(f->s, f->u, "db", &f->err), CD_OK);
+    assert_int_equal(counts_drift(f), 0);
+    /* the fast unfiltered count agrees with a filtered walk */
+    assert_int_equal(fx_count(f, "", 0), fx_count(f, "id>0", 0));
+    assert_int_equal(fx_count(f, "", 1), fx_count(f, "id>0", 1));
+    struct cd_query q = { .group = "/All/Lab" };
+    int64_t n = 0;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 3);                              /* 5 moved, 2 of them revoked */
+    q.revoked = 1;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 5);
+    q.limit = 4;
+    assert_int_equal(cd_cert_count(f->s, f->u, &q, &n, &f->err), CD_OK);
+    assert_int_equal(n, 4);                              /* the cap holds on the fast path too */
+    struct cd_tag_list tl;
+    assert_int_equal(cd_tag_list(f->s, f->u, &tl, &f->err), CD_OK);
+    for (size_t i = 0; i < tl.n; i++)
+        if (!strcmp(tl.rows[i].name, "web")) assert_int_equal(tl.rows[i].certs, 12);  /* 20, 4 revoked, 4 more untagged */
+    cd_tag_list_free(&tl);
+}
+
 static void test_capped_count(void **state)
 {
     struct fx *f = *state;
@@ -505,7 +568,7 @@ int main(void)
         T(test_presets), T(test_paging_and_sort), T(test_audit_chain_detects_tampering),
         T(test_read_only_store), T(test_read_only_open_flag), T(test_disk_full_rolls_back),
         T(test_missing_store_key), T(test_migration_from_v1), T(test_state),
-        T(test_capped_count),
+        T(test_capped_count), T(test_counts_follow_changes),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
