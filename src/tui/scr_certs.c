@@ -27,6 +27,7 @@ struct certs {
     struct cd_group_list groups;
     struct cd_tag_list tags;
     unsigned char collapsed[256], tag_on[256];
+    int64_t subtree[256];        /* certificates in each group and its subgroups */
     char query[1024];            /* filter + chosen tags, as sent */
     int64_t all;                 /* rows without filter, for the counts; -1 = to count */
     int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
@@ -130,6 +131,16 @@ static void load_side(struct app *a, struct certs *c)
     cd_tag_list_free(&c->tags);
     cd_group_list(a->s, a->u, &c->groups, &e);
     cd_tag_list(a->s, a->u, &c->tags, &e);
+    /* a group's number is what choosing it shows: its subtree.  The list is
+     * depth-first, so a subtree is the run of paths under the group's own. */
+    for (size_t i = 0; i < c->groups.n && i < 256; i++) {
+        const char *p = c->groups.rows[i].path;
+        size_t l = strlen(p);
+        c->subtree[i] = c->groups.rows[i].certs;
+        for (size_t j = i + 1; j < c->groups.n && !strncmp(c->groups.rows[j].path, p, l) &&
+                               c->groups.rows[j].path[l] == '/'; j++)
+            c->subtree[i] += c->groups.rows[j].certs;
+    }
 }
 
 static void compose_query(struct certs *c)
@@ -347,7 +358,7 @@ static void draw_panel(struct certs *c, int y, int h)
             int chosen = (!c->group[0] && idx == 0) || !strcmp(c->group, g->path);
             snprintf(line, sizeof line, "%*s%s%s %s (%lld)", g->depth * 2, "", chosen ? ">" : " ",
                      has_kids ? (idx < 256 && c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
-                     (long long)g->certs);
+                     (long long)(idx < 256 ? c->subtree[idx] : g->certs));
         } else {
             struct cd_tag *t = &c->tags.rows[idx];
             snprintf(line, sizeof line, " [%c] %s (%lld)", idx < 256 && c->tag_on[idx] ? 'x' : ' ', t->name,
