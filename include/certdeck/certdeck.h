@@ -6,4 +6,5 @@
 #include <certdeck/sanitize.h>
 #include <certdeck/filter.h>
 #include <certdeck/store.h>
+#include <certdeck/users.h>
 #endif

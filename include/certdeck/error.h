@@ -29,7 +29,8 @@
     X(CD_E_BUSY,        16, "the store is busy")                             \
     X(CD_E_AUDIT,       17, "the audit chain is broken")                     \
     X(CD_E_NOKEY,       18, "the store key is missing")                      \
-    X(CD_E_FULL,        19, "disk full")
+    X(CD_E_FULL,        19, "disk full")                                     \
+    X(CD_E_LOGIN,       20, "login failed")
 
 enum cd_status {
 #define CD_X_ENUM(name, num, text) name = num,

@@ -322,7 +322,9 @@ void cd_tag_list_free(struct cd_tag_list *l);
 
 /* ---- filter presets ---------------------------------------------------- */
 
-struct cd_preset { char *name, *expr, *columns, *sort; };
+/* A preset belongs to its maker; a shared one is listed, read-only, to
+ * those who may read presets in the maker's home group. */
+struct cd_preset { char *name, *expr, *columns, *sort, *owner; int shared, mine; };
 struct cd_preset_list { size_t n; struct cd_preset *rows; };
 
 int  cd_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, struct cd_err *err);
@@ -330,6 +332,8 @@ int  cd_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, s
 int  cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *expr,
                     const char *columns, const char *sort, struct cd_err *err);
 int  cd_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err *err);
+/* Shares (1) or stops sharing (0) one of u's own presets. */
+int  cd_preset_share(cd_store *s, const cd_user *u, const char *name, int shared, struct cd_err *err);
 void cd_preset_list_free(struct cd_preset_list *l);
 
 /* ---- remembered console state ------------------------------------------ */
@@ -345,11 +349,14 @@ int  cd_state_set(cd_store *s, const cd_user *u, const char *key, const char *va
 struct cd_audit {
     int64_t id, time;
     char   *user, *action, *object, *result, *detail;
+    char   *section;          /* Certificates, Certification authorities, Tags, Users, ... */
 };
 struct cd_audit_list { size_t n; struct cd_audit *rows; };
 
-/* Newest first.  object: NULL for all, else "cert 12" / "ca 3" / a tag name... */
-int  cd_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
+/* Newest first, only what u may see.  object: NULL for all, else "cert 12"
+ * / "ca 3" / "user NAME"...; filter: the filter language over user, action,
+ * result, object, section, time and id (NULL for all). */
+int  cd_audit_list(cd_store *s, const cd_user *u, const char *object, const char *filter, int64_t limit,
                    struct cd_audit_list *out, struct cd_err *err);
 /* Recomputes the hash chain.  On a break returns CD_E_AUDIT and sets *bad_id
  * to the first record that does not match; *checked gets the records read. */

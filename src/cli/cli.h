@@ -24,6 +24,8 @@ struct cli {
 /* Opens the store (creating it when create) and takes the acting user. */
 int  cli_open(struct cli *c, int create);
 void cli_close(struct cli *c);
+/* Logs c->user in on the open store (password file or prompt). */
+int  cli_login(struct cli *c);
 /* Prints the error of a failed core call; returns the exit status 1. */
 int  cli_fail(struct cli *c, int rc);
 /* Prints "certdeck: msg" (sanitised); returns status. */
@@ -37,6 +39,16 @@ struct strlist { const char *v[64]; int n; };
  * Returns 0, or 2 after printing a usage error.  --help sets *help. */
 int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int *npos,
               int *help);
+
+/* Parses options + positionals; prints usage on --help (returns -1) or
+ * when fewer than `need` positionals (returns 2). */
+int cli_args(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int need,
+             int *np, const char *usage_text);
+/* In a command handler: parse, then open the store and log in. */
+#define ARGS(opts, maxpos, need, usage_text) \
+    const char *pos[maxpos]; int np = 0; \
+    { int a_ = cli_args(argc, argv, opts, pos, maxpos, need, &np, usage_text); if (a_) return a_ < 0 ? 0 : a_; } \
+    { int o_ = cli_open(c, 0); if (o_) return cli_fail(c, o_); }
 
 /* ---- output ------------------------------------------------------------ */
 struct out_col { const char *key, *title; int numeric; };
@@ -74,6 +86,8 @@ int cmd_group(struct cli *c, int argc, char **argv);
 int cmd_preset(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
+int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_permset(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };

@@ -4,21 +4,6 @@
 #include <string.h>
 #include "cli.h"
 
-/* Parses options + positionals; prints usage on --help or too few. */
-static int args(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int need,
-                int *np, const char *usage_text)
-{
-    int help = 0;
-    if (cli_parse(argc, argv, opts, pos, maxpos, np, &help)) return 2;
-    if (help) { printf("usage: certdeck %s\n", usage_text); return -1; }
-    if (*np < need) return cli_msg(2, "usage: certdeck %s", usage_text);
-    return 0;
-}
-#define ARGS(opts, maxpos, need, usage_text) \
-    const char *pos[maxpos]; int np = 0; \
-    { int a_ = args(argc, argv, opts, pos, maxpos, need, &np, usage_text); if (a_) return a_ < 0 ? 0 : a_; } \
-    { int o_ = cli_open(c, 0); if (o_) return cli_fail(c, o_); }
-
 int cmd_init(struct cli *c, int argc, char **argv)
 {
     const char *admin = "admin";
@@ -146,11 +131,13 @@ static int preset_list(struct cli *c, int argc, char **argv)
     int rc = cd_preset_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = { { "name", "Preset", 0 }, { "filter", "Filter", 0 },
-                                           { "columns", "Columns", 0 }, { "sort", "Sort", 0 } };
+                                           { "columns", "Columns", 0 }, { "sort", "Sort", 0 },
+                                           { "owner", "Owner", 0 }, { "shared", "Shared", 0 } };
     struct out o;
-    out_begin(&o, c->fmt, cols, 4);
+    out_begin(&o, c->fmt, cols, 6);
     for (size_t i = 0; i < l.n; i++) {
-        const char *v[] = { l.rows[i].name, l.rows[i].expr, l.rows[i].columns, l.rows[i].sort };
+        const char *v[] = { l.rows[i].name, l.rows[i].expr, l.rows[i].columns, l.rows[i].sort, l.rows[i].owner,
+                            l.rows[i].shared ? "yes" : "no" };
         out_row(&o, v);
     }
     out_end(&o);
@@ -161,11 +148,23 @@ static int preset_list(struct cli *c, int argc, char **argv)
 static int preset_save(struct cli *c, int argc, char **argv)
 {
     const char *columns = NULL, *sort = NULL;
-    const struct copt opts[] = { { "columns", OPT_STR, &columns }, { "sort", OPT_STR, &sort }, { NULL, 0, NULL } };
-    ARGS(opts, 2, 2, "preset save NAME EXPR [--columns c1,c2] [--sort COL[:desc]]");
+    int shared = 0;
+    const struct copt opts[] = { { "columns", OPT_STR, &columns }, { "sort", OPT_STR, &sort },
+                                 { "shared", OPT_FLAG, &shared }, { NULL, 0, NULL } };
+    ARGS(opts, 2, 2, "preset save NAME EXPR [--columns c1,c2] [--sort COL[:desc]] [--shared]");
     int rc = cd_preset_save(c->s, c->u, pos[0], pos[1], columns, sort, &c->err);
+    if (!rc && shared) rc = cd_preset_share(c->s, c->u, pos[0], 1, &c->err);
     return rc ? cli_fail(c, rc) : 0;
 }
+
+static int preset_sharing(struct cli *c, int argc, char **argv, int shared)
+{
+    ARGS(NULL, 1, 1, shared ? "preset share NAME" : "preset unshare NAME");
+    int rc = cd_preset_share(c->s, c->u, pos[0], shared, &c->err);
+    return rc ? cli_fail(c, rc) : 0;
+}
+static int preset_share(struct cli *c, int argc, char **argv) { return preset_sharing(c, argc, argv, 1); }
+static int preset_unshare(struct cli *c, int argc, char **argv) { return preset_sharing(c, argc, argv, 0); }
 
 static int preset_rm(struct cli *c, int argc, char **argv)
 {
@@ -175,8 +174,10 @@ static int preset_rm(struct cli *c, int argc, char **argv)
 }
 
 static const struct subcmd preset_cmds[] = {
-    { "list", preset_list, "list" }, { "save", preset_save, "save NAME EXPR [--columns ...] [--sort ...]" },
-    { "rm", preset_rm, "rm NAME" }, { NULL, NULL, NULL },
+    { "list", preset_list, "list" },
+    { "save", preset_save, "save NAME EXPR [--columns ...] [--sort ...] [--shared]" },
+    { "rm", preset_rm, "rm NAME" }, { "share", preset_share, "share NAME" },
+    { "unshare", preset_unshare, "unshare NAME" }, { NULL, NULL, NULL },
 };
 int cmd_preset(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "preset", preset_cmds, argc, argv); }
 
@@ -217,9 +218,13 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 {
     const char *object = NULL;
     long limit = c->limit;
-    const struct copt opts[] = { { "object", OPT_STR, &object }, { "limit", OPT_LONG, &limit }, { NULL, 0, NULL } };
-    ARGS(opts, 1, 0, "audit [--object OBJECT] [--limit N] | audit verify\n"
-         "  OBJECT is as shown in the Object column: \"cert 12\", \"ca 1\", a tag or group name");
+    const char *filter = NULL;
+    const struct copt opts[] = { { "object", OPT_STR, &object }, { "limit", OPT_LONG, &limit },
+                                 { "filter", OPT_STR, &filter }, { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "audit [--object OBJECT] [--filter EXPR] [--limit N] | audit verify\n"
+         "  OBJECT is as shown in the Object column: \"cert 12\", \"ca 1\", \"user alice\"\n"
+         "  EXPR filters on user, action, result, object, section and time:\n"
+         "    result:Forbidden user=alice time>7d ... (see certdeck-filter(7))");
     if (np && !strcmp(pos[0], "verify")) {
         int64_t n = 0, bad = 0;
         int rc = cd_audit_verify(c->s, c->u, &n, &bad, &c->err);
@@ -227,20 +232,22 @@ int cmd_audit(struct cli *c, int argc, char **argv)
         printf("audit chain intact: %lld records\n", (long long)n);
         return 0;
     }
-    if (np) return cli_msg(2, "usage: certdeck audit [--object OBJECT] | audit verify");
+    if (np) return cli_msg(2, "usage: certdeck audit [--object OBJECT] [--filter EXPR] | audit verify");
     struct cd_audit_list l;
-    int rc = cd_audit_list(c->s, c->u, object, limit, &l, &c->err);
+    int rc = cd_audit_list(c->s, c->u, object, filter, limit, &l, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = { { "id", "ID", 1 }, { "time", "Time", 0 }, { "user", "User", 0 },
                                            { "action", "Action", 0 }, { "object", "Object", 0 },
-                                           { "result", "Result", 0 }, { "detail", "Detail", 0 } };
+                                           { "result", "Result", 0 }, { "section", "Section", 0 },
+                                           { "detail", "Detail", 0 } };
     struct out o;
-    out_begin(&o, c->fmt, cols, 7);
+    out_begin(&o, c->fmt, cols, 8);
     for (size_t i = 0; i < l.n; i++) {
         char id[32], t[32];
         snprintf(id, sizeof id, "%lld", (long long)l.rows[i].id);
         const char *v[] = { id, cd_format_time(l.rows[i].time, t, sizeof t), l.rows[i].user,
-                            l.rows[i].action, l.rows[i].object, l.rows[i].result, l.rows[i].detail };
+                            l.rows[i].action, l.rows[i].object, l.rows[i].result, l.rows[i].section,
+                            l.rows[i].detail };
         out_row(&o, v);
     }
     out_end(&o);

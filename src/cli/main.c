@@ -22,15 +22,19 @@ static void usage(FILE *f)
           "  group ...                    access groups (group --help)\n"
           "  preset ...                   filter presets (preset --help)\n"
           "  crl CA_ID [--out F]          a signed CRL of the CA\n"
+          "  user ...                     users (user --help)\n"
+          "  permset ...                  permission sets (permset --help)\n"
           "  audit [--object OBJ] | audit verify\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db.\n"
+          "--user NAME logs in (password from --password-file F or a prompt); without it the\n"
+          "local store's owner acts as the administrator.\n"
           "Exit status: 0 done, 1 refused or failed, 2 usage error.  See certdeck(1).\n", f);
 }
 
 static const struct { const char *name; int (*fn)(struct cli *, int, char **); } commands[] = {
     { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
-    { "crl", cmd_crl },
+    { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset },
 };
 
 int main(int argc, char **argv)

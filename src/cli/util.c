@@ -34,16 +34,27 @@ int cli_open(struct cli *c, int create)
     int rc = cd_store_open(c->store, create ? CD_OPEN_CREATE : 0, &c->s, &c->err);
     if (rc) return rc;
     if (create) return CD_OK;
-    if (c->user) {
-        /* named users sign in with a password; until user accounts exist,
-         * only the store's owner acts, as the administrator */
-        cd_store_close(c->s);
-        c->s = NULL;
-        snprintf(c->err.msg, sizeof c->err.msg, "--user: this store has no named users yet; "
-                 "leave --user out to act as the store's owner (the administrator)");
-        return CD_E_UNSUPPORTED;
-    }
+    if (c->user) return cli_login(c);
     return cd_user_owner(c->s, &c->u, &c->err);
+}
+
+/* --user NAME: the password from --password-file, else a prompt on the
+ * terminal; never from argv or the environment. */
+int cli_login(struct cli *c)
+{
+    char prompt[160];
+    snprintf(prompt, sizeof prompt, "Password for %.100s: ", c->user);
+    char *pw = NULL;
+    if (c->password_file) {
+        if (!(pw = cli_read_secret_file(c->password_file, &c->err))) return CD_E_IO;
+    } else if (!(pw = cli_prompt_secret(prompt, 0))) {
+        snprintf(c->err.msg, sizeof c->err.msg, "--user %.100s: no terminal to ask the password on; "
+                 "give --password-file F", c->user);
+        return CD_E_INVAL;
+    }
+    int rc = cd_user_login(c->s, c->user, pw, &c->u, &c->err);
+    cli_free_secret(pw);
+    return rc;
 }
 
 void cli_close(struct cli *c)
@@ -73,6 +84,16 @@ static int set_opt(const struct copt *o, const char *val)
         return 0;
     }
     }
+    return 0;
+}
+
+int cli_args(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int need,
+             int *np, const char *usage_text)
+{
+    int help = 0;
+    if (cli_parse(argc, argv, opts, pos, maxpos, np, &help)) return 2;
+    if (help) { printf("usage: certdeck %s\n", usage_text); return -1; }
+    if (*np < need) return cli_msg(2, "usage: certdeck %s", usage_text);
     return 0;
 }
 

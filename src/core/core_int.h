@@ -97,13 +97,27 @@ struct cdi_store_ops {
     int (*preset_save)(cd_store *, const cd_user *, const char *, const char *, const char *,
                        const char *, struct cd_err *);
     int (*preset_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*preset_share)(cd_store *, const cd_user *, const char *, int, struct cd_err *);
 
     int (*state_get)(cd_store *, const cd_user *, const char *, char **, struct cd_err *);
     int (*state_set)(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
 
-    int (*audit_list)(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *,
+    int (*audit_list)(cd_store *, const cd_user *, const char *, const char *, int64_t, struct cd_audit_list *,
                       struct cd_err *);
     int (*audit_verify)(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);
+
+    int (*user_login)(cd_store *, const char *, const char *, cd_user **, struct cd_err *);
+    int (*user_can)(cd_store *, const cd_user *, int, int, const char *, char *, size_t);
+    int (*user_add)(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
+    int (*user_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*user_set_disabled)(cd_store *, const cd_user *, const char *, int, struct cd_err *);
+    int (*user_passwd)(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
+    int (*user_list)(cd_store *, const cd_user *, struct cd_user_list *, struct cd_err *);
+    int (*permset_add)(cd_store *, const cd_user *, const char *, const char *const *, size_t, const int [CD_OT_COUNT],
+                       struct cd_err *);
+    int (*permset_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
+    int (*permset_grant)(cd_store *, const cd_user *, const char *, const char *, int, struct cd_err *);
+    int (*permset_list)(cd_store *, const cd_user *, struct cd_permset_list *, struct cd_err *);
 };
 
 struct cd_store {

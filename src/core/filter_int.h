@@ -14,7 +14,36 @@ struct cdi_sql {
     size_t nb, cap;
 };
 
-enum cdi_target { CDI_TARGET_CERT, CDI_TARGET_CA };
+enum cdi_target { CDI_TARGET_CERT, CDI_TARGET_CA, CDI_TARGET_AUDIT };
+
+/* The parsed tree (filter.c builds it, filter_sql.c compiles it). */
+enum fld {
+    F_TEXT, F_CN, F_SUBJECT, F_DESC, F_HOST, F_SERIAL, F_FP, F_ISSUER, F_KEY, F_PRODUCT,
+    F_TAG, F_GROUP, F_STATUS, F_REVOKED, F_EXPIRES, F_ISSUED, F_ID,
+    F_USER, F_ACTION, F_RESULT, F_OBJECT, F_SECTION, F_TIME      /* the audit log */
+};
+enum op { OP_NONE, OP_HAS, OP_EQ, OP_NE, OP_GLOB, OP_LT, OP_LE, OP_GT, OP_GE };
+enum kind { N_AND, N_OR, N_NOT, N_TERM };
+
+struct node {
+    int kind;
+    struct node *l, *r;
+    int field, op;
+    char *value;
+    size_t pos;          /* column of the term, for errors found while compiling */
+    int driven;          /* taken over by cdi_filter_join: compiles to "1" */
+};
+
+struct cd_filter { struct node *root; int revoked; };
+
+
+/* An audit record's section, from its object and action (alias x). */
+#define CDI_AUDIT_SECTION \
+    "(CASE WHEN x.object GLOB 'cert [0-9]*' THEN 'Certificates'" \
+    " WHEN x.object GLOB 'ca [0-9]*' OR x.object = 'ca' THEN 'Certification authorities'" \
+    " WHEN x.object GLOB 'user *' THEN 'Users' WHEN x.object GLOB 'permset *' THEN 'Permission sets'" \
+    " WHEN x.action GLOB '*access group' THEN 'Access groups' WHEN x.action GLOB '* tag' THEN 'Tags'" \
+    " WHEN x.action GLOB '*preset' THEN 'Presets' ELSE 'Store' END)"
 
 void cdi_sql_text(struct cdi_sql *q, const char *s);        /* appends "?" bound to s */
 void cdi_sql_int(struct cdi_sql *q, int64_t v);             /* appends "?" bound to v */

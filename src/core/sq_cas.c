@@ -73,7 +73,7 @@ int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, 
     gnutls_x509_privkey_t k = NULL;
     int64_t group;
     int rc = sq_group_id(sq, u, p->group, &group, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, group, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, group, err);
     if (!rc) rc = sq_store_key(sq, err);
     if (rc) return rc;
     int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
@@ -123,7 +123,7 @@ int sq_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, co
     char cn[256] = "";
     int rc = sq_begin(sq, err);
     if (!rc) rc = sq_group_id(sq, u, group, &gid, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, gid, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, gid, err);
     if (!rc) rc = cdi_crt_load(data, len, &crt, err);
     if (!rc) {
         unsigned crit = 0;
@@ -164,7 +164,7 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
     cdi_buf_addf(&w.sql, "SELECT %s WHERE ", CA_COLS);
-    sq_visible(u, "a.group_id", &w);
+    sq_visible(u, CD_OT_CAS, "a.group_id", &w);
     cdi_buf_addf(&w.sql, " AND ");
     if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, &w, err))) goto out;
     if (q && q->group && *q->group) sq_in_subtree(&w, "a.group_id", q->group);
@@ -199,7 +199,7 @@ int sq_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, stru
     cdi_buf_addf(&w.sql, "SELECT %s WHERE a.id = ", CA_COLS);
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
-    sq_visible(u, "a.group_id", &w);
+    sq_visible(u, CD_OT_CAS, "a.group_id", &w);
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
     if (!rc) {
         sq_bind_all(st, &w);
@@ -224,10 +224,7 @@ int sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, in
         rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
         goto out;
     }
-    if ((rc = sq_can(sq, u, right, sqlite3_column_int64(st, 3), err))) {
-        if (rc == CD_E_FORBIDDEN) rc = cdi_fail(err, CD_E_FORBIDDEN, "%s may not use CA %lld", u->name, (long long)id);
-        goto out;
-    }
+    if ((rc = sq_can(sq, u, CD_OT_CAS, right, sqlite3_column_int64(st, 3), err))) goto out;
     if ((rc = cdi_crt_load(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), crt, err))) goto out;
     if (!key) goto out;
     int prot = sqlite3_column_int(st, 2);
@@ -254,7 +251,7 @@ int sq_ca_export(cd_store *s, const cd_user *u, int64_t id, char **pem, size_t *
 {
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t d = { 0 };
-    int rc = sq_ca_load(SQ(s), u, id, NULL, SQ_READ, &crt, NULL, err);
+    int rc = sq_ca_load(SQ(s), u, id, NULL, CD_RIGHT_READ, &crt, NULL, err);
     if (rc) return rc;
     int gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
     gnutls_x509_crt_deinit(crt);
@@ -279,7 +276,7 @@ int sq_ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *err)
         if (sqlite3_step(st) != SQLITE_ROW) rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
         else {
             snprintf(cn, sizeof cn, "%s", (const char *)sqlite3_column_text(st, 1));
-            rc = sq_can(sq, u, SQ_WRITE, sqlite3_column_int64(st, 0), err);
+            rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, sqlite3_column_int64(st, 0), err);
             int64_t live = sqlite3_column_int64(st, 2);
             if (!rc && live)
                 rc = cdi_fail(err, CD_E_STATE, "CA %lld still has %lld valid certificates; revoke them or let them "

@@ -65,7 +65,7 @@ static int where(const cd_user *u, const struct cd_query *q, int64_t now, const 
     if (driver) *driver = cdi_filter_join(f, w);
     if (joins) cdi_buf_addf(&w->sql, "%s", joins);
     cdi_buf_addf(&w->sql, " WHERE ");
-    sq_visible(u, "c.group_id", w);
+    sq_visible(u, CD_OT_CERTS, "c.group_id", w);
     if (!(q && q->revoked) && !cdi_filter_wants_revoked(f)) cdi_buf_addf(&w->sql, " AND c.revoked_at = 0");
     if (q && q->group && *q->group) sq_in_subtree(w, "c.group_id", q->group);
     cdi_buf_addf(&w->sql, " AND ");
@@ -124,7 +124,7 @@ static int count_all(struct sq *sq, const cd_user *u, const struct cd_query *q, 
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
     cdi_buf_addf(&w.sql, "SELECT coalesce(sum(k.n), 0) FROM cert_counts k WHERE k.tag_id = 0 AND ");
-    sq_visible(u, "k.group_id", &w);
+    sq_visible(u, CD_OT_CERTS, "k.group_id", &w);
     if (!(q && q->revoked)) cdi_buf_addf(&w.sql, " AND k.revoked = 0");
     if (q && q->group && *q->group) sq_in_subtree(&w, "k.group_id", q->group);
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
@@ -175,7 +175,7 @@ int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, 
     cdi_buf_addf(&w.sql, "SELECT %s%s WHERE c.id = ", CERT_SEL, CERT_JOINS);
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
-    sq_visible(u, "c.group_id", &w);
+    sq_visible(u, CD_OT_CERTS, "c.group_id", &w);
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
     if (!rc) {
         sq_bind_all(st, &w);
@@ -223,7 +223,7 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
         cdi_buf_addf(&w.sql, ")");
     }
     cdi_buf_addf(&w.sql, " AND ");
-    sq_visible(u, "x.group_id", &w);
+    sq_visible(u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, "x.group_id", &w);
     cdi_buf_addf(&w.sql, " LIMIT 2");
     if (w.sql.oom) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (!rc && !(rc = sq_prep(sq, (char *)w.sql.p, &st, err))) {
@@ -342,7 +342,7 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     gnutls_datum_t plain = { 0 }, res = { 0 };
     int rc = load_cert(sq, id, &r, err), gt = 0;
     int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
-    if (!rc) rc = sq_can(sq, u, needs_key ? SQ_USE : SQ_READ, r.group, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_CERTS, needs_key ? CD_RIGHT_USE : CD_RIGHT_READ, r.group, err);
     if (rc) goto out;
     if (needs_key) {
         if (!pass || !*pass) {
@@ -361,7 +361,7 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     if (fmt == CD_EXPORT_CHAIN || fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64) {
         /* the CA may have been deleted since; then the chain is the leaf alone */
         struct cd_err e2 = { 0 };
-        if (sq_ca_load(sq, u, r.ca_id, NULL, SQ_READ, &ca, NULL, &e2) != CD_OK) ca = NULL;
+        if (sq_ca_load(sq, u, r.ca_id, NULL, CD_RIGHT_READ, &ca, NULL, &e2) != CD_OK) ca = NULL;
     }
     switch (fmt) {
     case CD_EXPORT_PEM: gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &res); break;
@@ -445,7 +445,7 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, ids[i]);
         if (sqlite3_step(sel) != SQLITE_ROW) { rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)ids[i]); break; }
-        if ((rc = sq_can(sq, u, SQ_WRITE, sqlite3_column_int64(sel, 0), err))) break;
+        if ((rc = sq_can(sq, u, CD_OT_CERTS, CD_RIGHT_WRITE, sqlite3_column_int64(sel, 0), err))) break;
         if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
         char detail[128];
         snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
@@ -500,7 +500,7 @@ int sq_describe(cd_store *s, const cd_user *u, int kind, int64_t id, const char 
     snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)id);
     int rc = sq_begin(sq, err);
     if (!rc) rc = object_group(sq, kind, id, &group, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, group, err);
+    if (!rc) rc = sq_can(sq, u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, CD_RIGHT_WRITE, group, err);
     if (!rc && strlen(text) > 1024) rc = cdi_fail(err, CD_E_INVAL, "a description is at most 1024 bytes");
     if (!rc && !(rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET description = ? WHERE id = ?"
                                                       : "UPDATE certs SET description = ? WHERE id = ?", &st, err))) {
@@ -523,14 +523,16 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
     int rc = sq_begin(sq, err);
     if (!rc && (!path || !*path)) rc = cdi_fail(err, CD_E_INVAL, "a target access group is required");
     if (!rc) rc = sq_group_id(sq, u, path, &target, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, target, err);
+    int ot = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
     if (!rc) rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET group_id = ? WHERE id = ?"
                                                  : "UPDATE certs SET group_id = ? WHERE id = ?", &st, err);
     for (size_t i = 0; i < n && !rc; i++) {
         int64_t g;
         snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)ids[i]);
         if ((rc = object_group(sq, kind, ids[i], &g, err))) break;
-        if ((rc = sq_can(sq, u, SQ_WRITE, g, err))) break;
+        /* Write where it is and where it goes */
+        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, g, err))) break;
+        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, target, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, target);
         sqlite3_bind_int64(st, 2, ids[i]);
@@ -557,7 +559,7 @@ int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int d
     *out = NULL;
     *len = 0;
     int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_ca_load(sq, u, ca_id, pass, SQ_USE, &ca, &key, err);
+    if (!rc) rc = sq_ca_load(sq, u, ca_id, pass, CD_RIGHT_USE, &ca, &key, err);
     if (!rc && !(rc = sq_prep(sq, "SELECT serial, revoked_at, revoke_reason FROM certs WHERE ca_id = ? AND"
                                   " revoked_at <> 0 ORDER BY id", &st, err))) {
         sqlite3_bind_int64(st, 1, ca_id);

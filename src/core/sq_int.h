@@ -14,7 +14,7 @@
 #include "pki_int.h"
 #include "filter_int.h"
 
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
 /* Statements run once per row in bulk work, prepared once per session. */
@@ -31,7 +31,6 @@ struct sq {
 
 #define SQ(s) ((struct sq *)(s)->impl)
 
-enum sq_right { SQ_READ, SQ_USE, SQ_WRITE };
 
 int  sq_dberr(struct sq *sq, struct cd_err *err, const char *what);
 int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err);
@@ -44,9 +43,13 @@ int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, cons
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
               const char *result, const char *detail, struct cd_err *err);
 int  sq_store_key(struct sq *sq, struct cd_err *err);
-int  sq_can(struct sq *sq, const cd_user *u, int right, int64_t group_id, struct cd_err *err);
-/* SQL condition limiting the group column `col` to what u may read ("1" for admins). */
-void sq_visible(const cd_user *u, const char *col, struct cdi_sql *q);
+/* CD_OK when u holds `right` (enum cd_right) on `otype` objects in the
+ * group, else CD_E_FORBIDDEN saying which right is missing where. */
+int  sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_id, struct cd_err *err);
+int  sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id);
+/* SQL condition limiting the group column `col` to the groups where u may
+ * read `otype` objects ("1" for administrators). */
+void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q);
 /* Resolves a group path (NULL/"" = u's home group). */
 int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err);
 int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
@@ -68,6 +71,9 @@ int  sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params
 /* Loads a CA's certificate and (unless want_key is 0) its decrypted key. */
 int  sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, int right,
                 gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key, struct cd_err *err);
+
+/* The enabled user matching `where` (one "?" bound to arg, or none). */
+int  sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **out, struct cd_err *err);
 
 char *sq_base64(const unsigned char *p, size_t n);
 
@@ -104,9 +110,23 @@ int sq_preset_list(cd_store *, const cd_user *, struct cd_preset_list *, struct 
 int sq_preset_save(cd_store *, const cd_user *, const char *, const char *, const char *, const char *,
                    struct cd_err *);
 int sq_preset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_preset_share(cd_store *, const cd_user *, const char *, int, struct cd_err *);
 int sq_state_get(cd_store *, const cd_user *, const char *, char **, struct cd_err *);
 int sq_state_set(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
-int sq_audit_list(cd_store *, const cd_user *, const char *, int64_t, struct cd_audit_list *, struct cd_err *);
+int sq_audit_list(cd_store *, const cd_user *, const char *, const char *, int64_t, struct cd_audit_list *,
+                  struct cd_err *);
 int sq_audit_verify(cd_store *, const cd_user *, int64_t *, int64_t *, struct cd_err *);
+int sq_user_login(cd_store *, const char *, const char *, cd_user **, struct cd_err *);
+int sq_user_can(cd_store *, const cd_user *, int, int, const char *, char *, size_t);
+int sq_user_add(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
+int sq_user_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_user_set_disabled(cd_store *, const cd_user *, const char *, int, struct cd_err *);
+int sq_user_passwd(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
+int sq_user_list(cd_store *, const cd_user *, struct cd_user_list *, struct cd_err *);
+int sq_permset_add(cd_store *, const cd_user *, const char *, const char *const *, size_t, const int [CD_OT_COUNT],
+                   struct cd_err *);
+int sq_permset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
+int sq_permset_grant(cd_store *, const cd_user *, const char *, const char *, int, struct cd_err *);
+int sq_permset_list(cd_store *, const cd_user *, struct cd_permset_list *, struct cd_err *);
 
 #endif

@@ -151,9 +151,9 @@ int sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params 
     char *pass_hash = NULL;
     int64_t group;
     int rc = sq_group_id(sq, u, p->group, &group, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, group, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_CERTS, CD_RIGHT_WRITE, group, err);
     if (!rc) rc = sq_store_key(sq, err);
-    if (!rc) rc = sq_ca_load(sq, u, p->ca_id, p->ca_passphrase, SQ_USE, &ca, &cakey, err);
+    if (!rc) rc = sq_ca_load(sq, u, p->ca_id, p->ca_passphrase, CD_RIGHT_USE, &ca, &cakey, err);
     if (rc) goto out;
     if (n > 1 && strlen(p->subject.cn) > 57) {
         rc = cdi_fail(err, CD_E_INVAL, "with --count the CN gets a \"-000001\" suffix: keep it within 57 characters");

@@ -37,7 +37,8 @@ int sq_group_add(cd_store *s, const cd_user *u, const char *path, struct cd_err 
             free(par);
         }
     }
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, parent, err);
+    /* the group tree below a group is managed by who manages its users */
+    if (!rc) rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, parent, err);
     if (!rc && !(rc = sq_prep(sq, "INSERT INTO groups(parent, path) VALUES(?, ?)", &st, err))) {
         sqlite3_bind_int64(st, 1, parent);
         sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -57,7 +58,7 @@ int sq_group_rm(cd_store *s, const cd_user *u, const char *path, struct cd_err *
     int rc = sq_begin(sq, err);
     if (!rc && path && !strcmp(path, "/All")) rc = cdi_fail(err, CD_E_STATE, "the group /All cannot be removed");
     if (!rc) rc = sq_group_id(sq, u, path && *path ? path : "-", &id, err);
-    if (!rc) rc = sq_can(sq, u, SQ_WRITE, id, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, id, err);
     if (!rc && !(rc = sq_prep(sq, "SELECT (SELECT count(*) FROM groups WHERE parent = ?1),"
                                   " (SELECT count(*) FROM cas WHERE group_id = ?1),"
                                   " (SELECT count(*) FROM certs WHERE group_id = ?1),"
@@ -94,7 +95,7 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
                          " (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
                          "  WHERE k.tag_id = 0 AND k.group_id = g.id AND k.revoked = 0)"
                          " FROM groups g WHERE ");
-    sq_visible(u, "g.id", &w);
+    sq_visible(u, -1, "g.id", &w);
     cdi_buf_addf(&w.sql, " ORDER BY replace(g.path, '/', char(1)) COLLATE NOCASE");
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
     if (!rc) {
@@ -148,9 +149,9 @@ int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
     /* counts include only what this user can see, and no revoked certificates */
     cdi_buf_addf(&w.sql, "SELECT t.id, t.name, (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
                          " WHERE k.tag_id = t.id AND k.revoked = 0 AND ");
-    sq_visible(u, "k.group_id", &w);
+    sq_visible(u, CD_OT_CERTS, "k.group_id", &w);
     cdi_buf_addf(&w.sql, "), (SELECT count(*) FROM ca_tags x JOIN cas a ON a.id = x.ca_id WHERE x.tag_id = t.id AND ");
-    sq_visible(u, "a.group_id", &w);
+    sq_visible(u, CD_OT_CAS, "a.group_id", &w);
     cdi_buf_addf(&w.sql, ") FROM tags t ORDER BY t.name COLLATE NOCASE");
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
     if (!rc) {
@@ -177,6 +178,7 @@ int sq_tag_create(cd_store *s, const cd_user *u, const char *name, struct cd_err
     struct sq *sq = SQ(s);
     int64_t id;
     int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_WRITE, u->home_group, err);
     if (!rc && sq_tag_id(sq, name, 0, &id, NULL) == CD_OK)
         rc = cdi_fail(err, CD_E_EXISTS, "the tag \"%.100s\" already exists", name);
     if (!rc) rc = sq_tag_id(sq, name, 1, &id, err);
@@ -189,7 +191,8 @@ int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err
     sqlite3_stmt *st = NULL;
     int64_t id = 0;
     int rc = sq_begin(sq, err);
-    if (!rc && !u->admin) rc = cdi_fail(err, CD_E_FORBIDDEN, "only an administrator may delete a tag everywhere");
+    /* it goes from every object, seen or not: Write on tags in All */
+    if (!rc) rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_WRITE, 1, err);
     if (!rc) rc = sq_tag_id(sq, name, 0, &id, err);
     /* the certificates that carried it need their search text rebuilt */
     if (!rc && !(rc = sq_prep(sq, "DELETE FROM cert_tags WHERE tag_id = ? RETURNING cert_id", &st, err))) {
@@ -242,7 +245,10 @@ int sq_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size
             rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", cert ? "certificate" : "CA", (long long)ids[i]);
             break;
         }
-        if ((rc = sq_can(sq, u, SQ_USE, sqlite3_column_int64(grp, 0), err))) break;
+        /* the object must be visible, and tags usable, in its group */
+        int64_t g = sqlite3_column_int64(grp, 0);
+        if ((rc = sq_can(sq, u, cert ? CD_OT_CERTS : CD_OT_CAS, CD_RIGHT_READ, g, err))) break;
+        if ((rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_USE, g, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, tid);
         sqlite3_bind_int64(st, 2, ids[i]);
@@ -262,18 +268,28 @@ int sq_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, st
     struct sq *sq = SQ(s);
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
-    int rc = sq_prep(sq, "SELECT name, expr, coalesce(columns, ''), coalesce(sort, '') FROM presets WHERE user_id = ?"
-                         " ORDER BY name COLLATE NOCASE", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, u->id);
+    struct cdi_sql w = { 0 };
+    /* one's own first, then the shared ones of others that u may read */
+    char me[32];
+    snprintf(me, sizeof me, "%lld", (long long)u->id);
+    cdi_buf_addf(&w.sql, "SELECT p.name, p.expr, coalesce(p.columns, ''), coalesce(p.sort, ''), o.name, p.shared,"
+                         " p.user_id = %s FROM presets p JOIN users o ON o.id = p.user_id"
+                         " WHERE p.user_id = %s OR (p.shared AND ", me, me);
+    sq_visible(u, CD_OT_PRESETS, "p.group_id", &w);
+    cdi_buf_addf(&w.sql, ") ORDER BY p.user_id <> %s, p.name COLLATE NOCASE", me);
+    int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (rc) { cdi_sql_free(&w); return rc; }
+    sq_bind_all(st, &w);
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct cd_preset *p = cdi_grow(&out->rows, out->n, &cap, sizeof *p);
         if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
         out->n++;
         p->name = sq_text(st, 0); p->expr = sq_text(st, 1); p->columns = sq_text(st, 2); p->sort = sq_text(st, 3);
+        p->owner = sq_text(st, 4); p->shared = sqlite3_column_int(st, 5); p->mine = sqlite3_column_int(st, 6);
     }
     sqlite3_finalize(st);
+    cdi_sql_free(&w);
     if (rc) cd_preset_list_free(out);
     return rc;
 }
@@ -284,9 +300,11 @@ int sq_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
     struct sq *sq = SQ(s);
     sqlite3_stmt *st = NULL;
     int rc = sq_begin(sq, err);
-    if (!rc && !(rc = sq_prep(sq, "INSERT INTO presets(user_id, name, expr, columns, sort) VALUES(?,?,?,?,?)"
+    if (!rc) rc = sq_can(sq, u, CD_OT_PRESETS, CD_RIGHT_WRITE, u->home_group, err);
+    if (!rc && !(rc = sq_prep(sq, "INSERT INTO presets(user_id, name, expr, columns, sort, group_id) VALUES(?,?,?,?,?,?)"
                                   " ON CONFLICT(user_id, name) DO UPDATE SET expr = excluded.expr,"
                                   " columns = excluded.columns, sort = excluded.sort", &st, err))) {
+        sqlite3_bind_int64(st, 6, u->home_group);
         sqlite3_bind_int64(st, 1, u->id);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, expr, -1, SQLITE_STATIC);
@@ -311,6 +329,23 @@ int sq_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err 
         sqlite3_finalize(st);
     }
     return sq_finish(sq, u, rc, "Remove filter preset", name, NULL, err);
+}
+
+int sq_preset_share(cd_store *s, const cd_user *u, const char *name, int shared, struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sq_begin(sq, err);
+    if (!rc) rc = sq_can(sq, u, CD_OT_PRESETS, CD_RIGHT_WRITE, u->home_group, err);
+    if (!rc && !(rc = sq_prep(sq, "UPDATE presets SET shared = ? WHERE user_id = ? AND name = ?", &st, err))) {
+        sqlite3_bind_int(st, 1, shared ? 1 : 0);
+        sqlite3_bind_int64(st, 2, u->id);
+        sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "preset");
+        else if (!sqlite3_changes(sq->db)) rc = cdi_fail(err, CD_E_NOTFOUND, "you have no preset \"%.100s\"", name);
+        sqlite3_finalize(st);
+    }
+    return sq_finish(sq, u, rc, shared ? "Share filter preset" : "Unshare filter preset", name, NULL, err);
 }
 
 /* ---- remembered state -------------------------------------------------- */

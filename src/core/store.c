@@ -328,6 +328,12 @@ int cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
     return rc ? rc : s->ops->preset_save(s, u, name, expr ? expr : "", columns, sort, err);
 }
 
+int cd_preset_share(cd_store *s, const cd_user *u, const char *name, int shared, struct cd_err *err)
+{
+    CHECK(s, u);
+    return s->ops->preset_share(s, u, name ? name : "", shared, err);
+}
+
 int cd_preset_rm(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
 {
     CHECK(s, u);
@@ -349,11 +355,11 @@ int cd_state_set(cd_store *s, const cd_user *u, const char *key, const char *val
     return s->ops->state_set(s, u, key, value, err);
 }
 
-int cd_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
+int cd_audit_list(cd_store *s, const cd_user *u, const char *object, const char *filter, int64_t limit,
                   struct cd_audit_list *out, struct cd_err *err)
 {
     CHECK(s, u);
-    return s->ops->audit_list(s, u, object, limit, out, err);
+    return s->ops->audit_list(s, u, object, filter, limit, out, err);
 }
 
 int cd_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
@@ -388,10 +394,13 @@ void cd_ca_clear(struct cd_ca *ca)
 
 static void group_clear(struct cd_group *g) { free(g->path); }
 static void tag_clear(struct cd_tag *t) { free(t->name); }
-static void preset_clear(struct cd_preset *p) { free(p->name); free(p->expr); free(p->columns); free(p->sort); }
+static void preset_clear(struct cd_preset *p)
+{
+    free(p->name); free(p->expr); free(p->columns); free(p->sort); free(p->owner);
+}
 static void audit_clear(struct cd_audit *a)
 {
-    free(a->user); free(a->action); free(a->object); free(a->result); free(a->detail);
+    free(a->user); free(a->action); free(a->object); free(a->result); free(a->detail); free(a->section);
 }
 
 LIST_FREE(cd_cert_list_free, struct cd_cert_list, cd_cert_clear)

@@ -108,6 +108,30 @@ static const char *const migrations[] = {
     "CREATE TRIGGER cc_tag_del AFTER DELETE ON cert_tags BEGIN"
     "  UPDATE cert_counts SET n = n - 1 WHERE tag_id = OLD.tag_id AND (group_id, revoked) ="
     "    (SELECT c.group_id, c.revoked_at <> 0 FROM certs c WHERE c.id = OLD.cert_id); END;",
+    /* 5 -> 6: permission sets.  A set grants a level (1 Read, 2 Use,
+     * 3 Write; each includes the ones below) per object type on a list of
+     * groups and their subgroups; a user holds any number of sets and the
+     * levels add up (the highest wins).  login_fails slows down guessing,
+     * per name, whether or not the name exists.  Presets get a group (the
+     * maker's home) and can be shared. */
+    "CREATE TABLE permsets(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE permset_groups(set_id INTEGER NOT NULL, group_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(set_id, group_id)) WITHOUT ROWID;"
+    "CREATE TABLE permset_rights(set_id INTEGER NOT NULL, type INTEGER NOT NULL, level INTEGER NOT NULL,"
+    "  PRIMARY KEY(set_id, type)) WITHOUT ROWID;"
+    "CREATE TABLE user_permsets(user_id INTEGER NOT NULL, set_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(user_id, set_id)) WITHOUT ROWID;"
+    "CREATE TABLE login_fails(name TEXT PRIMARY KEY COLLATE NOCASE, n INTEGER NOT NULL, until INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    /* (user, group, type) -> level, every group under a set's group included */
+    "CREATE VIEW user_rights AS SELECT up.user_id AS user_id, g.id AS group_id, r.type AS type,"
+    "  max(r.level) AS level FROM user_permsets up JOIN permset_rights r ON r.set_id = up.set_id"
+    "  JOIN permset_groups pg ON pg.set_id = up.set_id JOIN groups top ON top.id = pg.group_id"
+    "  JOIN groups g ON g.id = top.id OR substr(g.path, 1, length(top.path) + 1) = top.path || '/'"
+    "  GROUP BY 1, 2, 3;"
+    "ALTER TABLE presets ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE presets ADD COLUMN group_id INTEGER NOT NULL DEFAULT 1;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");
@@ -274,37 +298,6 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
     return rc;
 }
 
-int sq_audit_list(cd_store *s, const cd_user *u, const char *object, int64_t limit,
-                  struct cd_audit_list *out, struct cd_err *err)
-{
-    (void)u;
-    struct sq *sq = SQ(s);
-    sqlite3_stmt *st = NULL;
-    memset(out, 0, sizeof *out);
-    int rc = sq_prep(sq, object && *object
-        ? "SELECT id, ts, user, action, object, result, detail FROM audit WHERE object = ? ORDER BY id DESC LIMIT ?"
-        : "SELECT id, ts, user, action, object, result, detail FROM audit WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?",
-        &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, object && *object ? object : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        struct cd_audit *a = cdi_grow(&out->rows, out->n, &cap, sizeof *a);
-        if (!a) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-        out->n++;
-        a->id = sqlite3_column_int64(st, 0);
-        a->time = sqlite3_column_int64(st, 1);
-        a->user = sq_text(st, 2); a->action = sq_text(st, 3); a->object = sq_text(st, 4);
-        a->result = sq_text(st, 5); a->detail = sq_text(st, 6);
-    }
-    if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
-    sqlite3_finalize(st);
-    if (rc) cd_audit_list_free(out);
-    return rc;
-}
-
 int sq_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
                     struct cd_err *err)
 {
@@ -348,29 +341,49 @@ int sq_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *ba
 }
 
 /* ---- permissions --------------------------------------------------------
- * Until permission sets land, a non-administrator has every right inside
- * its home group's subtree and none outside it. */
-int sq_can(struct sq *sq, const cd_user *u, int right, int64_t group_id, struct cd_err *err)
+ * The level a user holds comes from the user_rights view (schema 6): its
+ * permission sets, each group widened to its subtree.  Administrators skip
+ * the lookup: they hold every right everywhere. */
+int sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id)
 {
-    (void)right;
-    if (u->admin) return CD_OK;
+    if (u->admin) return CD_RIGHT_WRITE;
     sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, "SELECT 1 FROM groups g, groups h WHERE g.id = ? AND h.id = ? AND "
-                         "(g.id = h.id OR g.path GLOB h.path || '/*')", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, group_id);
-    sqlite3_bind_int64(st, 2, u->home_group);
-    int ok = sqlite3_step(st) == SQLITE_ROW;
+    if (sq_prep(sq, "SELECT max(level) FROM user_rights WHERE user_id = ? AND type = ? AND group_id = ?", &st, NULL))
+        return CD_RIGHT_NONE;
+    sqlite3_bind_int64(st, 1, u->id);
+    sqlite3_bind_int(st, 2, otype);
+    sqlite3_bind_int64(st, 3, group_id);
+    int level = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : CD_RIGHT_NONE;
     sqlite3_finalize(st);
-    return ok ? CD_OK : cdi_fail(err, CD_E_FORBIDDEN, "%s has no right on that access group", u->name);
+    return level;
 }
 
-void sq_visible(const cd_user *u, const char *col, struct cdi_sql *q)
+int sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_id, struct cd_err *err)
+{
+    int level = sq_level(sq, u, otype, group_id);
+    if (level >= right) return CD_OK;
+    /* where it cannot read, it is not told the group's name */
+    if (level < CD_RIGHT_READ)
+        return cdi_fail(err, CD_E_FORBIDDEN, "%s has no right on %s in that access group", u->name,
+                        cd_otype_name(otype));
+    char path[520] = "that access group";
+    sqlite3_stmt *st = NULL;
+    if (!sq_prep(sq, "SELECT path FROM groups WHERE id = ?", &st, NULL)) {
+        sqlite3_bind_int64(st, 1, group_id);
+        if (sqlite3_step(st) == SQLITE_ROW) snprintf(path, sizeof path, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    return cdi_fail(err, CD_E_FORBIDDEN, "%s has no %s right on %s in %s", u->name, cd_right_name(right),
+                    cd_otype_name(otype), path);
+}
+
+void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)
 {
     if (u->admin) { cdi_buf_add(&q->sql, "1", 1); return; }
-    cdi_buf_addf(&q->sql, "%s IN (SELECT vg.id FROM groups vg, groups vh WHERE vh.id = ", col);
-    cdi_sql_int(q, u->home_group);
-    cdi_buf_addf(&q->sql, " AND (vg.id = vh.id OR vg.path GLOB vh.path || '/*'))");
+    cdi_buf_addf(&q->sql, "%s IN (SELECT group_id FROM user_rights WHERE user_id = ", col);
+    cdi_sql_int(q, u->id);
+    if (otype >= 0) cdi_buf_addf(&q->sql, " AND type = %d", otype);
+    cdi_buf_addf(&q->sql, " AND level >= %d)", CD_RIGHT_READ);
 }
 
 int sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err)
@@ -578,7 +591,7 @@ out:
 
 /* ---- users and init ---------------------------------------------------- */
 
-static int load_user(struct sq *sq, const char *where, const char *arg, cd_user **out, struct cd_err *err)
+int sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **out, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
     char sql[200];
@@ -607,7 +620,7 @@ static int load_user(struct sq *sq, const char *where, const char *arg, cd_user 
 static int sq_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
 {
     *out = NULL;
-    return load_user(SQ(s), "admin = 1", NULL, out, err);
+    return sq_load_user(SQ(s), "admin = 1", NULL, out, err);
 }
 
 static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
@@ -629,7 +642,7 @@ static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
         if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "init");
         sqlite3_finalize(st);
     }
-    if (!rc) rc = load_user(sq, "name = ?", admin, &u, err);
+    if (!rc) rc = sq_load_user(sq, "name = ?", admin, &u, err);
     /* What the model console's installer makes, all in /All. */
     int64_t ca = 0;
     if (!rc) {
@@ -670,6 +683,11 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .tag_list = sq_tag_list, .tag_create = sq_tag_create, .tag_delete = sq_tag_delete,
     .tag_set = sq_tag_set,
     .preset_list = sq_preset_list, .preset_save = sq_preset_save, .preset_rm = sq_preset_rm,
+    .preset_share = sq_preset_share,
     .state_get = sq_state_get, .state_set = sq_state_set,
     .audit_list = sq_audit_list, .audit_verify = sq_audit_verify,
+    .user_login = sq_user_login, .user_can = sq_user_can, .user_add = sq_user_add, .user_rm = sq_user_rm,
+    .user_set_disabled = sq_user_set_disabled, .user_passwd = sq_user_passwd, .user_list = sq_user_list,
+    .permset_add = sq_permset_add, .permset_rm = sq_permset_rm, .permset_grant = sq_permset_grant,
+    .permset_list = sq_permset_list,
 };

@@ -12,7 +12,7 @@ static int au_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
 {
     struct audit *x = ctx;
     cd_audit_list_free(&x->list);
-    int rc = cd_audit_list(a->s, a->u, x->object[0] ? x->object : NULL, 10000, &x->list, e);
+    int rc = cd_audit_list(a->s, a->u, x->object[0] ? x->object : NULL, NULL, 10000, &x->list, e);
     *total = rc ? 0 : (int64_t)x->list.n;
     return rc;
 }
