@@ -6,7 +6,7 @@
 #include <string.h>
 #include "cli.h"
 
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme);   /* src/tui */
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name);   /* src/tui */
 
 static void usage(FILE *f)
 {
@@ -73,10 +73,12 @@ int main(int argc, char **argv)
     }
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
-        int rc = c.user ? cli_open(&c, 0) : cd_store_open(c.store, readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
-        if (!rc && !c.u) rc = cd_user_owner(c.s, &c.u, &c.err);
+        /* --user without a password file: the console itself asks */
+        int rc = cd_store_open(c.store, readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
+        if (!rc && c.user && c.password_file) rc = cli_login(&c);
+        else if (!rc && !c.user) rc = cd_user_owner(c.s, &c.u, &c.err);
         if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
-        rc = tui_run(c.s, c.u, readonly, theme);
+        rc = tui_run(c.s, c.u, readonly, theme, c.user);
         cli_close(&c);
         return rc;
     }

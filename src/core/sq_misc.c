@@ -90,10 +90,14 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
     memset(out, 0, sizeof *out);
     /* ordering by path with '/' mapped below every other character lists a
      * tree depth-first: "/All/A" then "/All/A/x" then "/All/A b" */
-    cdi_buf_addf(&w.sql, "SELECT g.id, g.path,"
-                         " (SELECT count(*) FROM cas a WHERE a.group_id = g.id),"
-                         " (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
-                         "  WHERE k.tag_id = 0 AND k.group_id = g.id AND k.revoked = 0)"
+    /* a group shows to who may read anything in it; each count only to who
+     * may read that kind of object there */
+    cdi_buf_addf(&w.sql, "SELECT g.id, g.path, CASE WHEN ");
+    sq_visible(u, CD_OT_CAS, "g.id", &w);
+    cdi_buf_addf(&w.sql, " THEN (SELECT count(*) FROM cas a WHERE a.group_id = g.id) ELSE 0 END, CASE WHEN ");
+    sq_visible(u, CD_OT_CERTS, "g.id", &w);
+    cdi_buf_addf(&w.sql, " THEN (SELECT coalesce(sum(k.n), 0) FROM cert_counts k"
+                         "  WHERE k.tag_id = 0 AND k.group_id = g.id AND k.revoked = 0) ELSE 0 END"
                          " FROM groups g WHERE ");
     sq_visible(u, -1, "g.id", &w);
     cdi_buf_addf(&w.sql, " ORDER BY replace(g.path, '/', char(1)) COLLATE NOCASE");

@@ -53,6 +53,32 @@ int app_readonly(struct app *a)
     return 1;
 }
 
+/* The right each action needs, as the core will check it. */
+static int req_need(int req, int kind, int *otype)
+{
+    *otype = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
+    switch (req) {
+    case REQ_NEW: case REQ_IMPORT: case REQ_DESCRIBE: case REQ_MOVE: case REQ_DELETE: case REQ_REVOKE:
+        if (req == REQ_IMPORT) *otype = CD_OT_CAS;
+        return CD_RIGHT_WRITE;
+    case REQ_TAGS: *otype = CD_OT_TAGS; return CD_RIGHT_USE;
+    case REQ_EXPORT: return CD_RIGHT_READ;
+    }
+    return CD_RIGHT_NONE;
+}
+
+int app_allowed(struct app *a, int req, int kind, const char *group, int say)
+{
+    int otype, need = req_need(req, kind, &otype);
+    if (need == CD_RIGHT_NONE) return 1;
+    if (need > CD_RIGHT_READ && a->readonly) return say ? !app_readonly(a) : 0;
+    char why[256];
+    if (cd_user_can(a->s, a->u, otype, need, req == REQ_NEW || req == REQ_IMPORT ? NULL : group, why, sizeof why))
+        return 1;
+    if (say) app_status(a, 1, "%s", why);
+    return 0;
+}
+
 int app_push(struct app *a, const struct scr_ops *ops, const void *arg)
 {
     if (a->depth >= 8) return -1;
@@ -142,8 +168,10 @@ static void draw_chrome(struct app *a)
         const char *l = short_label(*r);
         int kw = (int)strlen(k), lw = (int)strlen(l);
         if (x + kw + lw + 1 > a->cols) break;
-        draw_text(y, x, kw, k, theme_attr(C_KEY));
-        draw_text(y, x + kw, lw + 1, l, theme_attr(C_KEYBAR));
+        /* what the user may not do here stays in its place, dimmed */
+        int dim = ops->allowed && !ops->allowed(a, a->stack[a->depth - 1].st, *r) ? (int)A_DIM : 0;
+        draw_text(y, x, kw, k, dim ? theme_attr(C_KEYBAR) | dim : theme_attr(C_KEY));
+        draw_text(y, x + kw, lw + 1, l, theme_attr(C_KEYBAR) | dim);
         x += kw + lw + 1;
     }
 }
@@ -157,10 +185,37 @@ void app_redraw(struct app *a)
         refresh();
         return;
     }
+    if (a->depth == 0) {                 /* before the first screen: the login dialog */
+        char line[300];
+        snprintf(line, sizeof line, " certdeck | %s | log in", cd_store_name(a->s));
+        draw_text(0, 0, a->cols, line, theme_attr(C_TOP));
+        refresh();
+        return;
+    }
     const struct scr_ops *ops = a->stack[a->depth - 1].ops;
     ops->draw(a, a->stack[a->depth - 1].st, 1, a->rows - 3);
     draw_chrome(a);
     refresh();
+}
+
+/* --user without --password-file: the console asks for the password in a
+ * dialog; a failure says only that the name or the password is wrong. */
+static int login_submit(struct app *a, struct form *fm, void *ctx)
+{
+    (void)ctx;
+    struct cd_err e = { 0 };
+    int rc = cd_user_login(a->s, fm->f[0].value, fm->f[1].value, &a->u, &e);
+    memset(fm->f[1].value, 0, sizeof fm->f[1].value);
+    if (rc) snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc));
+    return rc;
+}
+
+static int login(struct app *a, const char *name)
+{
+    struct field f[2] = { { .type = F_TEXT, .label = "User" }, { .type = F_SECRET, .label = "Password" } };
+    snprintf(f[0].value, sizeof f[0].value, "%s", name ? name : "");
+    struct form fm = { "Log in", "Esc leaves certdeck", f, 2, "Log in", login_submit, NULL, "" };
+    return form_run(a, &fm) && a->u;
 }
 
 /* Splits a command line into words; "quoted words" keep their spaces. */
@@ -240,7 +295,7 @@ static int generic(struct app *a, int req)
     return 0;
 }
 
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name)
 {
     const char *term = getenv("TERM");
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term || !*term || !strcmp(term, "dumb")) {
@@ -275,13 +330,14 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
     struct app a = { .s = s, .u = u, .readonly = readonly };
     getmaxyx(stdscr, a.rows, a.cols);
     if (trc) app_status(&a, 1, "theme: %s", err);
-    app_warnings(&a);
     int rc = 0;
-    if (app_push(&a, &scr_certs, NULL)) rc = 1;
+    if (!a.u && !login(&a, login_name)) rc = 1;
+    if (!rc) app_warnings(&a);
+    if (!rc && app_push(&a, &scr_certs, NULL)) rc = 1;
     /* back on the screen the user left */
     char *last = NULL;
     struct cd_err e = { 0 };
-    if (!rc && cd_state_get(s, u, "screen", &last, &e) == CD_OK && last && !strcmp(last, scr_cas.name))
+    if (!rc && cd_state_get(s, a.u, "screen", &last, &e) == CD_OK && last && !strcmp(last, scr_cas.name))
         app_push(&a, &scr_cas, NULL);
     free(last);
     while (!rc && !a.quit && !stop_flag) {
@@ -303,12 +359,13 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme)
     }
     if (a.depth > 0) {
         const struct scr_ops *top = a.stack[a.depth - 1].ops;
-        cd_state_set(s, u, "screen", top == &scr_cas ? scr_cas.name : scr_certs.name, &e);
+        cd_state_set(s, a.u, "screen", top == &scr_cas ? scr_cas.name : scr_certs.name, &e);
     }
     while (a.depth > 0) { a.depth--; a.stack[a.depth].ops->close(a.stack[a.depth].st); }
     endwin();
     curses_on = 0;
     delscreen(scr);
+    if (a.u != u) cd_user_free(a.u);     /* logged in here */
     return rc;
 }
 

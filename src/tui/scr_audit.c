@@ -107,5 +107,5 @@ static int request_audit(struct app *a, void *st, int req, int key)
 static const int keybar_audit[] = { REQ_HELP, REQ_ESCAPE, REQ_QUIT, REQ_NONE };
 
 const struct scr_ops scr_audit = {
-    "Audit log", open_audit, draw_audit, request_audit, close_audit, keybar_audit, counts_audit,
+    "Audit log", open_audit, draw_audit, request_audit, close_audit, keybar_audit, counts_audit, NULL,
 };

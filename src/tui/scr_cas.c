@@ -120,6 +120,13 @@ static int delete_submit(struct app *a, struct form *fm, void *ctx)
     return 0;
 }
 
+static int allowed_cas(struct app *a, void *st, int req)
+{
+    struct cas *c = st;
+    const struct cd_ca *cur = req == REQ_NEW || req == REQ_IMPORT ? NULL : table_current(a, &c->t);
+    return app_allowed(a, req, CD_KIND_CA, cur ? cur->group : NULL, 0);
+}
+
 static int request_cas(struct app *a, void *st, int req, int key)
 {
     (void)key;
@@ -130,12 +137,13 @@ static int request_cas(struct app *a, void *st, int req, int key)
     int changed = 0;
     int64_t id = cur ? cur->id : 0;
     switch (req) {
-    case REQ_NEW: changed = !app_readonly(a) && dlg_new_ca(a); break;
-    case REQ_IMPORT: changed = !app_readonly(a) && dlg_import_ca(a); break;
+    case REQ_NEW: changed = app_allowed(a, req, CD_KIND_CA, NULL, 1) && dlg_new_ca(a); break;
+    case REQ_IMPORT: changed = app_allowed(a, req, CD_KIND_CA, NULL, 1) && dlg_import_ca(a); break;
     case REQ_CERTS: app_pop(a); return 1;
     case REQ_CAS: return 1;
     }
     if (!cur && !changed) return req == REQ_NEW || req == REQ_IMPORT;
+    if (cur && !changed && !app_allowed(a, req, CD_KIND_CA, cur->group, 1)) return 1;
     switch (req) {
     case REQ_EXPORT: {
         struct field f[1] = { { .type = F_TEXT, .label = "Save to" } };
@@ -146,7 +154,6 @@ static int request_cas(struct app *a, void *st, int req, int key)
         return 1;
     }
     case REQ_DELETE: {
-        if (app_readonly(a)) return 1;
         struct field f[1] = { { .type = F_LABEL, .label = "Delete" } };
         snprintf(f[0].value, sizeof f[0].value, "CA %lld", (long long)id);
         struct form fm = { "Delete CA", "Deleting is permanent. A CA with valid certificates cannot be deleted.", f, 1,
@@ -154,9 +161,9 @@ static int request_cas(struct app *a, void *st, int req, int key)
         changed = form_run(a, &fm);
         break;
     }
-    case REQ_DESCRIBE: changed = !app_readonly(a) && dlg_describe(a, CD_KIND_CA, id, cur->description); break;
-    case REQ_TAGS: changed = !app_readonly(a) && dlg_tags(a, CD_KIND_CA, &id, 1, cur->tags); break;
-    case REQ_MOVE: changed = !app_readonly(a) && dlg_move(a, CD_KIND_CA, &id, 1, cur->group); break;
+    case REQ_DESCRIBE: changed = dlg_describe(a, CD_KIND_CA, id, cur->description); break;
+    case REQ_TAGS: changed = dlg_tags(a, CD_KIND_CA, &id, 1, cur->tags); break;
+    case REQ_MOVE: changed = dlg_move(a, CD_KIND_CA, &id, 1, cur->group); break;
     case REQ_AUDIT: { char obj[32]; snprintf(obj, sizeof obj, "ca %lld", (long long)id); app_push(a, &scr_audit, obj); return 1; }
     case REQ_ENTER: case REQ_REVOKE:
         if (req == REQ_REVOKE) app_status(a, 1, "CAs are not revoked; delete one with D when none of its certificates is valid");
@@ -171,5 +178,5 @@ static const int keybar_cas[] = { REQ_HELP, REQ_NEW, REQ_IMPORT, REQ_TAGS, REQ_D
                                   REQ_MOVE, REQ_DELETE, REQ_CERTS, REQ_QUIT, REQ_NONE };
 
 const struct scr_ops scr_cas = {
-    "Certification authorities", open_cas, draw_cas, request_cas, close_cas, keybar_cas, counts_cas,
+    "Certification authorities", open_cas, draw_cas, request_cas, close_cas, keybar_cas, counts_cas, allowed_cas,
 };

@@ -488,6 +488,14 @@ static int panel_request(struct app *a, struct certs *c, int req)
     return 0;
 }
 
+static int allowed_certs(struct app *a, void *st, int req)
+{
+    struct certs *c = st;
+    const struct cd_cert *cur = req == REQ_NEW ? NULL : table_current(a, &c->t);
+    if (!cur && req != REQ_NEW) return 1;
+    return app_allowed(a, req, CD_KIND_CERT, cur ? cur->group : NULL, 0);
+}
+
 static int request_certs(struct app *a, void *st, int req, int key)
 {
     struct certs *c = st;
@@ -566,13 +574,15 @@ static int request_certs(struct app *a, void *st, int req, int key)
         if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
         return 1;
     case REQ_NEW:
-        if (!app_readonly(a) && dlg_new_cert(a)) refresh_all(a, c);
+        if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a)) refresh_all(a, c);
         return 1;
     case REQ_DESCRIBE:
-        if (cur && !app_readonly(a) && dlg_describe(a, CD_KIND_CERT, cur->id, cur->description)) refresh_all(a, c);
+        if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) &&
+            dlg_describe(a, CD_KIND_CERT, cur->id, cur->description))
+            refresh_all(a, c);
         return 1;
     case REQ_EXPORT:
-        if ((ids = table_targets(a, &c->t, &n))) {
+        if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) && (ids = table_targets(a, &c->t, &n))) {
             if (dlg_export(a, ids, n, n == 1 && cur ? cur->cn : "")) c->t.nmarks = 0;
             free(ids);
         }
@@ -584,7 +594,8 @@ static int request_certs(struct app *a, void *st, int req, int key)
         if (cur) { char obj[32]; snprintf(obj, sizeof obj, "cert %lld", (long long)cur->id); app_push(a, &scr_audit, obj); }
         return 1;
     case REQ_TAGS: case REQ_REVOKE: case REQ_MOVE:
-        if (app_readonly(a) || !(ids = table_targets(a, &c->t, &n))) return 1;
+        if (!cur || !app_allowed(a, req, CD_KIND_CERT, cur->group, 1) || !(ids = table_targets(a, &c->t, &n)))
+            return 1;
         int done = req == REQ_TAGS ? dlg_tags(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->tags : "")
                  : req == REQ_REVOKE ? dlg_revoke(a, ids, n)
                  : dlg_move(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->group : "");
@@ -662,4 +673,5 @@ static const int keybar_certs[] = { REQ_HELP, REQ_NEW, REQ_USAGE, REQ_TAGS, REQ_
 
 const struct scr_ops scr_certs = {
     "Peer certificates", open_certs, draw_certs, request_certs, close_certs, keybar_certs, counts_certs,
+    allowed_certs,
 };

@@ -138,7 +138,7 @@ static void *open_details(struct app *a, const void *arg)
 }
 
 const struct scr_ops scr_details = {
-    "Details", open_details, draw_textview, request_text, close_text, keybar_text, NULL,
+    "Details", open_details, draw_textview, request_text, close_text, keybar_text, NULL, NULL,
 };
 
 /* ---- Help ---------------------------------------------------------------- */
@@ -171,5 +171,5 @@ static void *open_help(struct app *a, const void *arg)
 }
 
 const struct scr_ops scr_help = {
-    "Help", open_help, draw_textview, request_text, close_text, keybar_text, NULL,
+    "Help", open_help, draw_textview, request_text, close_text, keybar_text, NULL, NULL,
 };

@@ -87,6 +87,8 @@ struct scr_ops {
     void  (*close)(void *st);
     const int *keybar;          /* requests shown in the key bar, REQ_NONE-terminated */
     const char *(*counts)(struct app *a, void *st, char *buf, size_t n);  /* "shown / total" */
+    /* 0 when the user may not do `req` on the current row (the key bar dims it); may be NULL */
+    int   (*allowed)(struct app *a, void *st, int req);
 };
 
 struct app {
@@ -111,6 +113,10 @@ void app_status(struct app *a, int is_err, const char *fmt, ...) __attribute__((
 void app_fail(struct app *a, int rc, const struct cd_err *err);
 /* Refuses a mutation in --read-only mode; returns 1 when refused. */
 int  app_readonly(struct app *a);
+/* 1 when the user may do `req` on an object of `kind` (CD_KIND_CERT/CA) in
+ * `group` (NULL: a new object, in the user's home group).  say: else put the
+ * reason in the status line (no right, or read-only mode). */
+int  app_allowed(struct app *a, int req, int kind, const char *group, int say);
 void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
 void app_warnings(struct app *a);    /* recomputes the banner */
 int  app_command(struct app *a, const char *line);   /* ":" command line */
@@ -203,6 +209,7 @@ char *dlg_presets(struct app *a, const char *filter, const char *columns, const 
 void columns_spec(const struct table *t, char *out, size_t n);
 int  columns_apply(struct table *t, const char *spec, char *err, size_t errsz);
 
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme);
+/* u NULL: the console asks login_name's password first. */
+int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name);
 
 #endif
