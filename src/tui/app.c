@@ -136,6 +136,11 @@ static const char *short_label(int req)
     case REQ_CERTS: return "Certs";
     case REQ_IMPORT: return "Import";
     case REQ_DELETE: return "Delete";
+    case REQ_USERS: return "Users";
+    case REQ_DISABLE: return "Disable";
+    case REQ_PASSWORD: return "Password";
+    case REQ_GRANT: return "Sets";
+    case REQ_PERMSETS: return "PermSets";
     case REQ_FILTER: return "Filter";
     case REQ_ESCAPE: return "Back";
     case REQ_QUIT: return "Quit";
@@ -212,7 +217,9 @@ static int login_submit(struct app *a, struct form *fm, void *ctx)
 
 static int login(struct app *a, const char *name)
 {
-    struct field f[2] = { { .type = F_TEXT, .label = "User" }, { .type = F_SECRET, .label = "Password" } };
+    /* the name given with --user is fixed: the cursor starts on the password */
+    struct field f[2] = { { .type = name && *name ? F_LABEL : F_TEXT, .label = "User" },
+                          { .type = F_SECRET, .label = "Password" } };
     snprintf(f[0].value, sizeof f[0].value, "%s", name ? name : "");
     struct form fm = { "Log in", "Esc leaves certdeck", f, 2, "Log in", login_submit, NULL, "" };
     return form_run(a, &fm) && a->u;
@@ -281,6 +288,7 @@ static int generic(struct app *a, int req)
     case REQ_HELP: app_push(a, &scr_help, NULL); return 1;
     case REQ_CAS: app_push(a, &scr_cas, NULL); return 1;
     case REQ_AUDIT_ALL: app_push(a, &scr_audit, NULL); return 1;
+    case REQ_USERS: app_push(a, &scr_users, NULL); return 1;
     case REQ_ESCAPE: if (a->depth > 1) app_pop(a); return 1;
     case REQ_REDRAW: clearok(curscr, TRUE); return 1;
     case REQ_COMMAND: {

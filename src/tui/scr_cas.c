@@ -20,19 +20,14 @@ static int ca_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
     return rc;
 }
 
-/* the page is a window onto the list already loaded: rows are borrowed */
 static int ca_fetch(struct app *a, void *ctx, int64_t off, int limit, int reverse, void **rows, size_t *n,
                     struct cd_err *e)
 {
     (void)a; (void)e; (void)reverse;
     struct cas *c = ctx;
-    size_t o = off < 0 ? 0 : (size_t)off;
-    *rows = o < c->list.n ? &c->list.rows[o] : NULL;
-    *n = o < c->list.n ? (c->list.n - o < (size_t)limit ? c->list.n - o : (size_t)limit) : 0;
+    table_window(c->list.rows, c->list.n, sizeof c->list.rows[0], off, limit, rows, n);
     return 0;
 }
-
-static void ca_free(void *rows, size_t n) { (void)rows; (void)n; }
 
 static const char *ca_cell(const void *row, int col, char *buf, size_t n)
 {
@@ -55,7 +50,7 @@ static const char *ca_cell(const void *row, int col, char *buf, size_t n)
 static int64_t ca_id(const void *row) { return ((const struct cd_ca *)row)->id; }
 static int ca_attr(const void *row, int col) { return col == K_STATUS ? state_attr(((const struct cd_ca *)row)->state) : 0; }
 
-static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, ca_free, sizeof(struct cd_ca), 1, 0 };
+static const struct table_src ca_src = { ca_fetch, ca_count, ca_cell, ca_id, ca_attr, table_borrowed_free, sizeof(struct cd_ca), 1, 0 };
 
 static void *open_cas(struct app *a, const void *arg)
 {

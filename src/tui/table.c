@@ -68,6 +68,15 @@ static void clamp(struct table *t)
     if (t->top < 0) t->top = 0;
 }
 
+void table_window(void *base, size_t n, size_t elsz, int64_t off, int limit, void **rows, size_t *nrows)
+{
+    size_t o = off < 0 ? 0 : (size_t)off;
+    *rows = o < n ? (char *)base + o * elsz : NULL;
+    *nrows = o < n ? (n - o < (size_t)limit ? n - o : (size_t)limit) : 0;
+}
+
+void table_borrowed_free(void *rows, size_t n) { (void)rows; (void)n; }
+
 int table_reload(struct app *a, struct table *t)
 {
     struct cd_err e = { 0 };

@@ -52,6 +52,11 @@
     X(REQ_PRESETS,   "presets",       "Filter presets: load, save, delete, default") \
     X(REQ_WIDER,     "wider",         "Widen the sort column") \
     X(REQ_NARROWER,  "narrower",      "Narrow the sort column") \
+    X(REQ_USERS,     "users",         "Users and permission sets") \
+    X(REQ_DISABLE,   "disable",       "Disable / enable the user (Users screen)") \
+    X(REQ_PASSWORD,  "password",      "Change the user's password (Users screen)") \
+    X(REQ_GRANT,     "user-permsets", "Permission sets of the user (Users screen)") \
+    X(REQ_PERMSETS,  "permsets",      "Permission sets screen (from the Users screen)") \
     X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
     X(REQ_QUIT,      "quit",          "Quit")
 
@@ -104,7 +109,7 @@ struct app {
     int depth;
 };
 
-extern const struct scr_ops scr_certs, scr_cas, scr_audit, scr_details, scr_help;
+extern const struct scr_ops scr_certs, scr_cas, scr_audit, scr_details, scr_help, scr_users, scr_permsets;
 
 int  app_push(struct app *a, const struct scr_ops *ops, const void *arg);
 void app_pop(struct app *a);
@@ -166,6 +171,10 @@ void table_toggle_mark(struct table *t, int64_t id);
 /* The ids to act on: the marked rows, else the current one. Caller frees. */
 int64_t *table_targets(struct app *a, struct table *t, size_t *n);
 void table_free(struct table *t);
+/* For lists loaded whole by the count callback: the page is a window onto
+ * the list (rows borrowed, nothing to free). */
+void table_window(void *base, size_t n, size_t elsz, int64_t off, int limit, void **rows, size_t *nrows);
+void table_borrowed_free(void *rows, size_t n);
 
 /* ---- form widget (every dialog) ---------------------------------------- */
 enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
