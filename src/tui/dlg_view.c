@@ -101,7 +101,8 @@ int dlg_columns(struct app *a, struct table *t)
 
 /* ---- presets ----------------------------------------------------------- */
 
-static const char *const actions[] = { "load", "save the current view as", "delete", "make default", "no default", NULL };
+static const char *const actions[] = { "load", "save the current view as", "delete", "make default", "no default",
+                                       "share (others see it, read-only)", "stop sharing", NULL };
 enum { PR_PICK, PR_ACTION, PR_NAME, PR_N };
 struct pr_ctx { struct cd_preset_list l; const char *filter, *columns, *sort; char *loaded; };
 
@@ -127,6 +128,10 @@ static int pr_submit(struct app *a, struct form *fm, void *ctx)
         rc = cd_state_set(a->s, a->u, "certs.default_preset", act == 3 ? pick : NULL, &e);
         if (!rc) app_status(a, 0, act == 3 ? "preset %s opens by default" : "no default preset%.0s", pick ? pick : "");
         break;
+    case 5: case 6:
+        rc = cd_preset_share(a->s, a->u, pick, act == 5, &e);
+        if (!rc) app_status(a, 0, "preset %s %s", pick, act == 5 ? "shared" : "no longer shared");
+        break;
     }
     if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
     return 0;
@@ -142,7 +147,11 @@ char *dlg_presets(struct app *a, const char *filter, const char *columns, const 
     const char **names = calloc(x.l.n + 2, sizeof *names);
     char **shown = calloc(x.l.n + 1, sizeof *shown);
     for (size_t i = 0; names && shown && i < x.l.n; i++) {
-        if (asprintf(&shown[i], "%s  (%s)", x.l.rows[i].name, x.l.rows[i].expr) < 0) shown[i] = NULL;
+        const struct cd_preset *p = &x.l.rows[i];
+        /* another's shared preset says whose it is: it can be loaded, not changed */
+        if (asprintf(&shown[i], "%s  (%s)%s%s%s", p->name, p->expr, !p->mine ? "  [by " : p->shared ? "  [shared]" : "",
+                     !p->mine ? p->owner : "", !p->mine ? "]" : "") < 0)
+            shown[i] = NULL;
         names[i] = shown[i] ? shown[i] : x.l.rows[i].name;
     }
     if (names && !x.l.n) names[0] = "(no presets yet)";

@@ -261,6 +261,19 @@ static int dlg_remove(struct app *a, const char *kind, const char *name)
     return form_run(a, &fm);
 }
 
+/* Managing a user takes Write on users in its home group; one's own
+ * password is always one's own to change. */
+static int allowed_users(struct app *a, void *st, int req)
+{
+    struct users *x = st;
+    if (req != REQ_NEW && req != REQ_DISABLE && req != REQ_PASSWORD && req != REQ_GRANT && req != REQ_DELETE) return 1;
+    if (a->readonly) return 0;
+    const struct cd_user_info *cur = req == REQ_NEW ? NULL : table_current(a, &x->t);
+    if (req == REQ_PASSWORD && cur && !strcmp(cur->name, cd_user_name(a->u))) return 1;
+    if (cur && cur->admin && !cd_user_is_admin(a->u)) return 0;
+    return cd_user_can(a->s, a->u, CD_OT_USERS, CD_RIGHT_WRITE, cur ? cur->home : NULL, NULL, 0);
+}
+
 static int request_users(struct app *a, void *st, int req, int key)
 {
     (void)key;
@@ -307,7 +320,7 @@ static const int keybar_users[] = { REQ_HELP, REQ_NEW, REQ_PASSWORD, REQ_DISABLE
                                     REQ_PERMSETS, REQ_ESCAPE, REQ_QUIT, REQ_NONE };
 
 const struct scr_ops scr_users = {
-    "Users", open_users, draw_users, request_users, close_users, keybar_users, counts_users, NULL,
+    "Users", open_users, draw_users, request_users, close_users, keybar_users, counts_users, allowed_users,
 };
 
 /* ---- Permission sets --------------------------------------------------- */
