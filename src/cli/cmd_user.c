@@ -106,25 +106,35 @@ static int permset_add(struct cli *c, int argc, char **argv)
         { "use", OPT_FLAG, &u }, { "write", OPT_FLAG, &w }, { NULL, 0, NULL },
     };
     const char *usage = "permset add NAME --group G... [--read] [--use] [--write]"
-                        " [--type certificates|cas|tags|presets|users]...";
+                        " [--type certificates|cas|tags|presets|users[=read|use|write]]...";
     int np = 0;
     const char *pos[1];
     int a = cli_args(argc, argv, opts, pos, 1, 1, &np, usage);
     if (a) return a < 0 ? 0 : a;
     if (!groups.n) return cli_msg(2, "permset add: at least one --group G");
     int level = w ? CD_RIGHT_WRITE : u ? CD_RIGHT_USE : r ? CD_RIGHT_READ : CD_RIGHT_NONE;
-    if (!level) return cli_msg(2, "permset add: one of --read, --use, --write (each includes the ones before)");
-    int levels[CD_OT_COUNT] = { 0 };
+    int levels[CD_OT_COUNT] = { 0 }, own = 0;
     for (int i = 0; i < types.n; i++) {
-        /* "--type certificates,cas" and repeated --type both work */
+        /* "--type certificates,cas", repeated --type, and TYPE=LEVEL for a
+         * level of its own: --type certificates=write,cas=use */
         char buf[256];
         snprintf(buf, sizeof buf, "%s", types.v[i]);
         for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(t, '=');
+            int l = level;
+            if (eq) {
+                *eq++ = 0;
+                l = !strcmp(eq, "read") ? CD_RIGHT_READ : !strcmp(eq, "use") ? CD_RIGHT_USE
+                  : !strcmp(eq, "write") ? CD_RIGHT_WRITE : -1;
+                if (l < 0) return cli_msg(2, "unknown level \"%s\": read, use or write", eq);
+                own = 1;
+            }
             int ot = cd_otype_parse(t);
             if (ot < 0) return cli_msg(2, "unknown --type \"%s\": certificates, cas, tags, presets or users", t);
-            levels[ot] = level;
+            levels[ot] = l;
         }
     }
+    if (!level && !own) return cli_msg(2, "permset add: one of --read, --use, --write (each includes the ones before)");
     if (!types.n) for (int t = 0; t < CD_OT_COUNT; t++) levels[t] = level;
     int rc = cli_open(c, 0);
     if (!rc) rc = cd_permset_add(c->s, c->u, pos[0], groups.v, (size_t)groups.n, levels, &c->err);

@@ -213,6 +213,23 @@ static void mk_prod(int i, char *b, size_t n)
     snprintf(b, n, "product:%s and expires<%dd", cd_product_name(i % 4), 30 + 30 * (i % 3));
 }
 static void mk_group(int i, char *b, size_t n) { snprintf(b, n, "group:\"/All/Site-%02d\"", i % 5); }
+static void mk_all(int i, char *b, size_t n) { (void)i; snprintf(b, n, "%s", ""); }
+
+/* "bench-ro": Read on certificates in /All/Site-01 and below, logged in.
+ * Made once per store; the password is fixed, the store is a bench's own. */
+static cd_user *restricted(cd_store *s, cd_user *admin)
+{
+    struct cd_err e = { 0 };
+    static const char pw[] = "bench-ro-password";
+    const char *g[] = { "/All/Site-01" };
+    int lv[CD_OT_COUNT] = { [CD_OT_CERTS] = CD_RIGHT_READ };
+    cd_user_add(s, admin, "bench-ro", "/All/Site-01", pw, &e);
+    cd_permset_add(s, admin, "bench-site01", g, 1, lv, &e);
+    cd_permset_grant(s, admin, "bench-site01", "bench-ro", 1, &e);
+    cd_user *u = NULL;
+    if (cd_user_login(s, "bench-ro", pw, &u, &e)) fprintf(stderr, "bench: restricted user: %s\n", e.msg);
+    return u;
+}
 
 int main(int argc, char **argv)
 {
@@ -281,6 +298,15 @@ int main(int argc, char **argv)
         latency(s, u, "tag (tag:pci)", sizes[k].label, mk_tag);
         latency(s, u, "product + expiry", sizes[k].label, mk_prod);
         latency(s, u, "group subtree", sizes[k].label, mk_group);
+        /* a user with Read on one site only: every query also passes the
+         * permission filter (schema 6's user_rights) */
+        cd_user *ro = restricted(s, u);
+        if (ro) {
+            latency(s, ro, "one-site user: free text", sizes[k].label, mk_text);
+            latency(s, ro, "one-site user: tag", sizes[k].label, mk_tag);
+            latency(s, ro, "one-site user: everything", sizes[k].label, mk_all);
+            cd_user_free(ro);
+        }
         cd_user_free(u);
         cd_store_close(s);
     }
