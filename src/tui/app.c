@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include "tui.h"
 
@@ -25,6 +26,25 @@ static void on_fatal(int sig)
     if (curses_on) endwin();     /* not async-signal-safe, but the alternative is a wrecked terminal */
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* getch for every loop of the console (screens, dialogs, the command
+ * line): ERR on a timeout as usual, APP_STOP once the app must end — a
+ * SIGINT/SIGTERM/SIGHUP, or input that has gone away (the terminal closed:
+ * getch then fails at once, again and again, instead of waiting). */
+int app_getch(void)
+{
+    static int fast_errs;
+    if (stop_flag) return APP_STOP;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ch = getch();
+    if (ch != ERR) { fast_errs = 0; return ch; }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    fast_errs = ms < 100 ? fast_errs + 1 : 0;
+    if (stop_flag || fast_errs > 50) { stop_flag = 1; return APP_STOP; }
+    return ERR;
 }
 
 static void restore_at_exit(void)
@@ -270,8 +290,9 @@ static int read_line(struct app *a, const char *prompt, char *out, size_t n)
         draw_text(a->rows - 2, 0, a->cols, shown, theme_attr(C_NORMAL));
         move(a->rows - 2, (int)cd_display_width(shown) < a->cols ? (int)cd_display_width(shown) : a->cols - 1);
         refresh();
-        int ch = getch();
-        if (ch == ERR) { if (stop_flag) break; continue; }
+        int ch = app_getch();
+        if (ch == APP_STOP) { curs_set(0); return -1; }
+        if (ch == ERR) continue;
         if (ch == 27) { len = 0; out[0] = 0; curs_set(0); return -1; }
         if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) break;
         if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len) out[--len] = 0;
@@ -350,7 +371,8 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char
     free(last);
     while (!rc && !a.quit && !stop_flag) {
         app_redraw(&a);
-        int ch = getch();
+        int ch = app_getch();
+        if (ch == APP_STOP) break;
         if (ch == ERR) continue;
         if (ch == KEY_RESIZE) continue;           /* app_redraw re-reads the size */
         /* a resize can land between the last frame and this key, before

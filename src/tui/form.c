@@ -134,7 +134,8 @@ int form_run(struct app *a, struct form *fm)
     fm->err[0] = 0;
     for (;;) {
         draw_form(a, fm, focus, sub);
-        int ch = getch();
+        int ch = app_getch();
+        if (ch == APP_STOP) { curs_set(0); return 0; }       /* a signal, or the terminal is gone */
         if (ch == ERR || ch == KEY_RESIZE) continue;
         struct field *f = focus < fm->n ? &fm->f[focus] : NULL;
         if (ch == 27) { curs_set(0); return 0; }

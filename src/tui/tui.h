@@ -125,6 +125,9 @@ int  app_allowed(struct app *a, int req, int kind, const char *group, int say);
 void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
 void app_warnings(struct app *a);    /* recomputes the banner */
 int  app_command(struct app *a, const char *line);   /* ":" command line */
+/* getch, or APP_STOP once the console must end (a signal, the terminal gone). */
+#define APP_STOP (-2)
+int  app_getch(void);
 
 /* ---- drawing ----------------------------------------------------------- */
 /* Draws untrusted text sanitised, cut or padded to exactly `w` columns. */
