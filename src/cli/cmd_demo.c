@@ -130,8 +130,25 @@ int cmd_demo(struct cli *c, int argc, char **argv)
             nid = 0;
         }
     }
+    /* two users to log in as (certdeck --user sandiego): an operator who
+     * sees one site, an auditor who reads everything and changes nothing */
+    const char *sd[] = { "/All/San Diego" }, *all[] = { "/All" };
+    int ops[CD_OT_COUNT] = { [CD_OT_CERTS] = CD_RIGHT_WRITE, [CD_OT_TAGS] = CD_RIGHT_USE,
+                             [CD_OT_PRESETS] = CD_RIGHT_WRITE };
+    int useca[CD_OT_COUNT] = { [CD_OT_CAS] = CD_RIGHT_USE };
+    int ro[CD_OT_COUNT] = { CD_RIGHT_READ, CD_RIGHT_READ, CD_RIGHT_READ, CD_RIGHT_READ, CD_RIGHT_READ };
+    cd_permset_add(c->s, c->u, "san-diego-operators", sd, 1, ops, NULL);
+    cd_permset_add(c->s, c->u, "use-any-ca", all, 1, useca, NULL);
+    cd_permset_add(c->s, c->u, "read-everything", all, 1, ro, NULL);
+    if (cd_user_add(c->s, c->u, "sandiego", "/All/San Diego", "demo-password", NULL) == CD_OK) {
+        cd_permset_grant(c->s, c->u, "san-diego-operators", "sandiego", 1, NULL);
+        cd_permset_grant(c->s, c->u, "use-any-ca", "sandiego", 1, NULL);
+    }
+    if (cd_user_add(c->s, c->u, "auditor", "/All", "demo-password", NULL) == CD_OK)
+        cd_permset_grant(c->s, c->u, "read-everything", "auditor", 1, NULL);
     char *n = cd_sanitize(cd_store_name(c->s), (size_t)-1);
-    printf("demo: %s now holds %lld certificates (%zu revoked), %zu groups, 4 CAs\n", n ? n : "",
+    printf("demo: %s now holds %lld certificates (%zu revoked), %zu groups, 4 CAs;\n"
+           "      users sandiego (one site) and auditor (reads all), password \"demo-password\"\n", n ? n : "",
            (long long)count, revoked, NGROUPS + 1);
     free(n);
     return 0;
