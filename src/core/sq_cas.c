@@ -15,8 +15,16 @@ static const char CA_COLS[] =
     "a.id, a.description, a.cn, a.subject, a.serial, a.fingerprint, a.key_alg,"
     " (SELECT group_concat(t.name, ',') FROM ca_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ca_id = a.id),"
     " g.path, a.not_before, a.not_after, a.created, a.key_prot,"
-    " (SELECT count(*) FROM certs c WHERE c.ca_id = a.id AND c.revoked_at = 0)"
-    " FROM cas a JOIN groups g ON g.id = a.group_id";
+    " (SELECT count(*) FROM certs c WHERE c.ca_id = a.id AND c.revoked_at = 0 AND ";
+static const char CA_FROM[] = ") FROM cas a JOIN groups g ON g.id = a.group_id";
+
+/* "SELECT <columns> FROM ..." with the certificate count limited to what u may read */
+static void ca_select(const cd_user *u, struct cdi_sql *w)
+{
+    cdi_buf_addf(&w->sql, "SELECT %s", CA_COLS);
+    sq_visible(u, CD_OT_CERTS, "c.group_id", w);
+    cdi_buf_addf(&w->sql, "%s", CA_FROM);
+}
 
 static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now)
 {
@@ -163,7 +171,8 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     memset(out, 0, sizeof *out);
     int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
-    cdi_buf_addf(&w.sql, "SELECT %s WHERE ", CA_COLS);
+    ca_select(u, &w);
+    cdi_buf_addf(&w.sql, " WHERE ");
     sq_visible(u, CD_OT_CAS, "a.group_id", &w);
     cdi_buf_addf(&w.sql, " AND ");
     if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, &w, err))) goto out;
@@ -196,7 +205,8 @@ int sq_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, stru
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
-    cdi_buf_addf(&w.sql, "SELECT %s WHERE a.id = ", CA_COLS);
+    ca_select(u, &w);
+    cdi_buf_addf(&w.sql, " WHERE a.id = ");
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, CD_OT_CAS, "a.group_id", &w);

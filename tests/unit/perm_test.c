@@ -219,6 +219,17 @@ static void test_no_read_sees_nothing(void **state)
     assert_null(strstr(f->err.msg, "/All/B"));           /* not even the group's name */
     struct cd_cert cert;
     assert_int_equal(cd_cert_get(f->s, p->bob, ids[0], &cert, &f->err), CD_E_NOTFOUND);
+    /* a CA bob sees counts only the certificates bob sees */
+    struct cd_cert_params cb = { .ca_id = p->ca[0], .product = CD_PRODUCT_AGENT, .subject = { .cn = "from-a-ca" },
+                                 .group = "/All/B", .keytype = CD_KEY_EC256, .days = 30 };
+    assert_int_equal(cd_cert_new(f->s, f->u, &cb, 3, NULL, NULL, NULL, &f->err), CD_OK);
+    struct cd_ca ca;
+    assert_int_equal(cd_ca_get(f->s, p->bob, p->ca[0], &ca, &f->err), CD_OK);
+    assert_int_equal(ca.cert_count, 0);
+    cd_ca_clear(&ca);
+    assert_int_equal(cd_ca_get(f->s, f->u, p->ca[0], &ca, &f->err), CD_OK);
+    assert_int_equal(ca.cert_count, 3);
+    cd_ca_clear(&ca);
     struct cd_audit_list al;
     assert_int_equal(cd_audit_list(f->s, p->bob, NULL, NULL, 0, &al, &f->err), CD_OK);
     char obj[32];
