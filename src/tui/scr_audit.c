@@ -58,12 +58,11 @@ static void *open_audit(struct app *a, const void *arg)
     if (arg) snprintf(x->object, sizeof x->object, "%s", (const char *)arg);
     snprintf(x->title, sizeof x->title, "Audit log%s%s", x->object[0] ? " of " : "", x->object);
     table_init(&x->t, &au_src, x);
-    static const struct { int id; const char *t; int w; } cols[] = {
+    static const struct tcol_def cols[] = {
         { K_TIME, "Time (UTC)", 16 }, { K_USER, "User", 10 }, { K_ACTION, "Action", 20 }, { K_OBJECT, "Object", 12 },
         { K_RESULT, "Result", 9 }, { K_SECTION, "Section", 14 }, { K_DETAIL, "Detail", 60 },
     };
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        x->t.cols[x->t.ncols++] = (struct tcol){ cols[i].id, cols[i].t, cols[i].w, 1 };
+    table_columns(&x->t, cols, sizeof cols / sizeof cols[0]);
     table_reload(a, &x->t);
     return x;
 }

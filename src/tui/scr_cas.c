@@ -58,13 +58,12 @@ static void *open_cas(struct app *a, const void *arg)
     struct cas *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     table_init(&c->t, &ca_src, c);
-    static const struct { int id; const char *t; int w; } cols[] = {
+    static const struct tcol_def cols[] = {
         { K_ID, "ID", 4 }, { K_DESC, "Description", 30 }, { K_CN, "Subject", 30 }, { K_KEY, "Key", 9 },
         { K_FROM, "Valid from", 16 }, { K_TO, "Valid to", 16 }, { K_STATUS, "Status", 8 }, { K_SIGNS, "Signs", 15 },
         { K_CERTS, "Certs", 6 }, { K_TAGS, "Tags", 12 }, { K_GROUP, "Group", 16 },
     };
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        c->t.cols[c->t.ncols++] = (struct tcol){ cols[i].id, cols[i].t, cols[i].w, 1 };
+    table_columns(&c->t, cols, sizeof cols / sizeof cols[0]);
     table_reload(a, &c->t);
     return c;
 }

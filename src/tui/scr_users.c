@@ -66,12 +66,6 @@ static int us_attr(const void *row, int col)
 static const struct table_src us_src = { us_fetch, us_count, us_cell, us_id, us_attr, table_borrowed_free,
                                          sizeof(struct cd_user_info), 1, 0 };
 
-struct tcol_def { int id; const char *t; int w; };
-static void add_cols(struct table *t, const struct tcol_def *d, size_t n)
-{
-    for (size_t i = 0; i < n; i++) t->cols[t->ncols++] = (struct tcol){ d[i].id, d[i].t, d[i].w, 1 };
-}
-
 static void *open_users(struct app *a, const void *arg)
 {
     (void)arg;
@@ -81,7 +75,7 @@ static void *open_users(struct app *a, const void *arg)
     static const struct tcol_def cols[] = { { U_NAME, "User", 16 }, { U_HOME, "Home group", 22 },
                                             { U_SETS, "Permission sets", 30 }, { U_STATE, "State", 14 },
                                             { U_CREATED, "Created", 16 } };
-    add_cols(&x->t, cols, sizeof cols / sizeof cols[0]);
+    table_columns(&x->t, cols, sizeof cols / sizeof cols[0]);
     table_reload(a, &x->t);
     return x;
 }
@@ -372,7 +366,7 @@ static void *open_sets(struct app *a, const void *arg)
                                             { S_CERTS, "Certs", 6 }, { S_CAS, "CAs", 6 }, { S_TAGS, "Tags", 6 },
                                             { S_PRESETS, "Presets", 7 }, { S_USERS, "Users", 6 },
                                             { S_MEMBERS, "Members", 30 } };
-    add_cols(&x->t, cols, sizeof cols / sizeof cols[0]);
+    table_columns(&x->t, cols, sizeof cols / sizeof cols[0]);
     table_reload(a, &x->t);
     return x;
 }

@@ -68,6 +68,12 @@ static void clamp(struct table *t)
     if (t->top < 0) t->top = 0;
 }
 
+void table_columns(struct table *t, const struct tcol_def *d, size_t n)
+{
+    for (size_t i = 0; i < n && t->ncols < (int)(sizeof t->cols / sizeof t->cols[0]); i++)
+        t->cols[t->ncols++] = (struct tcol){ d[i].id, d[i].title, d[i].width, 1 };
+}
+
 void table_window(void *base, size_t n, size_t elsz, int64_t off, int limit, void **rows, size_t *nrows)
 {
     size_t o = off < 0 ? 0 : (size_t)off;

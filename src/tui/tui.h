@@ -165,6 +165,9 @@ struct table {
     int hscroll;
 };
 void table_init(struct table *t, const struct table_src *src, void *ctx);
+/* Appends visible columns: id, title, width. */
+struct tcol_def { int id; const char *title; int width; };
+void table_columns(struct table *t, const struct tcol_def *d, size_t n);
 int  table_reload(struct app *a, struct table *t);     /* recount + refetch; keeps the cursor */
 void table_draw(struct app *a, struct table *t, int y, int x, int h, int w);
 int  table_request(struct app *a, struct table *t, int req);   /* cursor movement */
