@@ -231,8 +231,7 @@ static int login_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int rc = cd_user_login(a->s, fm->f[0].value, fm->f[1].value, &a->u, &e);
     memset(fm->f[1].value, 0, sizeof fm->f[1].value);
-    if (rc) snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc));
-    return rc;
+    return rc ? form_fail(fm, rc, &e) : 0;
 }
 
 static int login(struct app *a, const char *name)

@@ -72,7 +72,7 @@ static int nc_submit(struct app *a, struct form *fm, void *ctx)
     int rc = cd_cert_new(a->s, a->u, &p, (size_t)count, NULL, NULL, ids, &e);
     first = ids[0];
     free(ids);
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     if (count > 1) app_status(a, 0, "issued %ld certificates from ID %lld", count, (long long)first);
     else app_status(a, 0, "issued certificate %lld", (long long)first);
     return 0;
@@ -184,7 +184,7 @@ static int ex_submit(struct app *a, struct form *fm, void *ctx)
             rc = export_one(a, x->ids[i], fmt, keyed ? f[EX_PASS].value : NULL, path, &e);
         }
     }
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     if (x->n == 1) app_status(a, 0, "exported certificate %lld to %s (%s)", (long long)x->ids[0], f[EX_PATH].value, fname);
     else app_status(a, 0, "exported %zu certificates to %s (%s)", x->n, f[EX_PATH].value, fname);
     return 0;
@@ -230,7 +230,7 @@ static int rv_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int r = cd_reason_parse(reasons[fm->f[RV_REASON].choice]);
     int rc = cd_cert_revoke(a->s, a->u, x->ids, x->n, r, &e);
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "revoked %zu certificate%s (%s)", x->n, x->n == 1 ? "" : "s", reasons[fm->f[RV_REASON].choice]);
     return 0;
 }

@@ -5,12 +5,6 @@
 #include <string.h>
 #include "tui.h"
 
-static int failed(struct form *fm, int rc, const struct cd_err *e)
-{
-    snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(e, rc));
-    return 1;
-}
-
 /* ---- Edit description -------------------------------------------------- */
 
 struct obj_ctx { int kind; const int64_t *ids; size_t n; };
@@ -21,7 +15,7 @@ static int desc_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int rc = x->kind == CD_KIND_CA ? cd_ca_describe(a->s, a->u, x->ids[0], fm->f[0].value, &e)
                                    : cd_cert_describe(a->s, a->u, x->ids[0], fm->f[0].value, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "description saved");
     return 0;
 }
@@ -63,20 +57,8 @@ static int tags_submit(struct app *a, struct form *fm, void *ctx)
         rc = cd_tag_set(a->s, a->u, x->o.kind, x->o.ids, x->o.n, fm->f[TG_NEW].value, 1, &e);
         changes++;
     }
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "tags updated (%d change%s)", changes, changes == 1 ? "" : "s");
-    return 0;
-}
-
-static int has_tag(const char *list, const char *tag)
-{
-    size_t l = strlen(tag);
-    for (const char *p = list; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == l && !strncmp(p, tag, l)) return 1;
-        p = comma ? comma + 1 : NULL;
-    }
     return 0;
 }
 
@@ -95,7 +77,7 @@ int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *
     };
     for (size_t i = 0; i < x.tags.n; i++) {
         names[i] = x.tags.rows[i].name;
-        if (i < 64 && n == 1) f[TG_LIST].checked[i] = x.had[i] = (unsigned char)has_tag(current, names[i]);
+        if (i < 64 && n == 1) f[TG_LIST].checked[i] = x.had[i] = (unsigned char)list_has(current, names[i]);
     }
     char title[64];
     if (n == 1) snprintf(title, sizeof title, "Tags of %s %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)ids[0]);
@@ -118,7 +100,7 @@ static int move_submit(struct app *a, struct form *fm, void *ctx)
     const char *to = x->paths[fm->f[0].choice];
     int rc = x->o.kind == CD_KIND_CA ? cd_ca_move(a->s, a->u, x->o.ids[0], to, &e)
                                      : cd_cert_move(a->s, a->u, x->o.ids, x->o.n, to, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "moved %zu to %s", x->o.n, to);
     return 0;
 }
@@ -164,7 +146,7 @@ static int ca_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int64_t id = 0;
     int rc = cd_ca_new(a->s, a->u, &p, &id, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "created CA %lld", (long long)id);
     return 0;
 }
@@ -198,7 +180,7 @@ static int import_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int64_t id = 0;
     int rc = cd_ca_import(a->s, a->u, buf, n, fm->f[1].value, NULL, &id, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "imported CA %lld (public key only: it cannot sign)", (long long)id);
     return 0;
 }

@@ -133,7 +133,7 @@ static int pr_submit(struct app *a, struct form *fm, void *ctx)
         if (!rc) app_status(a, 0, "preset %s %s", pick, act == 5 ? "shared" : "no longer shared");
         break;
     }
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     return 0;
 }
 

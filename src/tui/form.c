@@ -5,6 +5,7 @@
  * Esc cancels.  A submit callback that fails keeps the dialog open with its
  * message, so a wrong passphrase can be typed again. */
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 #include "tui.h"
 
@@ -125,6 +126,24 @@ static void backspace(char *s)
     while (n && ((unsigned char)s[n - 1] & 0xc0) == 0x80) n--;   /* continuation bytes */
     if (n) n--;
     s[n] = 0;
+}
+
+int form_fail(struct form *fm, int rc, const struct cd_err *e)
+{
+    snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(e, rc));
+    return 1;
+}
+
+int list_has(const char *csv, const char *name)
+{
+    size_t l = strlen(name);
+    for (const char *p = csv; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == l && !strncmp(p, name, l)) return 1;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
 }
 
 int form_run(struct app *a, struct form *fm)

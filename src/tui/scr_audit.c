@@ -99,7 +99,7 @@ static int filter_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_audit_list probe;
     /* a field the audit log lacks is found when compiling: try it first */
     int rc = cd_audit_list(a->s, a->u, NULL, fm->f[0].value, 1, &probe, &e);
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%.250s", e.msg); return rc; }
+    if (rc) return form_fail(fm, rc, &e);
     cd_audit_list_free(&probe);
     snprintf(x->filter, sizeof x->filter, "%s", fm->f[0].value);
     x->t.cur = x->t.top = 0;

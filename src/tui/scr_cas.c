@@ -99,7 +99,7 @@ static int export_submit(struct app *a, struct form *fm, void *ctx)
     int rc = cd_ca_export(a->s, a->u, id, &pem, &len, &e);
     if (!rc) rc = cd_write_private_file(fm->f[0].value, pem, len, &e);
     free(pem);
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "exported the public key of CA %lld to %s", (long long)id, fm->f[0].value);
     return 0;
 }
@@ -109,7 +109,7 @@ static int delete_submit(struct app *a, struct form *fm, void *ctx)
     int64_t id = *(int64_t *)ctx;
     struct cd_err e = { 0 };
     int rc = cd_ca_delete(a->s, a->u, id, &e);
-    if (rc) { snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(&e, rc)); return 1; }
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "deleted CA %lld", (long long)id);
     return 0;
 }

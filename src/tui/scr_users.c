@@ -11,12 +11,6 @@
 #include <string.h>
 #include "tui.h"
 
-static int failed(struct form *fm, int rc, const struct cd_err *e)
-{
-    snprintf(fm->err, sizeof fm->err, "%s", cd_errmsg(e, rc));
-    return 1;
-}
-
 /* ---- Users ------------------------------------------------------------- */
 
 struct users { struct table t; struct cd_user_list list; };
@@ -129,7 +123,7 @@ static int new_user_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int rc = cd_user_add(a->s, a->u, f[NU_NAME].value, x->paths[f[NU_HOME].choice],
                          f[NU_PASS].value[0] ? f[NU_PASS].value : NULL, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "created user %s in %s", f[NU_NAME].value, x->paths[f[NU_HOME].choice]);
     return 0;
 }
@@ -162,7 +156,7 @@ static int password_submit(struct app *a, struct form *fm, void *ctx)
     form_busy(a, "Setting the password...");
     struct cd_err e = { 0 };
     int rc = cd_user_passwd(a->s, a->u, name, f[PW_OLD].value, f[PW_NEW].value, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "password of %s changed", name);
     return 0;
 }
@@ -193,23 +187,11 @@ static int grant_submit(struct app *a, struct form *fm, void *ctx)
         int want = fm->f[0].checked[i];
         if (want == x->had[i]) continue;
         int rc = cd_permset_grant(a->s, a->u, x->sets.rows[i].name, x->user, want, &e);
-        if (rc) return failed(fm, rc, &e);
+        if (rc) return form_fail(fm, rc, &e);
         x->had[i] = (unsigned char)want;
         changes++;
     }
     app_status(a, 0, "%d change%s to the permission sets of %s", changes, changes == 1 ? "" : "s", x->user);
-    return 0;
-}
-
-static int holds(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == n && !strncmp(p, name, n)) return 1;
-        p = e ? e + 1 : p + l;
-    }
     return 0;
 }
 
@@ -224,7 +206,7 @@ static int dlg_grant(struct app *a, const struct cd_user_info *who)
     struct field f[1] = { { .type = F_CHECKS, .label = "Sets", .choices = names } };
     for (size_t i = 0; names && i < x.sets.n; i++) {
         names[i] = x.sets.rows[i].name;
-        if (i < 64) f[0].checked[i] = x.had[i] = (unsigned char)holds(who->permsets, names[i]);
+        if (i < 64) f[0].checked[i] = x.had[i] = (unsigned char)list_has(who->permsets, names[i]);
     }
     char title[120];
     snprintf(title, sizeof title, "Permission sets of %s", who->name);
@@ -241,7 +223,7 @@ static int remove_submit(struct app *a, struct form *fm, void *ctx)
     const char *const *what = ctx;          /* { "user" | "permset", name } */
     struct cd_err e = { 0 };
     int rc = !strcmp(what[0], "user") ? cd_user_rm(a->s, a->u, what[1], &e) : cd_permset_rm(a->s, a->u, what[1], &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "removed %s %s", what[0], what[1]);
     return 0;
 }
@@ -407,7 +389,7 @@ static int new_set_submit(struct app *a, struct form *fm, void *ctx)
     for (int t = 0; t < CD_OT_COUNT; t++) level[t] = fm->f[NS_LEVEL0 + t].choice;
     struct cd_err e = { 0 };
     int rc = cd_permset_add(a->s, a->u, fm->f[NS_NAME].value, groups, ng, level, &e);
-    if (rc) return failed(fm, rc, &e);
+    if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "created permission set %s", fm->f[NS_NAME].value);
     return 0;
 }

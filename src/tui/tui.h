@@ -206,6 +206,10 @@ struct form {
 };
 /* Runs the dialog; 1 when submitted and accepted, 0 when cancelled. */
 int  form_run(struct app *a, struct form *fm);
+/* Puts a failed core call's message under the dialog; returns 1 (stay open). */
+int  form_fail(struct form *fm, int rc, const struct cd_err *e);
+/* 1 when the comma-separated list holds name exactly. */
+int  list_has(const char *csv, const char *name);
 /* Shows "busy" while a slow call runs (the 600k-iteration exports). */
 void form_busy(struct app *a, const char *what);
 
