@@ -4,10 +4,11 @@
  * Who sees a record: an administrator, everyone; anyone else, the records
  * of their own actions and those whose object lies in a group where they
  * may read that kind of object (certificates for "cert 12", CAs for "ca 1",
- * users for users, groups, permission sets and the store).  The object's group is looked up when reading (a
- * certificate or CA by ID, a user by name, a group by path); records about
- * the store as a whole, tags or permission sets belong to /All.  So a user
- * without Read on a group sees none of its objects' history either. */
+ * users for users, groups, permission sets and the store).  The object's
+ * group is looked up when reading (a certificate or CA by ID, a user by
+ * name, a group by path); records about the store as a whole, tags or
+ * permission sets belong to /All.  So a user without Read on a group sees
+ * none of its objects' history either. */
 #include <stdlib.h>
 #include <string.h>
 #include "sq_int.h"
@@ -44,8 +45,7 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
     if (!u->admin) {
         cdi_buf_addf(&w.sql, "(x.user = ");
         cdi_sql_text(&w, u->name);
-        cdi_buf_addf(&w.sql, " OR ");
-        cdi_buf_addf(&w.sql, "EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
+        cdi_buf_addf(&w.sql, " OR EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
         cdi_sql_int(&w, u->id);
         cdi_buf_addf(&w.sql, " AND r.group_id = %s AND r.type = %s AND r.level >= %d)) AND ", AUDIT_GROUP, AUDIT_TYPE,
                      CD_RIGHT_READ);

@@ -109,6 +109,22 @@ int sq_user_can(cd_store *s, const cd_user *u, int otype, int right, const char 
     return rc == CD_OK;
 }
 
+/* Runs one statement with ?1 ?2 ?3 bound to a, b, c (unused ones ignored). */
+static int exec_ids(struct sq *sq, const char *sql, int64_t a, int64_t b, int c, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    sqlite3_bind_int(st, 3, c);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_CONSTRAINT) rc = cdi_fail(err, CD_E_EXISTS, "already there");
+    else if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "update");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- users ------------------------------------------------------------- */
 
 struct target { int64_t id, home; int admin; };
@@ -195,11 +211,11 @@ int sq_user_add(cd_store *s, const cd_user *u, const char *name, const char *hom
 static int user_change(cd_store *s, const cd_user *u, const char *name, int what, struct cd_err *err)
 {
     static const char *const actions[] = { "Remove user", "Disable user", "Enable user" };
-    static const char *const sql[] = {
-        "DELETE FROM users WHERE id = ?1; DELETE FROM user_permsets WHERE user_id = ?1;"
-        " DELETE FROM user_state WHERE user_id = ?1; DELETE FROM presets WHERE user_id = ?1",
-        "UPDATE users SET disabled = 1 WHERE id = ?1",
-        "UPDATE users SET disabled = 0 WHERE id = ?1",
+    static const char *const sql[][4] = {
+        { "DELETE FROM users WHERE id = ?1", "DELETE FROM user_permsets WHERE user_id = ?1",
+          "DELETE FROM user_state WHERE user_id = ?1", "DELETE FROM presets WHERE user_id = ?1" },
+        { "UPDATE users SET disabled = 1 WHERE id = ?1" },
+        { "UPDATE users SET disabled = 0 WHERE id = ?1" },
     };
     struct sq *sq = SQ(s);
     struct target t = { 0 };
@@ -210,17 +226,7 @@ static int user_change(cd_store *s, const cd_user *u, const char *name, int what
     if (!rc && t.id == u->id && what != 2) rc = cdi_fail(err, CD_E_STATE, "%s cannot %s itself", u->name,
                                                         what ? "disable" : "remove");
     if (!rc) rc = may_manage(sq, u, &t, err);
-    /* one statement per part: sqlite3_prepare takes one at a time */
-    for (const char *p = sql[what]; !rc && p && *p;) {
-        sqlite3_stmt *st = NULL;
-        const char *tail = NULL;
-        if (sqlite3_prepare_v2(sq->db, p, -1, &st, &tail) != SQLITE_OK) { rc = sq_dberr(sq, err, "user"); break; }
-        if (!st) break;
-        sqlite3_bind_int64(st, 1, t.id);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "user");
-        sqlite3_finalize(st);
-        p = tail;
-    }
+    for (int i = 0; !rc && i < 4 && sql[what][i]; i++) rc = exec_ids(sq, sql[what][i], t.id, 0, 0, err);
     return sq_finish(sq, u, rc, actions[what], obj, NULL, err);
 }
 
@@ -328,21 +334,6 @@ static int find_set(struct sq *sq, const char *name, int64_t *id, struct cd_err 
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
     else rc = cdi_fail(err, CD_E_NOTFOUND, "no permission set \"%.100s\"", name);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int exec_ids(struct sq *sq, const char *sql, int64_t a, int64_t b, int c, struct cd_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, sql, &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    sqlite3_bind_int(st, 3, c);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_CONSTRAINT) rc = cdi_fail(err, CD_E_EXISTS, "already there");
-    else if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "permission set");
     sqlite3_finalize(st);
     return rc;
 }
