@@ -37,6 +37,12 @@ extern int cdi_max_threads;
  * returns its address, zeroed; NULL when out of memory (the array stays). */
 void   *cdi_grow(void *rows, size_t n, size_t *cap, size_t elsz);
 
+/* Defines fn(), the _free of a list type { size_t n; T *rows; }: clear()
+ * each row, then the array. */
+#define LIST_FREE(fn, type, clear) \
+    void fn(type *l) { if (!l) return; for (size_t i = 0; i < l->n; i++) clear(&l->rows[i]); \
+                       free(l->rows); l->rows = NULL; l->n = 0; }
+
 /* Growable byte buffer. */
 struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };
 void cdi_buf_add(struct cdi_buf *b, const void *data, size_t n);

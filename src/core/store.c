@@ -388,10 +388,6 @@ void cd_ca_clear(struct cd_ca *ca)
     memset(ca, 0, sizeof *ca);
 }
 
-#define LIST_FREE(fn, type, clear) \
-    void fn(type *l) { if (!l) return; for (size_t i = 0; i < l->n; i++) clear(&l->rows[i]); \
-                       free(l->rows); l->rows = NULL; l->n = 0; }
-
 static void group_clear(struct cd_group *g) { free(g->path); }
 static void tag_clear(struct cd_tag *t) { free(t->name); }
 static void preset_clear(struct cd_preset *p)

@@ -84,15 +84,8 @@ int cd_user_list(cd_store *s, const cd_user *u, struct cd_user_list *out, struct
     return s->ops->user_list(s, u, out, err);
 }
 
-void cd_user_list_free(struct cd_user_list *l)
-{
-    for (size_t i = 0; l && i < l->n; i++) {
-        free(l->rows[i].name);
-        free(l->rows[i].home);
-        free(l->rows[i].permsets);
-    }
-    if (l) { free(l->rows); l->rows = NULL; l->n = 0; }
-}
+static void user_clear(struct cd_user_info *r) { free(r->name); free(r->home); free(r->permsets); }
+LIST_FREE(cd_user_list_free, struct cd_user_list, user_clear)
 
 int cd_permset_add(cd_store *s, const cd_user *u, const char *name, const char *const *groups, size_t ng,
                    const int level[CD_OT_COUNT], struct cd_err *err)
@@ -128,12 +121,5 @@ int cd_permset_list(cd_store *s, const cd_user *u, struct cd_permset_list *out, 
     return s->ops->permset_list(s, u, out, err);
 }
 
-void cd_permset_list_free(struct cd_permset_list *l)
-{
-    for (size_t i = 0; l && i < l->n; i++) {
-        free(l->rows[i].name);
-        free(l->rows[i].groups);
-        free(l->rows[i].users);
-    }
-    if (l) { free(l->rows); l->rows = NULL; l->n = 0; }
-}
+static void permset_clear(struct cd_permset *p) { free(p->name); free(p->groups); free(p->users); }
+LIST_FREE(cd_permset_list_free, struct cd_permset_list, permset_clear)
