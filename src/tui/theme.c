@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "tui.h"
 
 static const char *const slot_names[C_COUNT] = {
@@ -61,19 +62,39 @@ static int parse_line(char *line, int lineno, int *pair, char *err, size_t errsz
     return 0;
 }
 
-/* Looks for NAME as a path, then in $XDG_CONFIG_HOME/certdeck/themes, then
- * in the installed and source themes folders. */
+/* The themes folder of an installed binary, PREFIX/bin/certdeck ->
+ * PREFIX/share/certdeck/themes, so `make install PREFIX=...` works whatever
+ * PREFIX the objects were compiled with; and the source tree's themes/ beside
+ * build/.  Empty strings when /proc/self/exe cannot be read. */
+static void exe_theme_dirs(char *inst, char *src, size_t n)
+{
+    char exe[300];
+    inst[0] = src[0] = 0;
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return;
+    *slash = 0;                                    /* PREFIX/bin */
+    snprintf(inst, n, "%s/../share/certdeck/themes", exe);
+    snprintf(src, n, "%s/../themes", exe);
+}
+
+/* Looks for NAME as a path, then in $XDG_CONFIG_HOME/certdeck/themes (or
+ * ~/.config), then beside the binary, in the compiled-in folder and in
+ * ./themes. */
 static FILE *open_theme(const char *name)
 {
     if (strchr(name, '/')) return fopen(name, "re");
     char p[512];
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    const char *dirs[4] = { NULL, NULL, CERTDECK_THEMEDIR, "themes" };
-    char d0[400] = "", d1[400] = "";
-    if (xdg && *xdg) { snprintf(d0, sizeof d0, "%s/certdeck/themes", xdg); dirs[0] = d0; }
-    if (home && *home) { snprintf(d1, sizeof d1, "%s/.config/certdeck/themes", home); dirs[1] = d1; }
-    for (int i = 0; i < 4; i++) {
-        if (!dirs[i]) continue;
+    char d0[400] = "", d1[400] = "", d2[400], d3[400];
+    exe_theme_dirs(d2, d3, sizeof d2);
+    const char *dirs[] = { d0, d1, d2, CERTDECK_THEMEDIR, d3, "themes" };
+    if (xdg && *xdg) snprintf(d0, sizeof d0, "%s/certdeck/themes", xdg);
+    if (home && *home) snprintf(d1, sizeof d1, "%s/.config/certdeck/themes", home);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!*dirs[i]) continue;
         snprintf(p, sizeof p, "%s/%s.theme", dirs[i], name);
         FILE *f = fopen(p, "re");
         if (f) return f;

@@ -27,8 +27,11 @@ start() {
     # a fresh server each time: a new session on a server being killed fails
     [ -n "$SOCKS" ] && { tm kill-server >/dev/null 2>&1 || true; }
     STARTS=$((STARTS + 1)); SOCK="cdtui$$.$STARTS"; SOCKS="$SOCKS $SOCK"
+    rm -f "$T/pid"
+    # the inner sh writes its pid and execs certdeck, so $T/pid is certdeck's
+    # pid (tests may run only what `make deps` installs: no pgrep)
     tm new-session -d -s t -x "$w" -y "$h" \
-        "env LC_ALL=C.UTF-8 $* '$CERTDECK' --store '$S' $CD_ARGS; rc=\$?; echo \"EXITED:\$rc MODES: \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' ')END\"; sleep 600"
+        "sh -c 'echo \$\$ >\"$T/pid\"; exec env LC_ALL=C.UTF-8 $* \"$CERTDECK\" --store \"$S\" $CD_ARGS'; rc=\$?; echo \"EXITED:\$rc MODES: \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' ')END\"; sleep 600"
     wait_for "certdeck |"
 }
 CD_ARGS=""
@@ -52,6 +55,23 @@ wait_gone() {
         n=$((n - 1)); sleep 0.05
     done
     fail "still on screen: $1"
+}
+# app_pid: the pid of the certdeck that start() launched
+app_pid() { cat "$T/pid"; }
+# cursor_on TEXT: the table row holding TEXT is the highlighted one (the
+# cursor row is drawn with a background colour or reverse video right after
+# the side panel's border)
+cursor_on() {
+    e=$(printf '\033')
+    screen_e | grep -F -- "$1" | grep -qE "│($e\[[0-9;]*m)*$e\[([0-9;]*;)?(7|4[0-7])m"
+}
+wait_cursor() {
+    n=$(( ${2:-5} * 20 ))
+    while [ $n -gt 0 ]; do
+        cursor_on "$1" && return 0
+        n=$((n - 1)); sleep 0.05
+    done
+    fail "the cursor is not on: $1"
 }
 expect_screen() { screen | grep -qF -- "$1" || fail "not on screen: $1"; }
 # wait_drawn WIDTH: until the app has redrawn for that width (line 2 ends
