@@ -26,8 +26,9 @@ struct certs {
     char group[256];             /* "" = all */
     struct cd_group_list groups;
     struct cd_tag_list tags;
-    unsigned char collapsed[256], tag_on[256];
-    int64_t subtree[256];        /* certificates in each group and its subgroups */
+    /* one entry per row of groups / tags, reallocated with the lists */
+    unsigned char *collapsed, *tag_on;
+    int64_t *subtree;            /* certificates in each group and its subgroups */
     char query[1024];            /* filter + chosen tags, as sent */
     int64_t all;                 /* rows without filter, for the counts; -1 = to count */
     int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
@@ -100,7 +101,7 @@ static const struct table_src cert_src = {
 static int hidden_by_collapse(struct certs *c, size_t i)
 {
     const char *p = c->groups.rows[i].path;
-    for (size_t k = 0; k < c->groups.n && k < 256; k++) {
+    for (size_t k = 0; k < c->groups.n; k++) {
         if (!c->collapsed[k] || k == i) continue;
         size_t l = strlen(c->groups.rows[k].path);
         if (!strncmp(p, c->groups.rows[k].path, l) && p[l] == '/') return 1;
@@ -124,16 +125,43 @@ static int panel_items(struct certs *c, int at, int *kind, size_t *idx)
     return n;
 }
 
+/* The side panel's lists, reloaded after every change.  What the person
+ * chose (collapsed groups, ticked tags) follows the group path / tag name,
+ * not the row number: a group or tag made in between shifts the rows. */
 static void load_side(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
+    struct cd_group_list gl = { 0 };
+    struct cd_tag_list tl = { 0 };
+    if (cd_group_list(a->s, a->u, &gl, &e)) gl = (struct cd_group_list){ 0 };
+    if (cd_tag_list(a->s, a->u, &tl, &e)) tl = (struct cd_tag_list){ 0 };
+    unsigned char *collapsed = calloc(gl.n + 1, 1), *tag_on = calloc(tl.n + 1, 1);
+    int64_t *subtree = calloc(gl.n + 1, sizeof *subtree);
+    if (!collapsed || !tag_on || !subtree) {
+        free(collapsed); free(tag_on); free(subtree);
+        cd_group_list_free(&gl);
+        cd_tag_list_free(&tl);
+        app_status(a, 1, "out of memory for the side panel");
+        return;                  /* keep the lists shown so far */
+    }
+    for (size_t i = 0; i < c->groups.n; i++) {
+        if (!c->collapsed[i]) continue;
+        for (size_t j = 0; j < gl.n; j++)
+            if (!strcmp(gl.rows[j].path, c->groups.rows[i].path)) collapsed[j] = 1;
+    }
+    for (size_t i = 0; i < c->tags.n; i++) {
+        if (!c->tag_on[i]) continue;
+        for (size_t j = 0; j < tl.n; j++)
+            if (!strcmp(tl.rows[j].name, c->tags.rows[i].name)) tag_on[j] = 1;
+    }
     cd_group_list_free(&c->groups);
     cd_tag_list_free(&c->tags);
-    cd_group_list(a->s, a->u, &c->groups, &e);
-    cd_tag_list(a->s, a->u, &c->tags, &e);
+    free(c->collapsed); free(c->tag_on); free(c->subtree);
+    c->groups = gl; c->tags = tl;
+    c->collapsed = collapsed; c->tag_on = tag_on; c->subtree = subtree;
     /* a group's number is what choosing it shows: its subtree.  The list is
      * depth-first, so a subtree is the run of paths under the group's own. */
-    for (size_t i = 0; i < c->groups.n && i < 256; i++) {
+    for (size_t i = 0; i < c->groups.n; i++) {
         const char *p = c->groups.rows[i].path;
         size_t l = strlen(p);
         c->subtree[i] = c->groups.rows[i].certs;
@@ -146,7 +174,7 @@ static void load_side(struct app *a, struct certs *c)
 static void compose_query(struct certs *c)
 {
     size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->filter);
-    for (size_t i = 0; i < c->tags.n && i < 256; i++) {
+    for (size_t i = 0; i < c->tags.n; i++) {
         if (!c->tag_on[i]) continue;
         char *q = c->tags.rows[i].name;
         /* a tag name goes in quoted, its quotes and backslashes escaped */
@@ -256,7 +284,7 @@ static int load_preset(struct app *a, struct certs *c, const char *name)
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.rows[i].name, name)) continue;
         snprintf(c->filter, sizeof c->filter, "%s", l.rows[i].expr);
-        memset(c->tag_on, 0, sizeof c->tag_on);     /* the preset's expression says it all */
+        if (c->tag_on) memset(c->tag_on, 0, c->tags.n);     /* the preset's expression says it all */
         char err[200];
         if (l.rows[i].columns[0]) columns_apply(&c->t, l.rows[i].columns, err, sizeof err);
         if (l.rows[i].sort[0]) parse_sort(c, l.rows[i].sort);
@@ -322,6 +350,9 @@ static void close_certs(void *st)
     table_free(&c->t);
     cd_group_list_free(&c->groups);
     cd_tag_list_free(&c->tags);
+    free(c->collapsed);
+    free(c->tag_on);
+    free(c->subtree);
     free(c);
 }
 
@@ -357,11 +388,11 @@ static void draw_panel(struct certs *c, int y, int h)
                            c->groups.rows[idx + 1].path[strlen(g->path)] == '/';
             int chosen = (!c->group[0] && idx == 0) || !strcmp(c->group, g->path);
             snprintf(line, sizeof line, "%*s%s%s %s (%lld)", g->depth * 2, "", chosen ? ">" : " ",
-                     has_kids ? (idx < 256 && c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
-                     (long long)(idx < 256 ? c->subtree[idx] : g->certs));
+                     has_kids ? (c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
+                     (long long)c->subtree[idx]);
         } else {
             struct cd_tag *t = &c->tags.rows[idx];
-            snprintf(line, sizeof line, " [%c] %s (%lld)", idx < 256 && c->tag_on[idx] ? 'x' : ' ', t->name,
+            snprintf(line, sizeof line, " [%c] %s (%lld)", c->tag_on[idx] ? 'x' : ' ', t->name,
                      (long long)t->certs);
         }
         draw_text(row++, 0, PANEL_W, line, attr);
@@ -473,12 +504,12 @@ static int panel_request(struct app *a, struct certs *c, int req)
     case REQ_LEFT: case REQ_RIGHT: case REQ_ENTER: case REQ_MARK:
         if (panel_items(c, c->panel_cur, &kind, &idx) <= 0) return 1;
         if (kind == 0 && (req == REQ_LEFT || req == REQ_RIGHT)) {
-            if (idx < 256) c->collapsed[idx] = req == REQ_LEFT;
+            c->collapsed[idx] = req == REQ_LEFT;
         } else if (kind == 0) {
             snprintf(c->group, sizeof c->group, "%s", idx == 0 ? "" : c->groups.rows[idx].path);
             c->t.cur = 0;
             apply(a, c);
-        } else if (idx < 256) {
+        } else {
             c->tag_on[idx] = !c->tag_on[idx];
             c->t.cur = 0;
             apply(a, c);
