@@ -260,6 +260,20 @@ static void parse_sort(struct certs *c, const char *spec)
     c->desc = colon && !strcmp(colon + 1, "desc");
 }
 
+/* Version of the stored column set: "2" since the ID column is shown by
+ * default (a set without it from before is from the old default). */
+#define COLUMNS_V "2"
+
+/* 1 when a column spec ("key:width,...") lists the ID column. */
+static int spec_has_id(const char *spec)
+{
+    for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t n = strcspn(p, ":,");
+        if (n == strlen(cd_col_key(CD_COL_ID)) && !strncmp(p, cd_col_key(CD_COL_ID), n)) return 1;
+    }
+    return 0;
+}
+
 /* Remembers the view for this user (not in --read-only, where the core
  * quietly keeps nothing). */
 static void persist(struct app *a, struct certs *c)
@@ -268,6 +282,7 @@ static void persist(struct app *a, struct certs *c)
     char buf[512];
     columns_spec(&c->t, buf, sizeof buf);
     cd_state_set(a->s, a->u, "certs.columns", buf, &e);
+    cd_state_set(a->s, a->u, "certs.columns_v", COLUMNS_V, &e);
     sort_spec(c, buf, sizeof buf);
     cd_state_set(a->s, a->u, "certs.sort", buf, &e);
     cd_state_set(a->s, a->u, "certs.revoked", c->revoked ? "1" : "0", &e);
@@ -303,7 +318,18 @@ static void restore(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
     char *v = NULL, err[200];
-    if (cd_state_get(a->s, a->u, "certs.columns", &v, &e) == CD_OK && v) columns_apply(&c->t, v, err, sizeof err);
+    if (cd_state_get(a->s, a->u, "certs.columns", &v, &e) == CD_OK && v) {
+        /* a column set stored before the ID column was shown by default
+         * (no COLUMNS_V beside it) gets ID in front: the ":" commands need
+         * the IDs, and hiding it then was no choice of the person's.  Once
+         * stored again with COLUMNS_V, a hidden ID stays hidden. */
+        char *ver = NULL, spec[600];
+        int current = cd_state_get(a->s, a->u, "certs.columns_v", &ver, &e) == CD_OK && ver &&
+                      !strcmp(ver, COLUMNS_V);
+        free(ver);
+        snprintf(spec, sizeof spec, "%s%s", current || spec_has_id(v) ? "" : "id,", v);
+        columns_apply(&c->t, spec, err, sizeof err);
+    }
     free(v); v = NULL;
     if (cd_state_get(a->s, a->u, "certs.sort", &v, &e) == CD_OK && v) parse_sort(c, v);
     free(v); v = NULL;
@@ -322,7 +348,7 @@ static void *open_certs(struct app *a, const void *arg)
     if (!c) return NULL;
     table_init(&c->t, &cert_src, c);
     static const struct { int id, w, vis; } cols[] = {
-        { CD_COL_ID, 6, 0 }, { CD_COL_DESCRIPTION, 24, 1 }, { CD_COL_PRODUCT, 7, 1 }, { CD_COL_HOST, 10, 1 },
+        { CD_COL_ID, 6, 1 }, { CD_COL_DESCRIPTION, 24, 1 }, { CD_COL_PRODUCT, 7, 1 }, { CD_COL_HOST, 10, 1 },
         { CD_COL_CN, 22, 1 }, { CD_COL_ISSUER, 16, 1 }, { CD_COL_VALID_FROM, 16, 0 }, { CD_COL_VALID_TO, 16, 1 },
         { CD_COL_STATUS, 8, 1 }, { CD_COL_TAGS, 14, 1 }, { CD_COL_GROUP, 18, 1 }, { CD_COL_SERIAL, 40, 0 },
         { CD_COL_FINGERPRINT, 64, 0 },
