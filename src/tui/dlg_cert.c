@@ -235,8 +235,17 @@ static int rv_submit(struct app *a, struct form *fm, void *ctx)
     return 0;
 }
 
-int dlg_revoke(struct app *a, const int64_t *ids, size_t n)
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason)
 {
+    int pick = 0;
+    if (reason) {
+        while (reasons[pick] && strcmp(reasons[pick], reason)) pick++;
+        if (!reasons[pick]) {
+            app_status(a, 1, "unknown reason \"%s\" (unspecified, keyCompromise, cACompromise, affiliationChanged, "
+                       "superseded, cessationOfOperation, privilegeWithdrawn)", reason);
+            return 0;
+        }
+    }
     struct rv_ctx x = { ids, n, 0 };
     struct cd_err e = { 0 };
     for (size_t i = 0; i < n; i++) {
@@ -244,7 +253,7 @@ int dlg_revoke(struct app *a, const int64_t *ids, size_t n)
         if (cd_cert_usage_count(a->s, a->u, ids[i], &u, &e) == CD_OK) x.in_use += u;
     }
     struct field f[RV_N] = {
-        [RV_WHAT] = { .type = F_LABEL, .label = "Revoke" }, [RV_REASON] = { .type = F_CHOICE, .label = "Reason", .choices = reasons },
+        [RV_WHAT] = { .type = F_LABEL, .label = "Revoke" }, [RV_REASON] = { .type = F_CHOICE, .label = "Reason", .choices = reasons, .choice = pick },
         [RV_CONFIRM] = { .type = x.in_use ? F_TEXT : F_LABEL, .label = x.in_use ? "Type REVOKE" : "" },
     };
     if (n == 1) snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "certificate %lld", (long long)ids[0]);

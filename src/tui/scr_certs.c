@@ -553,6 +553,16 @@ static int allowed_certs(struct app *a, void *st, int req)
     return app_allowed(a, req, CD_KIND_CERT, cur ? cur->group : NULL, 0);
 }
 
+/* The one way to revoke from this screen, for R and ":cert revoke": the
+ * right first, then the dialog that asks (and asks again when in use). */
+static int revoke(struct app *a, struct certs *c, const int64_t *ids, size_t n, const char *group, const char *reason)
+{
+    if (!app_allowed(a, REQ_REVOKE, CD_KIND_CERT, group, 1) || !dlg_revoke(a, ids, n, reason)) return 0;
+    c->t.nmarks = 0;
+    refresh_all(a, c);
+    return 1;
+}
+
 static int request_certs(struct app *a, void *st, int req, int key)
 {
     struct certs *c = st;
@@ -650,11 +660,16 @@ static int request_certs(struct app *a, void *st, int req, int key)
     case REQ_AUDIT:
         if (cur) { char obj[32]; snprintf(obj, sizeof obj, "cert %lld", (long long)cur->id); app_push(a, &scr_audit, obj); }
         return 1;
-    case REQ_TAGS: case REQ_REVOKE: case REQ_MOVE:
+    case REQ_REVOKE:
+        if (cur && (ids = table_targets(a, &c->t, &n))) {
+            revoke(a, c, ids, n, cur->group, NULL);
+            free(ids);
+        }
+        return 1;
+    case REQ_TAGS: case REQ_MOVE:
         if (!cur || !app_allowed(a, req, CD_KIND_CERT, cur->group, 1) || !(ids = table_targets(a, &c->t, &n)))
             return 1;
         int done = req == REQ_TAGS ? dlg_tags(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->tags : "")
-                 : req == REQ_REVOKE ? dlg_revoke(a, ids, n)
                  : dlg_move(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->group : "");
         free(ids);
         if (done) { c->t.nmarks = 0; refresh_all(a, c); }
@@ -693,10 +708,15 @@ int certs_command(struct app *a, int argc, char **argv)
     } else if (argc >= 3 && !strcmp(argv[0], "cert") &&
                (rc = cd_resolve(a->s, a->u, CD_KIND_CERT, argv[2], &id, &e)) != 0) {
         /* the id did not resolve: rc and e say why */
-    } else if (IS("cert", "revoke") && argc >= 3) {
-        int r = argc > 3 ? cd_reason_parse(argv[3]) : 0;
-        rc = app_readonly(a) ? 1 : r < 0 ? (app_status(a, 1, "unknown reason \"%s\"", argv[3]), 1)
-                                         : cd_cert_revoke(a->s, a->u, &id, 1, r, &e);
+    } else if (IS("cert", "revoke") && (argc == 3 || argc == 4)) {
+        /* asks like R does: revocation is permanent, and a typo in an ID
+         * should not be */
+        struct cd_cert cert;
+        if ((rc = cd_cert_get(a->s, a->u, id, &cert, &e))) { app_fail(a, rc, &e); return rc; }
+        if (!revoke(a, c, &id, 1, cert.group, argc > 3 ? argv[3] : NULL) && !a->status[0])
+            app_status(a, 0, "certificate %lld not revoked", (long long)id);
+        cd_cert_clear(&cert);
+        return 0;
     } else if (IS("cert", "describe") && argc == 4) {
         rc = app_readonly(a) ? 1 : cd_cert_describe(a->s, a->u, id, argv[3], &e);
     } else if (IS("cert", "move") && argc == 4) {

@@ -219,7 +219,9 @@ int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn);
-int dlg_revoke(struct app *a, const int64_t *ids, size_t n);
+/* Asks, then revokes (R and ":cert revoke"); reason: the one chosen first
+ * (an RFC 5280 name), NULL for unspecified.  1 when revoked. */
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);
 int dlg_columns(struct app *a, struct table *t);
