@@ -641,7 +641,7 @@ static int request_certs(struct app *a, void *st, int req, int key)
         if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
         return 1;
     case REQ_NEW:
-        if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a)) refresh_all(a, c);
+        if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a, c->group)) refresh_all(a, c);
         return 1;
     case REQ_DESCRIBE:
         if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) &&

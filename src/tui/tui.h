@@ -214,7 +214,8 @@ int  list_has(const char *csv, const char *name);
 void form_busy(struct app *a, const char *what);
 
 /* Dialogs. */
-int dlg_new_cert(struct app *a);
+/* group: the access group chosen first (the side panel's; "" = All). */
+int dlg_new_cert(struct app *a, const char *group);
 int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
