@@ -15,9 +15,7 @@
 
 struct certs {
     struct table t;
-    char filter[256], ferr[520];
-    size_t ferr_pos;
-    int editing;                 /* keys go to the filter bar */
+    struct fbar fb;
     int revoked;
     int sort, desc;
     int panel;                   /* -1 auto (by width), 0 hidden, 1 shown */
@@ -173,7 +171,7 @@ static void load_side(struct app *a, struct certs *c)
 
 static void compose_query(struct certs *c)
 {
-    size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->filter);
+    size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->fb.text);
     for (size_t i = 0; i < c->tags.n; i++) {
         if (!c->tag_on[i]) continue;
         char *q = c->tags.rows[i].name;
@@ -185,36 +183,20 @@ static void compose_query(struct certs *c)
         }
         l += (size_t)snprintf(c->query + l, sizeof c->query - l, "\"");
     }
-    if (c->filter[0] && l > strlen(c->filter)) {
+    if (c->fb.text[0] && l > strlen(c->fb.text)) {
         /* the user's expression may hold "or": keep it together */
         char tmp[1024];
-        snprintf(tmp, sizeof tmp, "(%s)%s", c->filter, c->query + strlen(c->filter));
+        snprintf(tmp, sizeof tmp, "(%s)%s", c->fb.text, c->query + strlen(c->fb.text));
         snprintf(c->query, sizeof c->query, "%s", tmp);
     }
-}
-
-/* 1 when the filter ends in a bare word of one or two characters: the
- * person is mid-word, and a substring that short has no index to use, so
- * the live filter waits for the third letter (Enter applies it anyway). */
-static int mid_word(const char *f)
-{
-    size_t n = strlen(f), k = 0;
-    while (k < n && (f[n - k - 1] == '-' || f[n - k - 1] == '.' || f[n - k - 1] == '_' ||
-                     (unsigned char)f[n - k - 1] >= 0x80 || (f[n - k - 1] >= '0' && f[n - k - 1] <= '9') ||
-                     ((f[n - k - 1] | 32) >= 'a' && (f[n - k - 1] | 32) <= 'z')))
-        k++;
-    if (k == 0 || k > 2) return 0;
-    char before = k < n ? f[n - k - 1] : ' ';
-    return before == ' ' || before == '(' || before == '!';
 }
 
 static void apply(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
-    c->ferr[0] = 0;
-    if (cd_filter_check(c->filter, &e)) {
-        snprintf(c->ferr, sizeof c->ferr, "%s", e.msg);
-        c->ferr_pos = e.pos;
+    c->fb.err[0] = 0;
+    if (cd_filter_check(c->fb.text, &e)) {
+        fbar_fail(&c->fb, &e);
         return;                      /* keep showing the last good result */
     }
     compose_query(c);
@@ -229,7 +211,7 @@ static void apply(struct app *a, struct certs *c)
 void certs_set_filter(struct app *a, const char *expr)
 {
     struct certs *c = a->stack[0].st;
-    snprintf(c->filter, sizeof c->filter, "%s", expr ? expr : "");
+    snprintf(c->fb.text, sizeof c->fb.text, "%s", expr ? expr : "");
     apply(a, c);
 }
 
@@ -286,7 +268,7 @@ static void persist(struct app *a, struct certs *c)
     sort_spec(c, buf, sizeof buf);
     cd_state_set(a->s, a->u, "certs.sort", buf, &e);
     cd_state_set(a->s, a->u, "certs.revoked", c->revoked ? "1" : "0", &e);
-    cd_state_set(a->s, a->u, "certs.filter", c->filter, &e);
+    cd_state_set(a->s, a->u, "certs.filter", c->fb.text, &e);
 }
 
 static int load_preset(struct app *a, struct certs *c, const char *name)
@@ -298,7 +280,7 @@ static int load_preset(struct app *a, struct certs *c, const char *name)
     rc = CD_E_NOTFOUND;
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.rows[i].name, name)) continue;
-        snprintf(c->filter, sizeof c->filter, "%s", l.rows[i].expr);
+        snprintf(c->fb.text, sizeof c->fb.text, "%s", l.rows[i].expr);
         if (c->tag_on) memset(c->tag_on, 0, c->tags.n);     /* the preset's expression says it all */
         char err[200];
         if (l.rows[i].columns[0]) columns_apply(&c->t, l.rows[i].columns, err, sizeof err);
@@ -336,7 +318,7 @@ static void restore(struct app *a, struct certs *c)
     if (cd_state_get(a->s, a->u, "certs.revoked", &v, &e) == CD_OK && v) c->revoked = !strcmp(v, "1");
     free(v); v = NULL;
     if (cd_state_get(a->s, a->u, "certs.filter", &v, &e) == CD_OK && v && !cd_filter_check(v, &e))
-        snprintf(c->filter, sizeof c->filter, "%s", v);
+        snprintf(c->fb.text, sizeof c->fb.text, "%s", v);
     free(v); v = NULL;
     set_titles(c);
 }
@@ -439,27 +421,12 @@ static void draw_certs(struct app *a, void *st, int y, int h)
     } else {
         c->panel_focus = 0;
     }
-    c->t.focused = !c->panel_focus && !c->editing;
+    c->t.focused = !c->panel_focus && !c->fb.editing;
     int w = a->cols - x;
-    char bar[600];
-    snprintf(bar, sizeof bar, "Filter: %s%s", c->filter, c->editing ? "_" : c->filter[0] ? "" : "(press / to filter)");
-    draw_text(y, x, w - 16, bar, c->editing ? theme_attr(C_FIELD) : theme_attr(C_NORMAL));
+    int used = fbar_draw(&c->fb, y, x, w - 16, w);
     draw_text(y, x + w - 16, 16, c->revoked ? " revoked: shown" : " revoked: hidden", theme_attr(C_NORMAL));
-    int used = 1;
-    if (c->ferr[0]) {
-        char caret[900];
-        int col = (int)c->ferr_pos + 7;
-        snprintf(caret, sizeof caret, "%*s^ %s", col > 0 ? col : 0, "", c->ferr);
-        draw_text(y + 1, x, w, caret, theme_attr(C_ERROR));
-        used = 2;
-    }
     table_draw(a, &c->t, y + used, x, h - used, w);
-    if (c->editing) {
-        curs_set(1);
-        move(y, x + 8 + (int)cd_display_width(c->filter));
-    } else {
-        curs_set(0);
-    }
+    fbar_cursor(&c->fb, y, x);
 }
 
 static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
@@ -490,30 +457,17 @@ static void refresh_all(struct app *a, struct certs *c)
 
 static int edit_filter(struct app *a, struct certs *c, int key)
 {
-    size_t n = strlen(c->filter);
-    if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); persist(a, c); return 1; }
-    if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) {
-        c->editing = 0;
-        if (mid_word(c->filter)) apply(a, c);      /* Enter applies a short word too */
-        if (!c->ferr[0]) persist(a, c);
-        return 1;
+    switch (fbar_key(&c->fb, key)) {
+    case FB_CLEAR: apply(a, c); persist(a, c); break;
+    case FB_DONE:
+        if (fbar_mid_word(c->fb.text)) apply(a, c);      /* Enter applies a short word too */
+        if (!c->fb.err[0]) persist(a, c);
+        break;
+    case FB_EDIT:
+        if (fbar_mid_word(c->fb.text)) c->fb.err[0] = 0;
+        else apply(a, c);
+        break;
     }
-    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-        while (n && ((unsigned char)c->filter[n - 1] & 0xc0) == 0x80) n--;
-        if (n) n--;
-        c->filter[n] = 0;
-    } else if (key == 21) {
-        c->filter[0] = 0;
-    } else if (key >= 32 && key < 256 && n + 1 < sizeof c->filter) {
-        c->filter[n] = (char)key;
-        c->filter[n + 1] = 0;
-        /* wait for the rest of a UTF-8 sequence before filtering */
-        if (key >= 0xc0) return 1;
-    } else {
-        return 1;
-    }
-    if (mid_word(c->filter)) { c->ferr[0] = 0; return 1; }
-    apply(a, c);
     return 1;
 }
 
@@ -566,7 +520,7 @@ static int revoke(struct app *a, struct certs *c, const int64_t *ids, size_t n, 
 static int request_certs(struct app *a, void *st, int req, int key)
 {
     struct certs *c = st;
-    if (c->editing) return edit_filter(a, c, key);
+    if (c->fb.editing) return edit_filter(a, c, key);
     if (req == REQ_REDRAW) { refresh_all(a, c); return 0; }
     if (c->panel_focus && panel_request(a, c, req)) return 1;
     if (c->capped && (req == REQ_END || ((req == REQ_DOWN || req == REQ_PGDN) &&
@@ -585,9 +539,9 @@ static int request_certs(struct app *a, void *st, int req, int key)
     case REQ_PANEL:
         c->panel = panel_shown(a, c) ? 0 : 1;
         return 1;
-    case REQ_FILTER: c->editing = 1; return 1;
+    case REQ_FILTER: c->fb.editing = 1; return 1;
     case REQ_ESCAPE:
-        if (c->filter[0]) { c->filter[0] = 0; apply(a, c); }
+        if (c->fb.text[0]) { c->fb.text[0] = 0; apply(a, c); }
         else if (c->t.nmarks) { c->t.nmarks = 0; }
         return 1;
     case REQ_REVOKED:
@@ -702,7 +656,7 @@ int certs_command(struct app *a, int argc, char **argv)
         char cols[512], sort[80];
         columns_spec(&c->t, cols, sizeof cols);
         sort_spec(c, sort, sizeof sort);
-        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->filter, cols, sort, &e);
+        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->fb.text, cols, sort, &e);
     } else if (IS("preset", "rm") && argc == 3) {
         rc = app_readonly(a) ? 1 : cd_preset_rm(a->s, a->u, argv[2], &e);
     } else if (argc >= 3 && !strcmp(argv[0], "cert") &&

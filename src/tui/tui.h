@@ -182,6 +182,26 @@ void table_free(struct table *t);
 void table_window(void *base, size_t n, size_t elsz, int64_t off, int limit, void **rows, size_t *nrows);
 void table_borrowed_free(void *rows, size_t n);
 
+/* ---- filter bar (certificates and CA screens) -------------------------- */
+struct fbar {
+    char text[256];
+    char err[520];               /* the last check's message, "" when valid */
+    size_t pos;                  /* its column */
+    int editing;                 /* keys go to the bar */
+};
+enum { FB_NONE, FB_EDIT, FB_DONE, FB_CLEAR };
+/* A key while editing: FB_EDIT the text changed, FB_DONE Enter/Tab/Down
+ * ended editing, FB_CLEAR Esc emptied it and ended editing, FB_NONE else. */
+int  fbar_key(struct fbar *b, int key);
+/* 1 while the last word is too short to filter by as it is typed. */
+int  fbar_mid_word(const char *text);
+/* Keeps a failed check's message and column for the caret line. */
+void fbar_fail(struct fbar *b, const struct cd_err *e);
+/* Draws the bar in w columns and, when invalid, the caret line in errw;
+ * returns the rows used (1 or 2).  fbar_cursor after everything else. */
+int  fbar_draw(const struct fbar *b, int y, int x, int w, int errw);
+void fbar_cursor(const struct fbar *b, int y, int x);
+
 /* ---- form widget (every dialog) ---------------------------------------- */
 enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
 struct field {
