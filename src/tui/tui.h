@@ -47,6 +47,7 @@
     X(REQ_SORT_REV,  "sort-reverse",  "Reverse the sort") \
     X(REQ_IMPORT,    "import",        "Import a CA public key (CA screen)") \
     X(REQ_DELETE,    "delete",        "Delete the CA (CA screen)") \
+    X(REQ_CRL,       "crl",           "Write the CA's signed CRL to a file (CA screen)") \
     X(REQ_PANEL,     "side-panel",    "Show / hide the side panel") \
     X(REQ_COLUMNS,   "columns",       "Choose, order and size the columns") \
     X(REQ_PRESETS,   "presets",       "Filter presets: load, save, delete, default") \
