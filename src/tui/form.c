@@ -116,7 +116,7 @@ static void draw_form(struct app *a, struct form *fm, int focus, int sub, int *t
             if (!n) draw_text(yy, vx, vw, "(none)", dia);
             for (int k = 0; k < rows && f->top + k < n; k++) {
                 int idx = f->top + k;
-                snprintf(buf, sizeof buf, "[%c] %s", f->checked[idx] ? 'x' : ' ', f->choices[idx]);
+                snprintf(buf, sizeof buf, "[%c] %s", f->checked && f->checked[idx] ? 'x' : ' ', f->choices[idx]);
                 draw_text(yy + k, vx, vw, buf, foc && idx == sub ? theme_attr(C_CURSOR) : theme_attr(C_FIELD));
             }
             yy += rows - 1;
@@ -198,7 +198,7 @@ int form_run(struct app *a, struct form *fm)
             int n = nchoices(f);
             if (n) f->choice = (f->choice + n - 1) % n;
         } else if (f && f->type == F_CHECKS && ch == ' ') {
-            if (sub < nchoices(f) && sub < 64) f->checked[sub] = !f->checked[sub];
+            if (sub < nchoices(f) && f->checked) f->checked[sub] = !f->checked[sub];
         } else if (f && (f->type == F_TEXT || f->type == F_SECRET)) {
             if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) backspace(f->value);
             else if (ch == 21 /* ^U */) f->value[0] = 0;

@@ -211,7 +211,7 @@ struct field {
     char value[256];             /* F_TEXT / F_SECRET */
     const char *const *choices;  /* F_CHOICE / F_CHECKS, NULL-terminated */
     int choice;                  /* F_CHOICE */
-    unsigned char checked[64];   /* F_CHECKS */
+    unsigned char *checked;      /* F_CHECKS: one per choice, the caller's (no limit on the choices) */
     int top;                     /* F_CHECKS scroll */
 };
 struct form {
