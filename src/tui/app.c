@@ -83,6 +83,7 @@ static int req_need(int req, int kind, int *otype)
         return CD_RIGHT_WRITE;
     case REQ_TAGS: *otype = CD_OT_TAGS; return CD_RIGHT_USE;
     case REQ_EXPORT: return CD_RIGHT_READ;
+    case REQ_CRL: return CD_RIGHT_USE;       /* signs with the CA key, as cd_crl checks */
     }
     return CD_RIGHT_NONE;
 }
@@ -156,6 +157,7 @@ static const char *short_label(int req)
     case REQ_CERTS: return "Certs";
     case REQ_IMPORT: return "Import";
     case REQ_DELETE: return "Delete";
+    case REQ_CRL: return "CRL";
     case REQ_USERS: return "Users";
     case REQ_DISABLE: return "Disable";
     case REQ_PASSWORD: return "Password";
@@ -383,7 +385,9 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char
         getmaxyx(stdscr, a.rows, a.cols);
         int req = keymap_lookup(ch);
         const struct scr_ops *ops = a.stack[a.depth - 1].ops;
-        if (req != REQ_QUIT && ops->request(&a, a.stack[a.depth - 1].st, req, ch)) continue;
+        /* every key goes to the screen first, q too: in a filter bar it is
+         * a letter (no screen takes REQ_QUIT otherwise) */
+        if (ops->request(&a, a.stack[a.depth - 1].st, req, ch)) continue;
         generic(&a, req);
     }
     if (a.depth > 0) {

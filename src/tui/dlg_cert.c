@@ -24,9 +24,10 @@ static int parse_when(const char *s, int64_t *t)
 /* ---- New certificate --------------------------------------------------- */
 
 enum { NC_DESC, NC_TAGS, NC_PRODUCT, NC_HOST, NC_PASS, NC_PASS2, NC_CN, NC_O, NC_OU, NC_L, NC_ST, NC_C,
-       NC_FROM, NC_TO, NC_KEY, NC_CA, NC_CAPASS, NC_COUNT, NC_N };
+       NC_FROM, NC_TO, NC_KEY, NC_CA, NC_CAPASS, NC_GROUP, NC_COUNT, NC_N };
 
-struct nc_ctx { struct cd_ca_list cas; const char **ca_names; };
+/* groups: the paths the user may make certificates in (borrowed from gl). */
+struct nc_ctx { struct cd_ca_list cas; const char **ca_names; struct cd_group_list gl; const char **groups; };
 
 static int nc_submit(struct app *a, struct form *fm, void *ctx)
 {
@@ -43,6 +44,7 @@ static int nc_submit(struct app *a, struct form *fm, void *ctx)
         .subject = { f[NC_CN].value, f[NC_O].value, f[NC_OU].value, f[NC_L].value, f[NC_ST].value, f[NC_C].value },
         .description = f[NC_DESC].value, .keytype = f[NC_KEY].choice,
         .passphrase = f[NC_PASS].value[0] ? f[NC_PASS].value : NULL,
+        .group = x->groups && x->groups[0] ? x->groups[f[NC_GROUP].choice] : NULL,
     };
     if (f[NC_FROM].value[0] && parse_when(f[NC_FROM].value, &p.not_before)) {
         snprintf(fm->err, sizeof fm->err, "valid from: a date like 2026-12-31");
@@ -78,13 +80,35 @@ static int nc_submit(struct app *a, struct form *fm, void *ctx)
     return 0;
 }
 
-int dlg_new_cert(struct app *a)
+/* The groups the user may make certificates in, depth-first as listed; the
+ * index of `want` (the side panel's choice; "" = All) in *pick, else 0.
+ * The core checks again when issuing. */
+static int nc_groups(struct app *a, struct nc_ctx *x, const char *want, int *pick, struct cd_err *e)
+{
+    int rc = cd_group_list(a->s, a->u, &x->gl, e);
+    if (rc) return rc;
+    x->groups = calloc(x->gl.n + 1, sizeof *x->groups);
+    if (!x->groups) return CD_E_NOMEM;      /* cd_errmsg says it */
+    size_t k = 0;
+    *pick = 0;
+    for (size_t i = 0; i < x->gl.n; i++) {
+        const char *p = x->gl.rows[i].path;
+        if (!cd_user_can(a->s, a->u, CD_OT_CERTS, CD_RIGHT_WRITE, p, NULL, 0)) continue;
+        if (want && (!strcmp(want, p) || (!*want && i == 0))) *pick = (int)k;
+        x->groups[k++] = p;
+    }
+    return 0;
+}
+
+int dlg_new_cert(struct app *a, const char *group)
 {
     struct nc_ctx x = { 0 };
     struct cd_err e = { 0 };
     struct cd_query q = { 0 };
+    int pick = 0;
     int rc = cd_ca_list(a->s, a->u, &q, &x.cas, &e);
-    if (rc) { app_fail(a, rc, &e); return 0; }
+    if (!rc && (rc = nc_groups(a, &x, group, &pick, &e))) cd_ca_list_free(&x.cas);
+    if (rc) { cd_group_list_free(&x.gl); free(x.groups); app_fail(a, rc, &e); return 0; }
     /* only CAs that can sign */
     size_t k = 0;
     for (size_t i = 0; i < x.cas.n; i++) {
@@ -108,7 +132,9 @@ int dlg_new_cert(struct app *a)
         [NC_L] = { .type = F_TEXT, .label = "Locality" }, [NC_ST] = { .type = F_TEXT, .label = "State" }, [NC_C] = { .type = F_TEXT, .label = "Country (2)" },
         [NC_FROM] = { .type = F_TEXT, .label = "Valid from" }, [NC_TO] = { .type = F_TEXT, .label = "Valid to" },
         [NC_KEY] = { .type = F_CHOICE, .label = "Key", .choices = keys }, [NC_CA] = { .type = F_CHOICE, .label = "Signing CA", .choices = x.ca_names },
-        [NC_CAPASS] = { .type = F_SECRET, .label = "CA passphrase" }, [NC_COUNT] = { .type = F_TEXT, .label = "Count", .value = "1" },
+        [NC_CAPASS] = { .type = F_SECRET, .label = "CA passphrase" },
+        [NC_GROUP] = { .type = F_CHOICE, .label = "Access group", .choices = x.groups, .choice = pick },
+        [NC_COUNT] = { .type = F_TEXT, .label = "Count", .value = "1" },
     };
     struct form fm = { "New certificate", "Empty dates: from yesterday, for two years (YYYY-MM-DD)", f, NC_N,
                        "Create", nc_submit, &x, "" };
@@ -118,6 +144,8 @@ int dlg_new_cert(struct app *a)
     free(owned);
     free(x.ca_names);
     cd_ca_list_free(&x.cas);
+    free(x.groups);
+    cd_group_list_free(&x.gl);
     return ok;
 }
 
@@ -235,8 +263,17 @@ static int rv_submit(struct app *a, struct form *fm, void *ctx)
     return 0;
 }
 
-int dlg_revoke(struct app *a, const int64_t *ids, size_t n)
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason)
 {
+    int pick = 0;
+    if (reason) {
+        while (reasons[pick] && strcmp(reasons[pick], reason)) pick++;
+        if (!reasons[pick]) {
+            app_status(a, 1, "unknown reason \"%s\" (unspecified, keyCompromise, cACompromise, affiliationChanged, "
+                       "superseded, cessationOfOperation, privilegeWithdrawn)", reason);
+            return 0;
+        }
+    }
     struct rv_ctx x = { ids, n, 0 };
     struct cd_err e = { 0 };
     for (size_t i = 0; i < n; i++) {
@@ -244,7 +281,7 @@ int dlg_revoke(struct app *a, const int64_t *ids, size_t n)
         if (cd_cert_usage_count(a->s, a->u, ids[i], &u, &e) == CD_OK) x.in_use += u;
     }
     struct field f[RV_N] = {
-        [RV_WHAT] = { .type = F_LABEL, .label = "Revoke" }, [RV_REASON] = { .type = F_CHOICE, .label = "Reason", .choices = reasons },
+        [RV_WHAT] = { .type = F_LABEL, .label = "Revoke" }, [RV_REASON] = { .type = F_CHOICE, .label = "Reason", .choices = reasons, .choice = pick },
         [RV_CONFIRM] = { .type = x.in_use ? F_TEXT : F_LABEL, .label = x.in_use ? "Type REVOKE" : "" },
     };
     if (n == 1) snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "certificate %lld", (long long)ids[0]);

@@ -33,14 +33,14 @@ int dlg_describe(struct app *a, int kind, int64_t id, const char *current)
 
 static const char *const tag_actions[] = { "set the ticks", "delete the ticked tags everywhere", NULL };
 enum { TG_LIST, TG_NEW, TG_ACTION, TG_N };
-struct tag_ctx { struct obj_ctx o; struct cd_tag_list tags; unsigned char had[64]; };
+struct tag_ctx { struct obj_ctx o; struct cd_tag_list tags; unsigned char *had; };
 
 static int tags_submit(struct app *a, struct form *fm, void *ctx)
 {
     struct tag_ctx *x = ctx;
     struct cd_err e = { 0 };
     int rc = 0, changes = 0;
-    for (size_t i = 0; i < x->tags.n && i < 64 && !rc; i++) {
+    for (size_t i = 0; i < x->tags.n && !rc; i++) {
         int on = fm->f[TG_LIST].checked[i];
         if (fm->f[TG_ACTION].choice == 1) {
             if (on) { rc = cd_tag_delete(a->s, a->u, x->tags.rows[i].name, &e); changes++; }
@@ -69,15 +69,22 @@ int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *
     int rc = cd_tag_list(a->s, a->u, &x.tags, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     const char **names = calloc(x.tags.n + 1, sizeof *names);
-    if (!names) { cd_tag_list_free(&x.tags); return 0; }
+    unsigned char *checked = calloc(x.tags.n + 1, 1);
+    x.had = calloc(x.tags.n + 1, 1);
+    if (!names || !checked || !x.had) {
+        free(names); free(checked); free(x.had);
+        cd_tag_list_free(&x.tags);
+        app_status(a, 1, "out of memory");
+        return 0;
+    }
     struct field f[TG_N] = {
-        [TG_LIST] = { .type = F_CHECKS, .label = "Tags", .choices = names },
+        [TG_LIST] = { .type = F_CHECKS, .label = "Tags", .choices = names, .checked = checked },
         [TG_NEW] = { .type = F_TEXT, .label = "New tag" },
         [TG_ACTION] = { .type = F_CHOICE, .label = "On Enter", .choices = tag_actions },
     };
     for (size_t i = 0; i < x.tags.n; i++) {
         names[i] = x.tags.rows[i].name;
-        if (i < 64 && n == 1) f[TG_LIST].checked[i] = x.had[i] = (unsigned char)list_has(current, names[i]);
+        if (n == 1) f[TG_LIST].checked[i] = x.had[i] = (unsigned char)list_has(current, names[i]);
     }
     char title[64];
     if (n == 1) snprintf(title, sizeof title, "Tags of %s %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)ids[0]);
@@ -85,6 +92,8 @@ int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *
     struct form fm = { title, "Space ticks; a new tag is created and assigned", f, TG_N, "Apply", tags_submit, &x, "" };
     int ok = form_run(a, &fm);
     free(names);
+    free(checked);
+    free(x.had);
     cd_tag_list_free(&x.tags);
     return ok;
 }

@@ -83,8 +83,9 @@ int dlg_columns(struct app *a, struct table *t)
 {
     struct co_ctx x = { .t = t };
     const char *keys[17] = { 0 };
+    unsigned char checked[16] = { 0 };
     struct field f[CO_N] = {
-        [CO_SHOW] = { .type = F_CHECKS, .label = "Show", .choices = keys },
+        [CO_SHOW] = { .type = F_CHECKS, .label = "Show", .choices = keys, .checked = checked },
         [CO_ORDER] = { .type = F_TEXT, .label = "Order:width" },
     };
     for (int i = 0; i < t->ncols && i < 16; i++) {

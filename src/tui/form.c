@@ -51,7 +51,10 @@ void form_busy(struct app *a, const char *what)
     refresh();
 }
 
-static void draw_form(struct app *a, struct form *fm, int focus, int sub)
+/* *top: the first field shown.  A form taller than the terminal scrolls so
+ * the focused field is always whole on screen, with "more" on the border
+ * on the side where fields are hidden. */
+static void draw_form(struct app *a, struct form *fm, int focus, int sub, int *top)
 {
     app_redraw(a);
     int w = a->cols - 4 < 76 ? a->cols - 4 : 76;
@@ -70,8 +73,17 @@ static void draw_form(struct app *a, struct form *fm, int focus, int sub)
     }
     if (lw > w / 3) lw = w / 3;
     if (fm->note) draw_text(yy++, x + 2, w - 4, fm->note, dia | A_BOLD);
-    int cx = -1, cy = -1;
-    for (int i = 0; i < fm->n && yy < y + h - 3; i++) {
+    int cx = -1, cy = -1, bottom = y + h - 3;
+    if (*top > focus) *top = focus;
+    for (;;) {
+        int used = 0;
+        for (int i = *top; i <= focus && i < fm->n; i++) used += field_rows(&fm->f[i]);
+        if (used <= bottom - yy || *top >= focus) break;
+        (*top)++;
+    }
+    if (*top < 0) *top = 0;
+    int i = *top;
+    for (; i < fm->n && yy < bottom; i++) {
         struct field *f = &fm->f[i];
         int foc = i == focus, vx = x + 3 + lw, vw = w - lw - 5;
         draw_text(yy, x + 2, lw, f->label, dia | (foc ? A_BOLD : 0));
@@ -100,10 +112,11 @@ static void draw_form(struct app *a, struct form *fm, int focus, int sub)
             break;
         case F_CHECKS: {
             int n = nchoices(f), rows = field_rows(f);
+            if (rows > bottom - yy) rows = bottom - yy;       /* cut by the bottom of the box */
             if (!n) draw_text(yy, vx, vw, "(none)", dia);
             for (int k = 0; k < rows && f->top + k < n; k++) {
                 int idx = f->top + k;
-                snprintf(buf, sizeof buf, "[%c] %s", f->checked[idx] ? 'x' : ' ', f->choices[idx]);
+                snprintf(buf, sizeof buf, "[%c] %s", f->checked && f->checked[idx] ? 'x' : ' ', f->choices[idx]);
                 draw_text(yy + k, vx, vw, buf, foc && idx == sub ? theme_attr(C_CURSOR) : theme_attr(C_FIELD));
             }
             yy += rows - 1;
@@ -112,6 +125,8 @@ static void draw_form(struct app *a, struct form *fm, int focus, int sub)
         }
         yy++;
     }
+    if (*top > 0) draw_text(y, x + w - 16, 14, " ^ more above ", dia | A_BOLD);
+    if (i < fm->n) draw_text(y + h - 1, x + w - 16, 14, " v more below ", dia | A_BOLD);
     if (fm->err[0]) draw_text(y + h - 3, x + 2, w - 4, fm->err, theme_attr(C_ERROR));
     char buttons[80];
     snprintf(buttons, sizeof buttons, "Enter: %s   Esc: Cancel   Tab: next field", fm->ok ? fm->ok : "OK");
@@ -148,11 +163,11 @@ int list_has(const char *csv, const char *name)
 
 int form_run(struct app *a, struct form *fm)
 {
-    int focus = 0, sub = 0;
+    int focus = 0, sub = 0, top = 0;
     while (focus < fm->n && fm->f[focus].type == F_LABEL) focus++;
     fm->err[0] = 0;
     for (;;) {
-        draw_form(a, fm, focus, sub);
+        draw_form(a, fm, focus, sub, &top);
         int ch = app_getch();
         if (ch == APP_STOP) { curs_set(0); return 0; }       /* a signal, or the terminal is gone */
         if (ch == ERR || ch == KEY_RESIZE) continue;
@@ -183,7 +198,7 @@ int form_run(struct app *a, struct form *fm)
             int n = nchoices(f);
             if (n) f->choice = (f->choice + n - 1) % n;
         } else if (f && f->type == F_CHECKS && ch == ' ') {
-            if (sub < nchoices(f) && sub < 64) f->checked[sub] = !f->checked[sub];
+            if (sub < nchoices(f) && f->checked) f->checked[sub] = !f->checked[sub];
         } else if (f && (f->type == F_TEXT || f->type == F_SECRET)) {
             if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) backspace(f->value);
             else if (ch == 21 /* ^U */) f->value[0] = 0;

@@ -17,7 +17,7 @@ static const struct { int key; int req; } bindings[] = {
     { 'A', REQ_AUDIT_ALL }, { 'x', REQ_EXPORT }, { KEY_F(7), REQ_EXPORT }, { 'R', REQ_REVOKE },
     { KEY_F(8), REQ_REVOKE }, { 'm', REQ_MOVE }, { KEY_F(9), REQ_MOVE }, { 'c', REQ_CAS },
     { 'p', REQ_CERTS }, { 's', REQ_SORT }, { 'S', REQ_SORT_REV }, { 'i', REQ_IMPORT },
-    { 'D', REQ_DELETE }, { 'b', REQ_PANEL }, { 'C', REQ_COLUMNS }, { 'P', REQ_PRESETS }, { '+', REQ_WIDER },
+    { 'D', REQ_DELETE }, { 'L', REQ_CRL }, { 'b', REQ_PANEL }, { 'C', REQ_COLUMNS }, { 'P', REQ_PRESETS }, { '+', REQ_WIDER },
     { '-', REQ_NARROWER }, { 'U', REQ_USERS }, { 'd', REQ_DISABLE }, { 'w', REQ_PASSWORD }, { 'o', REQ_GRANT },
     { 'O', REQ_PERMSETS }, { 12 /* ^L */, REQ_REDRAW }, { 'q', REQ_QUIT },
     { KEY_F(10), REQ_QUIT },

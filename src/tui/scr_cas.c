@@ -1,12 +1,17 @@
-/* certdeck console — the Certification authorities screen: New CA, Import
- * public key, Export public key, Tags, Edit description, Audit log, Access
- * group, Delete.  CAs are never revoked, so there is no Revoke here. */
+/* certdeck console — the Certification authorities screen: the filter bar
+ * (the filter language over CA fields, applied as you type), New CA,
+ * Import public key, Export public key, CRL, Tags, Edit description, Audit
+ * log, Access group, Delete.  CAs are never revoked, so there is no Revoke
+ * here. */
+#include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tui.h"
 
-struct cas { struct table t; struct cd_ca_list list; };
+/* applied: the filter the list was last loaded with (the bar may hold an
+ * invalid one being typed) */
+struct cas { struct table t; struct cd_ca_list list; struct fbar fb; char applied[256]; };
 
 enum { K_ID, K_DESC, K_CN, K_KEY, K_FROM, K_TO, K_STATUS, K_SIGNS, K_CERTS, K_TAGS, K_GROUP };
 
@@ -14,7 +19,7 @@ static int ca_count(struct app *a, void *ctx, int64_t *total, struct cd_err *e)
 {
     struct cas *c = ctx;
     cd_ca_list_free(&c->list);
-    struct cd_query q = { 0 };
+    struct cd_query q = { .filter = c->applied };
     int rc = cd_ca_list(a->s, a->u, &q, &c->list, e);
     *total = rc ? 0 : (int64_t)c->list.n;
     return rc;
@@ -80,14 +85,83 @@ static void close_cas(void *st)
 static void draw_cas(struct app *a, void *st, int y, int h)
 {
     struct cas *c = st;
-    table_draw(a, &c->t, y, 0, h, a->cols);
+    c->t.focused = !c->fb.editing;
+    int used = fbar_draw(&c->fb, y, 0, a->cols, a->cols);
+    table_draw(a, &c->t, y + used, 0, h - used, a->cols);
+    fbar_cursor(&c->fb, y, 0);
 }
 
 static const char *counts_cas(struct app *a, void *st, char *buf, size_t n)
 {
     (void)a;
-    snprintf(buf, n, "%zu CAs", ((struct cas *)st)->list.n);
+    struct cas *c = st;
+    snprintf(buf, n, c->applied[0] ? "%zu CAs (filtered)" : "%zu CAs", c->list.n);
     return buf;
+}
+
+/* The bar's filter, tried first: a field CAs lack ("product:") is found
+ * when the core compiles it, and then the last good list stays. */
+static void apply(struct app *a, struct cas *c)
+{
+    struct cd_err e = { 0 };
+    struct cd_query q = { .filter = c->fb.text, .limit = 1 };
+    struct cd_ca_list probe;
+    c->fb.err[0] = 0;
+    if (cd_ca_list(a->s, a->u, &q, &probe, &e)) { fbar_fail(&c->fb, &e); return; }
+    cd_ca_list_free(&probe);
+    snprintf(c->applied, sizeof c->applied, "%s", c->fb.text);
+    c->t.cur = c->t.top = 0;
+    table_reload(a, &c->t);
+}
+
+static void edit_filter(struct app *a, struct cas *c, int key)
+{
+    int r = fbar_key(&c->fb, key);
+    if (r == FB_CLEAR || (r == FB_DONE && fbar_mid_word(c->fb.text))) apply(a, c);
+    else if (r == FB_EDIT && fbar_mid_word(c->fb.text)) c->fb.err[0] = 0;
+    else if (r == FB_EDIT) apply(a, c);
+}
+
+/* ---- CRL --------------------------------------------------------------- */
+
+static const char *const crl_formats[] = { "pem", "der", NULL };
+enum { CR_FORMAT, CR_PASS, CR_PATH, CR_N };
+
+static int crl_submit(struct app *a, struct form *fm, void *ctx)
+{
+    int64_t id = *(int64_t *)ctx;
+    struct field *f = fm->f;
+    if (!f[CR_PATH].value[0]) { snprintf(fm->err, sizeof fm->err, "a file name is needed"); return 1; }
+    int pem = f[CR_FORMAT].choice == 0;
+    struct cd_err e = { 0 };
+    unsigned char *crl = NULL;
+    size_t len = 0;
+    int rc = cd_crl(a->s, a->u, id, f[CR_PASS].type == F_SECRET ? f[CR_PASS].value : NULL, 0, pem, &crl, &len, &e);
+    /* TODO(files): the safe writer replaces this call when it lands */
+    if (!rc) rc = cd_write_private_file(f[CR_PATH].value, crl, len, &e);
+    free(crl);
+    if (rc) return form_fail(fm, rc, &e);
+    app_status(a, 0, "wrote the CRL of CA %lld to %s (%s)", (long long)id, f[CR_PATH].value, crl_formats[!pem]);
+    return 0;
+}
+
+static void dlg_crl(struct app *a, const struct cd_ca *ca)
+{
+    int64_t id = ca->id;
+    struct field f[CR_N] = {
+        [CR_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = crl_formats },
+        [CR_PASS] = { .type = ca->has_passphrase ? F_SECRET : F_LABEL, .label = "CA passphrase",
+                      .value = "(none: the store key protects it)" },
+        [CR_PATH] = { .type = F_TEXT, .label = "Save to" },
+    };
+    if (ca->has_passphrase) f[CR_PASS].value[0] = 0;
+    snprintf(f[CR_PATH].value, sizeof f[CR_PATH].value, "ca-%lld.crl", (long long)id);
+    char title[64];
+    snprintf(title, sizeof title, "CRL of CA %lld", (long long)id);
+    struct form fm = { title, "Signed now, next update in 7 days; lists every certificate it revoked", f, CR_N,
+                       "Write", crl_submit, &id, "" };
+    form_run(a, &fm);
+    explicit_bzero(f[CR_PASS].value, sizeof f[CR_PASS].value);
 }
 
 static int export_submit(struct app *a, struct form *fm, void *ctx)
@@ -125,8 +199,15 @@ static int request_cas(struct app *a, void *st, int req, int key)
 {
     (void)key;
     struct cas *c = st;
+    if (c->fb.editing) { edit_filter(a, c, key); return 1; }
     if (req == REQ_REDRAW) { table_reload(a, &c->t); return 0; }
     if (table_request(a, &c->t, req)) return 1;
+    if (req == REQ_FILTER) { c->fb.editing = 1; return 1; }
+    if (req == REQ_ESCAPE && (c->fb.text[0] || c->applied[0])) {    /* clears the filter first, then closes */
+        c->fb.text[0] = 0;
+        apply(a, c);
+        return 1;
+    }
     const struct cd_ca *cur = table_current(a, &c->t);
     int changed = 0;
     int64_t id = cur ? cur->id : 0;
@@ -155,6 +236,10 @@ static int request_cas(struct app *a, void *st, int req, int key)
         changed = form_run(a, &fm);
         break;
     }
+    case REQ_CRL:
+        if (!cur->can_sign) { app_status(a, 1, "CA %lld is a public key only: it signs no CRL", (long long)id); return 1; }
+        dlg_crl(a, cur);
+        return 1;
     case REQ_DESCRIBE: changed = dlg_describe(a, CD_KIND_CA, id, cur->description); break;
     case REQ_TAGS: changed = dlg_tags(a, CD_KIND_CA, &id, 1, cur->tags); break;
     case REQ_MOVE: changed = dlg_move(a, CD_KIND_CA, &id, 1, cur->group); break;
@@ -169,7 +254,7 @@ static int request_cas(struct app *a, void *st, int req, int key)
 }
 
 static const int keybar_cas[] = { REQ_HELP, REQ_NEW, REQ_IMPORT, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
-                                  REQ_MOVE, REQ_DELETE, REQ_CERTS, REQ_QUIT, REQ_NONE };
+                                  REQ_MOVE, REQ_DELETE, REQ_CRL, REQ_FILTER, REQ_CERTS, REQ_QUIT, REQ_NONE };
 
 const struct scr_ops scr_cas = {
     "Certification authorities", open_cas, draw_cas, request_cas, close_cas, keybar_cas, counts_cas, allowed_cas,

@@ -15,9 +15,7 @@
 
 struct certs {
     struct table t;
-    char filter[256], ferr[520];
-    size_t ferr_pos;
-    int editing;                 /* keys go to the filter bar */
+    struct fbar fb;
     int revoked;
     int sort, desc;
     int panel;                   /* -1 auto (by width), 0 hidden, 1 shown */
@@ -26,8 +24,9 @@ struct certs {
     char group[256];             /* "" = all */
     struct cd_group_list groups;
     struct cd_tag_list tags;
-    unsigned char collapsed[256], tag_on[256];
-    int64_t subtree[256];        /* certificates in each group and its subgroups */
+    /* one entry per row of groups / tags, reallocated with the lists */
+    unsigned char *collapsed, *tag_on;
+    int64_t *subtree;            /* certificates in each group and its subgroups */
     char query[1024];            /* filter + chosen tags, as sent */
     int64_t all;                 /* rows without filter, for the counts; -1 = to count */
     int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
@@ -100,7 +99,7 @@ static const struct table_src cert_src = {
 static int hidden_by_collapse(struct certs *c, size_t i)
 {
     const char *p = c->groups.rows[i].path;
-    for (size_t k = 0; k < c->groups.n && k < 256; k++) {
+    for (size_t k = 0; k < c->groups.n; k++) {
         if (!c->collapsed[k] || k == i) continue;
         size_t l = strlen(c->groups.rows[k].path);
         if (!strncmp(p, c->groups.rows[k].path, l) && p[l] == '/') return 1;
@@ -124,16 +123,43 @@ static int panel_items(struct certs *c, int at, int *kind, size_t *idx)
     return n;
 }
 
+/* The side panel's lists, reloaded after every change.  What the person
+ * chose (collapsed groups, ticked tags) follows the group path / tag name,
+ * not the row number: a group or tag made in between shifts the rows. */
 static void load_side(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
+    struct cd_group_list gl = { 0 };
+    struct cd_tag_list tl = { 0 };
+    if (cd_group_list(a->s, a->u, &gl, &e)) gl = (struct cd_group_list){ 0 };
+    if (cd_tag_list(a->s, a->u, &tl, &e)) tl = (struct cd_tag_list){ 0 };
+    unsigned char *collapsed = calloc(gl.n + 1, 1), *tag_on = calloc(tl.n + 1, 1);
+    int64_t *subtree = calloc(gl.n + 1, sizeof *subtree);
+    if (!collapsed || !tag_on || !subtree) {
+        free(collapsed); free(tag_on); free(subtree);
+        cd_group_list_free(&gl);
+        cd_tag_list_free(&tl);
+        app_status(a, 1, "out of memory for the side panel");
+        return;                  /* keep the lists shown so far */
+    }
+    for (size_t i = 0; i < c->groups.n; i++) {
+        if (!c->collapsed[i]) continue;
+        for (size_t j = 0; j < gl.n; j++)
+            if (!strcmp(gl.rows[j].path, c->groups.rows[i].path)) collapsed[j] = 1;
+    }
+    for (size_t i = 0; i < c->tags.n; i++) {
+        if (!c->tag_on[i]) continue;
+        for (size_t j = 0; j < tl.n; j++)
+            if (!strcmp(tl.rows[j].name, c->tags.rows[i].name)) tag_on[j] = 1;
+    }
     cd_group_list_free(&c->groups);
     cd_tag_list_free(&c->tags);
-    cd_group_list(a->s, a->u, &c->groups, &e);
-    cd_tag_list(a->s, a->u, &c->tags, &e);
+    free(c->collapsed); free(c->tag_on); free(c->subtree);
+    c->groups = gl; c->tags = tl;
+    c->collapsed = collapsed; c->tag_on = tag_on; c->subtree = subtree;
     /* a group's number is what choosing it shows: its subtree.  The list is
      * depth-first, so a subtree is the run of paths under the group's own. */
-    for (size_t i = 0; i < c->groups.n && i < 256; i++) {
+    for (size_t i = 0; i < c->groups.n; i++) {
         const char *p = c->groups.rows[i].path;
         size_t l = strlen(p);
         c->subtree[i] = c->groups.rows[i].certs;
@@ -145,8 +171,8 @@ static void load_side(struct app *a, struct certs *c)
 
 static void compose_query(struct certs *c)
 {
-    size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->filter);
-    for (size_t i = 0; i < c->tags.n && i < 256; i++) {
+    size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->fb.text);
+    for (size_t i = 0; i < c->tags.n; i++) {
         if (!c->tag_on[i]) continue;
         char *q = c->tags.rows[i].name;
         /* a tag name goes in quoted, its quotes and backslashes escaped */
@@ -157,36 +183,20 @@ static void compose_query(struct certs *c)
         }
         l += (size_t)snprintf(c->query + l, sizeof c->query - l, "\"");
     }
-    if (c->filter[0] && l > strlen(c->filter)) {
+    if (c->fb.text[0] && l > strlen(c->fb.text)) {
         /* the user's expression may hold "or": keep it together */
         char tmp[1024];
-        snprintf(tmp, sizeof tmp, "(%s)%s", c->filter, c->query + strlen(c->filter));
+        snprintf(tmp, sizeof tmp, "(%s)%s", c->fb.text, c->query + strlen(c->fb.text));
         snprintf(c->query, sizeof c->query, "%s", tmp);
     }
-}
-
-/* 1 when the filter ends in a bare word of one or two characters: the
- * person is mid-word, and a substring that short has no index to use, so
- * the live filter waits for the third letter (Enter applies it anyway). */
-static int mid_word(const char *f)
-{
-    size_t n = strlen(f), k = 0;
-    while (k < n && (f[n - k - 1] == '-' || f[n - k - 1] == '.' || f[n - k - 1] == '_' ||
-                     (unsigned char)f[n - k - 1] >= 0x80 || (f[n - k - 1] >= '0' && f[n - k - 1] <= '9') ||
-                     ((f[n - k - 1] | 32) >= 'a' && (f[n - k - 1] | 32) <= 'z')))
-        k++;
-    if (k == 0 || k > 2) return 0;
-    char before = k < n ? f[n - k - 1] : ' ';
-    return before == ' ' || before == '(' || before == '!';
 }
 
 static void apply(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
-    c->ferr[0] = 0;
-    if (cd_filter_check(c->filter, &e)) {
-        snprintf(c->ferr, sizeof c->ferr, "%s", e.msg);
-        c->ferr_pos = e.pos;
+    c->fb.err[0] = 0;
+    if (cd_filter_check(c->fb.text, &e)) {
+        fbar_fail(&c->fb, &e);
         return;                      /* keep showing the last good result */
     }
     compose_query(c);
@@ -201,7 +211,7 @@ static void apply(struct app *a, struct certs *c)
 void certs_set_filter(struct app *a, const char *expr)
 {
     struct certs *c = a->stack[0].st;
-    snprintf(c->filter, sizeof c->filter, "%s", expr ? expr : "");
+    snprintf(c->fb.text, sizeof c->fb.text, "%s", expr ? expr : "");
     apply(a, c);
 }
 
@@ -232,6 +242,20 @@ static void parse_sort(struct certs *c, const char *spec)
     c->desc = colon && !strcmp(colon + 1, "desc");
 }
 
+/* Version of the stored column set: "2" since the ID column is shown by
+ * default (a set without it from before is from the old default). */
+#define COLUMNS_V "2"
+
+/* 1 when a column spec ("key:width,...") lists the ID column. */
+static int spec_has_id(const char *spec)
+{
+    for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t n = strcspn(p, ":,");
+        if (n == strlen(cd_col_key(CD_COL_ID)) && !strncmp(p, cd_col_key(CD_COL_ID), n)) return 1;
+    }
+    return 0;
+}
+
 /* Remembers the view for this user (not in --read-only, where the core
  * quietly keeps nothing). */
 static void persist(struct app *a, struct certs *c)
@@ -240,10 +264,11 @@ static void persist(struct app *a, struct certs *c)
     char buf[512];
     columns_spec(&c->t, buf, sizeof buf);
     cd_state_set(a->s, a->u, "certs.columns", buf, &e);
+    cd_state_set(a->s, a->u, "certs.columns_v", COLUMNS_V, &e);
     sort_spec(c, buf, sizeof buf);
     cd_state_set(a->s, a->u, "certs.sort", buf, &e);
     cd_state_set(a->s, a->u, "certs.revoked", c->revoked ? "1" : "0", &e);
-    cd_state_set(a->s, a->u, "certs.filter", c->filter, &e);
+    cd_state_set(a->s, a->u, "certs.filter", c->fb.text, &e);
 }
 
 static int load_preset(struct app *a, struct certs *c, const char *name)
@@ -255,8 +280,8 @@ static int load_preset(struct app *a, struct certs *c, const char *name)
     rc = CD_E_NOTFOUND;
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.rows[i].name, name)) continue;
-        snprintf(c->filter, sizeof c->filter, "%s", l.rows[i].expr);
-        memset(c->tag_on, 0, sizeof c->tag_on);     /* the preset's expression says it all */
+        snprintf(c->fb.text, sizeof c->fb.text, "%s", l.rows[i].expr);
+        if (c->tag_on) memset(c->tag_on, 0, c->tags.n);     /* the preset's expression says it all */
         char err[200];
         if (l.rows[i].columns[0]) columns_apply(&c->t, l.rows[i].columns, err, sizeof err);
         if (l.rows[i].sort[0]) parse_sort(c, l.rows[i].sort);
@@ -275,14 +300,25 @@ static void restore(struct app *a, struct certs *c)
 {
     struct cd_err e = { 0 };
     char *v = NULL, err[200];
-    if (cd_state_get(a->s, a->u, "certs.columns", &v, &e) == CD_OK && v) columns_apply(&c->t, v, err, sizeof err);
+    if (cd_state_get(a->s, a->u, "certs.columns", &v, &e) == CD_OK && v) {
+        /* a column set stored before the ID column was shown by default
+         * (no COLUMNS_V beside it) gets ID in front: the ":" commands need
+         * the IDs, and hiding it then was no choice of the person's.  Once
+         * stored again with COLUMNS_V, a hidden ID stays hidden. */
+        char *ver = NULL, spec[600];
+        int current = cd_state_get(a->s, a->u, "certs.columns_v", &ver, &e) == CD_OK && ver &&
+                      !strcmp(ver, COLUMNS_V);
+        free(ver);
+        snprintf(spec, sizeof spec, "%s%s", current || spec_has_id(v) ? "" : "id,", v);
+        columns_apply(&c->t, spec, err, sizeof err);
+    }
     free(v); v = NULL;
     if (cd_state_get(a->s, a->u, "certs.sort", &v, &e) == CD_OK && v) parse_sort(c, v);
     free(v); v = NULL;
     if (cd_state_get(a->s, a->u, "certs.revoked", &v, &e) == CD_OK && v) c->revoked = !strcmp(v, "1");
     free(v); v = NULL;
     if (cd_state_get(a->s, a->u, "certs.filter", &v, &e) == CD_OK && v && !cd_filter_check(v, &e))
-        snprintf(c->filter, sizeof c->filter, "%s", v);
+        snprintf(c->fb.text, sizeof c->fb.text, "%s", v);
     free(v); v = NULL;
     set_titles(c);
 }
@@ -294,7 +330,7 @@ static void *open_certs(struct app *a, const void *arg)
     if (!c) return NULL;
     table_init(&c->t, &cert_src, c);
     static const struct { int id, w, vis; } cols[] = {
-        { CD_COL_ID, 6, 0 }, { CD_COL_DESCRIPTION, 24, 1 }, { CD_COL_PRODUCT, 7, 1 }, { CD_COL_HOST, 10, 1 },
+        { CD_COL_ID, 6, 1 }, { CD_COL_DESCRIPTION, 24, 1 }, { CD_COL_PRODUCT, 7, 1 }, { CD_COL_HOST, 10, 1 },
         { CD_COL_CN, 22, 1 }, { CD_COL_ISSUER, 16, 1 }, { CD_COL_VALID_FROM, 16, 0 }, { CD_COL_VALID_TO, 16, 1 },
         { CD_COL_STATUS, 8, 1 }, { CD_COL_TAGS, 14, 1 }, { CD_COL_GROUP, 18, 1 }, { CD_COL_SERIAL, 40, 0 },
         { CD_COL_FINGERPRINT, 64, 0 },
@@ -322,6 +358,9 @@ static void close_certs(void *st)
     table_free(&c->t);
     cd_group_list_free(&c->groups);
     cd_tag_list_free(&c->tags);
+    free(c->collapsed);
+    free(c->tag_on);
+    free(c->subtree);
     free(c);
 }
 
@@ -357,11 +396,11 @@ static void draw_panel(struct certs *c, int y, int h)
                            c->groups.rows[idx + 1].path[strlen(g->path)] == '/';
             int chosen = (!c->group[0] && idx == 0) || !strcmp(c->group, g->path);
             snprintf(line, sizeof line, "%*s%s%s %s (%lld)", g->depth * 2, "", chosen ? ">" : " ",
-                     has_kids ? (idx < 256 && c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
-                     (long long)(idx < 256 ? c->subtree[idx] : g->certs));
+                     has_kids ? (c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
+                     (long long)c->subtree[idx]);
         } else {
             struct cd_tag *t = &c->tags.rows[idx];
-            snprintf(line, sizeof line, " [%c] %s (%lld)", idx < 256 && c->tag_on[idx] ? 'x' : ' ', t->name,
+            snprintf(line, sizeof line, " [%c] %s (%lld)", c->tag_on[idx] ? 'x' : ' ', t->name,
                      (long long)t->certs);
         }
         draw_text(row++, 0, PANEL_W, line, attr);
@@ -382,27 +421,12 @@ static void draw_certs(struct app *a, void *st, int y, int h)
     } else {
         c->panel_focus = 0;
     }
-    c->t.focused = !c->panel_focus && !c->editing;
+    c->t.focused = !c->panel_focus && !c->fb.editing;
     int w = a->cols - x;
-    char bar[600];
-    snprintf(bar, sizeof bar, "Filter: %s%s", c->filter, c->editing ? "_" : c->filter[0] ? "" : "(press / to filter)");
-    draw_text(y, x, w - 16, bar, c->editing ? theme_attr(C_FIELD) : theme_attr(C_NORMAL));
+    int used = fbar_draw(&c->fb, y, x, w - 16, w);
     draw_text(y, x + w - 16, 16, c->revoked ? " revoked: shown" : " revoked: hidden", theme_attr(C_NORMAL));
-    int used = 1;
-    if (c->ferr[0]) {
-        char caret[900];
-        int col = (int)c->ferr_pos + 7;
-        snprintf(caret, sizeof caret, "%*s^ %s", col > 0 ? col : 0, "", c->ferr);
-        draw_text(y + 1, x, w, caret, theme_attr(C_ERROR));
-        used = 2;
-    }
     table_draw(a, &c->t, y + used, x, h - used, w);
-    if (c->editing) {
-        curs_set(1);
-        move(y, x + 8 + (int)cd_display_width(c->filter));
-    } else {
-        curs_set(0);
-    }
+    fbar_cursor(&c->fb, y, x);
 }
 
 static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
@@ -433,30 +457,17 @@ static void refresh_all(struct app *a, struct certs *c)
 
 static int edit_filter(struct app *a, struct certs *c, int key)
 {
-    size_t n = strlen(c->filter);
-    if (key == 27) { c->filter[0] = 0; c->editing = 0; apply(a, c); persist(a, c); return 1; }
-    if (key == '\n' || key == '\r' || key == KEY_ENTER || key == '\t' || key == KEY_DOWN) {
-        c->editing = 0;
-        if (mid_word(c->filter)) apply(a, c);      /* Enter applies a short word too */
-        if (!c->ferr[0]) persist(a, c);
-        return 1;
+    switch (fbar_key(&c->fb, key)) {
+    case FB_CLEAR: apply(a, c); persist(a, c); break;
+    case FB_DONE:
+        if (fbar_mid_word(c->fb.text)) apply(a, c);      /* Enter applies a short word too */
+        if (!c->fb.err[0]) persist(a, c);
+        break;
+    case FB_EDIT:
+        if (fbar_mid_word(c->fb.text)) c->fb.err[0] = 0;
+        else apply(a, c);
+        break;
     }
-    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-        while (n && ((unsigned char)c->filter[n - 1] & 0xc0) == 0x80) n--;
-        if (n) n--;
-        c->filter[n] = 0;
-    } else if (key == 21) {
-        c->filter[0] = 0;
-    } else if (key >= 32 && key < 256 && n + 1 < sizeof c->filter) {
-        c->filter[n] = (char)key;
-        c->filter[n + 1] = 0;
-        /* wait for the rest of a UTF-8 sequence before filtering */
-        if (key >= 0xc0) return 1;
-    } else {
-        return 1;
-    }
-    if (mid_word(c->filter)) { c->ferr[0] = 0; return 1; }
-    apply(a, c);
     return 1;
 }
 
@@ -473,12 +484,12 @@ static int panel_request(struct app *a, struct certs *c, int req)
     case REQ_LEFT: case REQ_RIGHT: case REQ_ENTER: case REQ_MARK:
         if (panel_items(c, c->panel_cur, &kind, &idx) <= 0) return 1;
         if (kind == 0 && (req == REQ_LEFT || req == REQ_RIGHT)) {
-            if (idx < 256) c->collapsed[idx] = req == REQ_LEFT;
+            c->collapsed[idx] = req == REQ_LEFT;
         } else if (kind == 0) {
             snprintf(c->group, sizeof c->group, "%s", idx == 0 ? "" : c->groups.rows[idx].path);
             c->t.cur = 0;
             apply(a, c);
-        } else if (idx < 256) {
+        } else {
             c->tag_on[idx] = !c->tag_on[idx];
             c->t.cur = 0;
             apply(a, c);
@@ -496,10 +507,20 @@ static int allowed_certs(struct app *a, void *st, int req)
     return app_allowed(a, req, CD_KIND_CERT, cur ? cur->group : NULL, 0);
 }
 
+/* The one way to revoke from this screen, for R and ":cert revoke": the
+ * right first, then the dialog that asks (and asks again when in use). */
+static int revoke(struct app *a, struct certs *c, const int64_t *ids, size_t n, const char *group, const char *reason)
+{
+    if (!app_allowed(a, REQ_REVOKE, CD_KIND_CERT, group, 1) || !dlg_revoke(a, ids, n, reason)) return 0;
+    c->t.nmarks = 0;
+    refresh_all(a, c);
+    return 1;
+}
+
 static int request_certs(struct app *a, void *st, int req, int key)
 {
     struct certs *c = st;
-    if (c->editing) return edit_filter(a, c, key);
+    if (c->fb.editing) return edit_filter(a, c, key);
     if (req == REQ_REDRAW) { refresh_all(a, c); return 0; }
     if (c->panel_focus && panel_request(a, c, req)) return 1;
     if (c->capped && (req == REQ_END || ((req == REQ_DOWN || req == REQ_PGDN) &&
@@ -518,9 +539,9 @@ static int request_certs(struct app *a, void *st, int req, int key)
     case REQ_PANEL:
         c->panel = panel_shown(a, c) ? 0 : 1;
         return 1;
-    case REQ_FILTER: c->editing = 1; return 1;
+    case REQ_FILTER: c->fb.editing = 1; return 1;
     case REQ_ESCAPE:
-        if (c->filter[0]) { c->filter[0] = 0; apply(a, c); }
+        if (c->fb.text[0]) { c->fb.text[0] = 0; apply(a, c); }
         else if (c->t.nmarks) { c->t.nmarks = 0; }
         return 1;
     case REQ_REVOKED:
@@ -574,7 +595,7 @@ static int request_certs(struct app *a, void *st, int req, int key)
         if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
         return 1;
     case REQ_NEW:
-        if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a)) refresh_all(a, c);
+        if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a, c->group)) refresh_all(a, c);
         return 1;
     case REQ_DESCRIBE:
         if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) &&
@@ -593,11 +614,16 @@ static int request_certs(struct app *a, void *st, int req, int key)
     case REQ_AUDIT:
         if (cur) { char obj[32]; snprintf(obj, sizeof obj, "cert %lld", (long long)cur->id); app_push(a, &scr_audit, obj); }
         return 1;
-    case REQ_TAGS: case REQ_REVOKE: case REQ_MOVE:
+    case REQ_REVOKE:
+        if (cur && (ids = table_targets(a, &c->t, &n))) {
+            revoke(a, c, ids, n, cur->group, NULL);
+            free(ids);
+        }
+        return 1;
+    case REQ_TAGS: case REQ_MOVE:
         if (!cur || !app_allowed(a, req, CD_KIND_CERT, cur->group, 1) || !(ids = table_targets(a, &c->t, &n)))
             return 1;
         int done = req == REQ_TAGS ? dlg_tags(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->tags : "")
-                 : req == REQ_REVOKE ? dlg_revoke(a, ids, n)
                  : dlg_move(a, CD_KIND_CERT, ids, n, n == 1 && cur ? cur->group : "");
         free(ids);
         if (done) { c->t.nmarks = 0; refresh_all(a, c); }
@@ -630,16 +656,21 @@ int certs_command(struct app *a, int argc, char **argv)
         char cols[512], sort[80];
         columns_spec(&c->t, cols, sizeof cols);
         sort_spec(c, sort, sizeof sort);
-        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->filter, cols, sort, &e);
+        rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->fb.text, cols, sort, &e);
     } else if (IS("preset", "rm") && argc == 3) {
         rc = app_readonly(a) ? 1 : cd_preset_rm(a->s, a->u, argv[2], &e);
     } else if (argc >= 3 && !strcmp(argv[0], "cert") &&
                (rc = cd_resolve(a->s, a->u, CD_KIND_CERT, argv[2], &id, &e)) != 0) {
         /* the id did not resolve: rc and e say why */
-    } else if (IS("cert", "revoke") && argc >= 3) {
-        int r = argc > 3 ? cd_reason_parse(argv[3]) : 0;
-        rc = app_readonly(a) ? 1 : r < 0 ? (app_status(a, 1, "unknown reason \"%s\"", argv[3]), 1)
-                                         : cd_cert_revoke(a->s, a->u, &id, 1, r, &e);
+    } else if (IS("cert", "revoke") && (argc == 3 || argc == 4)) {
+        /* asks like R does: revocation is permanent, and a typo in an ID
+         * should not be */
+        struct cd_cert cert;
+        if ((rc = cd_cert_get(a->s, a->u, id, &cert, &e))) { app_fail(a, rc, &e); return rc; }
+        if (!revoke(a, c, &id, 1, cert.group, argc > 3 ? argv[3] : NULL) && !a->status[0])
+            app_status(a, 0, "certificate %lld not revoked", (long long)id);
+        cd_cert_clear(&cert);
+        return 0;
     } else if (IS("cert", "describe") && argc == 4) {
         rc = app_readonly(a) ? 1 : cd_cert_describe(a->s, a->u, id, argv[3], &e);
     } else if (IS("cert", "move") && argc == 4) {

@@ -67,6 +67,32 @@ static int request_text(struct app *a, void *st, int req, int key)
 
 static const int keybar_text[] = { REQ_ESCAPE, REQ_QUIT, REQ_NONE };
 
+/* GnuTLS lays its text out with tabs: two spaces per leading tab, and an
+ * inner one ("Curve:<TAB>SECP256R1") to the next stop of 8.  Only this
+ * text is ours to lay out: a tab anywhere else (a description) stays
+ * escaped by the sanitiser, and everything else odd in here does too.
+ * Caller frees; NULL when out of memory. */
+static char *expand_tabs(const char *l)
+{
+    size_t tabs = 0;
+    for (const char *p = l; *p; p++) tabs += *p == '\t';
+    char *out = malloc(strlen(l) + tabs * 8 + 1);
+    if (!out) return NULL;
+    size_t k = 0, col = 0;
+    const char *p = l;
+    for (; *p == '\t'; p++) { out[k++] = ' '; out[k++] = ' '; }
+    for (; *p; p++) {
+        if (*p != '\t') {
+            out[k++] = *p;
+            col += ((unsigned char)*p & 0xc0) != 0x80;    /* columns, not UTF-8 bytes */
+            continue;
+        }
+        do { out[k++] = ' '; col++; } while (col % 8);
+    }
+    out[k] = 0;
+    return out;
+}
+
 /* ---- Details and Usage (arg: id, negative for usage) -------------------- */
 
 static void *open_details(struct app *a, const void *arg)
@@ -112,12 +138,9 @@ static void *open_details(struct app *a, const void *arg)
             add(t, "%s", "");
             char *save = NULL;
             for (char *l = strtok_r(txt, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                /* GnuTLS indents with tabs; anything else odd stays escaped */
-                char ind[64] = "";
-                size_t k = 0;
-                while (*l == '\t' && k + 2 < sizeof ind) { ind[k++] = ' '; ind[k++] = ' '; l++; }
-                ind[k] = 0;
-                add(t, "  %s%s", ind, l);
+                char *x = expand_tabs(l);
+                add(t, "  %s", x ? x : l);
+                free(x);
             }
             free(txt);
         }

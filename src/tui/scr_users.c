@@ -176,14 +176,14 @@ static int dlg_password(struct app *a, const char *name)
     return form_run(a, &fm);
 }
 
-struct grant_ctx { struct cd_permset_list sets; const char *user; unsigned char had[64]; };
+struct grant_ctx { struct cd_permset_list sets; const char *user; unsigned char *had; };
 
 static int grant_submit(struct app *a, struct form *fm, void *ctx)
 {
     struct grant_ctx *x = ctx;
     struct cd_err e = { 0 };
     int changes = 0;
-    for (size_t i = 0; i < x->sets.n && i < 64; i++) {
+    for (size_t i = 0; i < x->sets.n; i++) {
         int want = fm->f[0].checked[i];
         if (want == x->had[i]) continue;
         int rc = cd_permset_grant(a->s, a->u, x->sets.rows[i].name, x->user, want, &e);
@@ -203,10 +203,13 @@ static int dlg_grant(struct app *a, const struct cd_user_info *who)
     if (rc) { app_fail(a, rc, &e); return 0; }
     if (!x.sets.n) { app_status(a, 1, "no permission sets yet: O opens them, n there makes one"); return 0; }
     const char **names = calloc(x.sets.n + 1, sizeof *names);
-    struct field f[1] = { { .type = F_CHECKS, .label = "Sets", .choices = names } };
+    unsigned char *checked = calloc(x.sets.n + 1, 1);
+    x.had = calloc(x.sets.n + 1, 1);
+    struct field f[1] = { { .type = F_CHECKS, .label = "Sets", .choices = names, .checked = checked } };
+    if (!names || !checked || !x.had) { free(names); free(checked); names = NULL; checked = NULL; }
     for (size_t i = 0; names && i < x.sets.n; i++) {
         names[i] = x.sets.rows[i].name;
-        if (i < 64) f[0].checked[i] = x.had[i] = (unsigned char)list_has(who->permsets, names[i]);
+        f[0].checked[i] = x.had[i] = (unsigned char)list_has(who->permsets, names[i]);
     }
     char title[120];
     snprintf(title, sizeof title, "Permission sets of %s", who->name);
@@ -214,6 +217,8 @@ static int dlg_grant(struct app *a, const struct cd_user_info *who)
                        grant_submit, &x, "" };
     int ok = names && form_run(a, &fm);
     free(names);
+    free(checked);
+    free(x.had);
     cd_permset_list_free(&x.sets);
     return ok;
 }
@@ -381,14 +386,16 @@ struct ns_ctx { const char **paths; size_t npaths; };
 static int new_set_submit(struct app *a, struct form *fm, void *ctx)
 {
     struct ns_ctx *x = ctx;
-    const char *groups[64];
+    const char **groups = calloc(x->npaths + 1, sizeof *groups);
+    if (!groups) { snprintf(fm->err, sizeof fm->err, "out of memory"); return 1; }
     size_t ng = 0;
-    for (size_t i = 0; i < x->npaths && i < 64; i++)
+    for (size_t i = 0; i < x->npaths; i++)
         if (fm->f[NS_GROUPS].checked[i]) groups[ng++] = x->paths[i];
     int level[CD_OT_COUNT];
     for (int t = 0; t < CD_OT_COUNT; t++) level[t] = fm->f[NS_LEVEL0 + t].choice;
     struct cd_err e = { 0 };
     int rc = cd_permset_add(a->s, a->u, fm->f[NS_NAME].value, groups, ng, level, &e);
+    free(groups);
     if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "created permission set %s", fm->f[NS_NAME].value);
     return 0;
@@ -400,10 +407,12 @@ static int dlg_new_set(struct app *a)
     struct ns_ctx x = { group_paths(a, &gl), 0 };
     if (!x.paths) return 0;
     x.npaths = gl.n;
+    unsigned char *checked = calloc(gl.n + 1, 1);
+    if (!checked) { free(x.paths); cd_group_list_free(&gl); app_status(a, 1, "out of memory"); return 0; }
     static char labels[CD_OT_COUNT][24];
     struct field f[NS_N] = {
         [NS_NAME] = { .type = F_TEXT, .label = "Name" },
-        [NS_GROUPS] = { .type = F_CHECKS, .label = "Groups", .choices = x.paths },
+        [NS_GROUPS] = { .type = F_CHECKS, .label = "Groups", .choices = x.paths, .checked = checked },
     };
     for (int t = 0; t < CD_OT_COUNT; t++) {
         snprintf(labels[t], sizeof labels[t], "%s", cd_otype_name(t));
@@ -412,6 +421,7 @@ static int dlg_new_set(struct app *a)
     struct form fm = { "New permission set", "Each group includes its subgroups; Write includes Use, Use includes Read",
                        f, NS_N, "Create", new_set_submit, &x, "" };
     int ok = form_run(a, &fm);
+    free(checked);
     free(x.paths);
     cd_group_list_free(&gl);
     return ok;

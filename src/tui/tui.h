@@ -47,6 +47,7 @@
     X(REQ_SORT_REV,  "sort-reverse",  "Reverse the sort") \
     X(REQ_IMPORT,    "import",        "Import a CA public key (CA screen)") \
     X(REQ_DELETE,    "delete",        "Delete the CA (CA screen)") \
+    X(REQ_CRL,       "crl",           "Write the CA's signed CRL to a file (CA screen)") \
     X(REQ_PANEL,     "side-panel",    "Show / hide the side panel") \
     X(REQ_COLUMNS,   "columns",       "Choose, order and size the columns") \
     X(REQ_PRESETS,   "presets",       "Filter presets: load, save, delete, default") \
@@ -182,6 +183,26 @@ void table_free(struct table *t);
 void table_window(void *base, size_t n, size_t elsz, int64_t off, int limit, void **rows, size_t *nrows);
 void table_borrowed_free(void *rows, size_t n);
 
+/* ---- filter bar (certificates and CA screens) -------------------------- */
+struct fbar {
+    char text[256];
+    char err[520];               /* the last check's message, "" when valid */
+    size_t pos;                  /* its column */
+    int editing;                 /* keys go to the bar */
+};
+enum { FB_NONE, FB_EDIT, FB_DONE, FB_CLEAR };
+/* A key while editing: FB_EDIT the text changed, FB_DONE Enter/Tab/Down
+ * ended editing, FB_CLEAR Esc emptied it and ended editing, FB_NONE else. */
+int  fbar_key(struct fbar *b, int key);
+/* 1 while the last word is too short to filter by as it is typed. */
+int  fbar_mid_word(const char *text);
+/* Keeps a failed check's message and column for the caret line. */
+void fbar_fail(struct fbar *b, const struct cd_err *e);
+/* Draws the bar in w columns and, when invalid, the caret line in errw;
+ * returns the rows used (1 or 2).  fbar_cursor after everything else. */
+int  fbar_draw(const struct fbar *b, int y, int x, int w, int errw);
+void fbar_cursor(const struct fbar *b, int y, int x);
+
 /* ---- form widget (every dialog) ---------------------------------------- */
 enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
 struct field {
@@ -190,7 +211,7 @@ struct field {
     char value[256];             /* F_TEXT / F_SECRET */
     const char *const *choices;  /* F_CHOICE / F_CHECKS, NULL-terminated */
     int choice;                  /* F_CHOICE */
-    unsigned char checked[64];   /* F_CHECKS */
+    unsigned char *checked;      /* F_CHECKS: one per choice, the caller's (no limit on the choices) */
     int top;                     /* F_CHECKS scroll */
 };
 struct form {
@@ -214,12 +235,15 @@ int  list_has(const char *csv, const char *name);
 void form_busy(struct app *a, const char *what);
 
 /* Dialogs. */
-int dlg_new_cert(struct app *a);
+/* group: the access group chosen first (the side panel's; "" = All). */
+int dlg_new_cert(struct app *a, const char *group);
 int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn);
-int dlg_revoke(struct app *a, const int64_t *ids, size_t n);
+/* Asks, then revokes (R and ":cert revoke"); reason: the one chosen first
+ * (an RFC 5280 name), NULL for unspecified.  1 when revoked. */
+int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);
 int dlg_columns(struct app *a, struct table *t);
