@@ -1,5 +1,6 @@
 /* certdeck core — symmetric pieces: sealing peer keys under the store key
- * (AES-256-GCM) and passphrase verifiers (PBKDF2-SHA256).
+ * (AES-256-GCM), passphrase verifiers (PBKDF2-SHA256) and the audit head's
+ * HMAC (under a key derived from the store key).
  *
  * Why a store key rather than a PBKDF2 per peer key: 600,000 iterations cost
  * ~185 ms, which would make bulk issuance of thousands of certificates
