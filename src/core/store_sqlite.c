@@ -460,6 +460,7 @@ static int migrate(struct sq *sq, struct cd_err *err)
     if (sq->readonly) return cdi_fail(err, CD_E_READONLY, "%s needs an upgrade but is read-only", sq->path);
     if ((rc = sq_begin(sq, err))) return rc;
     for (int v = ver; v < (int)N_MIGRATIONS && !rc; v++) rc = sq_exec(sq, migrations[v], err);
+    /* schema 7 brought the audit head: seal it over the log as it stands */
     if (!rc && ver < 7) rc = sq_audit_head_seal(sq, err);
     char pragma[96];
     snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d", SQ_APP_ID,
