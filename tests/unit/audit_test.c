@@ -369,6 +369,41 @@ MIDWAY(test_permset_list_fails_midway, "permission set list", call_permsets)
 MIDWAY(test_resolve_fails_midway, "resolve", call_resolve)
 MIDWAY(test_crl_fails_midway, "CRL", call_crl)
 
+/* The no-escalation check walks the set's groups and levels: a walk cut
+ * short must refuse, not hand out a set wider than the giver's rights. */
+static void test_escalation_check_fails_closed_midway(void **state)
+{
+    struct fx *f = *state;
+    const char *a[] = { "/All/A" }, *all[] = { "/All" };
+    int base[CD_OT_COUNT] = { 0 }, wide[CD_OT_COUNT] = { 0 };
+    base[CD_OT_USERS] = CD_RIGHT_WRITE;
+    base[CD_OT_CERTS] = CD_RIGHT_READ;
+    wide[CD_OT_CERTS] = CD_RIGHT_WRITE;
+    cd_user *bob = NULL;
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/A", &f->err), CD_OK);
+    assert_int_equal(cd_user_add(f->s, f->u, "bob", "/All/A", "bob-password-1", &f->err), CD_OK);
+    assert_int_equal(cd_user_add(f->s, f->u, "carol", "/All/A", NULL, &f->err), CD_OK);
+    assert_int_equal(cd_permset_add(f->s, f->u, "base", a, 1, base, &f->err), CD_OK);
+    assert_int_equal(cd_permset_add(f->s, f->u, "wide", all, 1, wide, &f->err), CD_OK);
+    assert_int_equal(cd_permset_grant(f->s, f->u, "base", "bob", 1, &f->err), CD_OK);
+    assert_int_equal(cd_user_login(f->s, "bob", "bob-password-1", &bob, &f->err), CD_OK);
+    x.countdown = x.calls = 0;
+    sqlite3_progress_handler(raw(f), 1, on_progress, &x);
+    assert_int_equal(cd_permset_grant(f->s, bob, "wide", "carol", 1, &f->err), CD_E_FORBIDDEN);
+    long total = x.calls, step = total / 400 + 1;
+    int granted = 0;
+    for (long k = 1; k <= total && !granted; k += step) {
+        x.countdown = k;
+        granted = cd_permset_grant(f->s, bob, "wide", "carol", 1, &f->err) == CD_OK;
+    }
+    x.countdown = 0;
+    sqlite3_progress_handler(raw(f), 0, NULL, NULL);
+    cd_user_free(bob);
+    assert_false(granted);
+    assert_int_equal(one(f, "SELECT count(*) FROM user_permsets up JOIN permsets s ON s.id = up.set_id"
+                            " WHERE s.name = 'wide'"), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -378,7 +413,7 @@ int main(void)
         T(test_normal_use_verifies), T(test_upgraded_schema6_store_verifies),
         T(test_records_written_without_the_key), T(test_group_list_fails_midway), T(test_tag_list_fails_midway),
         T(test_preset_list_fails_midway), T(test_user_list_fails_midway), T(test_permset_list_fails_midway),
-        T(test_resolve_fails_midway), T(test_crl_fails_midway),
+        T(test_resolve_fails_midway), T(test_crl_fails_midway), T(test_escalation_check_fails_closed_midway),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
