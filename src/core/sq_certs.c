@@ -473,9 +473,12 @@ int sq_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *coun
     sqlite3_stmt *st = NULL;
     if ((rc = sq_prep(SQ(s), "SELECT count(*) FROM usage WHERE cert_id = ?", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
-    *count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    /* a failed count must not read as "not in use": revoking would skip its question */
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+    else rc = sq_done(SQ(s), r, "usage", err);
     sqlite3_finalize(st);
-    return CD_OK;
+    return rc;
 }
 
 /* One row's group, after checking it exists. */

@@ -54,8 +54,12 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
     int rc = sq_prep(sq, "SELECT until FROM login_fails WHERE name = ?", &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) until = sqlite3_column_int64(st, 0);
+    /* a failed read must not pass for "no failed tries": that would lift the wait */
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) until = sqlite3_column_int64(st, 0);
+    else rc = sq_done(sq, r, "login", err);
     sqlite3_finalize(st);
+    if (rc) return rc;
     if (until > now)
         return cdi_fail(err, CD_E_LOGIN, "login failed: too many failed tries for this name; try again in %lld s",
                         (long long)(until - now));

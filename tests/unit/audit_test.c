@@ -312,6 +312,12 @@ static int call_crl(struct fx *f, int64_t *size)
 
 static struct intr x;          /* static: still valid if a failed check leaves the handler set */
 
+static int call_usage(struct fx *f, int64_t *size)
+{
+    /* a failed count must not read as "not in use" (revoke asks when it is) */
+    return cd_cert_usage_count(f->s, f->u, 2, size, &f->err);
+}
+
 static void no_short_success(struct fx *f, const char *what, call_fn call)
 {
     int64_t full = -1, got;
@@ -369,6 +375,36 @@ MIDWAY(test_permset_list_fails_midway, "permission set list", call_permsets)
 MIDWAY(test_resolve_fails_midway, "resolve", call_resolve)
 MIDWAY(test_crl_fails_midway, "CRL", call_crl)
 
+static void test_usage_count_fails_midway(void **state)
+{
+    struct fx *f = *state;
+    sql(f, "INSERT INTO usage(cert_id, client, address, first_seen, last_seen) VALUES"
+           " (2, 'agent-1', '10.0.0.1', 1, 2), (2, 'agent-2', '10.0.0.2', 1, 2)");
+    no_short_success(f, "usage count", call_usage);
+}
+
+/* A failed read of the login throttle must not lift it. */
+static void test_login_throttle_fails_closed_midway(void **state)
+{
+    struct fx *f = *state;
+    cd_user *u = NULL;
+    assert_int_equal(cd_user_add(f->s, f->u, "bob", "/All", "bob-password-1", &f->err), CD_OK);
+    for (int i = 0; i < 4; i++) assert_int_equal(cd_user_login(f->s, "bob", "wrong", &u, &f->err), CD_E_LOGIN);
+    x.countdown = x.calls = 0;
+    sqlite3_progress_handler(raw(f), 1, on_progress, &x);
+    assert_int_equal(cd_user_login(f->s, "bob", "bob-password-1", &u, &f->err), CD_E_LOGIN);   /* throttled */
+    long total = x.calls;
+    int in = 0;
+    for (long k = 1; k <= total && !in; k++) {
+        x.countdown = k;
+        in = cd_user_login(f->s, "bob", "bob-password-1", &u, &f->err) == CD_OK;
+    }
+    x.countdown = 0;
+    sqlite3_progress_handler(raw(f), 0, NULL, NULL);
+    cd_user_free(u);
+    assert_false(in);
+}
+
 /* The no-escalation check walks the set's groups and levels: a walk cut
  * short must refuse, not hand out a set wider than the giver's rights. */
 static void test_escalation_check_fails_closed_midway(void **state)
@@ -414,6 +450,7 @@ int main(void)
         T(test_records_written_without_the_key), T(test_group_list_fails_midway), T(test_tag_list_fails_midway),
         T(test_preset_list_fails_midway), T(test_user_list_fails_midway), T(test_permset_list_fails_midway),
         T(test_resolve_fails_midway), T(test_crl_fails_midway), T(test_escalation_check_fails_closed_midway),
+        T(test_usage_count_fails_midway), T(test_login_throttle_fails_closed_midway),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
