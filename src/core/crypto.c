@@ -106,7 +106,7 @@ int cdi_audit_head_mac(const unsigned char *store_key, int64_t last_id, const ch
                        char out[65], struct cd_err *err)
 {
     unsigned char k[32], mac[32];
-    char msg[128];
+    char msg[160];
     int len = snprintf(msg, sizeof msg, "certdeck audit head|%lld|%.64s|%lld", (long long)last_id, hash,
                        (long long)n);
     int gt = gnutls_hmac_fast(GNUTLS_MAC_SHA256, store_key, CDI_STORE_KEY_LEN, AUDIT_HEAD_LABEL,

@@ -230,7 +230,7 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
         sq_bind_all(st, &w);
         int found = 0, r;
         while ((r = sqlite3_step(st)) == SQLITE_ROW) { *id = sqlite3_column_int64(st, 0); found++; }
-        if ((rc = sq_done(sq, r, what, err))) {}
+        if (r != SQLITE_DONE) rc = sq_done(sq, r, what, err);   /* a failed lookup is not "no match" */
         else if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no %s matches \"%.80s\"", what, ref);
         else if (found > 1) rc = cdi_fail(err, CD_E_INVAL, "\"%.80s\" matches more than one %s; give more digits", ref, what);
     }

@@ -39,7 +39,8 @@ static void login_failed(struct sq *sq, const char *name, const char *why)
     }
     char obj[160];
     snprintf(obj, sizeof obj, "user %.140s", name);
-    if (ok && sq_audit(sq, name, "Log in", obj, "Failure", why, NULL) == CD_OK && sq_audit_head_update(sq, NULL) == CD_OK)
+    if (ok && sq_audit(sq, name, "Log in", obj, "Failure", why, NULL) == CD_OK &&
+        sq_audit_head_update(sq, NULL) == CD_OK)
         sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
     else
         sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
