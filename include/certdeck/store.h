@@ -358,8 +358,12 @@ struct cd_audit_list { size_t n; struct cd_audit *rows; };
  * result, object, section, time and id (NULL for all). */
 int  cd_audit_list(cd_store *s, const cd_user *u, const char *object, const char *filter, int64_t limit,
                    struct cd_audit_list *out, struct cd_err *err);
-/* Recomputes the hash chain.  On a break returns CD_E_AUDIT and sets *bad_id
- * to the first record that does not match; *checked gets the records read. */
+/* Recomputes the hash chain and checks it against the authenticated head
+ * (last record, hash, count; HMAC under the store key).  On a break, a
+ * truncation (newest records deleted) or a head that does not match returns
+ * CD_E_AUDIT and sets *bad_id to the first record that does not match or is
+ * missing; CD_E_NOKEY when the store key cannot be read (the head cannot be
+ * checked without it); *checked gets the records read. */
 int  cd_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
                      struct cd_err *err);
 void cd_audit_list_free(struct cd_audit_list *l);

@@ -1,5 +1,6 @@
 /* certdeck core — symmetric pieces: sealing peer keys under the store key
- * (AES-256-GCM) and passphrase verifiers (PBKDF2-SHA256).
+ * (AES-256-GCM), passphrase verifiers (PBKDF2-SHA256) and the audit head's
+ * HMAC (under a key derived from the store key).
  *
  * Why a store key rather than a PBKDF2 per peer key: 600,000 iterations cost
  * ~185 ms, which would make bulk issuance of thousands of certificates
@@ -96,4 +97,23 @@ int cdi_pass_check(const char *stored, const char *pass)
     for (int i = 0; i < 32; i++) diff |= (unsigned char)(got[i] ^ want[i]);
     cdi_wipe(got, sizeof got);
     return diff == 0;
+}
+
+/* Label of the audit head key; a new purpose gets a new label, never this one. */
+static const char AUDIT_HEAD_LABEL[] = "certdeck audit head key v1";
+
+int cdi_audit_head_mac(const unsigned char *store_key, int64_t last_id, const char *hash, int64_t n,
+                       char out[65], struct cd_err *err)
+{
+    unsigned char k[32], mac[32];
+    char msg[160];
+    int len = snprintf(msg, sizeof msg, "certdeck audit head|%lld|%.64s|%lld", (long long)last_id, hash,
+                       (long long)n);
+    int gt = gnutls_hmac_fast(GNUTLS_MAC_SHA256, store_key, CDI_STORE_KEY_LEN, AUDIT_HEAD_LABEL,
+                              sizeof AUDIT_HEAD_LABEL - 1, k);
+    if (gt >= 0) gt = gnutls_hmac_fast(GNUTLS_MAC_SHA256, k, sizeof k, msg, (size_t)len, mac);
+    cdi_wipe(k, sizeof k);
+    if (gt < 0) return cdi_fail(err, CD_E_CRYPTO, "HMAC: %s", gnutls_strerror(gt));
+    cdi_hex(mac, sizeof mac, out);
+    return CD_OK;
 }

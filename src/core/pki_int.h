@@ -57,6 +57,13 @@ int  cdi_seal(const unsigned char *key, const void *aad, size_t aadlen, const un
 int  cdi_unseal(const unsigned char *key, const void *aad, size_t aadlen, const unsigned char *in,
                 size_t inlen, gnutls_datum_t *out, struct cd_err *err);
 
+/* The audit head's tag: HMAC-SHA256 over (last id, its hash, record count)
+ * under a key derived from the store key with its own label, so the tag
+ * cannot be made without the store key and the store key is never used
+ * directly for two purposes.  out: 64 hex digits + NUL. */
+int  cdi_audit_head_mac(const unsigned char *store_key, int64_t last_id, const char *hash, int64_t n,
+                        char out[65], struct cd_err *err);
+
 /* Passphrase verifier "pbkdf2-sha256$ITER$SALTHEX$HASHHEX" (caller frees). */
 char *cdi_pass_hash(const char *pass, struct cd_err *err);
 int   cdi_pass_check(const char *stored, const char *pass);   /* 1 = matches */

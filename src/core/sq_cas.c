@@ -190,7 +190,7 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
         ca_row(st, row, now);
         out->n++;
     }
-    if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "CA list");
+    rc = sq_done(sq, r, "CA list", err);
 out:
     sqlite3_finalize(st);
     cdi_sql_free(&w);

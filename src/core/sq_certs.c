@@ -103,7 +103,7 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
         cert_row(st, row, now);
         out->n++;
     }
-    if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "certificate list");
+    rc = sq_done(sq, r, "certificate list", err);
 out:
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -228,9 +228,10 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
     if (w.sql.oom) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (!rc && !(rc = sq_prep(sq, (char *)w.sql.p, &st, err))) {
         sq_bind_all(st, &w);
-        int found = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) { *id = sqlite3_column_int64(st, 0); found++; }
-        if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no %s matches \"%.80s\"", what, ref);
+        int found = 0, r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) { *id = sqlite3_column_int64(st, 0); found++; }
+        if (r != SQLITE_DONE) rc = sq_done(sq, r, what, err);   /* a failed lookup is not "no match" */
+        else if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no %s matches \"%.80s\"", what, ref);
         else if (found > 1) rc = cdi_fail(err, CD_E_INVAL, "\"%.80s\" matches more than one %s; give more digits", ref, what);
     }
     sqlite3_finalize(st);
@@ -472,9 +473,12 @@ int sq_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *coun
     sqlite3_stmt *st = NULL;
     if ((rc = sq_prep(SQ(s), "SELECT count(*) FROM usage WHERE cert_id = ?", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
-    *count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    /* a failed count must not read as "not in use": revoking would skip its question */
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+    else rc = sq_done(SQ(s), r, "usage", err);
     sqlite3_finalize(st);
-    return CD_OK;
+    return rc;
 }
 
 /* One row's group, after checking it exists. */
@@ -563,7 +567,8 @@ int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int d
     if (!rc && !(rc = sq_prep(sq, "SELECT serial, revoked_at, revoke_reason FROM certs WHERE ca_id = ? AND"
                                   " revoked_at <> 0 ORDER BY id", &st, err))) {
         sqlite3_bind_int64(st, 1, ca_id);
-        while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        int r = SQLITE_DONE;
+        while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
             struct cdi_crl_entry *x = cdi_grow(&e, n, &cap, sizeof *x);
             if (!x) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
             if (cdi_hex_decode((const char *)sqlite3_column_text(st, 0), x->serial, sizeof x->serial,
@@ -572,6 +577,8 @@ int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int d
             x->reason = sqlite3_column_int(st, 2);
             n++;
         }
+        /* a CRL cut short by a failing read would leave revoked serials out */
+        if (!rc) rc = sq_done(sq, r, "CRL", err);
         sqlite3_finalize(st);
         st = NULL;
     }

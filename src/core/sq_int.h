@@ -4,7 +4,8 @@
  *     rc = sq_begin(sq, err);
  *     if (!rc) rc = work(...);                 checks permission, writes
  *     return sq_finish(sq, u, rc, action, object, detail, err);
- * sq_finish writes the Success audit record and commits, or rolls back and
+ * sq_finish writes the Success audit record, moves the authenticated audit
+ * head (sq_audit_head_update) and commits, or rolls back and
  * then records Failure / Forbidden in a transaction of its own, so a refused
  * or failed call changes nothing but the audit log. */
 #ifndef CERTDECK_SQ_INT_H
@@ -14,7 +15,7 @@
 #include "pki_int.h"
 #include "filter_int.h"
 
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 7
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
 /* Statements run once per row in bulk work, prepared once per session. */
@@ -33,6 +34,10 @@ struct sq {
 
 
 int  sq_dberr(struct sq *sq, struct cd_err *err, const char *what);
+/* How a row loop ends: CD_OK when the last step r was SQLITE_DONE, else the
+ * database's error (a loop that stopped on an error must not pass for a
+ * short list). */
+int  sq_done(struct sq *sq, int r, const char *what, struct cd_err *err);
 int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err);
 int  sq_exec(struct sq *sq, const char *sql, struct cd_err *err);
 /* A cached statement, reset and unbound; the caller resets it after use. */
@@ -42,6 +47,20 @@ int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, cons
                const char *detail, struct cd_err *err);
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
               const char *result, const char *detail, struct cd_err *err);
+/* The audit chain: a record's hash given the one before (64 hex + NUL),
+ * the prev of the first record, and the newest record (0 and the zero hash
+ * for an empty log). */
+void sq_audit_hash(const char *prev, int64_t id, int64_t ts, const char *const f[5], char out[65]);
+extern const char SQ_ZERO_HASH[];
+int  sq_audit_last(struct sq *sq, int64_t *id, char hash[65], struct cd_err *err);
+/* Every transaction that wrote audit records calls this just before its
+ * COMMIT (sq_finish does): it moves the authenticated audit head (schema 7)
+ * to the newest record, one UPDATE however many records were written.
+ * Without the store key, or over a head that no longer matches, it leaves
+ * the head alone and succeeds; audit verify reports either. */
+int  sq_audit_head_update(struct sq *sq, struct cd_err *err);
+/* Sets the head over the log as it is (schema upgrade); needs the key. */
+int  sq_audit_head_seal(struct sq *sq, struct cd_err *err);
 int  sq_store_key(struct sq *sq, struct cd_err *err);
 /* CD_OK when u holds `right` (enum cd_right) on `otype` objects in the
  * group, else CD_E_FORBIDDEN saying which right is missing where. */

@@ -105,7 +105,8 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
     if (!rc) {
         sq_bind_all(st, &w);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
             struct cd_group *g = cdi_grow(&out->rows, out->n, &cap, sizeof *g);
             if (!g) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
             out->n++;
@@ -116,6 +117,7 @@ int sq_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
             g->cas = sqlite3_column_int64(st, 2);
             g->certs = sqlite3_column_int64(st, 3);
         }
+        if (!rc) rc = sq_done(sq, r, "access groups", err);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -161,7 +163,8 @@ int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
     if (!rc) {
         sq_bind_all(st, &w);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
             struct cd_tag *t = cdi_grow(&out->rows, out->n, &cap, sizeof *t);
             if (!t) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
             out->n++;
@@ -170,6 +173,7 @@ int sq_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
             t->certs = sqlite3_column_int64(st, 2);
             t->cas = sqlite3_column_int64(st, 3);
         }
+        if (!rc) rc = sq_done(sq, r, "tags", err);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -210,7 +214,7 @@ int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err
             *slot = sqlite3_column_int64(st, 0);
             n++;
         }
-        if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
+        if (!rc) rc = sq_done(sq, r, "tag", err);
         sqlite3_finalize(st);
         for (size_t i = 0; i < n && !rc; i++) rc = sq_fts_refresh(sq, ids[i], err);
         free(ids);
@@ -285,13 +289,15 @@ int sq_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, st
     if (rc) { cdi_sql_free(&w); return rc; }
     sq_bind_all(st, &w);
     size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cd_preset *p = cdi_grow(&out->rows, out->n, &cap, sizeof *p);
         if (!p) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
         out->n++;
         p->name = sq_text(st, 0); p->expr = sq_text(st, 1); p->columns = sq_text(st, 2); p->sort = sq_text(st, 3);
         p->owner = sq_text(st, 4); p->shared = sqlite3_column_int(st, 5); p->mine = sqlite3_column_int(st, 6);
     }
+    if (!rc) rc = sq_done(sq, r, "presets", err);
     sqlite3_finalize(st);
     cdi_sql_free(&w);
     if (rc) cd_preset_list_free(out);

@@ -39,7 +39,8 @@ static void login_failed(struct sq *sq, const char *name, const char *why)
     }
     char obj[160];
     snprintf(obj, sizeof obj, "user %.140s", name);
-    if (ok && sq_audit(sq, name, "Log in", obj, "Failure", why, NULL) == CD_OK)
+    if (ok && sq_audit(sq, name, "Log in", obj, "Failure", why, NULL) == CD_OK &&
+        sq_audit_head_update(sq, NULL) == CD_OK)
         sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
     else
         sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
@@ -54,8 +55,12 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
     int rc = sq_prep(sq, "SELECT until FROM login_fails WHERE name = ?", &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) until = sqlite3_column_int64(st, 0);
+    /* a failed read must not pass for "no failed tries": that would lift the wait */
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) until = sqlite3_column_int64(st, 0);
+    else rc = sq_done(sq, r, "login", err);
     sqlite3_finalize(st);
+    if (rc) return rc;
     if (until > now)
         return cdi_fail(err, CD_E_LOGIN, "login failed: too many failed tries for this name; try again in %lld s",
                         (long long)(until - now));
@@ -285,7 +290,8 @@ int sq_user_list(cd_store *s, const cd_user *u, struct cd_user_list *out, struct
     if (!rc) {
         sq_bind_all(st, &w);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int sr;
+        while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
             struct cd_user_info *r = cdi_grow(&out->rows, out->n, &cap, sizeof *r);
             if (!r) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
             out->n++;
@@ -298,6 +304,7 @@ int sq_user_list(cd_store *s, const cd_user *u, struct cd_user_list *out, struct
             r->created = sqlite3_column_int64(st, 6);
             r->permsets = sq_text(st, 7);
         }
+        if (!rc) rc = sq_done(sq, sr, "users", err);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -317,11 +324,14 @@ static int may_hand_out(struct sq *sq, const cd_user *u, int64_t set_id, struct 
                          " JOIN permset_rights r ON r.set_id = pg.set_id WHERE pg.set_id = ?", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, set_id);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t g = sqlite3_column_int64(st, 0);
         rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, g, err);
         if (!rc) rc = sq_can(sq, u, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), g, err);
     }
+    /* a check that stopped early must not pass for one that found nothing */
+    if (!rc) rc = sq_done(sq, r, "permission set", err);
     sqlite3_finalize(st);
     return rc;
 }
@@ -434,7 +444,8 @@ int sq_permset_list(cd_store *s, const cd_user *u, struct cd_permset_list *out, 
     if (!rc) {
         sq_bind_all(st, &w);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int sr = SQLITE_DONE;
+        while (!rc && (sr = sqlite3_step(st)) == SQLITE_ROW) {
             struct cd_permset *r = cdi_grow(&out->rows, out->n, &cap, sizeof *r);
             if (!r) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
             out->n++;
@@ -444,11 +455,14 @@ int sq_permset_list(cd_store *s, const cd_user *u, struct cd_permset_list *out, 
             r->users = sq_text(st, 3);
             sqlite3_reset(lv);
             sqlite3_bind_int64(lv, 1, r->id);
-            while (sqlite3_step(lv) == SQLITE_ROW) {
+            int lr;
+            while ((lr = sqlite3_step(lv)) == SQLITE_ROW) {
                 int t = sqlite3_column_int(lv, 0);
                 if (t >= 0 && t < CD_OT_COUNT) r->level[t] = sqlite3_column_int(lv, 1);
             }
+            rc = sq_done(sq, lr, "permission sets", err);
         }
+        if (!rc) rc = sq_done(sq, sr, "permission sets", err);
     }
     sqlite3_finalize(lv);
     sqlite3_finalize(st);

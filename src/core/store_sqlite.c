@@ -132,6 +132,12 @@ static const char *const migrations[] = {
     "  GROUP BY 1, 2, 3;"
     "ALTER TABLE presets ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE presets ADD COLUMN group_id INTEGER NOT NULL DEFAULT 1;",
+    /* 6 -> 7: the audit chain's head (last id, its hash, the record count)
+     * with an HMAC under a key derived from the store key, so deleting the
+     * newest records or rewriting the log shows (sq_audit.c).  One row;
+     * migrate() seals it over the log as it stands. */
+    "CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK(id = 1), last_id INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL, n INTEGER NOT NULL, mac TEXT NOT NULL);",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");
@@ -153,6 +159,11 @@ int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
         return cdi_fail(err, CD_E_IO, "%s: %s (%s)", what, m, sq->path);
     }
     return cdi_fail(err, CD_E_STORE, "%s: %s", what, m);
+}
+
+int sq_done(struct sq *sq, int r, const char *what, struct cd_err *err)
+{
+    return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, what);
 }
 
 int sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *err)
@@ -229,7 +240,7 @@ void sq_page(struct cdi_sql *w, const struct cd_query *q)
 /* ---- audit chain --------------------------------------------------------
  * hash = SHA-256(prev || each field length-prefixed), hex.  Length prefixes
  * make ("ab","c") and ("a","bc") hash differently. */
-static void audit_hash(const char *prev, int64_t id, int64_t ts, const char *const f[5], char out[65])
+void sq_audit_hash(const char *prev, int64_t id, int64_t ts, const char *const f[5], char out[65])
 {
     struct cdi_buf b = { 0 };
     cdi_buf_addf(&b, "%s|%lld|%lld", prev, (long long)id, (long long)ts);
@@ -240,26 +251,19 @@ static void audit_hash(const char *prev, int64_t id, int64_t ts, const char *con
     cdi_buf_free(&b);
 }
 
-static const char ZERO_HASH[] = "0000000000000000000000000000000000000000000000000000000000000000";
+const char SQ_ZERO_HASH[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 int sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
              const char *result, const char *detail, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = CD_OK;
-    char prev[65] = "", hash[65];
-    int64_t id = 1, ts = cdi_now();
-    if ((rc = sq_cached(sq, SQC_AUDIT_LAST, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &st, err)))
-        return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0) + 1;
-        snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
-    } else {
-        strcpy(prev, ZERO_HASH);
-    }
-    sqlite3_reset(st);
+    char prev[65], hash[65];
+    int64_t id, ts = cdi_now();
+    if ((rc = sq_audit_last(sq, &id, prev, err))) return rc;
+    id++;
     const char *f[5] = { user ? user : "", action, object ? object : "", result, detail ? detail : "" };
-    audit_hash(prev, id, ts, f, hash);
+    sq_audit_hash(prev, id, ts, f, hash);
     if ((rc = sq_cached(sq, SQC_AUDIT_INS, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev,"
                                            " hash) VALUES(?,?,?,?,?,?,?,?,?)", &st, err))) return rc;
     sqlite3_bind_int64(st, 1, id);
@@ -277,6 +281,7 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
 {
     const char *who = u ? u->name : "";
     if (!rc) rc = sq_audit(sq, who, action, object, "Success", detail, err);
+    if (!rc) rc = sq_audit_head_update(sq, err);
     if (!rc) {
         if (sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return CD_OK;
         rc = sq_dberr(sq, err, "commit");
@@ -290,53 +295,12 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
         char d[700];
         snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",
                  cd_errmsg(err, rc));
-        if (sq_audit(sq, who, action, object, rc == CD_E_FORBIDDEN ? "Forbidden" : "Failure", d, NULL) == CD_OK)
+        if (sq_audit(sq, who, action, object, rc == CD_E_FORBIDDEN ? "Forbidden" : "Failure", d, NULL) == CD_OK &&
+            sq_audit_head_update(sq, NULL) == CD_OK)
             sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
         else
             sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
     }
-    return rc;
-}
-
-int sq_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *bad_id,
-                    struct cd_err *err)
-{
-    (void)u;
-    struct sq *sq = SQ(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, "SELECT id, ts, user, action, object, result, detail, prev, hash FROM audit ORDER BY id",
-                     &st, err);
-    if (rc) return rc;
-    char prev[65];
-    strcpy(prev, ZERO_HASH);
-    int64_t n = 0, expect_id = 0;
-    *bad_id = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const char *f[5];
-        for (int i = 0; i < 5; i++) {
-            const unsigned char *t = sqlite3_column_text(st, 2 + i);
-            f[i] = t ? (const char *)t : "";
-        }
-        const char *sprev = (const char *)sqlite3_column_text(st, 7);
-        const char *shash = (const char *)sqlite3_column_text(st, 8);
-        char h[65];
-        audit_hash(prev, id, sqlite3_column_int64(st, 1), f, h);
-        n++;
-        /* a deleted record shows as a gap in ids or a prev that no longer matches */
-        if ((expect_id && id != expect_id) || !sprev || strcmp(sprev, prev) || !shash || strcmp(shash, h)) {
-            *bad_id = id;
-            rc = cdi_fail(err, CD_E_AUDIT, "the audit chain breaks at record %lld: it was changed, or a "
-                          "record before it was deleted", (long long)id);
-            break;
-        }
-        expect_id = id + 1;
-        memcpy(prev, h, sizeof prev);
-    }
-    if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
-    sqlite3_finalize(st);
-    if (checked) *checked = n;
     return rc;
 }
 
@@ -496,6 +460,8 @@ static int migrate(struct sq *sq, struct cd_err *err)
     if (sq->readonly) return cdi_fail(err, CD_E_READONLY, "%s needs an upgrade but is read-only", sq->path);
     if ((rc = sq_begin(sq, err))) return rc;
     for (int v = ver; v < (int)N_MIGRATIONS && !rc; v++) rc = sq_exec(sq, migrations[v], err);
+    /* schema 7 brought the audit head: seal it over the log as it stands */
+    if (!rc && ver < 7) rc = sq_audit_head_seal(sq, err);
     char pragma[96];
     snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d; PRAGMA user_version=%d", SQ_APP_ID,
              (int)N_MIGRATIONS);
@@ -522,7 +488,7 @@ static void sq_close(cd_store *s)
 
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err)
 {
-    int rc = cdi_pki_init(err);
+    int rc = cdi_pki_init(err), made_key = 0;
     if (rc) return rc;
     struct sq *sq = calloc(1, sizeof *sq);
     if (!sq) return cdi_fail(err, CD_E_NOMEM, "out of memory");
@@ -569,12 +535,15 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     }
     if ((rc = sq_exec(sq, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000", err)))
         goto out;
-    if ((rc = migrate(sq, err))) goto out;
-    if (flags & CD_OPEN_CREATE) rc = make_key_file(sq, err);
+    /* the key first: sealing the new store's audit head needs it */
+    if ((flags & CD_OPEN_CREATE) && (rc = make_key_file(sq, err))) goto out;
+    made_key = (flags & CD_OPEN_CREATE) != 0;
+    rc = migrate(sq, err);
 out:
     if (rc) {
         int created = (flags & CD_OPEN_CREATE) && rc != CD_E_EXISTS && sq->path;
         char *p = created ? strdup(sq->path) : NULL;
+        if (made_key) unlink(sq->keypath);
         sq_close(s);
         s->ops = NULL;
         if (p) {

@@ -29,9 +29,10 @@ static int64_t counts_drift(struct fx *f)
 static int64_t audit_rows(struct fx *f, const char *result)
 {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(raw(f), "SELECT count(*) FROM audit WHERE result = ?", -1, &st, NULL);
+    assert_int_equal(sqlite3_prepare_v2(raw(f), "SELECT count(*) FROM audit WHERE result = ?", -1, &st, NULL),
+                     SQLITE_OK);
     sqlite3_bind_text(st, 1, result, -1, SQLITE_STATIC);
-    sqlite3_step(st);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
@@ -131,7 +132,7 @@ static void test_migration_from_v1(void **state)
                  "DROP TRIGGER cc_tag_ins; DROP TRIGGER cc_tag_del; DROP TABLE cert_counts;"
                  "DROP VIEW user_rights; DROP TABLE permsets; DROP TABLE permset_groups; DROP TABLE permset_rights;"
                  "DROP TABLE user_permsets; DROP TABLE login_fails; ALTER TABLE presets DROP COLUMN shared;"
-                 "ALTER TABLE presets DROP COLUMN group_id; PRAGMA user_version=1",
+                 "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; PRAGMA user_version=1",
                  NULL, NULL, NULL), SQLITE_OK);
     cd_user_free(f->u);
     cd_store_close(f->s);
