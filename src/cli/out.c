@@ -13,7 +13,8 @@
  *  - csv (RFC 4180 quoting, LF line ends): sanitised as the table, because
  *    CSV is read in terminals as often as in spreadsheets, and a cell that
  *    begins with = + - @ tab or CR gets a leading ' so a spreadsheet does
- *    not run it as a formula.  Programs that need exact bytes read JSON. */
+ *    not run it as a formula (a plain number such as -5, and a lone "-",
+ *    stay as they are).  Programs that need exact bytes read JSON. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +67,24 @@ static int is_integer(const char *v)
     return end != v && !*end;
 }
 
-static void csv_cell(const struct out_col *col, const char *v)
+/* A cell a spreadsheet could run: one that begins with = + - @ tab or CR,
+ * except a plain number ("-5", "+1.5") and a lone "-" (no value), which
+ * cannot be formulas. */
+static int csv_formula(const char *s)
+{
+    if (!s[0] || !strchr("=+-@\t\r", s[0])) return 0;
+    if (!strcmp(s, "-")) return 0;
+    const char *p = s + (s[0] == '-' || s[0] == '+');
+    size_t digits = strspn(p, "0123456789");
+    if (digits && p[digits] == '.') p += digits + 1, digits = strspn(p, "0123456789");
+    return !(digits && !p[digits]);
+}
+
+static void csv_cell(const char *v)
 {
     char *s = sanitised(v);
     /* spreadsheet formula injection: a leading ' makes the cell text */
-    int formula = s[0] && strchr("=+-@\t\r", s[0]) && !(col && col->type == OUT_NUM && is_integer(s));
+    int formula = csv_formula(s);
     if (!strpbrk(s, ",\"\n\r")) {
         if (formula) putchar('\'');
         fputs(s, stdout);
@@ -212,10 +226,10 @@ void out_end(struct out *o)
         for (size_t r = 0; r < o->n; r++) json_array_append_new(arr, json_row(o->cols, nc, o->cells + r * nc));
         json_print(arr);
     } else if (o->fmt == FMT_CSV) {
-        for (size_t i = 0; i < nc; i++) { if (i) putchar(','); csv_cell(NULL, o->cols[i].key); }
+        for (size_t i = 0; i < nc; i++) { if (i) putchar(','); csv_cell(o->cols[i].key); }
         putchar('\n');
         for (size_t r = 0; r < o->n; r++) {
-            for (size_t i = 0; i < nc; i++) { if (i) putchar(','); csv_cell(&o->cols[i], o->cells[r * nc + i]); }
+            for (size_t i = 0; i < nc; i++) { if (i) putchar(','); csv_cell(o->cells[r * nc + i]); }
             putchar('\n');
         }
     } else {
