@@ -37,4 +37,9 @@ const char *cd_suggest(const char *word, const char *const *choices, size_t n);
 int cd_name_error(struct cd_err *err, const char *what, const char *word, const char *const *choices,
                   size_t n);
 
+/* A sort spec, "COL" or "COL:asc" or "COL:desc", COL a column key or title
+ * (any case), into *col and *desc (desc may be NULL); CD_E_INVAL with
+ * cd_name_error's message for an unknown column. */
+int cd_sort_parse(const char *spec, int *col, int *desc, struct cd_err *err);
+
 #endif

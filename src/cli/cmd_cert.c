@@ -120,7 +120,7 @@ static int cert_list(struct cli *c, int argc, char **argv)
         { NULL, 0, NULL },
     };
     const char *pos[1];
-    PARSE(opts, pos, 1, np, help, "list [--filter EXPR] [--revoked] [--group G] [--sort COL] [--desc]\n"
+    PARSE(opts, pos, 1, np, help, "list [--filter EXPR] [--revoked] [--group G] [--sort COL[:desc]] [--desc]\n"
           "      [--columns c1,c2,...] [--offset N] [--limit N] [--format table|json|csv]\n"
           "  columns: id description product host cn issuer valid_from valid_to serial fingerprint tags group status");
     if (np) filter = pos[0];
@@ -130,8 +130,14 @@ static int cert_list(struct cli *c, int argc, char **argv)
     else { for (int i = 0; i < CD_COL_COUNT; i++) cols[i] = i; ncols = CD_COL_COUNT; }
     struct cd_query q = { .filter = filter, .group = group, .revoked = revoked, .desc = desc,
                           .offset = offset, .limit = limit };
-    q.sort = sort ? cd_col_parse(sort) : CD_COL_ID;
-    if (q.sort < 0) return cli_unknown("sort column", sort, CD_NAMES_COLUMN, NULL, 0);
+    q.sort = CD_COL_ID;
+    if (sort) {
+        /* "subject", "Valid to", "cn:desc" (--desc reverses what the spec says) */
+        struct cd_err serr = { 0 };
+        int sdesc = 0;
+        if (cd_sort_parse(sort, &q.sort, &sdesc, &serr)) return cli_msg(2, "%s", serr.msg);
+        q.desc = sdesc != desc;
+    }
     /* check the filter before opening anything: a usage error, with its column */
     struct cd_err ferr = { 0 };
     if (filter && cd_filter_check(filter, &ferr)) return cli_filter_fail(filter, &ferr);

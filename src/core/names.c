@@ -191,3 +191,22 @@ int cd_name_error(struct cd_err *err, const char *what, const char *word, const 
                         word ? word : "", near, list);
     return cdi_fail(err, CD_E_INVAL, "unknown %s \"%.100s\" (valid: %s)", what, word ? word : "", list);
 }
+
+int cd_sort_parse(const char *spec, int *col, int *desc, struct cd_err *err)
+{
+    char key[80];
+    const char *colon = spec ? strrchr(spec, ':') : NULL;
+    size_t len = spec ? (colon ? (size_t)(colon - spec) : strlen(spec)) : 0;
+    if (len >= sizeof key) len = sizeof key - 1;
+    memcpy(key, spec ? spec : "", len);
+    key[len] = 0;
+    int d = 0;
+    if (colon && !strcasecmp(colon + 1, "desc")) d = 1;
+    else if (colon && strcasecmp(colon + 1, "asc"))
+        return cdi_fail(err, CD_E_INVAL, "sort order \"%.40s\": asc or desc", colon + 1);
+    int c = cd_col_parse(key);
+    if (c < 0) return cd_name_error(err, "sort column", key, col_names, N(col_names));
+    *col = c;
+    if (desc) *desc = d;
+    return CD_OK;
+}

@@ -78,6 +78,24 @@ static void test_utf8_repair(void **s)
     free(r);
 }
 
+static void test_sort_parse(void **s)
+{
+    (void)s;
+    struct cd_err err = { 0 };
+    int col = -1, desc = -1;
+    assert_int_equal(cd_sort_parse("subject", &col, &desc, &err), CD_OK);
+    assert_int_equal(col, CD_COL_CN);
+    assert_int_equal(desc, 0);
+    assert_int_equal(cd_sort_parse("Valid to:desc", &col, &desc, &err), CD_OK);
+    assert_int_equal(col, CD_COL_VALID_TO);
+    assert_int_equal(desc, 1);
+    assert_int_equal(cd_sort_parse("id:ASC", &col, NULL, &err), CD_OK);
+    assert_int_equal(col, CD_COL_ID);
+    assert_int_equal(cd_sort_parse("cn:up", &col, &desc, &err), CD_E_INVAL);
+    assert_int_equal(cd_sort_parse("subjekt:desc", &col, &desc, &err), CD_E_INVAL);
+    assert_non_null(strstr(err.msg, "did you mean \"Subject\"?"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +103,7 @@ int main(void)
         cmocka_unit_test(test_suggest_near_miss),
         cmocka_unit_test(test_name_error_lists_valid),
         cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_sort_parse),
     };
     return cmocka_run_group_tests_name("names", tests, NULL, NULL);
 }
