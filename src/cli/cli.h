@@ -82,6 +82,9 @@ void out_end(struct out *o);              /* prints and frees */
 void out_discard(struct out *o);          /* frees without printing (on an error: stdout stays empty) */
 /* One object: key/value pairs (show). */
 void out_object(int fmt, const struct out_col *cols, int ncols, const char *const *values);
+/* The ids a command made: one per line in a table, an "id" column in CSV,
+ * {"id": N} or {"count": N, "ids": [...]} in JSON. */
+void out_ids(int fmt, const int64_t *ids, size_t n);
 
 /* ---- secrets and files ------------------------------------------------- */
 /* First line of a file ("-" = standard input); caller frees and wipes. */

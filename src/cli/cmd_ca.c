@@ -17,7 +17,7 @@ static int ca_new(struct cli *c, int argc, char **argv)
         { "description", OPT_STR, &p.description }, { "group", OPT_STR, &p.group },
         { "o", OPT_STR, &p.subject.o }, { "ou", OPT_STR, &p.subject.ou }, { "l", OPT_STR, &p.subject.l },
         { "st", OPT_STR, &p.subject.st }, { "c", OPT_STR, &p.subject.c },
-        { "passphrase-file", OPT_STR, &pf }, { "no-passphrase", OPT_FLAG, &nopass }, { NULL, 0, NULL },
+        { "passphrase-file", OPT_STR, &pf }, { "no-passphrase", OPT_FLAG, &nopass }, FORMAT_OPT(c), { NULL, 0, NULL },
     };
     const char *pos[1];
     if (cli_parse(argc, argv, opts, pos, 0, &np, &help)) return 2;
@@ -43,7 +43,7 @@ static int ca_new(struct cli *c, int argc, char **argv)
     if (!rc) rc = cd_ca_new(c->s, c->u, &p, &id, &c->err);
     cli_free_secret(pass);
     if (rc) return cli_fail(c, rc);
-    printf("%lld\n", (long long)id);
+    out_ids(c->fmt, &id, 1);
     return 0;
 }
 
@@ -151,7 +151,8 @@ static int ca_import(struct cli *c, int argc, char **argv)
 {
     const char *desc = NULL, *group = NULL;
     int help = 0, np = 0;
-    const struct copt opts[] = { { "description", OPT_STR, &desc }, { "group", OPT_STR, &group }, { NULL, 0, NULL } };
+    const struct copt opts[] = { { "description", OPT_STR, &desc }, { "group", OPT_STR, &group }, FORMAT_OPT(c),
+                                 { NULL, 0, NULL } };
     const char *pos[1];
     if (cli_parse(argc, argv, opts, pos, 1, &np, &help)) return 2;
     if (help || np < 1) {
@@ -167,7 +168,7 @@ static int ca_import(struct cli *c, int argc, char **argv)
     if (!rc) rc = cd_ca_import(c->s, c->u, data, len, desc, group, &id, &c->err);
     free(data);
     if (rc) return cli_fail(c, rc);
-    printf("%lld\n", (long long)id);
+    out_ids(c->fmt, &id, 1);
     return 0;
 }
 

@@ -36,7 +36,7 @@ static int cert_new(struct cli *c, int argc, char **argv)
         { "tag", OPT_LIST, &tags }, { "group", OPT_STR, &p.group }, { "o", OPT_STR, &p.subject.o },
         { "ou", OPT_STR, &p.subject.ou }, { "l", OPT_STR, &p.subject.l }, { "st", OPT_STR, &p.subject.st },
         { "c", OPT_STR, &p.subject.c }, { "passphrase-file", OPT_STR, &pf }, { "ask-passphrase", OPT_FLAG, &ask },
-        { "ca-passphrase-file", OPT_STR, &capf }, { "count", OPT_LONG, &count }, { NULL, 0, NULL },
+        { "ca-passphrase-file", OPT_STR, &capf }, { "count", OPT_LONG, &count }, FORMAT_OPT(c), { NULL, 0, NULL },
     };
     const char *pos[1];
     PARSE(opts, pos, 0, np, help, U_NEW);
@@ -77,7 +77,7 @@ static int cert_new(struct cli *c, int argc, char **argv)
     cli_free_secret(capass);
     cli_free_secret(pass);
     if (!rc) {
-        if (count == 1) printf("%lld\n", (long long)ids[0]);
+        if (count == 1 || c->fmt != FMT_TABLE) out_ids(c->fmt, ids, (size_t)count);
         else printf("%ld certificates, IDs %lld to %lld\n", count, (long long)ids[0], (long long)ids[count - 1]);
     }
     free(ids);

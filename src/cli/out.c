@@ -267,3 +267,31 @@ void out_object(int fmt, const struct out_col *cols, int ncols, const char *cons
         free(s);
     }
 }
+
+void out_ids(int fmt, const int64_t *ids, size_t n)
+{
+    static const struct out_col col[] = { { "id", "ID", OUT_NUM } };
+    char buf[32];
+    const char *v[] = { buf };
+    if (fmt == FMT_JSON && n != 1) {
+        json_t *arr = json_array(), *obj = json_object();
+        if (!arr || !obj) oom();
+        for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_integer((json_int_t)ids[i]));
+        json_object_set_new(obj, "count", json_integer((json_int_t)n));
+        json_object_set_new(obj, "ids", arr);
+        json_print(obj);
+    } else if (fmt == FMT_JSON) {
+        snprintf(buf, sizeof buf, "%lld", (long long)ids[0]);
+        out_object(fmt, col, 1, v);
+    } else if (fmt == FMT_CSV) {
+        struct out o;
+        out_begin(&o, fmt, col, 1);
+        for (size_t i = 0; i < n; i++) {
+            snprintf(buf, sizeof buf, "%lld", (long long)ids[i]);
+            out_row(&o, v);
+        }
+        out_end(&o);
+    } else {
+        for (size_t i = 0; i < n; i++) printf("%lld\n", (long long)ids[i]);
+    }
+}
