@@ -244,7 +244,10 @@ int cmd_audit(struct cli *c, int argc, char **argv)
         out_object(c->fmt, vcols, 2, v);
         return 0;
     }
-    if (np) return cli_msg(2, "usage: certdeck audit [--object OBJECT] [--filter EXPR] | audit verify");
+    if (np) {
+        static const char *const subs[] = { "verify" };
+        return cli_unknown("audit subcommand", pos[0], -1, subs, 1);
+    }
     struct cd_audit_list l;
     int rc = cd_audit_list(c->s, c->u, object, filter, limit, &l, &c->err);
     if (rc) return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
