@@ -1,5 +1,7 @@
 /* certdeck core — names of the enumerations, for every front end and the
- * filter language, generated from the X-macro lists in store.h. */
+ * filter language, generated from the X-macro lists in store.h; and the one
+ * "unknown X; did you mean Y? (valid: ...)" (names.h) that every parser of
+ * those names answers with. */
 #include <string.h>
 #include <strings.h>
 #include "core_int.h"
