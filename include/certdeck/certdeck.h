@@ -7,4 +7,5 @@
 #include <certdeck/filter.h>
 #include <certdeck/store.h>
 #include <certdeck/users.h>
+#include <certdeck/names.h>
 #endif

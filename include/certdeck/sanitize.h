@@ -15,6 +15,12 @@
  * memory.  `in` may be NULL (treated as ""); `len` (size_t)-1 means strlen. */
 char *cd_sanitize(const char *in, size_t len);
 
+/* A copy of `in` that is valid UTF-8: every byte that does not start a
+ * valid sequence becomes U+FFFD; valid text (controls included) is kept
+ * exactly.  For encoders that need UTF-8 (JSON); not a sanitiser.  Caller
+ * frees; NULL when out of memory. */
+char *cd_utf8_repair(const char *in, size_t len);
+
 /* 1 when cd_sanitize would return the input unchanged. */
 int cd_is_clean(const char *in, size_t len);
 

@@ -106,7 +106,7 @@ int         cd_reason_parse(const char *name);
 const char *cd_state_name(int state);
 const char *cd_col_key(int col);
 const char *cd_col_title(int col);
-int         cd_col_parse(const char *key);
+int         cd_col_parse(const char *name);     /* a key ("cn") or a title ("Subject"), any case */
 /* UTC seconds as "2026-01-31 10:00" (UTC); "-" for 0.  buf >= 20 bytes. */
 const char *cd_format_time(int64_t t, char *buf, size_t n);
 

@@ -28,11 +28,21 @@ void cli_close(struct cli *c);
 int  cli_login(struct cli *c);
 /* Prints the error of a failed core call; returns the exit status 1. */
 int  cli_fail(struct cli *c, int rc);
+/* "unknown WHAT \"WORD\"; did you mean ...? (valid: ...)" for a word that is
+ * none of the names of list (CD_NAMES_*) or of choices[0..n) when list < 0;
+ * returns the usage status 2. */
+int  cli_unknown(const char *what, const char *word, int list, const char *const *choices, size_t n);
+/* table|json|csv to FMT_*; prints the error and returns 2 for anything else. */
+int  cli_format(const char *name, int *fmt);
+/* Prints a filter error (CD_E_FILTER) with a caret under its column when
+ * the expression is known; returns the usage status 2. */
+int  cli_filter_fail(const char *expr, const struct cd_err *err);
 /* Prints "certdeck: msg" (sanitised); returns status. */
 int  cli_msg(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- options ----------------------------------------------------------- */
-enum { OPT_STR, OPT_FLAG, OPT_LONG, OPT_LIST };
+/* OPT_FORMAT: dest is an int, set to FMT_* from table|json|csv. */
+enum { OPT_STR, OPT_FLAG, OPT_LONG, OPT_LIST, OPT_FORMAT };
 struct copt { const char *name; int kind; void *dest; };
 struct strlist { const char *v[64]; int n; };
 /* Parses argv[0..argc) against opts; positionals go to pos (at most maxpos).
@@ -44,6 +54,9 @@ int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, 
  * when fewer than `need` positionals (returns 2). */
 int cli_args(int argc, char **argv, const struct copt *opts, const char **pos, int maxpos, int need,
              int *np, const char *usage_text);
+/* The --format option of a command that prints data (sets c->fmt). */
+#define FORMAT_OPT(c) { "format", OPT_FORMAT, &(c)->fmt }
+
 /* In a command handler: parse, then open the store and log in. */
 #define ARGS(opts, maxpos, need, usage_text) \
     const char *pos[maxpos]; int np = 0; \
@@ -51,19 +64,27 @@ int cli_args(int argc, char **argv, const struct copt *opts, const char **pos, i
     { int o_ = cli_open(c, 0); if (o_) return cli_fail(c, o_); }
 
 /* ---- output ------------------------------------------------------------ */
-struct out_col { const char *key, *title; int numeric; };
+/* A column: its JSON/CSV key, its table title, and what its cells hold
+ * (JSON prints OUT_NUM as a number, OUT_LIST "a,b" as an array, OUT_BOOL
+ * "yes"/"no" as true/false). */
+enum { OUT_TEXT, OUT_NUM, OUT_LIST, OUT_BOOL };
+struct out_col { const char *key, *title; int type; };
 struct out {
     int fmt;
     const struct out_col *cols;
     int ncols;
-    char **cells;          /* sanitised, row-major */
+    char **cells;          /* exact, row-major; each format makes them safe (out.c) */
     size_t n, cap;
 };
 void out_begin(struct out *o, int fmt, const struct out_col *cols, int ncols);
 void out_row(struct out *o, const char *const *values);
 void out_end(struct out *o);              /* prints and frees */
+void out_discard(struct out *o);          /* frees without printing (on an error: stdout stays empty) */
 /* One object: key/value pairs (show). */
 void out_object(int fmt, const struct out_col *cols, int ncols, const char *const *values);
+/* The ids a command made: one per line in a table, an "id" column in CSV,
+ * {"id": N} or {"count": N, "ids": [...]} in JSON. */
+void out_ids(int fmt, const int64_t *ids, size_t n);
 
 /* ---- secrets and files ------------------------------------------------- */
 /* First line of a file ("-" = standard input); caller frees and wipes. */

@@ -17,7 +17,7 @@ static int ca_new(struct cli *c, int argc, char **argv)
         { "description", OPT_STR, &p.description }, { "group", OPT_STR, &p.group },
         { "o", OPT_STR, &p.subject.o }, { "ou", OPT_STR, &p.subject.ou }, { "l", OPT_STR, &p.subject.l },
         { "st", OPT_STR, &p.subject.st }, { "c", OPT_STR, &p.subject.c },
-        { "passphrase-file", OPT_STR, &pf }, { "no-passphrase", OPT_FLAG, &nopass }, { NULL, 0, NULL },
+        { "passphrase-file", OPT_STR, &pf }, { "no-passphrase", OPT_FLAG, &nopass }, FORMAT_OPT(c), { NULL, 0, NULL },
     };
     const char *pos[1];
     if (cli_parse(argc, argv, opts, pos, 0, &np, &help)) return 2;
@@ -29,7 +29,7 @@ static int ca_new(struct cli *c, int argc, char **argv)
         return 0;
     }
     if (!p.subject.cn) return cli_msg(2, "ca new: --cn is required");
-    if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_msg(2, "unknown key type \"%s\"", key);
+    if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_unknown("key type", key, CD_NAMES_KEYTYPE, NULL, 0);
     if (days < 0 || days > 36500) return cli_msg(2, "--days is 1 to 36500");
     p.days = (int)days;
     if (vf && cli_parse_when(vf, &p.not_before)) return cli_msg(2, "--valid-from: expected 2026-01-31");
@@ -43,16 +43,16 @@ static int ca_new(struct cli *c, int argc, char **argv)
     if (!rc) rc = cd_ca_new(c->s, c->u, &p, &id, &c->err);
     cli_free_secret(pass);
     if (rc) return cli_fail(c, rc);
-    printf("%lld\n", (long long)id);
+    out_ids(c->fmt, &id, 1);
     return 0;
 }
 
 static const struct out_col ca_cols[] = {
-    { "id", "ID", 1 }, { "description", "Description", 0 }, { "cn", "Subject", 0 },
-    { "key", "Key", 0 }, { "valid_from", "Valid from", 0 }, { "valid_to", "Valid to", 0 },
-    { "status", "Status", 0 }, { "can_sign", "Signs", 0 }, { "certificates", "Certs", 1 },
-    { "tags", "Tags", 0 }, { "group", "Group", 0 }, { "serial", "Serial", 0 },
-    { "fingerprint", "Fingerprint", 0 }, { "subject_dn", "Subject DN", 0 },
+    { "id", "ID", OUT_NUM }, { "description", "Description", OUT_TEXT }, { "cn", "Subject", OUT_TEXT },
+    { "key", "Key", OUT_TEXT }, { "valid_from", "Valid from", OUT_TEXT }, { "valid_to", "Valid to", OUT_TEXT },
+    { "status", "Status", OUT_TEXT }, { "can_sign", "Signs", OUT_TEXT }, { "certificates", "Certs", OUT_NUM },
+    { "tags", "Tags", OUT_LIST }, { "group", "Group", OUT_TEXT }, { "serial", "Serial", OUT_TEXT },
+    { "fingerprint", "Fingerprint", OUT_TEXT }, { "subject_dn", "Subject DN", OUT_TEXT },
 };
 #define CA_NCOLS ((int)(sizeof ca_cols / sizeof ca_cols[0]))
 
@@ -72,20 +72,22 @@ static void ca_cells(const struct cd_ca *a, char bufs[5][64], const char **v)
 
 static int ca_list(struct cli *c, int argc, char **argv)
 {
-    const char *filter = NULL, *fmt = NULL, *group = NULL;
-    int help = 0, np = 0;
-    const struct copt opts[] = { { "filter", OPT_STR, &filter }, { "format", OPT_STR, &fmt },
+    const char *filter = NULL, *group = NULL;
+    int help = 0, np = 0, ofmt = c->fmt;
+    const struct copt opts[] = { { "filter", OPT_STR, &filter }, { "format", OPT_FORMAT, &ofmt },
                                  { "group", OPT_STR, &group }, { NULL, 0, NULL } };
     const char *pos[1];
     if (cli_parse(argc, argv, opts, pos, 1, &np, &help)) return 2;
     if (help) { puts("usage: certdeck ca list [--filter EXPR] [--group G] [--format table|json|csv]"); return 0; }
     if (np) filter = pos[0];
-    int ofmt = !fmt ? c->fmt : !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : FMT_TABLE;
+    struct cd_err ferr = { 0 };
+    if (filter && cd_filter_check(filter, &ferr)) return cli_filter_fail(filter, &ferr);
     int rc = cli_open(c, 0);
     if (rc) return cli_fail(c, rc);
     struct cd_query q = { .filter = filter, .group = group, .limit = c->limit };
     struct cd_ca_list l;
-    if ((rc = cd_ca_list(c->s, c->u, &q, &l, &c->err))) return cli_fail(c, rc);
+    if ((rc = cd_ca_list(c->s, c->u, &q, &l, &c->err)))
+        return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
     struct out o;
     out_begin(&o, ofmt, ca_cols, ofmt == FMT_TABLE ? 11 : CA_NCOLS);
     for (size_t i = 0; i < l.n; i++) {
@@ -117,10 +119,9 @@ static int with_ca(struct cli *c, int argc, char **argv, const char *usage_text,
 
 static int ca_show(struct cli *c, int argc, char **argv)
 {
-    const char *fmt = NULL;
-    const struct copt opts[] = { { "format", OPT_STR, &fmt }, { NULL, 0, NULL } };
-    WITH_CA("show ID", opts, 1, 1);
-    int ofmt = !fmt ? c->fmt : !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : FMT_TABLE;
+    int ofmt = c->fmt;
+    const struct copt opts[] = { { "format", OPT_FORMAT, &ofmt }, { NULL, 0, NULL } };
+    WITH_CA("show ID [--format table|json|csv]", opts, 1, 1);
     struct cd_ca a;
     int rc = cd_ca_get(c->s, c->u, id, &a, &c->err);
     if (rc) return cli_fail(c, rc);
@@ -150,7 +151,8 @@ static int ca_import(struct cli *c, int argc, char **argv)
 {
     const char *desc = NULL, *group = NULL;
     int help = 0, np = 0;
-    const struct copt opts[] = { { "description", OPT_STR, &desc }, { "group", OPT_STR, &group }, { NULL, 0, NULL } };
+    const struct copt opts[] = { { "description", OPT_STR, &desc }, { "group", OPT_STR, &group }, FORMAT_OPT(c),
+                                 { NULL, 0, NULL } };
     const char *pos[1];
     if (cli_parse(argc, argv, opts, pos, 1, &np, &help)) return 2;
     if (help || np < 1) {
@@ -166,7 +168,7 @@ static int ca_import(struct cli *c, int argc, char **argv)
     if (!rc) rc = cd_ca_import(c->s, c->u, data, len, desc, group, &id, &c->err);
     free(data);
     if (rc) return cli_fail(c, rc);
-    printf("%lld\n", (long long)id);
+    out_ids(c->fmt, &id, 1);
     return 0;
 }
 

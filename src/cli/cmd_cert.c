@@ -36,14 +36,14 @@ static int cert_new(struct cli *c, int argc, char **argv)
         { "tag", OPT_LIST, &tags }, { "group", OPT_STR, &p.group }, { "o", OPT_STR, &p.subject.o },
         { "ou", OPT_STR, &p.subject.ou }, { "l", OPT_STR, &p.subject.l }, { "st", OPT_STR, &p.subject.st },
         { "c", OPT_STR, &p.subject.c }, { "passphrase-file", OPT_STR, &pf }, { "ask-passphrase", OPT_FLAG, &ask },
-        { "ca-passphrase-file", OPT_STR, &capf }, { "count", OPT_LONG, &count }, { NULL, 0, NULL },
+        { "ca-passphrase-file", OPT_STR, &capf }, { "count", OPT_LONG, &count }, FORMAT_OPT(c), { NULL, 0, NULL },
     };
     const char *pos[1];
     PARSE(opts, pos, 0, np, help, U_NEW);
     if (!ca) return cli_msg(2, "cert new: --ca ID is required");
     if (!p.subject.cn) return cli_msg(2, "cert new: --cn is required");
-    if ((p.product = cd_product_parse(product)) < 0) return cli_msg(2, "unknown product \"%s\"", product);
-    if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_msg(2, "unknown key type \"%s\"", key);
+    if ((p.product = cd_product_parse(product)) < 0) return cli_unknown("product", product, CD_NAMES_PRODUCT, NULL, 0);
+    if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_unknown("key type", key, CD_NAMES_KEYTYPE, NULL, 0);
     if (count < 1 || count > 1000000) return cli_msg(2, "--count is 1 to 1000000");
     if (days < 0 || days > 36500) return cli_msg(2, "--days is 1 to 36500");
     p.days = (int)days;
@@ -77,7 +77,7 @@ static int cert_new(struct cli *c, int argc, char **argv)
     cli_free_secret(capass);
     cli_free_secret(pass);
     if (!rc) {
-        if (count == 1) printf("%lld\n", (long long)ids[0]);
+        if (count == 1 || c->fmt != FMT_TABLE) out_ids(c->fmt, ids, (size_t)count);
         else printf("%ld certificates, IDs %lld to %lld\n", count, (long long)ids[0], (long long)ids[count - 1]);
     }
     free(ids);
@@ -88,13 +88,20 @@ static int cert_new(struct cli *c, int argc, char **argv)
 static const int table_cols[] = { CD_COL_ID, CD_COL_DESCRIPTION, CD_COL_PRODUCT, CD_COL_HOST, CD_COL_CN,
                                   CD_COL_ISSUER, CD_COL_VALID_TO, CD_COL_STATUS, CD_COL_TAGS, CD_COL_GROUP };
 
+/* A certificate column for out.c: ids are numbers, tags a list. */
+static struct out_col cert_col(int col)
+{
+    int type = col == CD_COL_ID ? OUT_NUM : col == CD_COL_TAGS ? OUT_LIST : OUT_TEXT;
+    return (struct out_col){ cd_col_key(col), cd_col_title(col), type };
+}
+
 static int parse_columns(const char *spec, int *cols, int *n)
 {
     char *dup = strdup(spec), *save = NULL;
     *n = 0;
     for (char *t = strtok_r(dup, ",", &save); t && *n < CD_COL_COUNT; t = strtok_r(NULL, ",", &save)) {
         int col = cd_col_parse(t);
-        if (col < 0) { cli_msg(2, "unknown column \"%s\"", t); free(dup); return 2; }
+        if (col < 0) { cli_unknown("column", t, CD_NAMES_COLUMN, NULL, 0); free(dup); return 2; }
         cols[(*n)++] = col;
     }
     free(dup);
@@ -103,43 +110,40 @@ static int parse_columns(const char *spec, int *cols, int *n)
 
 static int cert_list(struct cli *c, int argc, char **argv)
 {
-    const char *filter = NULL, *group = NULL, *sort = NULL, *columns = NULL, *fmt = NULL;
-    int revoked = 0, desc = 0, help = 0, np = 0;
+    const char *filter = NULL, *group = NULL, *sort = NULL, *columns = NULL;
+    int revoked = 0, desc = 0, help = 0, np = 0, ofmt = c->fmt;
     long offset = 0, limit = c->limit;
     const struct copt opts[] = {
         { "filter", OPT_STR, &filter }, { "revoked", OPT_FLAG, &revoked }, { "group", OPT_STR, &group },
         { "sort", OPT_STR, &sort }, { "desc", OPT_FLAG, &desc }, { "columns", OPT_STR, &columns },
-        { "offset", OPT_LONG, &offset }, { "limit", OPT_LONG, &limit }, { "format", OPT_STR, &fmt },
+        { "offset", OPT_LONG, &offset }, { "limit", OPT_LONG, &limit }, { "format", OPT_FORMAT, &ofmt },
         { NULL, 0, NULL },
     };
     const char *pos[1];
-    PARSE(opts, pos, 1, np, help, "list [--filter EXPR] [--revoked] [--group G] [--sort COL] [--desc]\n"
+    PARSE(opts, pos, 1, np, help, "list [--filter EXPR] [--revoked] [--group G] [--sort COL[:desc]] [--desc]\n"
           "      [--columns c1,c2,...] [--offset N] [--limit N] [--format table|json|csv]\n"
           "  columns: id description product host cn issuer valid_from valid_to serial fingerprint tags group status");
     if (np) filter = pos[0];
-    int ofmt = c->fmt;
-    if (fmt) ofmt = !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : !strcmp(fmt, "table") ? FMT_TABLE : -1;
-    if (ofmt < 0) return cli_msg(2, "--format is table, json or csv");
     int cols[CD_COL_COUNT], ncols = 0;
     if (columns) { if (parse_columns(columns, cols, &ncols)) return 2; }
     else if (ofmt == FMT_TABLE) { ncols = (int)(sizeof table_cols / sizeof table_cols[0]); memcpy(cols, table_cols, sizeof table_cols); }
     else { for (int i = 0; i < CD_COL_COUNT; i++) cols[i] = i; ncols = CD_COL_COUNT; }
     struct cd_query q = { .filter = filter, .group = group, .revoked = revoked, .desc = desc,
                           .offset = offset, .limit = limit };
-    q.sort = sort ? cd_col_parse(sort) : CD_COL_ID;
-    if (q.sort < 0) return cli_msg(2, "unknown sort column \"%s\"", sort);
+    q.sort = CD_COL_ID;
+    if (sort) {
+        /* "subject", "Valid to", "cn:desc" (--desc reverses what the spec says) */
+        struct cd_err serr = { 0 };
+        int sdesc = 0;
+        if (cd_sort_parse(sort, &q.sort, &sdesc, &serr)) return cli_msg(2, "%s", serr.msg);
+        q.desc = sdesc != desc;
+    }
     /* check the filter before opening anything: a usage error, with its column */
     struct cd_err ferr = { 0 };
-    if (filter && cd_filter_check(filter, &ferr)) {
-        fprintf(stderr, "certdeck: invalid filter: %s\n", ferr.msg);
-        char *s = cd_sanitize(filter, (size_t)-1);
-        fprintf(stderr, "  %s\n  %*s^\n", s ? s : "", (int)(ferr.pos ? ferr.pos - 1 : 0), "");
-        free(s);
-        return 2;
-    }
+    if (filter && cd_filter_check(filter, &ferr)) return cli_filter_fail(filter, &ferr);
     OPEN(c);
     struct out_col oc[CD_COL_COUNT];
-    for (int i = 0; i < ncols; i++) oc[i] = (struct out_col){ cd_col_key(cols[i]), cd_col_title(cols[i]), cols[i] == CD_COL_ID };
+    for (int i = 0; i < ncols; i++) oc[i] = cert_col(cols[i]);
     struct out o;
     out_begin(&o, ofmt, oc, ncols);
     /* page through the store: a list of a million rows never sits in memory */
@@ -150,7 +154,11 @@ static int cert_list(struct cli *c, int argc, char **argv)
         if (q.limit == 0) break;
         struct cd_cert_list l;
         int rc = cd_cert_list(c->s, c->u, &q, &l, &c->err);
-        if (rc) { out_end(&o); return cli_fail(c, rc); }
+        if (rc) {
+            /* nothing on stdout: a script sees the error, not an empty list */
+            out_discard(&o);
+            return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
+        }
         for (size_t r = 0; r < l.n; r++) {
             char bufs[CD_COL_COUNT][64];
             const char *v[CD_COL_COUNT];
@@ -186,10 +194,9 @@ static int with_cert(struct cli *c, int argc, char **argv, const char *usage_tex
 
 static int cert_show(struct cli *c, int argc, char **argv)
 {
-    const char *fmt = NULL;
-    const struct copt opts[] = { { "format", OPT_STR, &fmt }, { NULL, 0, NULL } };
+    int ofmt = c->fmt;
+    const struct copt opts[] = { { "format", OPT_FORMAT, &ofmt }, { NULL, 0, NULL } };
     WITH_CERT("show ID [--format table|json|csv]", 1, opts);
-    int ofmt = !fmt ? c->fmt : !strcmp(fmt, "json") ? FMT_JSON : !strcmp(fmt, "csv") ? FMT_CSV : FMT_TABLE;
     struct cd_cert ce;
     int rc = cd_cert_get(c->s, c->u, id, &ce, &c->err);
     if (rc) return cli_fail(c, rc);
@@ -200,7 +207,7 @@ static int cert_show(struct cli *c, int argc, char **argv)
     const char *v[CD_COL_COUNT + 8];
     int n = 0;
     for (int i = 0; i < CD_COL_COUNT; i++) {
-        oc[n] = (struct out_col){ cd_col_key(i), cd_col_title(i), i == CD_COL_ID };
+        oc[n] = cert_col(i);
         v[n++] = cd_cert_field(&ce, i, b[i], sizeof b[i]);
     }
     snprintf(t1, sizeof t1, "%lld", (long long)ce.ca_id);
@@ -208,7 +215,7 @@ static int cert_show(struct cli *c, int argc, char **argv)
     oc[n] = (struct out_col){ "ca_id", "CA ID", 1 }; v[n++] = t1;
     oc[n] = (struct out_col){ "subject_dn", "Subject DN", 0 }; v[n++] = ce.subject;
     oc[n] = (struct out_col){ "key", "Key", 0 }; v[n++] = ce.key_alg;
-    oc[n] = (struct out_col){ "passphrase", "Passphrase", 0 }; v[n++] = ce.has_passphrase ? "yes" : "no";
+    oc[n] = (struct out_col){ "passphrase", "Passphrase", OUT_BOOL }; v[n++] = ce.has_passphrase ? "yes" : "no";
     oc[n] = (struct out_col){ "usage", "Used by", 1 }; v[n++] = t2;
     if (ce.revoked_at) {
         cd_format_time(ce.revoked_at, t3, sizeof t3);
@@ -222,11 +229,22 @@ static int cert_show(struct cli *c, int argc, char **argv)
 
 static int cert_usage(struct cli *c, int argc, char **argv)
 {
-    WITH_CERT("usage ID", 1, NULL);
+    int ofmt = c->fmt;
+    const struct copt opts[] = { { "format", OPT_FORMAT, &ofmt }, { NULL, 0, NULL } };
+    WITH_CERT("usage ID [--format table|json|csv]", 1, opts);
     int64_t uses = 0;
     int rc = cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
     if (rc) return cli_fail(c, rc);
-    printf("certificate %lld: used by %lld client%s\n", (long long)id, (long long)uses, uses == 1 ? "" : "s");
+    if (ofmt == FMT_TABLE) {
+        printf("certificate %lld: used by %lld client%s\n", (long long)id, (long long)uses, uses == 1 ? "" : "s");
+        return 0;
+    }
+    static const struct out_col cols[] = { { "id", "ID", OUT_NUM }, { "usage", "Used by", OUT_NUM } };
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%lld", (long long)id);
+    snprintf(b, sizeof b, "%lld", (long long)uses);
+    const char *v[] = { a, b };
+    out_object(ofmt, cols, 2, v);
     return 0;
 }
 
@@ -237,7 +255,7 @@ static int cert_export(struct cli *c, int argc, char **argv)
                                  { "passphrase-file", OPT_STR, &pf }, { NULL, 0, NULL } };
     WITH_CERT("export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]", 1, opts);
     int f = cd_export_parse(fmt);
-    if (f < 0) return cli_msg(2, "--format is pem, der, chain, pfx, base64 or key");
+    if (f < 0) return cli_unknown("export format", fmt, CD_NAMES_EXPORT, NULL, 0);
     char *pass = NULL;
     int prc = 0;
     if (f == CD_EXPORT_PFX || f == CD_EXPORT_BASE64 || f == CD_EXPORT_KEY) {
@@ -265,7 +283,7 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
     WITH_CERT("revoke ID... [--reason R] [--yes]\n  reasons: unspecified keyCompromise cACompromise "
               "affiliationChanged superseded cessationOfOperation privilegeWithdrawn", 64, opts);
     int r = cd_reason_parse(reason);
-    if (r < 0) return cli_msg(2, "unknown reason \"%s\"", reason);
+    if (r < 0) return cli_unknown("reason", reason, CD_NAMES_REASON, NULL, 0);
     int64_t ids[64];
     ids[0] = id;
     for (int i = 1; i < np; i++) {
@@ -311,8 +329,8 @@ static int cert_move(struct cli *c, int argc, char **argv)
 static const struct subcmd cert_cmds[] = {
     { "new", cert_new, "new --ca ID --product P --cn CN [options] (cert new --help)" },
     { "list", cert_list, "list [--filter EXPR] [--revoked] [--sort COL] [--columns ...]" },
-    { "show", cert_show, "show ID" },
-    { "usage", cert_usage, "usage ID" },
+    { "show", cert_show, "show ID [--format table|json|csv]" },
+    { "usage", cert_usage, "usage ID [--format table|json|csv]" },
     { "export", cert_export, "export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]" },
     { "revoke", cert_revoke, "revoke ID... [--reason R] [--yes]" },
     { "describe", cert_describe, "describe ID TEXT" },

@@ -26,7 +26,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 
 static int tag_list(struct cli *c, int argc, char **argv)
 {
-    ARGS(NULL, 1, 0, "tag list");
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "tag list [--format table|json|csv]");
     struct cd_tag_list l;
     int rc = cd_tag_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
@@ -83,7 +84,8 @@ int cmd_tag(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "tag"
 
 static int group_list(struct cli *c, int argc, char **argv)
 {
-    ARGS(NULL, 1, 0, "group list");
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "group list [--format table|json|csv]");
     struct cd_group_list l;
     int rc = cd_group_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
@@ -126,13 +128,14 @@ int cmd_group(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "gr
 
 static int preset_list(struct cli *c, int argc, char **argv)
 {
-    ARGS(NULL, 1, 0, "preset list");
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "preset list [--format table|json|csv]");
     struct cd_preset_list l;
     int rc = cd_preset_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = { { "name", "Preset", 0 }, { "filter", "Filter", 0 },
                                            { "columns", "Columns", 0 }, { "sort", "Sort", 0 },
-                                           { "owner", "Owner", 0 }, { "shared", "Shared", 0 } };
+                                           { "owner", "Owner", 0 }, { "shared", "Shared", OUT_BOOL } };
     struct out o;
     out_begin(&o, c->fmt, cols, 6);
     for (size_t i = 0; i < l.n; i++) {
@@ -220,8 +223,9 @@ int cmd_audit(struct cli *c, int argc, char **argv)
     long limit = c->limit;
     const char *filter = NULL;
     const struct copt opts[] = { { "object", OPT_STR, &object }, { "limit", OPT_LONG, &limit },
-                                 { "filter", OPT_STR, &filter }, { NULL, 0, NULL } };
-    ARGS(opts, 1, 0, "audit [--object OBJECT] [--filter EXPR] [--limit N] | audit verify\n"
+                                 { "filter", OPT_STR, &filter }, FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "audit [--object OBJECT] [--filter EXPR] [--limit N] [--format table|json|csv]\n"
+         "       audit verify [--format table|json|csv]\n"
          "  OBJECT is as shown in the Object column: \"cert 12\", \"ca 1\", \"user alice\"\n"
          "  EXPR filters on user, action, result, object, section and time:\n"
          "    result:Forbidden user=alice time>7d ... (see certdeck-filter(7))");
@@ -229,14 +233,25 @@ int cmd_audit(struct cli *c, int argc, char **argv)
         int64_t n = 0, bad = 0;
         int rc = cd_audit_verify(c->s, c->u, &n, &bad, &c->err);
         if (rc) return cli_fail(c, rc);
-        printf("audit chain intact: %lld records\n", (long long)n);
+        if (c->fmt == FMT_TABLE) {
+            printf("audit chain intact: %lld records\n", (long long)n);
+            return 0;
+        }
+        static const struct out_col vcols[] = { { "intact", "Intact", OUT_BOOL }, { "records", "Records", OUT_NUM } };
+        char num[32];
+        snprintf(num, sizeof num, "%lld", (long long)n);
+        const char *v[] = { "yes", num };
+        out_object(c->fmt, vcols, 2, v);
         return 0;
     }
-    if (np) return cli_msg(2, "usage: certdeck audit [--object OBJECT] [--filter EXPR] | audit verify");
+    if (np) {
+        static const char *const subs[] = { "verify" };
+        return cli_unknown("audit subcommand", pos[0], -1, subs, 1);
+    }
     struct cd_audit_list l;
     int rc = cd_audit_list(c->s, c->u, object, filter, limit, &l, &c->err);
-    if (rc) return cli_fail(c, rc);
-    static const struct out_col cols[] = { { "id", "ID", 1 }, { "time", "Time", 0 }, { "user", "User", 0 },
+    if (rc) return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
+    static const struct out_col cols[] = { { "id", "ID", OUT_NUM }, { "time", "Time", 0 }, { "user", "User", 0 },
                                            { "action", "Action", 0 }, { "object", "Object", 0 },
                                            { "result", "Result", 0 }, { "section", "Section", 0 },
                                            { "detail", "Detail", 0 } };

@@ -27,7 +27,8 @@ static int user_add(struct cli *c, int argc, char **argv)
 
 static int user_list(struct cli *c, int argc, char **argv)
 {
-    ARGS(NULL, 1, 0, "user list");
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "user list [--format table|json|csv]");
     struct cd_user_list l;
     int rc = cd_user_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
@@ -143,7 +144,8 @@ static int permset_add(struct cli *c, int argc, char **argv)
 
 static int permset_list(struct cli *c, int argc, char **argv)
 {
-    ARGS(NULL, 1, 0, "permset list");
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "permset list [--format table|json|csv]");
     struct cd_permset_list l;
     int rc = cd_permset_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);

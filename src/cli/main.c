@@ -66,11 +66,7 @@ int main(int argc, char **argv)
     if (help) { usage(stdout); return 0; }
     if (!c.store) c.store = getenv("CERTDECK_STORE");
     c.fmt = FMT_TABLE;
-    if (fmt) {
-        if (!strcmp(fmt, "json")) c.fmt = FMT_JSON;
-        else if (!strcmp(fmt, "csv")) c.fmt = FMT_CSV;
-        else if (strcmp(fmt, "table")) return cli_msg(2, "--format is table, json or csv");
-    }
+    if (fmt && cli_format(fmt, &c.fmt)) return 2;
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
         /* --user without a password file: the console itself asks */
@@ -88,7 +84,9 @@ int main(int argc, char **argv)
             cli_close(&c);
             return rc;
         }
-    cli_msg(2, "unknown command \"%s\"", argv[first]);
-    usage(stderr);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) names[i] = commands[i].name;
+    cli_unknown("command", argv[first], -1, names, sizeof names / sizeof names[0]);
+    fputs("(certdeck --help lists them all)\n", stderr);
     return 2;
 }

@@ -26,7 +26,44 @@ int cli_msg(int status, const char *fmt, ...)
 
 int cli_fail(struct cli *c, int rc)
 {
+    /* a filter the core refused (syntax or a value) is a usage error */
+    if (rc == CD_E_FILTER) return cli_filter_fail(NULL, &c->err);
     return cli_msg(1, "%s", cd_errmsg(&c->err, rc));
+}
+
+int cli_filter_fail(const char *expr, const struct cd_err *err)
+{
+    cli_msg(2, "invalid filter: %s", cd_errmsg(err, CD_E_FILTER));
+    if (expr && err->pos) {
+        size_t k = strlen(expr);
+        if (err->pos - 1 < k) k = err->pos - 1;
+        char *s = cd_sanitize(expr, k);
+        /* the caret under the column: the sanitised prefix is as wide as shown */
+        char *all = cd_sanitize(expr, (size_t)-1);
+        if (s && all) fprintf(stderr, "  %s\n  %*s^\n", all, (int)cd_display_width(s), "");
+        free(s);
+        free(all);
+    }
+    return 2;
+}
+
+int cli_unknown(const char *what, const char *word, int list, const char *const *choices, size_t n)
+{
+    struct cd_err err = { 0 };
+    if (list >= 0) choices = cd_names(list, &n);
+    return cli_msg(2, "%s", cd_errmsg(&err, cd_name_error(&err, what, word, choices, n)));
+}
+
+int cli_format(const char *name, int *fmt)
+{
+    size_t n;
+    const char *const *names = cd_names(CD_NAMES_FORMAT, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, names[i])) {
+            *fmt = (int)i;   /* the names are in FMT_* order */
+            return 0;
+        }
+    return cli_unknown("output format", name, CD_NAMES_FORMAT, NULL, 0);
 }
 
 int cli_open(struct cli *c, int create)
@@ -76,6 +113,7 @@ static int set_opt(const struct copt *o, const char *val)
         *(long *)o->dest = v;
         return 0;
     }
+    case OPT_FORMAT: return cli_format(val, (int *)o->dest);
     case OPT_LIST: {
         struct strlist *l = o->dest;
         if (l->n >= 63) return cli_msg(2, "too many --%s", o->name);
@@ -116,7 +154,16 @@ int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, 
         const struct copt *o = NULL;
         for (const struct copt *p = opts; p && p->name; p++)
             if (strlen(p->name) == nl && !strncmp(p->name, name, nl)) o = p;
-        if (!o) return cli_msg(2, "unknown option \"--%.*s\" (see --help)", (int)nl, name);
+        if (!o) {
+            char word[80];
+            const char *names[64];
+            size_t n = 0;
+            snprintf(word, sizeof word, "%.*s", (int)nl, name);
+            for (const struct copt *p = opts; p && p->name && n < 64; p++) names[n++] = p->name;
+            const char *near = cd_suggest(word, names, n);
+            if (near) return cli_msg(2, "unknown option \"--%s\"; did you mean \"--%s\"? (see --help)", word, near);
+            return cli_msg(2, "unknown option \"--%s\" (see --help)", word);
+        }
         if (o->kind == OPT_FLAG) {
             if (eq) return cli_msg(2, "--%s takes no value", o->name);
             *(int *)o->dest = 1;
@@ -138,7 +185,12 @@ int cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int a
     }
     for (const struct subcmd *p = t; p->name; p++)
         if (!strcmp(p->name, argv[0])) return p->fn(c, argc - 1, argv + 1);
-    cli_msg(2, "unknown command \"%s %s\"", group, argv[0]);
+    const char *names[32];
+    size_t n = 0;
+    for (const struct subcmd *p = t; p->name && n < 32; p++) names[n++] = p->name;
+    char what[64];
+    snprintf(what, sizeof what, "%s command", group);
+    cli_unknown(what, argv[0], -1, names, n);
     cli_sub_usage(group, t);
     return 2;
 }

@@ -130,3 +130,24 @@ size_t cd_display_width(const char *s)
 {
     return cd_fit_width(s, (size_t)-1, NULL, 0);
 }
+
+char *cd_utf8_repair(const char *in, size_t len)
+{
+    if (!in) in = "";
+    if (len == (size_t)-1) len = strlen(in);
+    /* at most 3 bytes (U+FFFD) for every input byte */
+    if (len > ((size_t)-1 - 1) / 3) return NULL;
+    char *out = malloc(3 * len + 1), *o = out;
+    if (!out) return NULL;
+    const unsigned char *p = (const unsigned char *)in;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t k = utf8_dec(p + i, len - i, &cp);
+        if (k) { memcpy(o, p + i, k); o += k; i += k; continue; }
+        memcpy(o, "\xef\xbf\xbd", 3);
+        o += 3;
+        i++;
+    }
+    *o = 0;
+    return out;
+}

@@ -324,7 +324,9 @@ int cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
 {
     CHECK(s, u);
     if (!name || !*name) return cdi_fail(err, CD_E_INVAL, "a preset name is required");
-    int rc = cd_filter_check(expr ? expr : "", err);
+    int rc = cd_filter_check(expr ? expr : "", err), col;
+    /* a sort no screen can apply is refused here, with the valid columns */
+    if (!rc && sort && *sort) rc = cd_sort_parse(sort, &col, NULL, err);
     return rc ? rc : s->ops->preset_save(s, u, name, expr ? expr : "", columns, sort, err);
 }
 
