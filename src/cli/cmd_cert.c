@@ -131,7 +131,7 @@ static int cert_list(struct cli *c, int argc, char **argv)
     /* check the filter before opening anything: a usage error, with its column */
     struct cd_err ferr = { 0 };
     if (filter && cd_filter_check(filter, &ferr)) {
-        fprintf(stderr, "certdeck: invalid filter: %s\n", ferr.msg);
+        cli_msg(2, "invalid filter: %s", ferr.msg);   /* sanitised: the message quotes the filter */
         char *s = cd_sanitize(filter, (size_t)-1);
         fprintf(stderr, "  %s\n  %*s^\n", s ? s : "", (int)(ferr.pos ? ferr.pos - 1 : 0), "");
         free(s);
