@@ -72,8 +72,12 @@ static int set_opt(const struct copt *o, const char *val)
     case OPT_STR: *(const char **)o->dest = val; return 0;
     case OPT_LONG: {
         char *end;
+        errno = 0;
         long v = strtol(val, &end, 10);
         if (*end || end == val) return cli_msg(2, "--%s takes a number, not \"%s\"", o->name, val);
+        /* every number option is a count, an offset or a number of days */
+        if (v < 0) return cli_msg(2, "--%s cannot be negative (%s)", o->name, val);
+        if (errno == ERANGE) return cli_msg(2, "--%s: %s is too large", o->name, val);
         *(long *)o->dest = v;
         return 0;
     }

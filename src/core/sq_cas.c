@@ -169,7 +169,8 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     sqlite3_stmt *st = NULL;
     int64_t now = cdi_now();
     memset(out, 0, sizeof *out);
-    int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
+    int rc = sq_check_group(sq, q, err);
+    if (!rc) rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
     ca_select(u, &w);
     cdi_buf_addf(&w.sql, " WHERE ");

@@ -169,6 +169,7 @@ int cd_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
                struct cd_err *err)
 {
     CHECK(s, u);
+    if (q && q->offset < 0) return cdi_fail(err, CD_E_INVAL, "the offset cannot be negative");
     return s->ops->ca_list(s, u, q, out, err);
 }
 
@@ -244,6 +245,7 @@ int cd_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
                  struct cd_err *err)
 {
     CHECK(s, u);
+    if (q && q->offset < 0) return cdi_fail(err, CD_E_INVAL, "the offset cannot be negative");
     return s->ops->cert_list(s, u, q, out, err);
 }
 
