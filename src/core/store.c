@@ -393,7 +393,8 @@ int cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
 {
     CHECK(s, u);
     if (!name || !*name) return cdi_fail(err, CD_E_INVAL, "a preset name is required");
-    int rc = cd_filter_check(expr ? expr : "", err);
+    int rc = cdi_check_text(err, "preset name", name, 128, 0);
+    if (!rc) rc = cd_filter_check(expr ? expr : "", err);
     return rc ? rc : s->ops->preset_save(s, u, name, expr ? expr : "", columns, sort, err);
 }
 

@@ -141,6 +141,19 @@ static void test_group_paths(void **state)
     assert_int_equal(cd_group_add(f->s, f->u, "/All/San Diego", &f->err), CD_OK);
 }
 
+static void test_user_and_preset_names(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cd_user_add(f->s, f->u, "mallory\xe2\x80\xae", "/All", "pw-123456", &f->err), CD_E_INVAL);
+    assert_int_equal(cd_user_add(f->s, f->u, "c1\xc2\x9b", "/All", "pw-123456", &f->err), CD_E_INVAL);
+    assert_int_equal(cd_user_add(f->s, f->u, "\xff", "/All", "pw-123456", &f->err), CD_E_INVAL);
+    int level[CD_OT_COUNT] = { 0 };
+    const char *groups[] = { "/All" };
+    assert_int_equal(cd_permset_add(f->s, f->u, "ops\xe2\x81\xa6", groups, 1, level, &f->err), CD_E_INVAL);
+    assert_int_equal(cd_preset_save(f->s, f->u, "mine\x1b[2J", "tag:x", NULL, NULL, &f->err), CD_E_INVAL);
+    assert_int_equal(cd_preset_save(f->s, f->u, "expiring soon", "expires<30d", NULL, NULL, &f->err), CD_OK);
+}
+
 /* ---- the filter parser's limits ------------------------------------------ */
 
 static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
@@ -383,7 +396,7 @@ static void test_secret_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_subject_fields_refused), T(test_descriptions_are_utf8), T(test_tag_names), T(test_group_paths),
+        T(test_subject_fields_refused), T(test_descriptions_are_utf8), T(test_tag_names), T(test_group_paths), T(test_user_and_preset_names),
         cmocka_unit_test(test_filter_nesting_limit), T(test_filter_thousand_terms), T(test_filter_numbers),
         T(test_empty_file_is_not_a_store), T(test_create_loser_removes_nothing), T(test_concurrent_init),
         T(test_secret_files),
