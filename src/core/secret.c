@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "core_int.h"
 
@@ -24,7 +25,12 @@ int cd_read_secret_file(const char *path, char **out, struct cd_err *err)
     int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return cdi_fail(err, CD_E_IO, "cannot read the passphrase file %.300s: %s", name, strerror(errno));
-    /* one byte more than the cap tells "too large" from "exactly the cap" */
+    /* A regular file is read whole (its size is the file's, and a NUL
+     * anywhere is refused); from a pipe or a terminal ("-") the first line
+     * is enough, so a prompt-less "--passphrase-file -" ends at Enter.  One
+     * byte more than the cap tells "too large" from "exactly the cap". */
+    struct stat st;
+    int whole = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     char buf[CD_SECRET_FILE_MAX + 1];
     size_t n = 0;
     int rc = CD_OK;
@@ -34,17 +40,18 @@ int cd_read_secret_file(const char *path, char **out, struct cd_err *err)
         if (r < 0) { rc = cdi_fail(err, CD_E_IO, "cannot read the passphrase file %.300s: %s", name, strerror(errno)); break; }
         if (r == 0) break;
         n += (size_t)r;
+        if (!whole && memchr(buf + n - (size_t)r, '\n', (size_t)r)) break;
     }
     if (!std) close(fd);
-    if (!rc && n > CD_SECRET_FILE_MAX)
+    size_t len = 0;                     /* the first line */
+    while (len < n && buf[len] != '\n') len++;
+    if (!rc && (whole ? n : len) > CD_SECRET_FILE_MAX)
         rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s is larger than %d bytes", name, CD_SECRET_FILE_MAX);
-    if (!rc && memchr(buf, 0, n))
+    if (!rc && memchr(buf, 0, whole ? n : len))
         rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s holds a NUL byte", name);
     if (!rc && n == 0)
         rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s is empty", name);
     if (!rc) {
-        size_t len = 0;
-        while (len < n && buf[len] != '\n') len++;
         while (len && buf[len - 1] == '\r') len--;
         char *s = malloc(len + 1);
         if (!s) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
