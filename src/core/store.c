@@ -213,10 +213,6 @@ int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     if (n < 1 || n > 1000000)
         return cdi_fail(err, CD_E_INVAL, "the count must be between 1 and 1000000");
     int rc = check_subject(&p->subject, err);
-    /* bulk names are CN-000001 ... CN-1000000: the suffix must fit in 64 too */
-    if (!rc && n > 1 && strlen(p->subject.cn) > 64 - 8)
-        rc = cdi_fail(err, CD_E_INVAL, "for a bulk run the common name is at most 56 characters "
-                      "(a suffix such as -000001 is added)");
     if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
     if (!rc && (p->product < 0 || p->product >= CD_PRODUCT_COUNT))
