@@ -4,6 +4,7 @@
 #define CERTDECK_VERSION "0.1.0"
 #include <certdeck/error.h>
 #include <certdeck/sanitize.h>
+#include <certdeck/secret.h>
 #include <certdeck/filter.h>
 #include <certdeck/store.h>
 #include <certdeck/users.h>

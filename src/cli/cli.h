@@ -87,8 +87,6 @@ void out_object(int fmt, const struct out_col *cols, int ncols, const char *cons
 void out_ids(int fmt, const int64_t *ids, size_t n);
 
 /* ---- secrets and files ------------------------------------------------- */
-/* First line of a file ("-" = standard input); caller frees and wipes. */
-char *cli_read_secret_file(const char *path, struct cd_err *err);
 /* Prompts on /dev/tty without echo; confirm asks twice.  NULL when no terminal. */
 char *cli_prompt_secret(const char *prompt, int confirm);
 void  cli_free_secret(char *s);

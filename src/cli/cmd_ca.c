@@ -9,7 +9,7 @@ static int ca_new(struct cli *c, int argc, char **argv)
 {
     struct cd_ca_params p = { 0 };
     const char *key = "ec256", *pf = NULL, *vf = NULL, *vt = NULL;
-    long days = 0;
+    long days = -1;                     /* -1: --days not given (the core's default) */
     int help = 0, np = 0, nopass = 0;
     const struct copt opts[] = {
         { "cn", OPT_STR, &p.subject.cn }, { "key", OPT_STR, &key }, { "days", OPT_LONG, &days },
@@ -30,8 +30,8 @@ static int ca_new(struct cli *c, int argc, char **argv)
     }
     if (!p.subject.cn) return cli_msg(2, "ca new: --cn is required");
     if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_unknown("key type", key, CD_NAMES_KEYTYPE, NULL, 0);
-    if (days < 0 || days > 36500) return cli_msg(2, "--days is 1 to 36500");
-    p.days = (int)days;
+    if (days != -1 && (days < 1 || days > 36500)) return cli_msg(2, "--days is 1 to 36500");
+    p.days = days < 0 ? 0 : (int)days;
     if (vf && cli_parse_when(vf, &p.not_before)) return cli_msg(2, "--valid-from: expected 2026-01-31");
     if (vt && cli_parse_when(vt, &p.not_after)) return cli_msg(2, "--valid-to: expected 2026-01-31");
     int prc = 0;

@@ -24,10 +24,10 @@ static const char U_NEW[] = "new --ca ID --product agent|server|proxy|mdm|custom
 
 static int cert_new(struct cli *c, int argc, char **argv)
 {
-    const char *ca = NULL, *product = "agent", *key = "ec256", *vf = NULL, *vt = NULL, *pf = NULL, *capf = NULL;
+    const char *ca = NULL, *product = NULL, *key = "ec256", *vf = NULL, *vt = NULL, *pf = NULL, *capf = NULL;
     struct cd_cert_params p = { 0 };
     struct strlist tags = { 0 };
-    long days = 0, count = 1;
+    long days = -1, count = 1;          /* -1: --days not given (the core's default) */
     int ask = 0, help = 0, np = 0;
     const struct copt opts[] = {
         { "ca", OPT_STR, &ca }, { "product", OPT_STR, &product }, { "cn", OPT_STR, &p.subject.cn },
@@ -42,11 +42,12 @@ static int cert_new(struct cli *c, int argc, char **argv)
     PARSE(opts, pos, 0, np, help, U_NEW);
     if (!ca) return cli_msg(2, "cert new: --ca ID is required");
     if (!p.subject.cn) return cli_msg(2, "cert new: --cn is required");
+    if (!product) return cli_msg(2, "cert new: --product agent|server|proxy|mdm|custom is required");
     if ((p.product = cd_product_parse(product)) < 0) return cli_unknown("product", product, CD_NAMES_PRODUCT, NULL, 0);
     if ((p.keytype = cd_keytype_parse(key)) < 0) return cli_unknown("key type", key, CD_NAMES_KEYTYPE, NULL, 0);
     if (count < 1 || count > 1000000) return cli_msg(2, "--count is 1 to 1000000");
-    if (days < 0 || days > 36500) return cli_msg(2, "--days is 1 to 36500");
-    p.days = (int)days;
+    if (days != -1 && (days < 1 || days > 36500)) return cli_msg(2, "--days is 1 to 36500");
+    p.days = days < 0 ? 0 : (int)days;
     if (vf && cli_parse_when(vf, &p.not_before)) return cli_msg(2, "--valid-from: expected 2026-01-31 or 2026-01-31T10:00:00Z");
     if (vt && cli_parse_when(vt, &p.not_after)) return cli_msg(2, "--valid-to: expected 2026-01-31 or 2026-01-31T10:00:00Z");
     p.tags = tags.n ? tags.v : NULL;

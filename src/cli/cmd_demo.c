@@ -100,14 +100,15 @@ int cmd_demo(struct cli *c, int argc, char **argv)
         done += n;
     }
     if (tty) fputc('\n', stderr);
-    /* awkward names: stored faithfully, always shown escaped */
+    /* awkward text: stored faithfully, always shown escaped.  Names (CNs)
+     * cannot hold control or bidi characters; descriptions can. */
     static const struct { const char *cn, *desc; } odd[] = {
         { "東京オフィス-サーバー", "ワイド文字の説明 (wide characters)" },
         { "a-very-long-common-name-that-fills-all-64-characters-of-the-cn.x", "A description long enough to be cut "
           "in every narrow column of every table, to see how truncation with an ellipsis looks on screen" },
-        { "evil\x1b[31mRED\x1b[0m\x07", "terminal escapes in the CN\tand\na newline" },
-        { "invoice\xe2\x80\xae" "fdp.exe", "a bidi override (U+202E) in the CN" },
-        { "ctrl\xc2\x9b" "31m-c1", "a C1 control (CSI) in the CN" },
+        { "evil-escapes", "evil\x1b[31mRED\x1b[0m\x07: terminal escapes in the description\tand\na newline" },
+        { "invoice-bidi", "invoice\xe2\x80\xae" "fdp.exe: a bidi override (U+202E) in the description" },
+        { "ctrl-c1", "ctrl\xc2\x9b" "31m-c1: a C1 control (CSI) in the description" },
     };
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         struct cd_cert_params p = { .ca_id = cas[0].id, .product = CD_PRODUCT_CUSTOM,

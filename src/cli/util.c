@@ -83,7 +83,8 @@ int cli_login(struct cli *c)
     snprintf(prompt, sizeof prompt, "Password for %.100s: ", c->user);
     char *pw = NULL;
     if (c->password_file) {
-        if (!(pw = cli_read_secret_file(c->password_file, &c->err))) return CD_E_IO;
+        int rc = cd_read_secret_file(c->password_file, &pw, &c->err);
+        if (rc) return rc;
     } else if (!(pw = cli_prompt_secret(prompt, 0))) {
         snprintf(c->err.msg, sizeof c->err.msg, "--user %.100s: no terminal to ask the password on; "
                  "give --password-file F", c->user);
@@ -108,8 +109,12 @@ static int set_opt(const struct copt *o, const char *val)
     case OPT_STR: *(const char **)o->dest = val; return 0;
     case OPT_LONG: {
         char *end;
+        errno = 0;
         long v = strtol(val, &end, 10);
         if (*end || end == val) return cli_msg(2, "--%s takes a number, not \"%s\"", o->name, val);
+        /* every number option is a count, an offset or a number of days */
+        if (v < 0) return cli_msg(2, "--%s cannot be negative (%s)", o->name, val);
+        if (errno == ERANGE) return cli_msg(2, "--%s: %s is too large", o->name, val);
         *(long *)o->dest = v;
         return 0;
     }
@@ -224,32 +229,7 @@ int cli_parse_when(const char *s, int64_t *t)
 
 /* ---- secrets ----------------------------------------------------------- */
 
-void cli_free_secret(char *s)
-{
-    if (!s) return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
-
-char *cli_read_secret_file(const char *path, struct cd_err *err)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "cannot read the passphrase file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    if (f != stdin) fclose(f);
-    if (n < 0) {
-        free(line);
-        snprintf(err->msg, sizeof err->msg, "the passphrase file %s is empty", path);
-        return NULL;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-    return line;
-}
+void cli_free_secret(char *s) { cd_secret_free(s); }
 
 static char *prompt_once(int fd, const char *prompt)
 {
@@ -295,8 +275,9 @@ char *cli_passphrase(const char *file, const char *prompt, int confirm, int *rc)
     *rc = 0;
     if (file) {
         struct cd_err err = { 0 };
-        char *p = cli_read_secret_file(file, &err);
-        if (!p) *rc = cli_msg(1, "%s", err.msg);
+        char *p = NULL;
+        int r = cd_read_secret_file(file, &p, &err);
+        if (r) *rc = cli_msg(1, "%s", cd_errmsg(&err, r));
         return p;
     }
     if (!prompt || !isatty(STDIN_FILENO)) return NULL;

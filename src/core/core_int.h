@@ -43,6 +43,13 @@ void   *cdi_grow(void *rows, size_t n, size_t *cap, size_t elsz);
     void fn(type *l) { if (!l) return; for (size_t i = 0; i < l->n; i++) clear(&l->rows[i]); \
                        free(l->rows); l->rows = NULL; l->n = 0; }
 
+/* CD_OK when s (NULL is fine) is valid UTF-8 of at most max bytes (0: no
+ * cap) and, unless controls_ok, holds no C0, DEL, C1 or bidi control (the
+ * characters cd_sanitize escapes).  `what` names the field in the message.
+ * One rule for every name the core stores (subject fields, tags, groups,
+ * users, permission sets, presets). */
+int     cdi_check_text(struct cd_err *err, const char *what, const char *s, size_t max, int controls_ok);
+
 /* Growable byte buffer. */
 struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };
 void cdi_buf_add(struct cdi_buf *b, const void *data, size_t n);

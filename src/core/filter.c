@@ -40,6 +40,8 @@ struct lex {
     int op;          /* T_OP */
     struct cd_err *err;
     int rc;
+    int depth;       /* "(" and "not" open around the current token */
+    size_t terms;
 };
 
 static int lex_fail(struct lex *x, size_t pos, const char *msg, const char *what)
@@ -137,6 +139,8 @@ static struct node *mk(int kind, struct node *l, struct node *r)
     struct node *n = calloc(1, sizeof *n);
     if (!n) { node_free(l); node_free(r); return NULL; }
     n->kind = kind; n->l = l; n->r = r;
+    if (l && l->height >= n->height) n->height = l->height + 1;
+    if (r && r->height >= n->height) n->height = r->height + 1;
     return n;
 }
 
@@ -157,6 +161,10 @@ static int field_of(const char *name)
 static struct node *parse_term(struct lex *x)
 {
     size_t pos = x->pos;
+    if (++x->terms > CDI_FILTER_MAX_TERMS) {
+        lex_fail(x, pos, "too many terms (at most " CDI_STR(CDI_FILTER_MAX_TERMS) ")", NULL);
+        return NULL;
+    }
     if (x->t == T_STR) {
         struct node *n = mk(N_TERM, NULL, NULL);
         if (!n) return NULL;
@@ -211,15 +219,28 @@ static struct node *parse_term(struct lex *x)
 
 static struct node *parse_unary(struct lex *x)
 {
+    if (x->t == T_NOT || x->t == T_LP || is_kw(x, "not")) {
+        /* recursion per level: bounded, so 100,000 "(" is an error, not a
+         * stack overflow */
+        if (x->depth >= CDI_FILTER_MAX_DEPTH) {
+            lex_fail(x, x->pos, "nested too deeply (at most " CDI_STR(CDI_FILTER_MAX_DEPTH)
+                     " levels of \"(\" and \"not\")", NULL);
+            return NULL;
+        }
+    }
     if (x->t == T_NOT || is_kw(x, "not")) {
         next(x, 0);
+        x->depth++;
         struct node *c = parse_unary(x);
+        x->depth--;
         return c ? mk(N_NOT, c, NULL) : NULL;
     }
     if (x->t == T_LP) {
         size_t pos = x->pos;
         next(x, 0);
+        x->depth++;
         struct node *e = parse_or(x);
+        x->depth--;
         if (!e) return NULL;
         if (x->t != T_RP) {
             lex_fail(x, x->t == T_END ? pos : x->pos, x->t == T_END ? "this \"(\" is never closed"
@@ -237,28 +258,69 @@ static struct node *parse_unary(struct lex *x)
     return parse_term(x);
 }
 
+/* The operands of one and/or chain, collected in order. */
+struct chain { struct node **v; size_t n, cap; };
+
+static int chain_add(struct lex *x, struct chain *c, struct node *n)
+{
+    if (!n) return -1;
+    struct node **slot = cdi_grow(&c->v, c->n, &c->cap, sizeof *c->v);
+    if (!slot) { node_free(n); lex_fail(x, x->pos, "out of memory", NULL); return -1; }
+    *slot = n;
+    c->n++;
+    return 0;
+}
+
+/* A chain becomes a balanced tree (and/or are associative), so a thousand
+ * terms nest about ten deep in the tree and in the SQL made from it; a
+ * left-deep tree nested one level per term, past what SQLite parses. */
+static struct node *balance(int kind, struct node **v, size_t n)
+{
+    if (n == 1) return v[0];
+    size_t mid = n / 2;
+    struct node *l = balance(kind, v, mid);
+    if (!l) {
+        for (size_t i = mid; i < n; i++) node_free(v[i]);
+        return NULL;
+    }
+    struct node *r = balance(kind, v + mid, n - mid);
+    if (!r) { node_free(l); return NULL; }
+    return mk(kind, l, r);
+}
+
+static struct node *chain_end(struct lex *x, int kind, struct chain *c, int ok)
+{
+    struct node *n = NULL;
+    if (ok && c->n) {
+        n = balance(kind, c->v, c->n);
+        if (!n) lex_fail(x, x->pos, "out of memory", NULL);
+    } else {
+        for (size_t i = 0; i < c->n; i++) node_free(c->v[i]);
+    }
+    free(c->v);
+    return n;
+}
+
 static struct node *parse_and(struct lex *x)
 {
-    struct node *l = parse_unary(x);
-    while (l && x->t != T_END && x->t != T_RP && !is_kw(x, "or")) {
+    struct chain c = { 0 };
+    int ok = chain_add(x, &c, parse_unary(x)) == 0;
+    while (ok && x->t != T_END && x->t != T_RP && !is_kw(x, "or")) {
         if (is_kw(x, "and")) next(x, 0);
-        struct node *r = parse_unary(x);
-        if (!r) { node_free(l); return NULL; }
-        l = mk(N_AND, l, r);
+        ok = chain_add(x, &c, parse_unary(x)) == 0;
     }
-    return l;
+    return chain_end(x, N_AND, &c, ok);
 }
 
 static struct node *parse_or(struct lex *x)
 {
-    struct node *l = parse_and(x);
-    while (l && is_kw(x, "or")) {
+    struct chain c = { 0 };
+    int ok = chain_add(x, &c, parse_and(x)) == 0;
+    while (ok && is_kw(x, "or")) {
         next(x, 0);
-        struct node *r = parse_and(x);
-        if (!r) { node_free(l); return NULL; }
-        l = mk(N_OR, l, r);
+        ok = chain_add(x, &c, parse_and(x)) == 0;
     }
-    return l;
+    return chain_end(x, N_OR, &c, ok);
 }
 
 static int mentions_revoked(const struct node *n)
@@ -280,6 +342,9 @@ int cd_filter_parse(const char *expr, cd_filter **out, struct cd_err *err)
         f->root = parse_or(&x);
         if (f->root && x.t != T_END)
             lex_fail(&x, x.pos, x.t == T_RP ? "unexpected \")\"" : "unexpected text", x.text);
+        if (f->root && f->root->height > CDI_FILTER_MAX_HEIGHT)
+            lex_fail(&x, 1, "too complex: and, or and not nest more than " CDI_STR(CDI_FILTER_MAX_HEIGHT)
+                     " levels deep", NULL);
         if (!f->root && !x.rc) x.rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
     free(x.text);

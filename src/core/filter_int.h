@@ -14,6 +14,18 @@ struct cdi_sql {
     size_t nb, cap;
 };
 
+/* Limits of the language (doc/certdeck-filter.7).  The parser recurses per
+ * "(" and "not", so their nesting is capped; and/or chains are loops that
+ * build balanced trees, so many terms cost little depth.  MAX_HEIGHT bounds
+ * the nesting of the SQL made from a tree: SQLite's parser stack (100
+ * entries) overflows at about 25 of its levels (measured), whatever the terms. */
+#define CDI_FILTER_MAX_DEPTH  32
+#define CDI_FILTER_MAX_TERMS  4000
+#define CDI_FILTER_MAX_HEIGHT 16
+#define CDI_FILTER_MAX_DISTANCE 1000000     /* "30d": at most this many units */
+#define CDI_STR_(x) #x
+#define CDI_STR(x) CDI_STR_(x)
+
 enum cdi_target { CDI_TARGET_CERT, CDI_TARGET_CA, CDI_TARGET_AUDIT };
 
 /* The parsed tree (filter.c builds it, filter_sql.c compiles it). */
@@ -32,6 +44,7 @@ struct node {
     char *value;
     size_t pos;          /* column of the term, for errors found while compiling */
     int driven;          /* taken over by cdi_filter_join: compiles to "1" */
+    int height;          /* and/or/not levels from here down (0 for a term) */
 };
 
 struct cd_filter { struct node *root; int revoked; };

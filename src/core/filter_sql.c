@@ -4,6 +4,7 @@
  * Targets: certificates (alias c), CAs (alias a) and the audit log (alias
  * x, with the fields user, action, result, object, section and time). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,14 @@ static int when(struct ctx *c, const struct node *n, int64_t *t)
 {
     const char *v = n->value;
     char *end;
+    errno = 0;
     long long k = strtoll(v, &end, 10);
     if (end != v && end[0] && !end[1] && strchr("hdwmy", end[0])) {
+        /* a million units (hours to years) is past any certificate; the cap
+         * keeps now + k * unit far from int64 overflow */
+        if (errno == ERANGE || k > CDI_FILTER_MAX_DISTANCE || k < -CDI_FILTER_MAX_DISTANCE)
+            return term_fail(c, n, "the number in \"%.60s\" is too large (at most " CDI_STR(CDI_FILTER_MAX_DISTANCE)
+                             " units)", v);
         int64_t unit = end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : end[0] == 'w' ? 7 * 86400
                      : end[0] == 'm' ? 30 * 86400 : 365 * 86400;
         *t = c->now + (int64_t)k * unit;
@@ -315,8 +322,10 @@ static int term_sql(struct ctx *c, const struct node *n)
     case F_ISSUED: snprintf(tmp, sizeof tmp, "%s.not_before", c->a); return date_cond(c, n, tmp);
     case F_ID: {
         char *end;
+        errno = 0;
         long long v = strtoll(n->value, &end, 10);
         if (*end || end == n->value) return term_fail(c, n, "id takes a number, not \"%.40s\"", n->value);
+        if (errno == ERANGE) return term_fail(c, n, "the id \"%.40s\" is too large", n->value);
         const char *op = n->op == OP_LT ? "<" : n->op == OP_LE ? "<=" : n->op == OP_GT ? ">"
                        : n->op == OP_GE ? ">=" : n->op == OP_NE ? "<>" : "=";
         if (n->op == OP_GLOB) return term_fail(c, n, "id does not take \"~\"%s", "");

@@ -37,6 +37,12 @@ static int is_bidi(uint32_t c)
            (c >= 0x2066 && c <= 0x2069);
 }
 
+/* C0, DEL, C1 and bidi controls: what a terminal may act on. */
+static int is_control(uint32_t c)
+{
+    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || is_bidi(c);
+}
+
 /* Writes the escaped form of the input into out (when non-NULL); returns the
  * output length.  Used twice: once to size, once to write. */
 static size_t run(const unsigned char *p, size_t n, char *out, int *dirty)
@@ -52,11 +58,8 @@ static size_t run(const unsigned char *p, size_t n, char *out, int *dirty)
             esc = tmp; k = 1;
         } else if (cp == '\\') {
             esc = "\\\\";
-        } else if (cp < 0x20 || cp == 0x7f) {
-            snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)cp);
-            esc = tmp;
-        } else if ((cp >= 0x80 && cp <= 0x9f) || is_bidi(cp)) {
-            snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp);
+        } else if (is_control(cp)) {
+            snprintf(tmp, sizeof tmp, cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
             esc = tmp;
         }
         if (esc) {
@@ -150,4 +153,23 @@ char *cd_utf8_repair(const char *in, size_t len)
     }
     *o = 0;
     return out;
+}
+
+int cdi_check_text(struct cd_err *err, const char *what, const char *s, size_t max, int controls_ok)
+{
+    if (!s) return CD_OK;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    if (max && n > max) return cdi_fail(err, CD_E_INVAL, "the %s is longer than %zu bytes", what, max);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_dec(p + i, n - i, &cp);
+        /* no backslash in these messages: front ends escape them once more */
+        if (!k) return cdi_fail(err, CD_E_INVAL, "the %s is not valid UTF-8 (byte %zu is 0x%02x)", what, i + 1, p[i]);
+        if (!controls_ok && is_control(cp))
+            return cdi_fail(err, CD_E_INVAL, "the %s holds a control character (U+%04X at byte %zu)", what,
+                            (unsigned)cp, i + 1);
+        i += k;
+    }
+    return CD_OK;
 }

@@ -144,6 +144,12 @@ int sq_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, co
         size_t sz = sizeof cn;
         if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &sz) < 0)
             snprintf(cn, sizeof cn, "%.200s", o.subject);
+        /* names from outside follow the rule of names made here: one that
+         * would print other than it is (controls, bidi, bad UTF-8) is refused */
+        rc = cdi_check_text(err, "common name of this certificate", cn, 0, 0);
+        if (!rc) rc = cdi_check_text(err, "subject of this certificate", o.subject, 0, 0);
+    }
+    if (!rc) {
         gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &o.der);
         unsigned bits = 0;
         int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
@@ -169,7 +175,8 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     sqlite3_stmt *st = NULL;
     int64_t now = cdi_now();
     memset(out, 0, sizeof *out);
-    int rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
+    int rc = sq_check_group(sq, q, err);
+    if (!rc) rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
     ca_select(u, &w);
     cdi_buf_addf(&w.sql, " WHERE ");

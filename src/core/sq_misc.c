@@ -10,10 +10,9 @@ static int check_path(const char *path, struct cd_err *err)
 {
     if (!path || strncmp(path, "/All/", 5) || !path[5])
         return cdi_fail(err, CD_E_INVAL, "a group path starts with /All/ (e.g. \"/All/San Diego\")");
-    if (strlen(path) > 512) return cdi_fail(err, CD_E_INVAL, "a group path is at most 512 bytes");
+    int rc = cdi_check_text(err, "group path", path, 512, 0);
+    if (rc) return rc;
     for (const char *p = path; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return cdi_fail(err, CD_E_INVAL, "a group name cannot hold control characters");
         if (*p == '/' && (p[1] == '/' || p[1] == 0))
             return cdi_fail(err, CD_E_INVAL, "a group path has no empty names (\"//\" or a trailing \"/\")");
     }

@@ -167,7 +167,8 @@ static int check_name(const char *name, struct cd_err *err)
     for (const char *p = name; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == ',')
             return cdi_fail(err, CD_E_INVAL, "a user name has no spaces, commas or control characters");
-    return CD_OK;
+    /* and no C1 or bidi control, valid UTF-8: the rule of every name */
+    return cdi_check_text(err, "name", name, 64, 0);
 }
 
 static int set_password(struct sq *sq, int64_t id, const char *password, struct cd_err *err)

@@ -80,15 +80,59 @@ int cd_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
     return s->ops->user_owner(s, out, err);
 }
 
+static int ascii_alpha(char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); }
+
+/* Every subject field is valid UTF-8 without control or bidi characters:
+ * GnuTLS would put any bytes into a UTF8String (openssl then refuses the
+ * certificate), and a name must read the same on every terminal.  Lengths
+ * are RFC 5280's upper bounds. */
 static int check_subject(const struct cd_subject *sub, struct cd_err *err)
 {
     if (!sub->cn || !*sub->cn)
         return cdi_fail(err, CD_E_INVAL, "a common name (CN) is required");
     if (strlen(sub->cn) > 64)
         return cdi_fail(err, CD_E_INVAL, "the common name is longer than 64 characters (RFC 5280 ub-common-name)");
-    if (sub->c && *sub->c && strlen(sub->c) != 2)
+    const struct { const char *v; size_t max; const char *what; } f[] = {
+        { sub->cn, 64, "common name (CN)" }, { sub->o, 64, "organization (O)" },
+        { sub->ou, 64, "organizational unit (OU)" }, { sub->l, 128, "locality (L)" },
+        { sub->st, 128, "state or province (ST)" },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        int rc = cdi_check_text(err, f[i].what, f[i].v, f[i].max, 0);
+        if (rc) return rc;
+    }
+    const char *c = sub->c;
+    if (c && *c && (strlen(c) != 2 || !ascii_alpha(c[0]) || !ascii_alpha(c[1])))
         return cdi_fail(err, CD_E_INVAL, "the country (C) must be a two-letter code");
     return CD_OK;
+}
+
+/* A description is free text, always shown sanitised (a tab or a new line
+ * is fine there), but it must be valid UTF-8 so that every consumer of the
+ * store (JSON, a server) can carry it exactly. */
+static int check_description(const char *d, struct cd_err *err)
+{
+    return cdi_check_text(err, "description", d, 4096, 1);
+}
+
+#define TAG_MAX 64
+
+/* A tag name is trimmed of white space at both ends; what remains is 1..64
+ * bytes of valid UTF-8 without control characters or commas (tables, CSV
+ * and the list form of a row's tags join names with ","): `out` gets it,
+ * and that is the name stored and looked up. */
+static int tag_name(const char *t, char out[TAG_MAX + 1], struct cd_err *err)
+{
+    if (!t) t = "";
+    while (*t && strchr(" \t\n\v\f\r", *t)) t++;
+    size_t n = strlen(t);
+    while (n && strchr(" \t\n\v\f\r", t[n - 1])) n--;
+    if (!n) return cdi_fail(err, CD_E_INVAL, "a tag name is required (white space alone is not a name)");
+    if (n > TAG_MAX) return cdi_fail(err, CD_E_INVAL, "a tag name is at most %d bytes", TAG_MAX);
+    memcpy(out, t, n);
+    out[n] = 0;
+    if (strchr(out, ',')) return cdi_fail(err, CD_E_INVAL, "a tag name cannot hold a comma");
+    return cdi_check_text(err, "tag name", out, TAG_MAX, 0);
 }
 
 static int check_validity(int64_t nb, int64_t na, int days, struct cd_err *err)
@@ -105,6 +149,7 @@ int cd_ca_new(cd_store *s, const cd_user *u, const struct cd_ca_params *p, int64
 {
     CHECK(s, u);
     int rc = check_subject(&p->subject, err);
+    if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
     if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
@@ -115,6 +160,8 @@ int cd_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, co
                  const char *group, int64_t *id, struct cd_err *err)
 {
     CHECK(s, u);
+    int rc = check_description(desc, err);
+    if (rc) return rc;
     return s->ops->ca_import(s, u, data, len, desc, group, id, err);
 }
 
@@ -122,6 +169,7 @@ int cd_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
                struct cd_err *err)
 {
     CHECK(s, u);
+    if (q && q->offset < 0) return cdi_fail(err, CD_E_INVAL, "the offset cannot be negative");
     return s->ops->ca_list(s, u, q, out, err);
 }
 
@@ -147,6 +195,8 @@ int cd_ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *err)
 int cd_ca_describe(cd_store *s, const cd_user *u, int64_t id, const char *text, struct cd_err *err)
 {
     CHECK(s, u);
+    int rc = check_description(text, err);
+    if (rc) return rc;
     return s->ops->describe(s, u, CD_KIND_CA, id, text ? text : "", err);
 }
 
@@ -163,18 +213,39 @@ int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     if (n < 1 || n > 1000000)
         return cdi_fail(err, CD_E_INVAL, "the count must be between 1 and 1000000");
     int rc = check_subject(&p->subject, err);
+    if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
     if (!rc && (p->product < 0 || p->product >= CD_PRODUCT_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown product");
     if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
-    return rc ? rc : s->ops->cert_new(s, u, p, n, progress, ctx, ids, err);
+    if (rc) return rc;
+    /* the tags to create and assign, checked and trimmed like tag_create's */
+    size_t nt = 0;
+    while (p->tags && p->tags[nt]) nt++;
+    if (!nt) return s->ops->cert_new(s, u, p, n, progress, ctx, ids, err);
+    char (*names)[TAG_MAX + 1] = calloc(nt, sizeof *names);
+    const char **tags = calloc(nt + 1, sizeof *tags);
+    if (!names || !tags) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nt; i++) {
+        rc = tag_name(p->tags[i], names[i], err);
+        tags[i] = names[i];
+    }
+    if (!rc) {
+        struct cd_cert_params q = *p;
+        q.tags = tags;
+        rc = s->ops->cert_new(s, u, &q, n, progress, ctx, ids, err);
+    }
+    free(names);
+    free(tags);
+    return rc;
 }
 
 int cd_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct cd_cert_list *out,
                  struct cd_err *err)
 {
     CHECK(s, u);
+    if (q && q->offset < 0) return cdi_fail(err, CD_E_INVAL, "the offset cannot be negative");
     return s->ops->cert_list(s, u, q, out, err);
 }
 
@@ -235,6 +306,8 @@ int cd_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
 int cd_cert_describe(cd_store *s, const cd_user *u, int64_t id, const char *text, struct cd_err *err)
 {
     CHECK(s, u);
+    int rc = check_description(text, err);
+    if (rc) return rc;
     return s->ops->describe(s, u, CD_KIND_CERT, id, text ? text : "", err);
 }
 
@@ -278,13 +351,6 @@ int cd_group_list(cd_store *s, const cd_user *u, struct cd_group_list *out, stru
     return s->ops->group_list(s, u, out, err);
 }
 
-static int check_tag(const char *t, struct cd_err *err)
-{
-    if (!t || !*t) return cdi_fail(err, CD_E_INVAL, "a tag name is required");
-    if (strlen(t) > 64) return cdi_fail(err, CD_E_INVAL, "a tag name is at most 64 bytes");
-    return CD_OK;
-}
-
 int cd_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct cd_err *err)
 {
     CHECK(s, u);
@@ -294,23 +360,26 @@ int cd_tag_list(cd_store *s, const cd_user *u, struct cd_tag_list *out, struct c
 int cd_tag_create(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
 {
     CHECK(s, u);
-    int rc = check_tag(name, err);
-    return rc ? rc : s->ops->tag_create(s, u, name, err);
+    char t[TAG_MAX + 1];
+    int rc = tag_name(name, t, err);
+    return rc ? rc : s->ops->tag_create(s, u, t, err);
 }
 
 int cd_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err *err)
 {
     CHECK(s, u);
-    int rc = check_tag(name, err);
-    return rc ? rc : s->ops->tag_delete(s, u, name, err);
+    char t[TAG_MAX + 1];
+    int rc = tag_name(name, t, err);
+    return rc ? rc : s->ops->tag_delete(s, u, t, err);
 }
 
 int cd_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t n,
                const char *tag, int assign, struct cd_err *err)
 {
     CHECK(s, u);
-    int rc = check_tag(tag, err);
-    return rc ? rc : s->ops->tag_set(s, u, kind, ids, n, tag, assign, err);
+    char t[TAG_MAX + 1];
+    int rc = tag_name(tag, t, err);
+    return rc ? rc : s->ops->tag_set(s, u, kind, ids, n, t, assign, err);
 }
 
 int cd_preset_list(cd_store *s, const cd_user *u, struct cd_preset_list *out, struct cd_err *err)
@@ -324,7 +393,8 @@ int cd_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
 {
     CHECK(s, u);
     if (!name || !*name) return cdi_fail(err, CD_E_INVAL, "a preset name is required");
-    int rc = cd_filter_check(expr ? expr : "", err), col;
+    int rc = cdi_check_text(err, "preset name", name, 128, 0), col;
+    if (!rc) rc = cd_filter_check(expr ? expr : "", err);
     /* a sort no screen can apply is refused here, with the valid columns */
     if (!rc && sort && *sort) rc = cd_sort_parse(sort, &col, NULL, err);
     return rc ? rc : s->ops->preset_save(s, u, name, expr ? expr : "", columns, sort, err);

@@ -217,6 +217,21 @@ int sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q)
     return SQLITE_OK;
 }
 
+int sq_check_group(struct sq *sq, const struct cd_query *q, struct cd_err *err)
+{
+    if (!q || !q->group || !*q->group) return CD_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT 1 FROM groups WHERE path = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, q->group, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE)
+        rc = cdi_fail(err, CD_E_NOTFOUND, "no access group %.300s (paths look like /All/San Diego)", q->group);
+    else if (r != SQLITE_ROW) rc = sq_dberr(sq, err, "group");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 void sq_in_subtree(struct cdi_sql *w, const char *col, const char *path)
 {
     cdi_buf_addf(&w->sql, " AND %s IN (SELECT id FROM groups WHERE path = ", col);
@@ -430,7 +445,9 @@ static int mkdirs(const char *path)
     return r;
 }
 
-static int migrate(struct sq *sq, struct cd_err *err)
+/* fresh: the file was created empty by this open (init); only then is an
+ * empty database ours to fill. */
+static int migrate(struct sq *sq, int fresh, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = sq_prep(sq, "PRAGMA application_id", &st, err);
@@ -443,12 +460,16 @@ static int migrate(struct sq *sq, struct cd_err *err)
     int ver = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
     if (ver == 0 && app == 0) {
-        /* an empty database: ours to fill, unless it already holds tables */
         if ((rc = sq_prep(sq, "SELECT count(*) FROM sqlite_master", &st, err))) return rc;
         int64_t tables = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
         sqlite3_finalize(st);
         if (tables) return cdi_fail(err, CD_E_CORRUPT, "%s is an SQLite database of another program, "
                                     "not a certdeck store", sq->path);
+        /* an empty database is ours to fill only when this open created the
+         * file: one that was already there may be anything */
+        if (!fresh)
+            return cdi_fail(err, CD_E_CORRUPT, "%s is an empty database, not a certdeck store; \"certdeck init\" "
+                            "creates a new store and never fills a file that exists", sq->path);
     } else if (app != SQ_APP_ID) {
         return cdi_fail(err, CD_E_CORRUPT, "%s is an SQLite database of another program, not a certdeck store",
                         sq->path);
@@ -488,6 +509,7 @@ static void sq_close(cd_store *s)
 
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err)
 {
+    int created = 0;        /* the file is ours: remove it when the open fails */
     int rc = cdi_pki_init(err), made_key = 0;
     if (rc) return rc;
     struct sq *sq = calloc(1, sizeof *sq);
@@ -503,9 +525,13 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     if (flags & CD_OPEN_CREATE) {
         if (exists) { rc = cdi_fail(err, CD_E_EXISTS, "a store already exists at %s", path); goto out; }
         if (mkdirs(path)) { rc = cdi_fail(err, CD_E_IO, "cannot create the folder for %s: %s", path, strerror(errno)); goto out; }
+        /* O_EXCL decides between two concurrent inits: the loser is told the
+         * store exists, and must not remove the winner's file below */
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) { rc = cdi_fail(err, CD_E_EXISTS, "a store already exists at %s", path); goto out; }
         if (fd < 0) { rc = cdi_fail(err, CD_E_IO, "cannot create %s: %s", path, strerror(errno)); goto out; }
         close(fd);
+        created = 1;
         free(sq->path);
         sq->path = realpath(path, NULL);
         free(s->name);
@@ -517,6 +543,11 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
         goto out;
     } else if (!S_ISREG(stt.st_mode)) {
         rc = cdi_fail(err, CD_E_CORRUPT, "%s is not a file", path);
+        goto out;
+    } else if (stt.st_size == 0) {
+        /* SQLite would take it for an empty database and we would fill it */
+        rc = cdi_fail(err, CD_E_CORRUPT, "%s is an empty file, not a certdeck store; \"certdeck init\" creates "
+                      "a new store and never fills a file that exists", path);
         goto out;
     }
     sq->keypath = cdi_printf("%s.key", sq->path);
@@ -538,11 +569,10 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     /* the key first: sealing the new store's audit head needs it */
     if ((flags & CD_OPEN_CREATE) && (rc = make_key_file(sq, err))) goto out;
     made_key = (flags & CD_OPEN_CREATE) != 0;
-    rc = migrate(sq, err);
+    rc = migrate(sq, created, err);
 out:
     if (rc) {
-        int created = (flags & CD_OPEN_CREATE) && rc != CD_E_EXISTS && sq->path;
-        char *p = created ? strdup(sq->path) : NULL;
+        char *p = created && sq->path ? strdup(sq->path) : NULL;
         if (made_key) unlink(sq->keypath);
         sq_close(s);
         s->ops = NULL;

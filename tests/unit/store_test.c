@@ -304,7 +304,9 @@ static void test_resolve(void **state)
 static void test_hostile_names_stored_faithfully(void **state)
 {
     struct fx *f = *state;
-    const char *cn = "evil\x1b[2J\xe2\x80\xae,CN=admin";
+    /* DN syntax in a name is data (control and bidi characters are refused:
+     * valid_test) */
+    const char *cn = "evil+O=x,CN=admin";
     int64_t id = fx_cert(f, cn);
     struct cd_cert c;
     assert_int_equal(cd_cert_get(f->s, f->u, id, &c, &f->err), CD_OK);
