@@ -96,8 +96,10 @@ static int export_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     char *pem = NULL;
     size_t len = 0;
+    unsigned flags;
+    if (form_may_write(a, fm, fm->f[0].value, &flags)) return 1;
     int rc = cd_ca_export(a->s, a->u, id, &pem, &len, &e);
-    if (!rc) rc = cd_write_private_file(fm->f[0].value, pem, len, &e);
+    if (!rc) rc = cd_write_file(a->s, fm->f[0].value, pem, len, flags, &e);
     free(pem);
     if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "exported the public key of CA %lld to %s", (long long)id, fm->f[0].value);

@@ -184,6 +184,7 @@ void table_borrowed_free(void *rows, size_t n);
 
 /* ---- form widget (every dialog) ---------------------------------------- */
 enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
+struct form;
 struct field {
     int type;
     const char *label;
@@ -192,6 +193,9 @@ struct field {
     int choice;                  /* F_CHOICE */
     unsigned char checked[64];   /* F_CHECKS */
     int top;                     /* F_CHECKS scroll */
+    /* F_CHOICE: called after the choice changed (i: this field's index),
+     * e.g. to keep a file name in step with a format; may be NULL */
+    void (*changed)(struct form *fm, int i, void *ctx);
 };
 struct form {
     const char *title;
@@ -212,6 +216,13 @@ int  form_fail(struct form *fm, int rc, const struct cd_err *e);
 int  list_has(const char *csv, const char *name);
 /* Shows "busy" while a slow call runs (the 600k-iteration exports). */
 void form_busy(struct app *a, const char *what);
+/* A yes/no question over the screen: 1 for Enter (yes, button `ok`), 0 for Esc. */
+int  form_confirm(struct app *a, const char *title, const char *question, const char *ok);
+/* Before writing path from a dialog: 0 to go on with *flags for
+ * cd_write_file (asks first when a file is there: CD_WRITE_NOREPLACE when
+ * nothing was, so one appearing meanwhile is not replaced unasked); 1 to
+ * stay in the dialog, with the refusal or "not replaced" in fm->err. */
+int  form_may_write(struct app *a, struct form *fm, const char *path, unsigned *flags);
 
 /* Dialogs. */
 int dlg_new_cert(struct app *a);
