@@ -84,7 +84,7 @@ struct cdi_store_ops {
                        size_t *, struct cd_err *);
     /* Records the outcome rc of an export of certificate id in format fmt
      * (detail: the file, or NULL) where the backend audits exports; returns
-     * rc, or the audit's own error when rc was CD_OK. */
+     * rc, or the audit's own error when rc was CD_OK.  NULL: not audited. */
     int (*export_audit)(cd_store *, const cd_user *, int64_t id, int fmt, int rc, const char *detail,
                         struct cd_err *);
     int (*cert_revoke)(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
