@@ -11,7 +11,6 @@
  * is refused, and so are the open store's own files. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
