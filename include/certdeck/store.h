@@ -269,16 +269,15 @@ const char *cd_export_name(int fmt);
 
 /* Exports one certificate.  pfx/base64/key need `passphrase` (it protects the
  * output; when the certificate has its own passphrase it must be that one).
- * *out is caller-owned (free()). */
+ * *out is caller-owned (free()).  A key export is audited as handed over
+ * here; to write a file use cd_cert_export_file, audited once it is written. */
 int  cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *passphrase,
                     unsigned char **out, size_t *len, struct cd_err *err);
 /* The certificate decoded for people: every field and extension (key
  * usage, EKU, SAN, key ids...), as GnuTLS prints it.  Caller frees; the
  * text holds names from the certificate: sanitise before showing. */
 int  cd_cert_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err);
-/* Writes data to path, created or truncated with mode 0600 from the first
- * byte (exports may hold private keys), fsynced; a failed write leaves no file. */
-int  cd_write_private_file(const char *path, const void *data, size_t len, struct cd_err *err);
+
 /* Permanent.  reason: an RFC 5280 value. */
 int  cd_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason,
                     struct cd_err *err);
@@ -294,6 +293,33 @@ int  cd_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *cou
  * CRL number.  days: nextUpdate distance (0 = 7).  pem: 1 PEM, 0 DER. */
 int  cd_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *ca_passphrase, int days,
             int pem, unsigned char **out, size_t *len, struct cd_err *err);
+
+/* ---- files certdeck writes (exports, CRLs, --out) ----------------------
+ * A file is never written in place: a new file of certdeck's own is made
+ * beside the target (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 from the first
+ * byte: exports may hold private keys), written, fsynced and renamed over
+ * the target, and the folder is synced.  Nothing that exists is opened,
+ * truncated, chmodded or unlinked, so a replaced file is a new inode owned
+ * by the caller.  Refused, with nothing touched: a target that exists and
+ * is not a regular file (symbolic link, device such as /dev/null, named
+ * pipe, folder), and any file of the open store s (database, key, -wal,
+ * -shm, -journal; by inode and by resolved name).  s may be NULL. */
+enum {
+    CD_WRITE_NOREPLACE = 1 << 0,   /* an existing file is CD_E_EXISTS, not replaced */
+};
+/* Whether path may be written: CD_OK when nothing is there, CD_E_EXISTS
+ * when a regular file is (a write would replace it: a front end asks
+ * first), else the refusal cd_write_file would give. */
+int  cd_file_check(cd_store *s, const char *path, struct cd_err *err);
+/* Writes data to path as above; flags: CD_WRITE_*.  On failure the target
+ * is as it was and no temporary file is left. */
+int  cd_write_file(cd_store *s, const char *path, const void *data, size_t len, unsigned flags,
+                   struct cd_err *err);
+/* cd_cert_export into a file written by cd_write_file, audited with the
+ * real outcome: an export whose file is refused or cannot be written is
+ * recorded as a Failure, never a Success. */
+int  cd_cert_export_file(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *passphrase,
+                         const char *path, unsigned flags, struct cd_err *err);
 
 /* ---- access groups ----------------------------------------------------- */
 

@@ -92,7 +92,16 @@ char *cli_prompt_secret(const char *prompt, int confirm);
 void  cli_free_secret(char *s);
 /* Passphrase from file, else prompt when a terminal is there, else NULL. */
 char *cli_passphrase(const char *file, const char *prompt, int confirm, int *rc);
-int   cli_write_out(const char *path, const void *data, size_t len, int binary);
+/* --out: NULL or "-" is standard output (binary refused on a terminal);
+ * anything else a file written by cd_write_file (replaced when it is a
+ * regular file; devices, links, folders and the store's files refused). */
+int   cli_write_out(struct cli *c, const char *path, const void *data, size_t len, int binary);
+/* Before the work: 0 when cli_write_out may write there, else the exit
+ * status after printing why not. */
+int   cli_check_out(struct cli *c, const char *path, int binary);
+/* -1 when path means standard output (NULL or "-"), 0 for a file, else the
+ * exit status of a refused binary write to a terminal. */
+int   cli_to_stdout(const char *path, int binary);
 int   cli_read_file(const char *path, unsigned char **data, size_t *len);
 
 /* ---- commands ---------------------------------------------------------- */

@@ -140,9 +140,10 @@ static int ca_export(struct cli *c, int argc, char **argv)
     WITH_CA("export ID [--out F]", opts, 1, 1);
     char *pem = NULL;
     size_t len = 0;
-    int rc = cd_ca_export(c->s, c->u, id, &pem, &len, &c->err);
-    if (rc) return cli_fail(c, rc);
-    rc = cli_write_out(out, pem, len, 0);
+    int rc = cli_check_out(c, out, 0);
+    if (rc) return rc;
+    if ((rc = cd_ca_export(c->s, c->u, id, &pem, &len, &c->err))) return cli_fail(c, rc);
+    rc = cli_write_out(c, out, pem, len, 0);
     free(pem);
     return rc;
 }

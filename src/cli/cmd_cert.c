@@ -257,6 +257,9 @@ static int cert_export(struct cli *c, int argc, char **argv)
     WITH_CERT("export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]", 1, opts);
     int f = cd_export_parse(fmt);
     if (f < 0) return cli_unknown("export format", fmt, CD_NAMES_EXPORT, NULL, 0);
+    int binary = f == CD_EXPORT_DER || f == CD_EXPORT_PFX;
+    int to_stdout = cli_to_stdout(out, binary);
+    if (to_stdout > 0) return to_stdout;
     char *pass = NULL;
     int prc = 0;
     if (f == CD_EXPORT_PFX || f == CD_EXPORT_BASE64 || f == CD_EXPORT_KEY) {
@@ -265,12 +268,18 @@ static int cert_export(struct cli *c, int argc, char **argv)
         if (!pass) return cli_msg(1, "a passphrase protects the exported key: give --passphrase-file F");
         if (isatty(STDERR_FILENO)) fprintf(stderr, "protecting the key (PBKDF2, 600,000 rounds)...\n");
     }
+    if (!to_stdout) {
+        /* the core writes the file and audits whether it was written */
+        int rc = cd_cert_export_file(c->s, c->u, id, f, pass, out, 0, &c->err);
+        cli_free_secret(pass);
+        return rc ? cli_fail(c, rc) : 0;
+    }
     unsigned char *data = NULL;
     size_t len = 0;
     int rc = cd_cert_export(c->s, c->u, id, f, pass, &data, &len, &c->err);
     cli_free_secret(pass);
     if (rc) return cli_fail(c, rc);
-    rc = cli_write_out(out, data, len, f == CD_EXPORT_DER || f == CD_EXPORT_PFX);
+    rc = cli_write_out(c, out, data, len, binary);
     explicit_bzero(data, len);
     free(data);
     return rc;

@@ -197,6 +197,8 @@ int cmd_crl(struct cli *c, int argc, char **argv)
     int64_t id;
     int rc = cli_id(c, CD_KIND_CA, pos[0], &id);
     if (rc) return cli_fail(c, rc);
+    /* a refused --out is known before the CRL number is spent */
+    if ((rc = cli_check_out(c, out, der))) return rc;
     struct cd_ca a;
     if ((rc = cd_ca_get(c->s, c->u, id, &a, &c->err))) return cli_fail(c, rc);
     int needs = a.has_passphrase;
@@ -210,7 +212,7 @@ int cmd_crl(struct cli *c, int argc, char **argv)
     rc = cd_crl(c->s, c->u, id, pass, (int)days, !der, &data, &len, &c->err);
     cli_free_secret(pass);
     if (rc) return cli_fail(c, rc);
-    rc = cli_write_out(out, data, len, der);
+    rc = cli_write_out(c, out, data, len, der);
     free(data);
     return rc;
 }

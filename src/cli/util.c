@@ -286,18 +286,33 @@ char *cli_passphrase(const char *file, const char *prompt, int confirm, int *rc)
     return p;
 }
 
-int cli_write_out(const char *path, const void *data, size_t len, int binary)
+int cli_to_stdout(const char *path, int binary)
 {
-    if (!path || !strcmp(path, "-")) {
-        if (binary && isatty(STDOUT_FILENO))
-            return cli_msg(1, "refusing to write binary data to a terminal; use --out FILE");
+    if (path && strcmp(path, "-")) return 0;
+    if (binary && isatty(STDOUT_FILENO))
+        return cli_msg(1, "refusing to write binary data to a terminal; use --out FILE");
+    return -1;
+}
+
+int cli_check_out(struct cli *c, const char *path, int binary)
+{
+    int t = cli_to_stdout(path, binary);
+    if (t) return t < 0 ? 0 : t;
+    int rc = cd_file_check(c->s, path, &c->err);
+    return rc && rc != CD_E_EXISTS ? cli_fail(c, rc) : 0;
+}
+
+int cli_write_out(struct cli *c, const char *path, const void *data, size_t len, int binary)
+{
+    int t = cli_to_stdout(path, binary);
+    if (t > 0) return t;
+    if (t < 0) {
         if (fwrite(data, 1, len, stdout) != len || fflush(stdout))
             return cli_msg(1, "cannot write to standard output: %s", strerror(errno));
         return 0;
     }
-    struct cd_err err = { 0 };
-    int rc = cd_write_private_file(path, data, len, &err);
-    return rc ? cli_msg(1, "%s", cd_errmsg(&err, rc)) : 0;
+    int rc = cd_write_file(c->s, path, data, len, 0, &c->err);
+    return rc ? cli_fail(c, rc) : 0;
 }
 
 int cli_read_file(const char *path, unsigned char **data, size_t *len)

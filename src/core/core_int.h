@@ -85,8 +85,15 @@ struct cdi_store_ops {
                      struct cd_err *);
     int (*cert_count)(cd_store *, const cd_user *, const struct cd_query *, int64_t *, struct cd_err *);
     int (*cert_get)(cd_store *, const cd_user *, int64_t, struct cd_cert *, struct cd_err *);
+    /* The export alone, not audited: store.c records it through
+     * export_audit once the outcome is known (a file written, or not). */
     int (*cert_export)(cd_store *, const cd_user *, int64_t, int, const char *, unsigned char **,
                        size_t *, struct cd_err *);
+    /* Records the outcome rc of an export of certificate id in format fmt
+     * (detail: the file, or NULL) where the backend audits exports; returns
+     * rc, or the audit's own error when rc was CD_OK.  NULL: not audited. */
+    int (*export_audit)(cd_store *, const cd_user *, int64_t id, int fmt, int rc, const char *detail,
+                        struct cd_err *);
     int (*cert_revoke)(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
     int (*cert_usage_count)(cd_store *, const cd_user *, int64_t, int64_t *, struct cd_err *);
     int (*resolve)(cd_store *, const cd_user *, int, const char *, int64_t *, struct cd_err *);
@@ -95,6 +102,10 @@ struct cdi_store_ops {
                 struct cd_err *);
     int (*crl)(cd_store *, const cd_user *, int64_t, const char *, int, int, unsigned char **,
                size_t *, struct cd_err *);
+    /* The local files that make up the store (database, key, journals),
+     * which no export may overwrite: up to max malloc'd paths into out
+     * (caller frees); returns how many.  NULL for a remote store. */
+    size_t (*own_files)(cd_store *, char **out, size_t max);
 
     int (*group_add)(cd_store *, const cd_user *, const char *, struct cd_err *);
     int (*group_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
@@ -138,6 +149,8 @@ struct cd_store {
     char *name;       /* "file:/abs/path" */
     void *impl;       /* the backend's own state */
 };
+
+#define CDI_OWN_FILES_MAX 8
 
 extern const struct cdi_store_ops cdi_sqlite_ops;
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err);

@@ -418,21 +418,27 @@ out:
 int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *pass,
                    unsigned char **out, size_t *len, struct cd_err *err)
 {
-    struct sq *sq = SQ(s);
     *out = NULL;
     *len = 0;
-    int rc = do_export(sq, u, id, fmt, pass, out, len, err);
-    /* Exports of a private key are audited: a copy of it left the store.
-     * The certificate alone is public, and reading it is not a change.  A
-     * read-only store can still export; its record is then lost. */
+    return do_export(SQ(s), u, id, fmt, pass, out, len, err);
+}
+
+int sq_export_audit(cd_store *s, const cd_user *u, int64_t id, int fmt, int rc, const char *detail,
+                    struct cd_err *err)
+{
+    struct sq *sq = SQ(s);
+    /* Exports of a private key are audited, with their real outcome (a file
+     * that could not be written is a Failure): a copy of the key left the
+     * store, or did not.  The certificate alone is public, and reading it is
+     * not a change.  A read-only store can still export; its record is then
+     * lost. */
     if (sq->readonly || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
-    char obj[32];
+    char obj[32], d[600];
     snprintf(obj, sizeof obj, "cert %lld", (long long)id);
-    int brc = sq_begin(sq, NULL);
-    if (brc) return rc;
-    int frc = sq_finish(sq, u, rc, "Export certificate", obj, cd_export_name(fmt), err);
-    if (frc && !rc) { free(*out); *out = NULL; rc = frc; }
-    return rc;
+    snprintf(d, sizeof d, "%s%s%.500s", cd_export_name(fmt), detail ? " to " : "", detail ? detail : "");
+    if (sq_begin(sq, NULL)) return rc;
+    int frc = sq_finish(sq, u, rc, "Export certificate", obj, d, err);
+    return rc ? rc : frc;
 }
 
 int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, int reason, struct cd_err *err)

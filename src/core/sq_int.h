@@ -114,6 +114,7 @@ int sq_cert_count(cd_store *, const cd_user *, const struct cd_query *, int64_t 
 int sq_cert_get(cd_store *, const cd_user *, int64_t, struct cd_cert *, struct cd_err *);
 int sq_cert_export(cd_store *, const cd_user *, int64_t, int, const char *, unsigned char **, size_t *,
                    struct cd_err *);
+int sq_export_audit(cd_store *, const cd_user *, int64_t, int, int, const char *, struct cd_err *);
 int sq_cert_revoke(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
 int sq_cert_usage_count(cd_store *, const cd_user *, int64_t, int64_t *, struct cd_err *);
 int sq_resolve(cd_store *, const cd_user *, int, const char *, int64_t *, struct cd_err *);

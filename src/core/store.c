@@ -276,7 +276,30 @@ int cd_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     CHECK(s, u);
     if (fmt < CD_EXPORT_PEM || fmt > CD_EXPORT_KEY)
         return cdi_fail(err, CD_E_INVAL, "unknown export format");
-    return s->ops->cert_export(s, u, id, fmt, pass, out, len, err);
+    *out = NULL;
+    *len = 0;
+    int rc = s->ops->cert_export(s, u, id, fmt, pass, out, len, err);
+    if (s->ops->export_audit) rc = s->ops->export_audit(s, u, id, fmt, rc, NULL, err);
+    if (rc && *out) { cdi_wipe(*out, *len); free(*out); *out = NULL; *len = 0; }
+    return rc;
+}
+
+int cd_cert_export_file(cd_store *s, const cd_user *u, int64_t id, int fmt, const char *pass,
+                        const char *path, unsigned flags, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (fmt < CD_EXPORT_PEM || fmt > CD_EXPORT_KEY)
+        return cdi_fail(err, CD_E_INVAL, "unknown export format");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    /* a refused target is known before the (slow, key-protecting) export */
+    int rc = cd_file_check(s, path, err);
+    if (rc == CD_E_EXISTS && !(flags & CD_WRITE_NOREPLACE)) rc = CD_OK;
+    if (!rc) rc = s->ops->cert_export(s, u, id, fmt, pass, &data, &len, err);
+    if (!rc) rc = cd_write_file(s, path, data, len, flags, err);
+    if (data) { cdi_wipe(data, len); free(data); }
+    /* audited once the file is in place or not: a failed write is a Failure */
+    return s->ops->export_audit ? s->ops->export_audit(s, u, id, fmt, rc, path, err) : rc;
 }
 
 int cd_cert_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err)

@@ -588,6 +588,19 @@ out:
     return rc;
 }
 
+/* What no export may overwrite: the database, its key, and SQLite's
+ * companions (WAL, shared memory, rollback journal) whether or not they
+ * exist at this moment. */
+static size_t sq_own_files(cd_store *s, char **out, size_t max)
+{
+    struct sq *sq = SQ(s);
+    static const char *const suffix[] = { "", ".key", "-wal", "-shm", "-journal" };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0] && n < max; i++)
+        if ((out[n] = cdi_printf("%s%s", sq->path, suffix[i]))) n++;
+    return n;
+}
+
 /* ---- users and init ---------------------------------------------------- */
 
 int sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **out, struct cd_err *err)
@@ -675,9 +688,10 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .ca_new = sq_ca_new, .ca_import = sq_ca_import, .ca_list = sq_ca_list, .ca_get = sq_ca_get,
     .ca_export = sq_ca_export, .ca_delete = sq_ca_delete,
     .cert_new = sq_cert_new, .cert_list = sq_cert_list, .cert_count = sq_cert_count,
-    .cert_get = sq_cert_get, .cert_export = sq_cert_export, .cert_revoke = sq_cert_revoke,
+    .cert_get = sq_cert_get, .cert_export = sq_cert_export, .export_audit = sq_export_audit,
+    .cert_revoke = sq_cert_revoke,
     .cert_usage_count = sq_cert_usage_count, .resolve = sq_resolve, .describe = sq_describe,
-    .move = sq_move, .crl = sq_crl,
+    .move = sq_move, .crl = sq_crl, .own_files = sq_own_files,
     .group_add = sq_group_add, .group_rm = sq_group_rm, .group_list = sq_group_list,
     .tag_list = sq_tag_list, .tag_create = sq_tag_create, .tag_delete = sq_tag_delete,
     .tag_set = sq_tag_set,

@@ -1,7 +1,4 @@
 /* certdeck core — small helpers: strings, buffers, time, hex. */
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,31 +143,4 @@ int cdi_state(int64_t nb, int64_t na, int64_t revoked_at, int64_t now)
     if (now >= na) return CD_STATE_EXPIRED;
     if (na - now <= CDI_EXPIRING_SECS) return CD_STATE_EXPIRING;
     return CD_STATE_VALID;
-}
-
-int cd_write_private_file(const char *path, const void *data, size_t len, struct cd_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return cdi_fail(err, CD_E_IO, "cannot write %s: %s", path, strerror(errno));
-    fchmod(fd, 0600);                /* an existing file keeps its mode otherwise */
-    const unsigned char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(path);
-            return cdi_fail(err, e == ENOSPC ? CD_E_FULL : CD_E_IO, "cannot write %s: %s", path, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) || close(fd)) {
-        int e = errno;
-        unlink(path);
-        return cdi_fail(err, CD_E_IO, "cannot write %s: %s", path, strerror(e));
-    }
-    return CD_OK;
 }

@@ -166,14 +166,34 @@ static void safe_name(const char *cn, char *out, size_t n)
     if (!k) snprintf(out, n, "certificate");
 }
 
-static int export_one(struct app *a, int64_t id, int fmt, const char *pass, const char *path, struct cd_err *e)
+/* The file name ending of each format; longest first where one ends another. */
+static const struct { int fmt; const char *ext; } exts[] = {
+    { CD_EXPORT_CHAIN, ".chain.pem" }, { CD_EXPORT_KEY, ".key.pem" }, { CD_EXPORT_PEM, ".pem" },
+    { CD_EXPORT_PFX, ".pfx" }, { CD_EXPORT_BASE64, ".b64" }, { CD_EXPORT_DER, ".der" },
+};
+
+static const char *ext_of(int fmt)
 {
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int rc = cd_cert_export(a->s, a->u, id, fmt, pass, &data, &len, e);
-    if (!rc) rc = cd_write_private_file(path, data, len, e);
-    if (data) { explicit_bzero(data, len); free(data); }
-    return rc;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) if (exts[i].fmt == fmt) return exts[i].ext;
+    return "";
+}
+
+/* Switching the format switches a known ending ("x.pem" -> "x.pfx"); the
+ * stem the user typed stays, and a name with an ending of their own
+ * ("x.crt") is left alone. */
+static void ex_changed(struct form *fm, int i, void *ctx)
+{
+    const struct ex_ctx *x = ctx;
+    if (i != EX_FORMAT || x->n != 1) return;
+    char *v = fm->f[EX_PATH].value;
+    size_t len = strlen(v);
+    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
+        size_t el = strlen(exts[k].ext);
+        if (len <= el || strcmp(v + len - el, exts[k].ext) || v[len - el - 1] == '/') continue;
+        const char *ne = ext_of(cd_export_parse(formats[fm->f[EX_FORMAT].choice]));
+        if (len - el + strlen(ne) < sizeof fm->f[EX_PATH].value) strcpy(v + len - el, ne);
+        return;
+    }
 }
 
 static int ex_submit(struct app *a, struct form *fm, void *ctx)
@@ -195,21 +215,25 @@ static int ex_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     int rc = 0;
     if (x->n == 1) {
+        unsigned flags;
+        if (form_may_write(a, fm, f[EX_PATH].value, &flags)) return 1;
         if (keyed) form_busy(a, "Protecting the private key (PBKDF2, 600,000 rounds)...");
-        rc = export_one(a, x->ids[0], fmt, keyed ? f[EX_PASS].value : NULL, f[EX_PATH].value, &e);
+        rc = cd_cert_export_file(a->s, a->u, x->ids[0], fmt, keyed ? f[EX_PASS].value : NULL, f[EX_PATH].value,
+                                 flags, &e);
     } else {
         /* marked rows: one file each in the folder, named ID-CN.FORMAT */
         for (size_t i = 0; i < x->n && !rc; i++) {
             char msg[80], name[128], path[600];
             snprintf(msg, sizeof msg, "Exporting %zu of %zu...", i + 1, x->n);
-            form_busy(a, msg);
             struct cd_cert c;
             if ((rc = cd_cert_get(a->s, a->u, x->ids[i], &c, &e))) break;
             safe_name(c.cn, name, sizeof name);
             cd_cert_clear(&c);
-            snprintf(path, sizeof path, "%s/%lld-%s.%s", f[EX_PATH].value, (long long)x->ids[i], name,
-                     fmt == CD_EXPORT_BASE64 ? "b64" : fmt == CD_EXPORT_KEY ? "key.pem" : fmt == CD_EXPORT_CHAIN ? "chain.pem" : fname);
-            rc = export_one(a, x->ids[i], fmt, keyed ? f[EX_PASS].value : NULL, path, &e);
+            snprintf(path, sizeof path, "%s/%lld-%s%s", f[EX_PATH].value, (long long)x->ids[i], name, ext_of(fmt));
+            unsigned flags;
+            if (form_may_write(a, fm, path, &flags)) return 1;
+            form_busy(a, msg);
+            rc = cd_cert_export_file(a->s, a->u, x->ids[i], fmt, keyed ? f[EX_PASS].value : NULL, path, flags, &e);
         }
     }
     if (rc) return form_fail(fm, rc, &e);
@@ -222,13 +246,13 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
 {
     struct ex_ctx x = { ids, n };
     struct field f[EX_N] = {
-        [EX_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = formats },
+        [EX_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = formats, .changed = ex_changed },
         [EX_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [EX_PASS2] = { .type = F_SECRET, .label = "Confirm" },
         [EX_PATH] = { .type = F_TEXT, .label = n == 1 ? "Save to" : "Into folder" },
     };
     char name[128];
     safe_name(cn, name, sizeof name);
-    if (n == 1) snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, "%s.pfx", name);
+    if (n == 1) snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, "%s%s", name, ext_of(cd_export_parse(formats[0])));
     else snprintf(f[EX_PATH].value, sizeof f[EX_PATH].value, ".");
     char title[64];
     if (n == 1) snprintf(title, sizeof title, "Export certificate %lld", (long long)ids[0]);

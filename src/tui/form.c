@@ -178,7 +178,7 @@ int form_run(struct app *a, struct form *fm)
             if (!fm->submit || fm->submit(a, fm, fm->ctx) == 0) { curs_set(0); return 1; }
             continue;
         }
-        int move_by = 0;
+        int move_by = 0, was = f ? f->choice : 0;
         if (ch == '\t') move_by = 1;
         else if (ch == KEY_BTAB) move_by = -1;
         else if (ch == KEY_DOWN) {
@@ -207,6 +207,7 @@ int form_run(struct app *a, struct form *fm)
                 if (n + 1 < sizeof f->value) { f->value[n] = (char)ch; f->value[n + 1] = 0; }
             }
         }
+        if (f && f->type == F_CHOICE && f->choice != was && f->changed) f->changed(fm, focus, fm->ctx);
         if (move_by) {
             int i = focus;
             do { i = (i + move_by + fm->n) % fm->n; } while (fm->f[i].type == F_LABEL && i != focus);

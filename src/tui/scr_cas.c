@@ -136,26 +136,40 @@ static int crl_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     unsigned char *crl = NULL;
     size_t len = 0;
+    unsigned flags;
+    /* asked before signing: a refused target must not use up a CRL number */
+    if (form_may_write(a, fm, f[CR_PATH].value, &flags)) return 1;
     int rc = cd_crl(a->s, a->u, id, f[CR_PASS].type == F_SECRET ? f[CR_PASS].value : NULL, 0, pem, &crl, &len, &e);
-    /* TODO(files): the safe writer replaces this call when it lands */
-    if (!rc) rc = cd_write_private_file(f[CR_PATH].value, crl, len, &e);
+    if (!rc) rc = cd_write_file(a->s, f[CR_PATH].value, crl, len, flags, &e);
     free(crl);
     if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "wrote the CRL of CA %lld to %s (%s)", (long long)id, f[CR_PATH].value, crl_formats[!pem]);
     return 0;
 }
 
+/* The name's ending follows the format: ".crl.pem" for PEM, ".crl" for DER
+ * (a name of the user's own stays). */
+static void crl_changed(struct form *fm, int i, void *ctx)
+{
+    (void)ctx;
+    char *v = fm->f[CR_PATH].value;
+    size_t len = strlen(v), cap = sizeof fm->f[CR_PATH].value;
+    int pem = fm->f[i].choice == 0;
+    if (pem && len > 4 && !strcmp(v + len - 4, ".crl") && len + 4 < cap) strcat(v, ".pem");
+    else if (!pem && len > 8 && !strcmp(v + len - 8, ".crl.pem")) v[len - 4] = 0;
+}
+
 static void dlg_crl(struct app *a, const struct cd_ca *ca)
 {
     int64_t id = ca->id;
     struct field f[CR_N] = {
-        [CR_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = crl_formats },
+        [CR_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = crl_formats, .changed = crl_changed },
         [CR_PASS] = { .type = ca->has_passphrase ? F_SECRET : F_LABEL, .label = "CA passphrase",
                       .value = "(none: the store key protects it)" },
         [CR_PATH] = { .type = F_TEXT, .label = "Save to" },
     };
     if (ca->has_passphrase) f[CR_PASS].value[0] = 0;
-    snprintf(f[CR_PATH].value, sizeof f[CR_PATH].value, "ca-%lld.crl", (long long)id);
+    snprintf(f[CR_PATH].value, sizeof f[CR_PATH].value, "ca-%lld.crl.pem", (long long)id);
     char title[64];
     snprintf(title, sizeof title, "CRL of CA %lld", (long long)id);
     struct form fm = { title, "Signed now, next update in 7 days; lists every certificate it revoked", f, CR_N,
@@ -170,8 +184,10 @@ static int export_submit(struct app *a, struct form *fm, void *ctx)
     struct cd_err e = { 0 };
     char *pem = NULL;
     size_t len = 0;
+    unsigned flags;
+    if (form_may_write(a, fm, fm->f[0].value, &flags)) return 1;
     int rc = cd_ca_export(a->s, a->u, id, &pem, &len, &e);
-    if (!rc) rc = cd_write_private_file(fm->f[0].value, pem, len, &e);
+    if (!rc) rc = cd_write_file(a->s, fm->f[0].value, pem, len, flags, &e);
     free(pem);
     if (rc) return form_fail(fm, rc, &e);
     app_status(a, 0, "exported the public key of CA %lld to %s", (long long)id, fm->f[0].value);

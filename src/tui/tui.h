@@ -205,6 +205,7 @@ void fbar_cursor(const struct fbar *b, int y, int x);
 
 /* ---- form widget (every dialog) ---------------------------------------- */
 enum { F_TEXT, F_SECRET, F_CHOICE, F_CHECKS, F_LABEL };
+struct form;
 struct field {
     int type;
     const char *label;
@@ -213,6 +214,9 @@ struct field {
     int choice;                  /* F_CHOICE */
     unsigned char *checked;      /* F_CHECKS: one per choice, the caller's (no limit on the choices) */
     int top;                     /* F_CHECKS scroll */
+    /* F_CHOICE: called after the choice changed (i: this field's index),
+     * e.g. to keep a file name in step with a format; may be NULL */
+    void (*changed)(struct form *fm, int i, void *ctx);
 };
 struct form {
     const char *title;
@@ -233,6 +237,13 @@ int  form_fail(struct form *fm, int rc, const struct cd_err *e);
 int  list_has(const char *csv, const char *name);
 /* Shows "busy" while a slow call runs (the 600k-iteration exports). */
 void form_busy(struct app *a, const char *what);
+/* A yes/no question over the screen: 1 for Enter (yes, button `ok`), 0 for Esc. */
+int  form_confirm(struct app *a, const char *title, const char *question, const char *ok);
+/* Before writing path from a dialog: 0 to go on with *flags for
+ * cd_write_file (asks first when a file is there: CD_WRITE_NOREPLACE when
+ * nothing was, so one appearing meanwhile is not replaced unasked); 1 to
+ * stay in the dialog, with the refusal or "not replaced" in fm->err. */
+int  form_may_write(struct app *a, struct form *fm, const char *path, unsigned *flags);
 
 /* Dialogs. */
 /* group: the access group chosen first (the side panel's; "" = All). */

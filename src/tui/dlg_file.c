@@ -1,0 +1,30 @@
+/* certdeck console — the questions before a dialog writes a file: a yes/no
+ * confirm, and "replace the file that is there?".  The rules (which
+ * targets are refused) are the core's, cd_file_check; this only asks. */
+#include <stdio.h>
+#include "tui.h"
+
+int form_confirm(struct app *a, const char *title, const char *question, const char *ok)
+{
+    struct field f[1] = { { .type = F_LABEL, .label = "" } };
+    snprintf(f[0].value, sizeof f[0].value, "%s", question);
+    struct form fm = { title, NULL, f, 1, ok, NULL, NULL, "" };
+    return form_run(a, &fm);
+}
+
+int form_may_write(struct app *a, struct form *fm, const char *path, unsigned *flags)
+{
+    struct cd_err e = { 0 };
+    int rc = cd_file_check(a->s, path, &e);
+    *flags = CD_WRITE_NOREPLACE;
+    if (rc == CD_OK) return 0;
+    if (rc != CD_E_EXISTS) return form_fail(fm, rc, &e);
+    char q[300];
+    snprintf(q, sizeof q, "%s exists. Replace it?", path);    /* drawn sanitised */
+    if (!form_confirm(a, "Replace file", q, "Replace")) {
+        snprintf(fm->err, sizeof fm->err, "not replaced: choose another file name");
+        return 1;
+    }
+    *flags = 0;
+    return 0;
+}
