@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sq_int.h"
 
 #define RING 512          /* certificates made ahead of the main thread */
@@ -127,6 +128,27 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* One call of sq_cert_new: the phases' shared state. */
+struct run {
+    struct sq *sq;
+    const cd_user *u;
+    const struct cd_cert_params *p;
+    struct bulk *b;
+    int64_t *ids;
+    cd_progress_fn progress;
+    void *ctx;
+    int may_start;             /* may open the final transaction before the last key */
+    int final;                 /* the final transaction is open: staged rows move in */
+    size_t moved;              /* staged rows already in certs */
+    int64_t lo;                /* the batch's IDs are lo+1 .. lo+n */
+    int64_t *tag_ids;
+    size_t ntags;
+    sqlite3_stmt *ins, *tag;
+};
+
+static int final_begin(struct run *run, struct cd_err *err);
+static int move_rows(struct run *run, size_t to, struct cd_err *err);
+
 /* ---- phase 2: generation into TEMP -------------------------------------- */
 
 static const char STAGE_TABLE[] =
@@ -157,12 +179,33 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
     return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "staging certificates");
 }
 
-/* Fills temp.bulk_stage with b->n certificates.  own_tx: this function
- * opens and commits its TEMP transactions (else it runs inside the
- * caller's). */
-static int generate(struct sq *sq, const struct bulk *b, int own_tx, cd_progress_fn progress, void *ctx,
-                    struct cd_err *err)
+/* The final transaction starts before the last keys are made once what is
+ * left to make takes about as long as moving the batch in: the move then
+ * overlaps the tail of the generation instead of following it, and the
+ * lock is held about as long as the move alone would hold it.  Never
+ * before half the batch is staged, never for a slow key type (RSA: what
+ * is left takes far longer than any move). */
+#define MOVE_COST 40e-6        /* seconds per certificate moved in, a modest machine */
+
+static double mono(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int start_early(size_t staged, size_t n, double elapsed)
+{
+    if (staged * 2 < n || staged >= n) return 0;
+    return elapsed / (double)staged * (double)(n - staged) <= (double)n * MOVE_COST;
+}
+
+/* Fills temp.bulk_stage with the run's certificates; once the final
+ * transaction is open (run->final), moves each staged chunk in. */
+static int generate(struct run *run, struct cd_err *err)
+{
+    struct sq *sq = run->sq;
+    const struct bulk *b = run->b;
     struct ring *r = calloc(1, sizeof *r);
     if (!r) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     pthread_mutex_init(&r->mu, NULL);
@@ -174,8 +217,8 @@ static int generate(struct sq *sq, const struct bulk *b, int own_tx, cd_progress
     int threads = 0, want = cdi_ncpu(), in_tx = 0;
     if ((size_t)want > b->n) want = (int)b->n;
     if (want > MAX_THREADS) want = MAX_THREADS;
-    int rc = sq_exec(sq, STAGE_TABLE, err);
-    if (!rc) rc = sq_prep(sq, "INSERT INTO temp.bulk_stage(seq, cn, subject, issuer, serial, fingerprint, not_before,"
+    double t0 = mono();
+    int rc = sq_prep(sq, "INSERT INTO temp.bulk_stage(seq, cn, subject, issuer, serial, fingerprint, not_before,"
                               " not_after, key_alg, der, key) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &st, err);
     for (int t = 0; !rc && t < want; t++)
         if (pthread_create(&tid[threads], NULL, worker, r) == 0) threads++;
@@ -194,7 +237,9 @@ static int generate(struct sq *sq, const struct bulk *b, int own_tx, cd_progress
             pthread_mutex_unlock(&r->mu);
             if (!ok) break;                       /* a worker failed: r->rc says why */
         }
-        if (!rc && own_tx && !in_tx && !(rc = sq_exec(sq, "BEGIN", err))) in_tx = 1;
+        /* TEMP rows commit in chunks of their own until the final
+         * transaction is open; then they are part of it */
+        if (!rc && !run->final && !in_tx && !(rc = sq_exec(sq, "BEGIN", err))) in_tx = 1;
         if (!rc) rc = stage_one(sq, st, b, i, o, err);
         cdi_issued_clear(o);
         if (threads) {
@@ -206,7 +251,10 @@ static int generate(struct sq *sq, const struct bulk *b, int own_tx, cd_progress
         }
         if (!rc && ((i + 1) % CHUNK == 0 || i + 1 == b->n)) {
             if (in_tx && !(rc = sq_exec(sq, "COMMIT", err))) in_tx = 0;
-            if (!rc && progress) progress(ctx, i + 1, b->n);
+            if (!rc && run->may_start && !run->final && start_early(i + 1, b->n, mono() - t0))
+                rc = final_begin(run, err);
+            if (!rc && run->final) rc = move_rows(run, i + 1, err);
+            if (!rc && run->progress) run->progress(run->ctx, i + 1, b->n);
         }
     }
     if (rc) ring_fail(r, rc, NULL);
@@ -286,6 +334,7 @@ static int prepare(struct sq *sq, const cd_user *u, const struct cd_cert_params 
     b->base = (struct cdi_issue_req){ .sub = &b->sub, .keytype = p->keytype, .nb = nb, .na = na,
                                       .product = p->product, .host = p->host };
     b->store_key = sq->key;
+    rc = sq_exec(sq, STAGE_TABLE, err);
 out:
     if (cakey) gnutls_x509_privkey_deinit(cakey);
     if (ca) gnutls_x509_crt_deinit(ca);
@@ -300,77 +349,110 @@ static void bulk_free(struct bulk *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Inside the caller's write transaction: the staged rows into certs, with
- * tags, search index and audit records.  ids (n slots, may be NULL). */
-static int move_in(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, struct bulk *b, int64_t *ids,
-                   struct cd_err *err)
+/* Inside the write transaction: the checks again, and where the batch's
+ * IDs start.  Marks the run final: from now on staged rows move in. */
+static int move_begin(struct run *run, struct cd_err *err)
 {
+    struct sq *sq = run->sq;
+    const struct cd_cert_params *p = run->p;
     gnutls_x509_crt_t ca = NULL;
     sqlite3_stmt *st = NULL;
-    int64_t lo = 0, hi = 0, group = 0;
-    int rc = check_rights(sq, u, p, &group, &ca, NULL, err);
+    int64_t group = 0;
+    run->final = 1;
+    int rc = check_rights(sq, run->u, p, &group, &ca, NULL, err);
     if (ca) gnutls_x509_crt_deinit(ca);
-    if (!rc && group != b->group) rc = cdi_fail(err, CD_E_STATE, "the access group changed while issuing; try again");
+    if (!rc && group != run->b->group)
+        rc = cdi_fail(err, CD_E_STATE, "the access group changed while issuing; try again");
     if (!rc && !(rc = sq_prep(sq, "SELECT coalesce(max(id), 0) FROM certs", &st, err))) {
-        if (sqlite3_step(st) == SQLITE_ROW) lo = sqlite3_column_int64(st, 0);
+        if (sqlite3_step(st) == SQLITE_ROW) run->lo = sqlite3_column_int64(st, 0);
         else rc = sq_dberr(sq, err, "certificate");
         sqlite3_finalize(st);
-        st = NULL;
     }
+    for (const char *const *t = p->tags; !rc && t && *t; t++) run->ntags++;
+    if (!rc && run->ntags && !(run->tag_ids = calloc(run->ntags, sizeof *run->tag_ids)))
+        rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    for (size_t t = 0; !rc && t < run->ntags; t++) rc = sq_tag_id(sq, p->tags[t], 1, &run->tag_ids[t], err);
     if (!rc) rc = sq_prep(sq, "INSERT INTO certs(ca_id, product, host, description, cn, subject, issuer, serial,"
                               " fingerprint, not_before, not_after, key_alg, der, key, pass_hash, group_id, created)"
                               " SELECT ?1, ?2, ?3, ?4, cn, subject, issuer, serial, fingerprint, not_before, not_after,"
-                              " key_alg, der, key, ?5, ?6, ?7 FROM temp.bulk_stage ORDER BY seq", &st, err);
-    if (!rc) {
-        sqlite3_bind_int64(st, 1, p->ca_id);
-        sqlite3_bind_int(st, 2, p->product);
-        sqlite3_bind_text(st, 3, p->host && *p->host ? p->host : "*", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, p->description ? p->description : "", -1, SQLITE_STATIC);
-        if (b->pass_hash) sqlite3_bind_text(st, 5, b->pass_hash, -1, SQLITE_STATIC);
-        else sqlite3_bind_null(st, 5);
-        sqlite3_bind_int64(st, 6, group);
-        sqlite3_bind_int64(st, 7, cdi_now());
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "certificate");
-        hi = sqlite3_last_insert_rowid(sq->db);
-        /* rowids are consecutive: this transaction is the only writer and
-         * certs has no AUTOINCREMENT gaps to fill */
-        if (!rc && ((size_t)sqlite3_changes(sq->db) != b->n || hi != lo + (int64_t)b->n))
-            rc = cdi_fail(err, CD_E_STORE, "certificate: %zu rows staged, %d stored", b->n, sqlite3_changes(sq->db));
-        sqlite3_finalize(st);
-        st = NULL;
+                              " key_alg, der, key, ?5, ?6, ?7 FROM temp.bulk_stage WHERE seq >= ?8 AND seq < ?9"
+                              " ORDER BY seq", &run->ins, err);
+    if (!rc) rc = sq_prep(sq, "INSERT OR IGNORE INTO cert_tags(tag_id, cert_id) SELECT ?1, id FROM certs"
+                              " WHERE id BETWEEN ?2 AND ?3", &run->tag, err);
+    if (rc) return rc;
+    sqlite3_stmt *s = run->ins;
+    sqlite3_bind_int64(s, 1, p->ca_id);
+    sqlite3_bind_int(s, 2, p->product);
+    sqlite3_bind_text(s, 3, p->host && *p->host ? p->host : "*", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, p->description ? p->description : "", -1, SQLITE_STATIC);
+    if (run->b->pass_hash) sqlite3_bind_text(s, 5, run->b->pass_hash, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 5);
+    sqlite3_bind_int64(s, 6, group);
+    sqlite3_bind_int64(s, 7, cdi_now());
+    return CD_OK;
+}
+
+static int final_begin(struct run *run, struct cd_err *err)
+{
+    int rc = sq_begin(run->sq, err);
+    return rc ? rc : move_begin(run, err);
+}
+
+/* Staged rows run->moved .. to-1 into certs (IDs lo+moved+1 ..), with
+ * their tags, search index and one audit record each. */
+static int move_rows(struct run *run, size_t to, struct cd_err *err)
+{
+    struct sq *sq = run->sq;
+    if (to <= run->moved) return CD_OK;
+    int64_t first = run->lo + (int64_t)run->moved + 1, last = run->lo + (int64_t)to;
+    int rc = CD_OK;
+    sqlite3_reset(run->ins);
+    sqlite3_bind_int64(run->ins, 8, (int64_t)run->moved);
+    sqlite3_bind_int64(run->ins, 9, (int64_t)to);
+    if (sqlite3_step(run->ins) != SQLITE_DONE) return sq_dberr(sq, err, "certificate");
+    /* rowids are consecutive: this transaction is the only writer and
+     * certs has no AUTOINCREMENT gaps to fill */
+    int changed = sqlite3_changes(sq->db);
+    if ((size_t)changed != to - run->moved || sqlite3_last_insert_rowid(sq->db) != last)
+        return cdi_fail(err, CD_E_STORE, "certificate: %zu rows staged, %d stored", to - run->moved, changed);
+    for (size_t t = 0; t < run->ntags && !rc; t++) {
+        sqlite3_reset(run->tag);
+        sqlite3_bind_int64(run->tag, 1, run->tag_ids[t]);
+        sqlite3_bind_int64(run->tag, 2, first);
+        sqlite3_bind_int64(run->tag, 3, last);
+        if (sqlite3_step(run->tag) != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
     }
-    for (const char *const *t = p->tags; !rc && t && *t; t++) {
-        int64_t tag;
-        if ((rc = sq_tag_id(sq, *t, 1, &tag, err))) break;
-        if ((rc = sq_prep(sq, "INSERT OR IGNORE INTO cert_tags(tag_id, cert_id) SELECT ?1, id FROM certs"
-                              " WHERE id BETWEEN ?2 AND ?3", &st, err))) break;
-        sqlite3_bind_int64(st, 1, tag);
-        sqlite3_bind_int64(st, 2, lo + 1);
-        sqlite3_bind_int64(st, 3, hi);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (!rc) rc = sq_fts_add_range(sq, lo + 1, hi, err);
-    for (size_t i = 0; i < b->n && !rc; i++) {
+    if (!rc) rc = sq_fts_add_range(sq, first, last, err);
+    for (size_t i = run->moved; i < to && !rc; i++) {
         char obj[32], cn[80];
-        snprintf(obj, sizeof obj, "cert %lld", (long long)(lo + 1 + (int64_t)i));
-        name_cn(cn, sizeof cn, p->subject.cn, b->n, i);
-        rc = sq_audit(sq, u->name, "Create certificate", obj, "Success", cn, err);
-        if (ids) ids[i] = lo + 1 + (int64_t)i;
+        snprintf(obj, sizeof obj, "cert %lld", (long long)(run->lo + 1 + (int64_t)i));
+        name_cn(cn, sizeof cn, run->p->subject.cn, run->b->n, i);
+        rc = sq_audit(sq, run->u->name, "Create certificate", obj, "Success", cn, err);
+        if (run->ids) run->ids[i] = run->lo + 1 + (int64_t)i;
     }
+    if (!rc) run->moved = to;
     return rc;
+}
+
+static void run_free(struct run *run)
+{
+    sqlite3_finalize(run->ins);
+    sqlite3_finalize(run->tag);
+    free(run->tag_ids);
+    sqlite3_exec(run->sq->db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
+    bulk_free(run->b);
 }
 
 int sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n,
                    cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err)
 {
     struct bulk b = { 0 };
+    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx };
+    /* the caller's transaction is already open: rows move in as they come */
     int rc = prepare(sq, u, p, n, &b, err);
-    if (!rc) rc = generate(sq, &b, 0, progress, ctx, err);
-    if (!rc) rc = move_in(sq, u, p, &b, ids, err);
-    sqlite3_exec(sq->db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
-    bulk_free(&b);
+    if (!rc) rc = move_begin(&run, err);
+    if (!rc) rc = generate(&run, err);
+    run_free(&run);
     return rc;
 }
 
@@ -379,19 +461,22 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
 {
     struct sq *sq = SQ(s);
     struct bulk b = { 0 };
-    /* the checks only read (phase 3 repeats them), so they take no write
-     * lock; sq_begin is called here only to refuse a read-only store early */
+    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx,
+                       .may_start = 1 };
+    /* the checks only read (the final transaction repeats them), so they
+     * take no write lock; sq_begin is called here only to refuse a
+     * read-only store early, with its words */
     int rc = sq->readonly ? sq_begin(sq, err) : CD_OK;
     if (!rc) rc = prepare(sq, u, p, n, &b, err);
-    if (!rc) rc = generate(sq, &b, 1, progress, ctx, err);
-    if (!rc && !(rc = sq_begin(sq, err))) rc = move_in(sq, u, p, &b, ids, err);
+    if (!rc) rc = generate(&run, err);
+    if (!rc && !run.final) rc = final_begin(&run, err);
+    if (!rc) rc = move_rows(&run, n, err);
     char obj[40], detail[160];
     snprintf(obj, sizeof obj, "ca %lld", (long long)p->ca_id);
     snprintf(detail, sizeof detail, "%zu certificate%s, CN %.60s", n, n == 1 ? "" : "s", p->subject.cn);
     /* success records are per certificate (written above); this one is for
      * the batch, and is what a refusal or failure leaves behind */
     rc = sq_finish(sq, u, rc, "Issue certificates", obj, detail, err);
-    sqlite3_exec(sq->db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
-    bulk_free(&b);
+    run_free(&run);
     return rc;
 }
