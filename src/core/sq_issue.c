@@ -452,7 +452,11 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     int rc = sq->readonly ? sq_begin(sq, err) : CD_OK;
     if (!rc) rc = prepare(sq, u, p, n, &b, err);
     if (!rc) rc = generate(&run, err);
-    if (!rc && !(rc = sq_begin(sq, err))) rc = move_begin(&run, err);
+    /* the keys are made: another bulk run's final transaction is worth
+     * waiting for well past the busy timeout (each try waits that long) */
+    int tries = 0;
+    if (!rc) while ((rc = sq_begin(sq, err)) == CD_E_BUSY && ++tries < 12) {}
+    if (!rc) rc = move_begin(&run, err);
     if (!rc) rc = move_rows(&run, n, err);
     if (!rc) rc = move_done(&run, err);
     char obj[40], detail[160];

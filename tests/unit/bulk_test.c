@@ -5,7 +5,11 @@
  *
  * The progress callback is the probe: it runs between chunks, in the middle
  * of the run, on the issuing thread. */
+#include <pthread.h>
+#include <time.h>
+#include <sqlite3.h>
 #include "helpers.h"
+#include "sq_int.h"
 
 struct probe {
     cd_store *s2;              /* a second connection to the same file */
@@ -132,11 +136,51 @@ static void test_ca_gone_midway_leaves_nothing(void **state)
     probe_close(&p);
 }
 
+/* Another writer holds the lock longer than the busy timeout (5 s) just
+ * as the keys are done: the finished batch waits for it, it is not lost as
+ * "busy". */
+struct holder { sqlite3 *db; int begun; pthread_t tid; };
+
+static void *release_later(void *arg)
+{
+    struct holder *h = arg;
+    struct timespec ts = { 6, 500000000 };
+    nanosleep(&ts, NULL);
+    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+static void hold_lock(void *ctx, size_t done, size_t total)
+{
+    struct holder *h = ctx;
+    (void)done; (void)total;
+    if (h->begun) return;
+    h->begun = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 1 : -1;
+    if (h->begun == 1 && pthread_create(&h->tid, NULL, release_later, h)) h->begun = -1;
+}
+
+static void test_finished_batch_outwaits_busy_timeout(void **state)
+{
+    struct fx *f = *state;
+    struct probe p;
+    probe_open(f, &p);
+    struct holder h = { .db = ((struct sq *)p.s2->impl)->db };
+    struct cd_cert_params cp = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "bulk" },
+                                 .keytype = CD_KEY_EC256, .days = 30 };
+    int rc = cd_cert_new(f->s, f->u, &cp, 600, hold_lock, &h, NULL, &f->err);
+    if (h.begun == 1) pthread_join(h.tid, NULL);
+    assert_int_equal(h.begun, 1);
+    assert_int_equal(rc, CD_OK);
+    assert_int_equal(count(f, "bulk-"), 600);
+    probe_close(&p);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_others_write_during_bulk), T(test_ca_gone_midway_leaves_nothing),
+        T(test_finished_batch_outwaits_busy_timeout),
     };
     return cmocka_run_group_tests_name("bulk", tests, NULL, NULL);
 }
