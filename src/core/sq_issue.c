@@ -201,7 +201,7 @@ static int generate(struct run *run, struct cd_err *err)
     if ((size_t)want > b->n) want = (int)b->n;
     if (want > MAX_THREADS) want = MAX_THREADS;
     int rc = sq_prep(sq, "INSERT INTO temp.bulk_stage(seq, cn, subject, issuer, serial, fingerprint, not_before,"
-                              " not_after, key_alg, der, key) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &st, err);
+                         " not_after, key_alg, der, key) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &st, err);
     for (int t = 0; !rc && t < want; t++)
         if (pthread_create(&tid[threads], NULL, worker, r) == 0) threads++;
     /* no thread at all: the main thread makes each certificate itself */
@@ -219,8 +219,8 @@ static int generate(struct run *run, struct cd_err *err)
             pthread_mutex_unlock(&r->mu);
             if (!ok) break;                       /* a worker failed: r->rc says why */
         }
-        /* TEMP rows commit in chunks of their own until the final
-         * transaction is open; then they are part of it */
+        /* TEMP rows commit in chunks of their own, except inside a
+         * caller's transaction (init): there they move in chunk by chunk */
         if (!rc && !run->final && !in_tx && !(rc = sq_exec(sq, "BEGIN", err))) in_tx = 1;
         if (!rc) rc = stage_one(sq, st, b, i, o, err);
         cdi_issued_clear(o);
@@ -257,8 +257,9 @@ static int generate(struct run *run, struct cd_err *err)
 
 /* ---- phases 1 and 3: checks, and the move into the store ---------------- */
 
-/* The rights on the target group and the CA (Use); run in both write
- * transactions, as either may have changed while keys were made. */
+/* The rights on the target group and the CA (Use); checked before the keys
+ * are made and again in the final transaction, as either may have changed
+ * meanwhile (cakey NULL: the certificate only). */
 static int check_rights(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, int64_t *group,
                         gnutls_x509_crt_t *ca, gnutls_x509_privkey_t *cakey, struct cd_err *err)
 {
