@@ -57,8 +57,8 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB)
 	$(CC) $(CFLAGS_ALL) -Isrc/core $(shell pkg-config --cflags cmocka) -o $@ $< $(LIB) \
 	  $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/certdeck-bench: tests/bench/bench.c tests/bench/tui_bench.c $(LIB)
-	$(CC) $(CFLAGS_ALL) -Isrc/core -o $@ tests/bench/bench.c tests/bench/tui_bench.c $(LIB) $(LDLIBS_ALL) -lutil
+$(BUILD)/certdeck-bench: $(wildcard tests/bench/*.c) $(LIB)
+	$(CC) $(CFLAGS_ALL) -Isrc/core -o $@ $(wildcard tests/bench/*.c) $(LIB) $(LDLIBS_ALL) -lutil
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -1,8 +1,13 @@
 /* certdeck bench — `make bench`.  Prints one table of figures measured in
  * this run, with ratios against certtool and openssl loops run alongside:
- *   - bulk issue of 2,000 P-256 certificates with audit records (certs/s)
+ *   - bulk issue of 5,000 P-256 certificates with audit records (certs/s,
+ *     best of 3)
  *   - the same work as a certtool loop and an openssl loop (2 execs a cert)
+ *   - the raw limit (GnuTLS P-256 keygen + sign on every core, no store) and
+ *     bulk issuance as a share of it (bulk_bench.c)
  *   - RSA-2048 bulk on 1 thread and on 2
+ *   - a revoke's and a tag change's latency from another process during a
+ *     bulk RSA run (bulk_bench.c)
  *   - first-page filter latency (p50/p95) at 100k and 1M certificates
  * The 100k/1M stores are seeded once into build/bench/ with synthetic rows
  * (real DER and sealed key blobs copied, random names, dates, tags, groups)
@@ -17,6 +22,8 @@
 #include "sq_int.h"
 
 void tui_bench(const char *bin, const char *store, const char *scale);   /* tui_bench.c */
+double bulk_raw_rate(size_t n);                                          /* bulk_bench.c */
+void bulk_revoke_latency(const char *path, int keytype, size_t count);
 
 double bench_now(void);
 double bench_now(void)
@@ -233,12 +240,14 @@ static cd_user *restricted(cd_store *s, cd_user *admin)
 
 int main(int argc, char **argv)
 {
-    /* --quick: 100k only; --console: only the console part (seeds first) */
-    int quick = 0, console = 0;
+    /* --quick: 100k only; --console: only the console part (seeds first);
+     * --bulk: only bulk issuance and the lock rows */
+    int quick = 0, console = 0, bulk = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--console")) console = 1;
-        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console]\n"); return 2; }
+        else if (!strcmp(argv[i], "--bulk")) bulk = 1;
+        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console] [--bulk]\n"); return 2; }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);           /* the table appears as it is measured */
     mkdir("build/bench", 0700);
@@ -255,10 +264,18 @@ int main(int argc, char **argv)
     cd_user *u;
     cd_store *s;
     if (console) goto console_only;
-    s = fresh("build/bench/tmp/issue.db", &u);
-    double ours = issue_rate(s, u, CD_KEY_EC256, 2000, 0);
-    cd_user_free(u);
-    cd_store_close(s);
+    /* best of 3, the two interleaved: on a shared machine the load moves
+     * between one measurement and the next */
+    double ours = 0, raw = 0;
+    for (int k = 0; k < 3; k++) {
+        double r = bulk_raw_rate(5000);
+        if (r > raw) raw = r;
+        s = fresh("build/bench/tmp/issue.db", &u);
+        r = issue_rate(s, u, CD_KEY_EC256, 5000, 0);
+        if (r > ours) ours = r;
+        cd_user_free(u);
+        cd_store_close(s);
+    }
     double ct = loop_rate(
         "cd build/bench/tmp && certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile cakey.pem 2>/dev/null &&"
         " printf 'cn = CA\\nca\\ncert_signing_key\\nexpiration_days = 365\\n' > ca.tmpl &&"
@@ -274,7 +291,9 @@ int main(int argc, char **argv)
         " -subj /CN=leaf -out o.csr 2>/dev/null && openssl x509 -req -in o.csr -CA oca.pem -CAkey ocakey.pem"
         " -CAcreateserial -days 365 -out oc.pem 2>/dev/null", 40);
     printf("%-36s %10s %12s %12s\n", "bulk issue, P-256, audited", "certs/s", "vs certtool", "vs openssl");
-    printf("%-36s %10.0f %11.0fx %11.0fx\n", "certdeck cert new --count 2000", ours, ours / ct, ours / os);
+    printf("%-36s %10.0f %11.0fx %11.0fx\n", "certdeck cert new --count 5000", ours, ours / ct, ours / os);
+    printf("%-36s %10.0f   (certdeck reaches %.2fx of it; best of 3 each)\n", "raw limit (GnuTLS keygen+sign)",
+           raw, ours / raw);
     printf("%-36s %10.1f\n", "certtool loop (keygen + sign, 40)", ct);
     printf("%-36s %10.1f\n\n", "openssl loop (req + x509, 40)", os);
 
@@ -286,6 +305,17 @@ int main(int argc, char **argv)
     printf("%-36s %10s %12s\n", "bulk issue, RSA-2048 (64 certs)", "certs/s", "speed-up");
     printf("%-36s %10.1f\n", "1 thread", r1);
     printf("%-36s %10.1f %11.2fx\n\n", "2 threads", r2, r2 / r1);
+
+    printf("other writers during a bulk run (the store's write lock)\n");
+    s = fresh("build/bench/tmp/lock.db", &u);
+    cd_user_free(u);
+    cd_store_close(s);
+    bulk_revoke_latency("build/bench/tmp/lock.db", CD_KEY_RSA2048, 200);
+    /* P-256: the keys come fast, so what others wait for is the batch's
+     * final transaction (moving 20,000 rows in) */
+    bulk_revoke_latency("build/bench/tmp/lock.db", CD_KEY_EC256, 20000);
+    printf("\n");
+    if (bulk) { sh("rm -rf build/bench/tmp"); return 0; }
 
     printf("first page (50 rows), filter latency\n");
     for (int k = 0; k < (quick ? 1 : 2); k++) {
