@@ -420,11 +420,12 @@ int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     int rc = do_export(sq, u, id, fmt, pass, out, len, err);
     /* Exports of a private key are audited: a copy of it left the store.
      * The certificate alone is public, and reading it is not a change.  A
-     * read-only store can still export; its record is then lost. */
-    if (sq->readonly || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
+     * --read-only session still records it (sq_begin_record); only a file
+     * that cannot be written loses the record. */
+    if (sq->nowrite || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
     char obj[32];
     snprintf(obj, sizeof obj, "cert %lld", (long long)id);
-    int brc = sq_begin(sq, NULL);
+    int brc = sq_begin_record(sq, NULL);
     if (brc) return rc;
     int frc = sq_finish(sq, u, rc, "Export certificate", obj, cd_export_name(fmt), err);
     if (frc && !rc) { free(*out); *out = NULL; rc = frc; }

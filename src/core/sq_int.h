@@ -26,7 +26,8 @@ struct sq {
     char *path, *keypath;
     unsigned char key[CDI_STORE_KEY_LEN];
     int key_loaded;
-    int readonly;
+    int readonly;      /* refuses every change: --read-only, or nowrite */
+    int nowrite;       /* the file itself cannot be written: not even audit records */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)
@@ -37,7 +38,13 @@ int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *e
 int  sq_exec(struct sq *sq, const char *sql, struct cd_err *err);
 /* A cached statement, reset and unbound; the caller resets it after use. */
 int  sq_cached(struct sq *sq, int which, const char *sql, sqlite3_stmt **st, struct cd_err *err);
+/* Starts a change; CD_E_READONLY on a read-only store, before anything. */
 int  sq_begin(struct sq *sq, struct cd_err *err);
+/* Starts a transaction that writes only records of what happened (log-ins,
+ * the audit of a key export), not changes: a --read-only session still
+ * writes them, so read-only is no way around accountability; only a file
+ * that cannot be written loses them. */
+int  sq_begin_record(struct sq *sq, struct cd_err *err);
 int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
                const char *detail, struct cd_err *err);
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
@@ -47,6 +54,9 @@ int  sq_store_key(struct sq *sq, struct cd_err *err);
  * group, else CD_E_FORBIDDEN saying which right is missing where. */
 int  sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_id, struct cd_err *err);
 int  sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id);
+/* sq_can for an action of CD_ACTION_LIST: its right(s) in the group its
+ * scope names (group_id for CD_SCOPE_OBJECT). */
+int  sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struct cd_err *err);
 /* SQL condition limiting the group column `col` to the groups where u may
  * read `otype` objects ("1" for administrators). */
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q);

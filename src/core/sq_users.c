@@ -21,10 +21,12 @@
 
 static const char LOGIN_FAILED[] = "login failed: wrong user name or password";
 
-/* Counts a failure for `name` and audits it; best effort on a read-only store. */
+/* Counts a failure for `name` and audits it, in a --read-only session too
+ * (or guessing there would not be slowed down); lost only when the file
+ * cannot be written. */
 static void login_failed(struct sq *sq, const char *name, const char *why)
 {
-    if (sq->readonly || sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return;
+    if (sq_begin_record(sq, NULL)) return;
     sqlite3_stmt *st = NULL;
     int ok = 0;
     if (!sq_prep(sq, "INSERT INTO login_fails(name, n, until) VALUES(?1, 1, 0) ON CONFLICT(name) DO UPDATE SET"
@@ -83,7 +85,7 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
         return cdi_fail(err, CD_E_LOGIN, "login failed: the account %.100s is disabled", name);
     }
     if ((rc = sq_load_user(sq, "name = ?", name, out, err))) return rc;
-    if (!sq->readonly && !(rc = sq_begin(sq, err))) {
+    if (!sq->nowrite && !(rc = sq_begin_record(sq, err))) {
         char obj[160];
         snprintf(obj, sizeof obj, "user %.140s", name);
         if (!(rc = sq_prep(sq, "DELETE FROM login_fails WHERE name = ?", &st, err))) {

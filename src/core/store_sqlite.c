@@ -184,11 +184,23 @@ int sq_exec(struct sq *sq, const char *sql, struct cd_err *err)
 
 int sq_begin(struct sq *sq, struct cd_err *err)
 {
-    if (sq->readonly)
-        return cdi_fail(err, CD_E_READONLY, "the store %s is read-only (no write permission); nothing was changed",
+    if (sq->nowrite)
+        return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s; nothing was changed",
                         sq->path);
+    if (sq->readonly)
+        return cdi_fail(err, CD_E_READONLY, "read-only: the store %s is open read-only (--read-only); nothing was "
+                        "changed", sq->path);
     return sq_exec(sq, "BEGIN IMMEDIATE", err);
 }
+
+int sq_begin_record(struct sq *sq, struct cd_err *err)
+{
+    if (sq->nowrite)
+        return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s", sq->path);
+    return sq_exec(sq, "BEGIN IMMEDIATE", err);
+}
+
+static int sq_is_readonly(const cd_store *s) { return SQ(s)->readonly; }
 
 char *sq_text(sqlite3_stmt *st, int col)
 {
@@ -284,7 +296,7 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
     if (!sqlite3_get_autocommit(sq->db)) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
     /* The refusal itself is recorded; if even that cannot be written (disk
      * full, read-only file) the caller still gets the original error. */
-    if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->readonly)
+    if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->nowrite)
         return rc;
     if (sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
         char d[700];
@@ -375,6 +387,16 @@ int sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_
     }
     return cdi_fail(err, CD_E_FORBIDDEN, "%s has no %s right on %s in %s", u->name, cd_right_name(right),
                     cd_otype_name(otype), path);
+}
+
+int sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struct cd_err *err)
+{
+    const struct cdi_action *a = cdi_action(action);
+    if (!a) return cdi_fail(err, CD_E_INVAL, "unknown action");
+    int64_t g = a->scope == CD_SCOPE_HOME ? u->home_group : a->scope == CD_SCOPE_ALL ? 1 : group_id;
+    int rc = sq_can(sq, u, a->otype, a->right, g, err);
+    if (!rc && a->right2 != CD_RIGHT_NONE) rc = sq_can(sq, u, a->otype2, a->right2, g, err);
+    return rc;
 }
 
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)
@@ -555,15 +577,18 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     }
     sq->keypath = cdi_printf("%s.key", sq->path);
     if (!sq->keypath) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    sq->readonly = (flags & CD_OPEN_READONLY) || (!(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0);
-    int oflags = (sq->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    /* --read-only on a writable file keeps a writable connection: changes
+     * are refused by sq_begin, records of log-ins and key exports are not */
+    sq->nowrite = !(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0;
+    sq->readonly = (flags & CD_OPEN_READONLY) || sq->nowrite;
+    int oflags = (sq->nowrite ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(sq->path, &sq->db, oflags, NULL) != SQLITE_OK) {
         rc = cdi_fail(err, CD_E_IO, "cannot open %s: %s", sq->path, sq->db ? sqlite3_errmsg(sq->db) : "out of memory");
         goto out;
     }
     sqlite3_busy_timeout(sq->db, 5000);
     sqlite3_extended_result_codes(sq->db, 0);
-    if (!sq->readonly) {
+    if (!sq->nowrite) {
         /* journal_mode answers with a row; a non-database file fails here first */
         if ((rc = sq_exec(sq, "PRAGMA journal_mode=WAL", err))) goto out;
     }
@@ -617,10 +642,22 @@ int sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **ou
     return rc;
 }
 
+/* Whoever can open the file is not thereby its administrator (a store left
+ * mode 666 would give everyone everything): only the file's Unix owner.
+ * Root is no exception: root may read the key anyway, but acting as the
+ * administrator of another user's store by accident is what this stops;
+ * root logs in with --user like anyone else, or runs as the owner. */
 static int sq_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
 {
+    struct sq *sq = SQ(s);
+    struct stat st;
     *out = NULL;
-    return sq_load_user(SQ(s), "admin = 1", NULL, out, err);
+    if (stat(sq->path, &st))
+        return cdi_fail(err, CD_E_IO, "cannot read the owner of %s: %s", sq->path, strerror(errno));
+    if (st.st_uid != geteuid())
+        return cdi_fail(err, CD_E_FORBIDDEN, "only the owner of %s (uid %lu) acts as its administrator without "
+                        "logging in; log in with --user NAME", sq->path, (unsigned long)st.st_uid);
+    return sq_load_user(sq, "admin = 1", NULL, out, err);
 }
 
 static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
@@ -673,6 +710,7 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .close = sq_close,
     .init = sq_init,
     .user_owner = sq_user_owner,
+    .is_readonly = sq_is_readonly,
     .ca_new = sq_ca_new, .ca_import = sq_ca_import, .ca_list = sq_ca_list, .ca_get = sq_ca_get,
     .ca_export = sq_ca_export, .ca_delete = sq_ca_delete,
     .cert_new = sq_cert_new, .cert_list = sq_cert_list, .cert_count = sq_cert_count,

@@ -243,7 +243,7 @@ static int allowed_users(struct app *a, void *st, int req)
 {
     struct users *x = st;
     if (req != REQ_NEW && req != REQ_DISABLE && req != REQ_PASSWORD && req != REQ_GRANT && req != REQ_DELETE) return 1;
-    if (a->readonly) return 0;
+    if (cd_store_readonly(a->s)) return 0;
     const struct cd_user_info *cur = req == REQ_NEW ? NULL : table_current(a, &x->t);
     if (req == REQ_PASSWORD && cur && !strcmp(cur->name, cd_user_name(a->u))) return 1;
     if (cur && cur->admin && !cd_user_is_admin(a->u)) return 0;
