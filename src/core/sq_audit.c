@@ -8,7 +8,9 @@
  * group is looked up when reading (a certificate or CA by ID, a user by
  * name, a group by path); records about the store as a whole, tags or
  * permission sets belong to /All.  So a user without Read on a group sees
- * none of its objects' history either. */
+ * none of its objects' history either, and of its own actions on such
+ * objects (a refused attempt, or an object moved away since) only the
+ * record, without the object's name or the detail. */
 #include <stdlib.h>
 #include <string.h>
 #include "sq_int.h"
@@ -25,6 +27,9 @@ static const char AUDIT_TYPE[] =
     "CASE WHEN x.object GLOB 'cert [0-9]*' THEN 0 WHEN x.object GLOB 'ca [0-9]*' OR x.object = 'ca' THEN 1"
     " WHEN x.action GLOB '* tag' THEN 2 WHEN x.action GLOB '*preset' THEN 3 ELSE 4 END";
 
+/* what a redacted field reads */
+#define AUDIT_HIDDEN "(hidden)"
+
 int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char *filter, int64_t limit,
                   struct cd_audit_list *out, struct cd_err *err)
 {
@@ -35,20 +40,35 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
     memset(out, 0, sizeof *out);
     int rc = cd_filter_parse(filter ? filter : "", &f, err);
     if (rc) return rc;
-    cdi_buf_addf(&w.sql, "SELECT x.id, x.ts, x.user, x.action, x.object, x.result, x.detail, %s FROM audit x WHERE ",
+    cdi_buf_addf(&w.sql, "SELECT x.id, x.ts, x.user, x.action, x.object, x.result, x.detail, %s FROM ",
                  CDI_AUDIT_SECTION);
+    if (u->admin) {
+        cdi_buf_addf(&w.sql, "audit x");
+    } else {
+        /* u's own records whose object it cannot read are shown redacted:
+         * the object's name (a CA's CN, a description, a group path) goes;
+         * "cert 12" / "ca 3" stay, being only the IDs u gave.  The filter
+         * runs on the redacted text, so it cannot be used to guess it. */
+        char *me = cdi_printf("user %s", u->name);
+        cdi_buf_addf(&w.sql, "(SELECT id, ts, user, action, result, CASE WHEN r OR object GLOB 'cert [0-9]*' OR"
+                             " object GLOB 'ca [0-9]*' THEN object ELSE '%s' END AS object,"
+                             " CASE WHEN r THEN detail ELSE '%s' END AS detail FROM"
+                             " (SELECT x.*, x.object = ", AUDIT_HIDDEN, AUDIT_HIDDEN);
+        cdi_sql_text(&w, me ? me : "");
+        if (!me) w.sql.oom = 1;
+        free(me);
+        cdi_buf_addf(&w.sql, " OR EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
+        cdi_sql_int(&w, u->id);
+        cdi_buf_addf(&w.sql, " AND r.group_id = %s AND r.type = %s AND r.level >= %d) AS r FROM audit x)"
+                             " WHERE r OR user = ", AUDIT_GROUP, AUDIT_TYPE, CD_RIGHT_READ);
+        cdi_sql_text(&w, u->name);
+        cdi_buf_addf(&w.sql, ") x");
+    }
+    cdi_buf_addf(&w.sql, " WHERE ");
     if (object && *object) {
         cdi_buf_addf(&w.sql, "x.object = ");
         cdi_sql_text(&w, object);
         cdi_buf_addf(&w.sql, " AND ");
-    }
-    if (!u->admin) {
-        cdi_buf_addf(&w.sql, "(x.user = ");
-        cdi_sql_text(&w, u->name);
-        cdi_buf_addf(&w.sql, " OR EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
-        cdi_sql_int(&w, u->id);
-        cdi_buf_addf(&w.sql, " AND r.group_id = %s AND r.type = %s AND r.level >= %d)) AND ", AUDIT_GROUP, AUDIT_TYPE,
-                     CD_RIGHT_READ);
     }
     rc = cdi_filter_sql(f, CDI_TARGET_AUDIT, cdi_now(), &w, err);
     cdi_buf_addf(&w.sql, " ORDER BY x.id DESC LIMIT ");

@@ -216,12 +216,17 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
         if (n < 4) return cdi_fail(err, CD_E_INVAL, "give at least 4 hex digits of a serial or fingerprint");
         char hi[132];
         snprintf(hi, sizeof hi, "%sg", hex);
-        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE (x.serial >= ", tbl);
+        /* the outer parentheses matter: without them the visibility test
+         * below bound only to the fingerprint half, and a serial prefix
+         * found hidden certificates ("no certificate with ID 5" afterwards
+         * told them from missing ones) */
+        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE ((x.serial >= ", tbl);
         cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.serial < "); cdi_sql_text(&w, hi);
         cdi_buf_addf(&w.sql, ") OR (x.fingerprint >= ");
         cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.fingerprint < "); cdi_sql_text(&w, hi);
-        cdi_buf_addf(&w.sql, ")");
+        cdi_buf_addf(&w.sql, "))");
     }
+    /* hidden answers exactly as missing: same status, same words */
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, "x.group_id", &w);
     cdi_buf_addf(&w.sql, " LIMIT 2");
