@@ -347,7 +347,7 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     gnutls_datum_t plain = { 0 }, res = { 0 };
     int rc = load_cert(sq, id, &r, err), gt = 0;
     int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
-    if (!rc) rc = sq_can(sq, u, CD_OT_CERTS, needs_key ? CD_RIGHT_USE : CD_RIGHT_READ, r.group, err);
+    if (!rc) rc = sq_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, r.group, err);
     if (rc) goto out;
     if (needs_key) {
         if (!pass || !*pass) {
@@ -451,7 +451,7 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, ids[i]);
         if (sqlite3_step(sel) != SQLITE_ROW) { rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)ids[i]); break; }
-        if ((rc = sq_can(sq, u, CD_OT_CERTS, CD_RIGHT_WRITE, sqlite3_column_int64(sel, 0), err))) break;
+        if ((rc = sq_may(sq, u, CD_ACT_CERT_REVOKE, sqlite3_column_int64(sel, 0), err))) break;
         if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
         char detail[128];
         snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
@@ -506,7 +506,7 @@ int sq_describe(cd_store *s, const cd_user *u, int kind, int64_t id, const char 
     snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)id);
     int rc = sq_begin(sq, err);
     if (!rc) rc = object_group(sq, kind, id, &group, err);
-    if (!rc) rc = sq_can(sq, u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, CD_RIGHT_WRITE, group, err);
+    if (!rc) rc = sq_may(sq, u, kind == CD_KIND_CA ? CD_ACT_CA_DESCRIBE : CD_ACT_CERT_DESCRIBE, group, err);
     if (!rc && strlen(text) > 1024) rc = cdi_fail(err, CD_E_INVAL, "a description is at most 1024 bytes");
     if (!rc && !(rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET description = ? WHERE id = ?"
                                                       : "UPDATE certs SET description = ? WHERE id = ?", &st, err))) {
@@ -529,7 +529,7 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
     int rc = sq_begin(sq, err);
     if (!rc && (!path || !*path)) rc = cdi_fail(err, CD_E_INVAL, "a target access group is required");
     if (!rc) rc = sq_group_id(sq, u, path, &target, err);
-    int ot = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
+    int act = kind == CD_KIND_CA ? CD_ACT_CA_MOVE : CD_ACT_CERT_MOVE;
     if (!rc) rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET group_id = ? WHERE id = ?"
                                                  : "UPDATE certs SET group_id = ? WHERE id = ?", &st, err);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -537,8 +537,8 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
         snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)ids[i]);
         if ((rc = object_group(sq, kind, ids[i], &g, err))) break;
         /* Write where it is and where it goes */
-        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, g, err))) break;
-        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, target, err))) break;
+        if ((rc = sq_may(sq, u, act, g, err))) break;
+        if ((rc = sq_may(sq, u, act, target, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, target);
         sqlite3_bind_int64(st, 2, ids[i]);
