@@ -47,10 +47,14 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
     } else {
         /* u's own records whose object it cannot read are shown redacted:
          * the object's name (a CA's CN, a description, a group path) goes;
-         * "cert 12" / "ca 3" stay, being only the IDs u gave.  The filter
-         * runs on the redacted text, so it cannot be used to guess it. */
+         * "cert 12" / "ca 3" stay, being only the IDs u gave; Forbidden
+         * reads Failure, as u was told "not found" (sq_obj_may), the same
+         * as for an ID that does not exist.  The filter runs on the
+         * redacted text, so it cannot be used to guess it. */
         char *me = cdi_printf("user %s", u->name);
-        cdi_buf_addf(&w.sql, "(SELECT id, ts, user, action, result, CASE WHEN r OR object GLOB 'cert [0-9]*' OR"
+        cdi_buf_addf(&w.sql, "(SELECT id, ts, user, action,"
+                             " CASE WHEN r OR result <> 'Forbidden' THEN result ELSE 'Failure' END AS result,"
+                             " CASE WHEN r OR object GLOB 'cert [0-9]*' OR"
                              " object GLOB 'ca [0-9]*' THEN object ELSE '%s' END AS object,"
                              " CASE WHEN r THEN detail ELSE '%s' END AS detail FROM"
                              " (SELECT x.*, x.object = ", AUDIT_HIDDEN, AUDIT_HIDDEN);

@@ -180,7 +180,7 @@ int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, 
     if (!rc) {
         sq_bind_all(st, &w);
         if (sqlite3_step(st) == SQLITE_ROW) cert_row(st, out, cdi_now());
-        else rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+        else rc = sq_missing(err, CD_KIND_CERT, id);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -294,7 +294,7 @@ static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+        return sq_missing(err, CD_KIND_CERT, id);
     }
     for (int i = 0; i < 2; i++) {
         gnutls_datum_t *d = i ? &r->key : &r->der;
@@ -347,7 +347,8 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     gnutls_datum_t plain = { 0 }, res = { 0 };
     int rc = load_cert(sq, id, &r, err), gt = 0;
     int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
-    if (!rc) rc = sq_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, r.group, err);
+    if (!rc) rc = sq_obj_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, CD_KIND_CERT, id, r.group,
+                             err);
     if (rc) goto out;
     if (needs_key) {
         if (!pass || !*pass) {
@@ -366,7 +367,9 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     if (fmt == CD_EXPORT_CHAIN || fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64) {
         /* the CA may have been deleted since; then the chain is the leaf alone */
         struct cd_err e2 = { 0 };
+        int hidden = sq->hidden;      /* a CA u cannot read is left out, not a refusal */
         if (sq_ca_load(sq, u, r.ca_id, NULL, CD_RIGHT_READ, &ca, NULL, &e2) != CD_OK) ca = NULL;
+        sq->hidden = hidden;
     }
     switch (fmt) {
     case CD_EXPORT_PEM: gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &res); break;
@@ -422,6 +425,7 @@ int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     struct sq *sq = SQ(s);
     *out = NULL;
     *len = 0;
+    sq->hidden = 0;
     int rc = do_export(sq, u, id, fmt, pass, out, len, err);
     /* Exports of a private key are audited: a copy of it left the store.
      * The certificate alone is public, and reading it is not a change.  A
@@ -450,8 +454,8 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         snprintf(obj, sizeof obj, "cert %lld", (long long)ids[i]);
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, ids[i]);
-        if (sqlite3_step(sel) != SQLITE_ROW) { rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)ids[i]); break; }
-        if ((rc = sq_may(sq, u, CD_ACT_CERT_REVOKE, sqlite3_column_int64(sel, 0), err))) break;
+        if (sqlite3_step(sel) != SQLITE_ROW) { rc = sq_missing(err, CD_KIND_CERT, ids[i]); break; }
+        if ((rc = sq_obj_may(sq, u, CD_ACT_CERT_REVOKE, CD_KIND_CERT, ids[i], sqlite3_column_int64(sel, 0), err))) break;
         if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
         char detail[128];
         snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
@@ -492,7 +496,7 @@ static int object_group(struct sq *sq, int kind, int64_t id, int64_t *group, str
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
-    else rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)id);
+    else rc = sq_missing(err, kind, id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -506,7 +510,7 @@ int sq_describe(cd_store *s, const cd_user *u, int kind, int64_t id, const char 
     snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)id);
     int rc = sq_begin(sq, err);
     if (!rc) rc = object_group(sq, kind, id, &group, err);
-    if (!rc) rc = sq_may(sq, u, kind == CD_KIND_CA ? CD_ACT_CA_DESCRIBE : CD_ACT_CERT_DESCRIBE, group, err);
+    if (!rc) rc = sq_obj_may(sq, u, kind == CD_KIND_CA ? CD_ACT_CA_DESCRIBE : CD_ACT_CERT_DESCRIBE, kind, id, group, err);
     if (!rc && strlen(text) > 1024) rc = cdi_fail(err, CD_E_INVAL, "a description is at most 1024 bytes");
     if (!rc && !(rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET description = ? WHERE id = ?"
                                                       : "UPDATE certs SET description = ? WHERE id = ?", &st, err))) {
@@ -537,7 +541,7 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
         snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)ids[i]);
         if ((rc = object_group(sq, kind, ids[i], &g, err))) break;
         /* Write where it is and where it goes */
-        if ((rc = sq_may(sq, u, act, g, err))) break;
+        if ((rc = sq_obj_may(sq, u, act, kind, ids[i], g, err))) break;
         if ((rc = sq_may(sq, u, act, target, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, target);

@@ -28,6 +28,7 @@ struct sq {
     int key_loaded;
     int readonly;      /* refuses every change: --read-only, or nowrite */
     int nowrite;       /* the file itself cannot be written: not even audit records */
+    int hidden;        /* the refusal under way was of an object u may not read (sq_obj_may) */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)
@@ -57,6 +58,15 @@ int  sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id);
 /* sq_can for an action of CD_ACTION_LIST: its right(s) in the group its
  * scope names (group_id for CD_SCOPE_OBJECT). */
 int  sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struct cd_err *err);
+/* "no certificate with ID 12" / "no CA with ID 3": the one answer for an
+ * object that is not there, CD_E_NOTFOUND. */
+int  sq_missing(struct cd_err *err, int kind, int64_t id);
+/* sq_may for an existing object (kind, id) in group_id; action -1 checks
+ * only that u may read it.  An object u may not read gets sq_missing's
+ * answer, word for word, so IDs cannot be probed; its audit record still
+ * says Forbidden (sq->hidden, read by sq_finish). */
+int  sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id, int64_t group_id,
+                struct cd_err *err);
 /* SQL condition limiting the group column `col` to the groups where u may
  * read `otype` objects ("1" for administrators). */
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q);

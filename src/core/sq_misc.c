@@ -246,12 +246,12 @@ int sq_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size
         sqlite3_reset(grp);
         sqlite3_bind_int64(grp, 1, ids[i]);
         if (sqlite3_step(grp) != SQLITE_ROW) {
-            rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", cert ? "certificate" : "CA", (long long)ids[i]);
+            rc = sq_missing(err, kind, ids[i]);
             break;
         }
         /* the object must be visible, and tags usable, in its group */
         int64_t g = sqlite3_column_int64(grp, 0);
-        if ((rc = sq_may(sq, u, cert ? CD_ACT_CERT_TAG : CD_ACT_CA_TAG, g, err))) break;
+        if ((rc = sq_obj_may(sq, u, cert ? CD_ACT_CERT_TAG : CD_ACT_CA_TAG, kind, ids[i], g, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, tid);
         sqlite3_bind_int64(st, 2, ids[i]);

@@ -190,6 +190,7 @@ int sq_begin(struct sq *sq, struct cd_err *err)
     if (sq->readonly)
         return cdi_fail(err, CD_E_READONLY, "read-only: the store %s is open read-only (--read-only); nothing was "
                         "changed", sq->path);
+    sq->hidden = 0;
     return sq_exec(sq, "BEGIN IMMEDIATE", err);
 }
 
@@ -302,7 +303,10 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
         char d[700];
         snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",
                  cd_errmsg(err, rc));
-        if (sq_audit(sq, who, action, object, rc == CD_E_FORBIDDEN ? "Forbidden" : "Failure", d, NULL) == CD_OK)
+        /* a hidden object was answered "not found", but it was a refusal */
+        const char *res = rc == CD_E_FORBIDDEN || sq->hidden ? "Forbidden" : "Failure";
+        sq->hidden = 0;
+        if (sq_audit(sq, who, action, object, res, d, NULL) == CD_OK)
             sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
         else
             sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
@@ -397,6 +401,21 @@ int sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struct
     int rc = sq_can(sq, u, a->otype, a->right, g, err);
     if (!rc && a->right2 != CD_RIGHT_NONE) rc = sq_can(sq, u, a->otype2, a->right2, g, err);
     return rc;
+}
+
+int sq_missing(struct cd_err *err, int kind, int64_t id)
+{
+    return cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)id);
+}
+
+int sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id, int64_t group_id,
+               struct cd_err *err)
+{
+    if (sq_level(sq, u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, group_id) < CD_RIGHT_READ) {
+        sq->hidden = 1;
+        return sq_missing(err, kind, id);
+    }
+    return action < 0 ? CD_OK : sq_may(sq, u, action, group_id, err);
 }
 
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)

@@ -137,7 +137,11 @@ static void test_audit_hides_names(void **state)
                                .days = 365 };
     int64_t ca = 0, cert = 0;
     assert_int_equal(cd_ca_new(f->s, f->u, &cp, &ca, &f->err), CD_OK);
-    assert_int_equal(cd_ca_delete(f->s, b, ca, &f->err), CD_E_FORBIDDEN);     /* reads the CN, then refuses */
+    /* reads the CN, then refuses: as for a CA that is not there */
+    char want[64];
+    snprintf(want, sizeof want, "no CA with ID %lld", (long long)ca);
+    assert_int_equal(cd_ca_delete(f->s, b, ca, &f->err), CD_E_NOTFOUND);
+    assert_string_equal(f->err.msg, want);
     /* a certificate bob made, moved out of his sight since */
     struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "moved-away-cn" },
                                 .keytype = CD_KEY_EC256, .days = 30 };
@@ -180,6 +184,65 @@ static void test_audit_hides_names(void **state)
     cd_user_free(b);
 }
 
+/* Every call that takes an ID answers a hidden object as a missing one;
+ * the administrator's log still shows the attempt as Forbidden, and bob's
+ * own view of it says no more than for a missing ID. */
+static void test_by_id_hidden_as_missing(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/A", &f->err), CD_OK);
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/B", &f->err), CD_OK);
+    cd_user *b = add_login(f, "bob", "/All/A");
+    give(f, "a", "/All/A", CD_RIGHT_WRITE, "bob");
+    struct cd_ca_params cp = { .subject = { .cn = "B CA" }, .group = "/All/B", .keytype = CD_KEY_EC256, .days = 365 };
+    int64_t ca = 0, cert = 0, gone = 999999;
+    assert_int_equal(cd_ca_new(f->s, f->u, &cp, &ca, &f->err), CD_OK);
+    struct cd_cert_params p = { .ca_id = ca, .product = CD_PRODUCT_AGENT, .subject = { .cn = "in-b" },
+                                .group = "/All/B", .keytype = CD_KEY_EC256, .days = 30 };
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &cert, &f->err), CD_OK);
+    for (int op = 0; op < 10; op++) {
+        for (int missing = 0; missing < 2; missing++) {
+            int64_t c = missing ? gone : cert, a = missing ? gone : ca;
+            struct cd_err e = { 0 };
+            unsigned char *out = NULL;
+            size_t len = 0;
+            int rc = -1;
+            struct cd_cert_params np = { .ca_id = a, .product = CD_PRODUCT_AGENT, .subject = { .cn = "x" },
+                                         .keytype = CD_KEY_EC256, .days = 30 };
+            switch (op) {
+            case 0: rc = cd_cert_revoke(f->s, b, &c, 1, 1, &e); break;
+            case 1: rc = cd_cert_describe(f->s, b, c, "x", &e); break;
+            case 2: rc = cd_cert_move(f->s, b, &c, 1, "/All/A", &e); break;
+            case 3: rc = cd_tag_set(f->s, b, CD_KIND_CERT, &c, 1, "t", 1, &e); break;
+            case 4: rc = cd_cert_export(f->s, b, c, CD_EXPORT_KEY, "export-pass-1", &out, &len, &e); break;
+            case 5: rc = cd_ca_delete(f->s, b, a, &e); break;
+            case 6: rc = cd_ca_describe(f->s, b, a, "x", &e); break;
+            case 7: rc = cd_crl(f->s, b, a, NULL, 7, 1, &out, &len, &e); break;
+            case 8: rc = cd_cert_new(f->s, b, &np, 1, NULL, NULL, NULL, &e); break;
+            case 9: rc = cd_tag_set(f->s, b, CD_KIND_CA, &a, 1, "t", 1, &e); break;
+            }
+            free(out);
+            char want[64];
+            int is_ca = op >= 5;
+            snprintf(want, sizeof want, "no %s with ID %lld", is_ca ? "CA" : "certificate",
+                     (long long)(is_ca ? a : c));
+            if (rc != CD_E_NOTFOUND || strcmp(e.msg, want))
+                fail_msg("op %d on a %s object: rc %d \"%s\", wanted \"%s\"", op, missing ? "missing" : "hidden",
+                         rc, e.msg, want);
+        }
+    }
+    /* the administrator's log: the attempts on hidden objects were refusals */
+    struct cd_audit_list al;
+    assert_int_equal(cd_audit_list(f->s, f->u, NULL, "user=bob result=Forbidden", 0, &al, &f->err), CD_OK);
+    assert_true(al.n >= 8);
+    cd_audit_list_free(&al);
+    /* bob's: no record of his tells a hidden object from a missing one */
+    assert_int_equal(cd_audit_list(f->s, b, NULL, NULL, 0, &al, &f->err), CD_OK);
+    for (size_t i = 0; i < al.n; i++) assert_string_not_equal(al.rows[i].result, "Forbidden");
+    cd_audit_list_free(&al);
+    cd_user_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_acting_on_stronger_users, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_hidden_as_missing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_audit_hides_names, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_by_id_hidden_as_missing, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests_name("access", tests, NULL, NULL);
 }
