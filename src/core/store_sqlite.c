@@ -144,7 +144,8 @@ int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
     case SQLITE_FULL:
         return cdi_fail(err, CD_E_FULL, "%s: the disk is full; nothing was changed", what);
     case SQLITE_READONLY:
-        return cdi_fail(err, CD_E_READONLY, "%s: the store %s is read-only; nothing was changed", what, sq->path);
+        return cdi_fail(err, CD_E_READONLY, "read-only: %s: the store %s cannot be written; nothing was changed", what,
+                        sq->path);
     case SQLITE_BUSY: case SQLITE_LOCKED:
         return cdi_fail(err, CD_E_BUSY, "%s: the store is busy (another certdeck is writing)", what);
     case SQLITE_NOTADB: case SQLITE_CORRUPT:
@@ -411,11 +412,18 @@ int sq_missing(struct cd_err *err, int kind, int64_t id)
 int sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id, int64_t group_id,
                struct cd_err *err)
 {
-    if (sq_level(sq, u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, group_id) < CD_RIGHT_READ) {
+    int otype = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
+    int level = sq_level(sq, u, otype, group_id);
+    if (level < CD_RIGHT_READ) {
         sq->hidden = 1;
         return sq_missing(err, kind, id);
     }
-    return action < 0 ? CD_OK : sq_may(sq, u, action, group_id, err);
+    const struct cdi_action *a = cdi_action(action);
+    if (!a) return CD_OK;
+    /* the common case answered from the level just read (bulk revokes) */
+    if (a->scope == CD_SCOPE_OBJECT && a->otype == otype && a->right2 == CD_RIGHT_NONE && level >= a->right)
+        return CD_OK;
+    return sq_may(sq, u, action, group_id, err);
 }
 
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)
