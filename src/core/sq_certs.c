@@ -437,6 +437,7 @@ int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
     int brc = sq_begin_record(sq, NULL);
     if (brc) return rc;
     int frc = sq_finish(sq, u, rc, "Export certificate", obj, cd_export_name(fmt), err);
+    sq_end_record(sq);
     if (frc && !rc) { free(*out); *out = NULL; rc = frc; }
     return rc;
 }

@@ -46,6 +46,8 @@ int  sq_begin(struct sq *sq, struct cd_err *err);
  * writes them, so read-only is no way around accountability; only a file
  * that cannot be written loses them. */
 int  sq_begin_record(struct sq *sq, struct cd_err *err);
+/* After a record's transaction has ended (committed or rolled back). */
+void sq_end_record(struct sq *sq);
 int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
                const char *detail, struct cd_err *err);
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,

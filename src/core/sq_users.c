@@ -47,6 +47,7 @@ static void login_failed(struct sq *sq, const char *name, const char *why)
         sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
     else
         sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_end_record(sq);
 }
 
 int sq_user_login(cd_store *s, const char *name, const char *password, cd_user **out, struct cd_err *err)
@@ -96,6 +97,7 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
             sqlite3_finalize(st);
         }
         rc = sq_finish(sq, *out, rc, "Log in", obj, NULL, err);
+        sq_end_record(sq);
     }
     if (rc) { cd_user_free(*out); *out = NULL; }
     return rc;

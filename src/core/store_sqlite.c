@@ -195,12 +195,26 @@ int sq_begin(struct sq *sq, struct cd_err *err)
     return sq_exec(sq, "BEGIN IMMEDIATE", err);
 }
 
+/* In a --read-only session SQLite itself refuses changes too (query_only),
+ * so a path of the core that forgot sq_begin could not write either; the
+ * record transactions lift it for their own span. */
+static void query_only(struct sq *sq, int on)
+{
+    if (sq->readonly && !sq->nowrite)
+        sqlite3_exec(sq->db, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL, NULL, NULL);
+}
+
 int sq_begin_record(struct sq *sq, struct cd_err *err)
 {
     if (sq->nowrite)
         return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s", sq->path);
-    return sq_exec(sq, "BEGIN IMMEDIATE", err);
+    query_only(sq, 0);
+    int rc = sq_exec(sq, "BEGIN IMMEDIATE", err);
+    if (rc) query_only(sq, 1);
+    return rc;
 }
+
+void sq_end_record(struct sq *sq) { query_only(sq, 1); }
 
 static int sq_is_readonly(const cd_store *s) { return SQ(s)->readonly; }
 
@@ -622,6 +636,7 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     if ((rc = sq_exec(sq, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000", err)))
         goto out;
     if ((rc = migrate(sq, err))) goto out;
+    query_only(sq, 1);
     if (flags & CD_OPEN_CREATE) rc = make_key_file(sq, err);
 out:
     if (rc) {
