@@ -98,7 +98,8 @@ int app_allowed(struct app *a, int req, int kind, const char *group, int say)
     char why[256];
     if (cd_user_may(a->s, a->u, act, req == REQ_NEW || req == REQ_IMPORT ? NULL : group, why, sizeof why))
         return 1;
-    if (say && !app_readonly(a)) app_status(a, 1, "%s", why);
+    /* the read-only refusal in the console's own words (what --read-only users see) */
+    if (say && !(!strncmp(why, "read-only", 9) && app_readonly(a))) app_status(a, 1, "%s", why);
     return 0;
 }
 
