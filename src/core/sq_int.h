@@ -72,7 +72,10 @@ int  sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t i
 /* SQL condition limiting the group column `col` to the groups where u may
  * read `otype` objects ("1" for administrators). */
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q);
-/* Resolves a group path (NULL/"" = u's home group). */
+/* 1 when u may read something in the group, or it is /All or u's home. */
+int  sq_sees_group(struct sq *sq, const cd_user *u, int64_t group_id);
+/* Resolves a group path (NULL/"" = u's home group); a group u does not
+ * see (sq_sees_group) answers as a missing one. */
 int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err);
 int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
 /* Appends " AND col IN (the group `path` and its subgroups)". */

@@ -76,6 +76,19 @@ int sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id
     return sq_may(sq, u, action, group_id, err);
 }
 
+int sq_sees_group(struct sq *sq, const cd_user *u, int64_t group_id)
+{
+    if (u->admin || group_id == 1 || group_id == u->home_group) return 1;
+    sqlite3_stmt *st = NULL;
+    if (sq_prep(sq, "SELECT 1 FROM user_rights WHERE user_id = ? AND group_id = ? AND level >= 1 LIMIT 1", &st, NULL))
+        return 0;
+    sqlite3_bind_int64(st, 1, u->id);
+    sqlite3_bind_int64(st, 2, group_id);
+    int seen = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return seen;
+}
+
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)
 {
     if (u->admin) { cdi_buf_add(&q->sql, "1", 1); return; }

@@ -380,9 +380,13 @@ int sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, 
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/') len--;
     sqlite3_bind_text(st, 1, path, (int)len, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    else rc = cdi_fail(err, CD_E_NOTFOUND, "no access group \"%.200s\" (paths look like /All/San Diego)", path);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    /* a group u may read nothing in is, to u, not there (as in its group
+     * list): the same words, so paths cannot be probed */
+    if (found && !sq_sees_group(sq, u, *id)) { sq->hidden = 1; found = 0; }
+    if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no access group \"%.200s\" (paths look like /All/San Diego)", path);
     return rc;
 }
 

@@ -1,8 +1,9 @@
 /* certdeck unit tests — who may act as whom, and what a user learns of
  * what it cannot read (issue 9, sections 2 and 3): the implicit
  * administrator is the store file's owner only; acting on a user needs
- * every right that user holds; a hidden object resolves exactly as a
- * missing one; the audit log does not name what the reader cannot read. */
+ * every right that user holds; a hidden object (or group) answers exactly
+ * as a missing one; the audit log does not name what the reader cannot
+ * read. */
 #include "helpers.h"
 #include <sys/stat.h>
 
@@ -243,6 +244,50 @@ static void test_by_id_hidden_as_missing(void **state)
     cd_user_free(b);
 }
 
+/* A group bob may read nothing in answers as a group that does not exist,
+ * wherever a path is given; /All and his home group he always knows. */
+static void test_hidden_group_as_missing(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/A", &f->err), CD_OK);
+    assert_int_equal(cd_group_add(f->s, f->u, "/All/B", &f->err), CD_OK);
+    cd_user *b = add_login(f, "bob", "/All/A");
+    give(f, "a", "/All/A", CD_RIGHT_WRITE, "bob");
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "mine" },
+                                .group = "/All/A", .keytype = CD_KEY_EC256, .days = 30 };
+    int64_t cert = 0;
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &cert, &f->err), CD_OK);
+    const char *paths[2] = { "/All/B", "/All/Nope" };
+    char msg[2][4][sizeof f->err.msg];
+    for (int i = 0; i < 2; i++) {
+        char sub[64];
+        snprintf(sub, sizeof sub, "%s/x", paths[i]);
+        struct cd_err e = { 0 };
+        assert_int_equal(cd_cert_move(f->s, b, &cert, 1, paths[i], &e), CD_E_NOTFOUND);
+        snprintf(msg[i][0], sizeof msg[i][0], "%s", e.msg);
+        assert_int_equal(cd_user_add(f->s, b, "dave", paths[i], NULL, &e), CD_E_NOTFOUND);
+        snprintf(msg[i][1], sizeof msg[i][1], "%s", e.msg);
+        assert_int_equal(cd_group_add(f->s, b, sub, &e), CD_E_NOTFOUND);
+        snprintf(msg[i][2], sizeof msg[i][2], "%s", e.msg);
+        struct cd_ca_params cp = { .subject = { .cn = "x" }, .group = paths[i], .keytype = CD_KEY_EC256, .days = 30 };
+        assert_int_equal(cd_ca_new(f->s, b, &cp, NULL, &e), CD_E_NOTFOUND);
+        snprintf(msg[i][3], sizeof msg[i][3], "%s", e.msg);
+    }
+    /* word for word, once the path itself is swapped */
+    for (int k = 0; k < 4; k++) {
+        char *at = strstr(msg[0][k], paths[0]);
+        assert_non_null(at);
+        char swapped[sizeof f->err.msg + 64];
+        snprintf(swapped, sizeof swapped, "%.*s%s%s", (int)(at - msg[0][k]), msg[0][k], paths[1], at + strlen(paths[0]));
+        assert_string_equal(swapped, msg[1][k]);
+    }
+    /* his home and /All are no secret */
+    assert_int_equal(cd_cert_move(f->s, b, &cert, 1, "/All/A", &f->err), CD_OK);
+    assert_int_equal(cd_cert_move(f->s, b, &cert, 1, "/All", &f->err), CD_E_FORBIDDEN);
+    assert_null(strstr(f->err.msg, "no access group"));
+    cd_user_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_hidden_as_missing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_audit_hides_names, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_by_id_hidden_as_missing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_group_as_missing, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests_name("access", tests, NULL, NULL);
 }
