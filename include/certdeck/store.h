@@ -114,7 +114,7 @@ const char *cd_format_time(int64_t t, char *buf, size_t n);
 
 enum {
     CD_OPEN_CREATE   = 1 << 0,  /* make a new, empty store (fails if it exists) */
-    CD_OPEN_READONLY = 1 << 1,
+    CD_OPEN_READONLY = 1 << 1,  /* refuse every change (not with CD_OPEN_CREATE) */
 };
 
 /* Opens the store named by `spec`: "PATH", "file:PATH" (sqlite; the only
@@ -130,6 +130,11 @@ char *cd_store_default_spec(void);
 /* Human description of the open store ("file:/path/store.db"). */
 const char *cd_store_name(const cd_store *s);
 
+/* 1 when the store refuses every change: opened with CD_OPEN_READONLY, or
+ * the file cannot be written.  Every mutation then fails with CD_E_READONLY
+ * ("read-only: ...") before it changes anything, whichever front end asks. */
+int cd_store_readonly(const cd_store *s);
+
 /* Fills a new store: group All, the administrator `admin` (default "admin"),
  * the installation's server CA, server certificate, agent certificate and
  * "Agent certificate for server assisted installation". */
@@ -137,7 +142,10 @@ int cd_store_init(cd_store *s, const char *admin, struct cd_err *err);
 
 /* ---- users ------------------------------------------------------------- */
 
-/* The local store's owner, acting as the administrator. */
+/* The local store's owner, acting as the administrator: only the Unix
+ * owner of the store file (its st_uid is the effective uid; root included,
+ * root too must own it) gets this; anyone else is CD_E_FORBIDDEN and must
+ * log in (cd_user_login). */
 int  cd_user_owner(cd_store *s, cd_user **out, struct cd_err *err);
 void cd_user_free(cd_user *u);
 const char *cd_user_name(const cd_user *u);

@@ -34,6 +34,61 @@ int  cd_user_is_admin(const cd_user *u);
 int  cd_user_can(cd_store *s, const cd_user *u, int otype, int right, const char *group,
                  char *why, size_t whylen);
 
+/* ---- which right each action needs ---------------------------------------
+ * Every action the front ends offer, declared once with what the core
+ * checks before doing it, so a console or a CLI never keeps its own copy:
+ *   X(enum, name, otype, right, otype2, right2, scope, changes)
+ * u must hold `right` on `otype` objects (and `right2` on `otype2`, when not
+ * CD_RIGHT_NONE) in the group the scope names: CD_SCOPE_OBJECT the group
+ * given to cd_user_may (the object's own group; for a new object the group
+ * it is made in, NULL = u's home group), CD_SCOPE_HOME u's home group
+ * whatever is given, CD_SCOPE_ALL /All.  `changes`: refused on a read-only
+ * store.  Two checks the table cannot hold stay in the core: a new
+ * certificate also needs CD_ACT_CA_ISSUE on its CA's group, a move needs
+ * the action's right in the target group too; and acting on another user
+ * (CD_ACT_USER_MANAGE, CD_ACT_PERMSET) needs every right that user, or
+ * that permission set, holds. */
+enum { CD_SCOPE_OBJECT, CD_SCOPE_HOME, CD_SCOPE_ALL };
+#define CD_ACTION_LIST(X) \
+    X(CD_ACT_CERT_NEW,        "create certificates",        CD_OT_CERTS,   CD_RIGHT_WRITE, CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CERT_EXPORT,     "export a certificate",       CD_OT_CERTS,   CD_RIGHT_READ,  CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 0) \
+    X(CD_ACT_CERT_EXPORT_KEY, "export a private key",       CD_OT_CERTS,   CD_RIGHT_USE,   CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 0) \
+    X(CD_ACT_CERT_REVOKE,     "revoke a certificate",       CD_OT_CERTS,   CD_RIGHT_WRITE, CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CERT_DESCRIBE,   "describe a certificate",     CD_OT_CERTS,   CD_RIGHT_WRITE, CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CERT_MOVE,       "move a certificate",         CD_OT_CERTS,   CD_RIGHT_WRITE, CD_OT_CERTS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CERT_TAG,        "tag a certificate",          CD_OT_CERTS,   CD_RIGHT_READ,  CD_OT_TAGS,  CD_RIGHT_USE,  CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_NEW,          "create a CA",                CD_OT_CAS,     CD_RIGHT_WRITE, CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_IMPORT,       "import a CA",                CD_OT_CAS,     CD_RIGHT_WRITE, CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_EXPORT,       "export a CA certificate",    CD_OT_CAS,     CD_RIGHT_READ,  CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 0) \
+    X(CD_ACT_CA_ISSUE,        "issue from a CA",            CD_OT_CAS,     CD_RIGHT_USE,   CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_CRL,          "publish a CRL",              CD_OT_CAS,     CD_RIGHT_USE,   CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_DESCRIBE,     "describe a CA",              CD_OT_CAS,     CD_RIGHT_WRITE, CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_MOVE,         "move a CA",                  CD_OT_CAS,     CD_RIGHT_WRITE, CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_DELETE,       "delete a CA",                CD_OT_CAS,     CD_RIGHT_WRITE, CD_OT_CAS,   CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_CA_TAG,          "tag a CA",                   CD_OT_CAS,     CD_RIGHT_READ,  CD_OT_TAGS,  CD_RIGHT_USE,  CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_TAG_CREATE,      "create a tag",               CD_OT_TAGS,    CD_RIGHT_WRITE, CD_OT_TAGS,  CD_RIGHT_NONE, CD_SCOPE_HOME,   1) \
+    X(CD_ACT_TAG_DELETE,      "delete a tag",               CD_OT_TAGS,    CD_RIGHT_WRITE, CD_OT_TAGS,  CD_RIGHT_NONE, CD_SCOPE_ALL,    1) \
+    X(CD_ACT_PRESET_SAVE,     "save a filter preset",       CD_OT_PRESETS, CD_RIGHT_WRITE, CD_OT_PRESETS, CD_RIGHT_NONE, CD_SCOPE_HOME, 1) \
+    X(CD_ACT_PRESET_SHARE,    "share a filter preset",      CD_OT_PRESETS, CD_RIGHT_WRITE, CD_OT_PRESETS, CD_RIGHT_NONE, CD_SCOPE_HOME, 1) \
+    X(CD_ACT_PRESET_RM,       "remove one's filter preset", CD_OT_PRESETS, CD_RIGHT_NONE,  CD_OT_PRESETS, CD_RIGHT_NONE, CD_SCOPE_HOME, 1) \
+    X(CD_ACT_GROUP_ADD,       "add an access group",        CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_GROUP_RM,        "remove an access group",     CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_USER_ADD,        "create a user",              CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_USER_MANAGE,     "manage a user",              CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
+    X(CD_ACT_PERMSET,         "manage a permission set",    CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1)
+enum cd_action {
+#define CD_X(e, n, t, r, t2, r2, sc, ch) e,
+    CD_ACTION_LIST(CD_X)
+#undef CD_X
+    CD_ACT_COUNT
+};
+const char *cd_action_name(int action);         /* "revoke a certificate"; "?" when unknown */
+/* 1 when u may do `action` in `group` (a path; see CD_ACTION_LIST for
+ * which group counts), as the core will check it; else 0 and, when why is
+ * given, the reason: the missing right, or "read-only: ..." when the action
+ * changes the store and the store is read-only. */
+int  cd_user_may(cd_store *s, const cd_user *u, int action, const char *group, char *why, size_t whylen);
+
 struct cd_user_info {
     int64_t id;
     char   *name, *home, *permsets;   /* permsets: names, comma-separated */

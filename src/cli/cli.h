@@ -16,12 +16,14 @@ struct cli {
     const char *password_file;
     int fmt;
     long limit;
+    int readonly;          /* --read-only: the store is opened CD_OPEN_READONLY */
     cd_store *s;
     cd_user *u;
     struct cd_err err;
 };
 
-/* Opens the store (creating it when create) and takes the acting user. */
+/* Opens the store (creating it when create; read-only with --read-only,
+ * where the core refuses every change) and takes the acting user. */
 int  cli_open(struct cli *c, int create);
 void cli_close(struct cli *c);
 /* Logs c->user in on the open store (password file or prompt). */

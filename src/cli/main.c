@@ -6,7 +6,7 @@
 #include <string.h>
 #include "cli.h"
 
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name);   /* src/tui */
+int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name);   /* src/tui */
 
 static void usage(FILE *f)
 {
@@ -27,7 +27,8 @@ static void usage(FILE *f)
           "  audit [--object OBJ] | audit verify\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db.\n"
           "--user NAME logs in (password from --password-file F or a prompt); without it the\n"
-          "local store's owner acts as the administrator.\n"
+          "Unix owner of the store file acts as the administrator (anyone else must log in).\n"
+          "--read-only refuses every change (exit 1, nothing changed, nothing audited).\n"
           "Exit status: 0 done, 1 refused or failed, 2 usage error.  See certdeck(1).\n", f);
 }
 
@@ -42,13 +43,13 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     struct cli c = { .limit = 0 };
     const char *fmt = NULL;
-    int help = 0, version = 0, first = 1, readonly = 0;
+    int help = 0, version = 0, first = 1;
     const char *theme = NULL;
     const struct copt opts[] = {
         { "store", OPT_STR, &c.store }, { "user", OPT_STR, &c.user },
         { "password-file", OPT_STR, &c.password_file }, { "format", OPT_STR, &fmt },
         { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version },
-        { "read-only", OPT_FLAG, &readonly }, { "theme", OPT_STR, &theme }, { NULL, 0, NULL },
+        { "read-only", OPT_FLAG, &c.readonly }, { "theme", OPT_STR, &theme }, { NULL, 0, NULL },
     };
     /* global options stop at the first word that is not one */
     while (first < argc && argv[first][0] == '-') {
@@ -70,11 +71,11 @@ int main(int argc, char **argv)
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
         /* --user without a password file: the console itself asks */
-        int rc = cd_store_open(c.store, readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
+        int rc = cd_store_open(c.store, c.readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
         if (!rc && c.user && c.password_file) rc = cli_login(&c);
         else if (!rc && !c.user) rc = cd_user_owner(c.s, &c.u, &c.err);
         if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
-        rc = tui_run(c.s, c.u, readonly, theme, c.user);
+        rc = tui_run(c.s, c.u, theme, c.user);
         cli_close(&c);
         return rc;
     }

@@ -68,7 +68,8 @@ int cli_format(const char *name, int *fmt)
 
 int cli_open(struct cli *c, int create)
 {
-    int rc = cd_store_open(c->store, create ? CD_OPEN_CREATE : 0, &c->s, &c->err);
+    unsigned flags = (create ? CD_OPEN_CREATE : 0) | (c->readonly ? CD_OPEN_READONLY : 0);
+    int rc = cd_store_open(c->store, flags, &c->s, &c->err);
     if (rc) return rc;
     if (create) return CD_OK;
     if (c->user) return cli_login(c);

@@ -64,12 +64,17 @@ struct cd_user {
     int64_t home_group;
 };
 
+/* One row of CD_ACTION_LIST (users.c): what the core checks for an action. */
+struct cdi_action { const char *name; int otype, right, otype2, right2, scope, changes; };
+const struct cdi_action *cdi_action(int action);   /* NULL when unknown */
+
 /* ---- backends ---------------------------------------------------------- */
 struct cdi_store_ops {
     const char *name;
     void (*close)(cd_store *s);
     int (*init)(cd_store *s, const char *admin, struct cd_err *err);
     int (*user_owner)(cd_store *s, cd_user **out, struct cd_err *err);
+    int (*is_readonly)(const cd_store *s);
 
     int (*ca_new)(cd_store *, const cd_user *, const struct cd_ca_params *, int64_t *, struct cd_err *);
     int (*ca_import)(cd_store *, const cd_user *, const void *, size_t, const char *, const char *,

@@ -9,7 +9,9 @@
  * group is looked up when reading (a certificate or CA by ID, a user by
  * name, a group by path); records about the store as a whole, tags or
  * permission sets belong to /All.  So a user without Read on a group sees
- * none of its objects' history either. */
+ * none of its objects' history either, and of its own actions on such
+ * objects (a refused attempt, or an object moved away since) only the
+ * record, without the object's name or the detail. */
 #include <stdlib.h>
 #include <string.h>
 #include "sq_int.h"
@@ -26,6 +28,31 @@ static const char AUDIT_TYPE[] =
     "CASE WHEN x.object GLOB 'cert [0-9]*' THEN 0 WHEN x.object GLOB 'ca [0-9]*' OR x.object = 'ca' THEN 1"
     " WHEN x.action GLOB '* tag' THEN 2 WHEN x.action GLOB '*preset' THEN 3 ELSE 4 END";
 
+/* what a redacted field reads */
+#define AUDIT_HIDDEN "(hidden)"
+
+/* "(x.user = u)": a record of u's own action */
+static void own(const cd_user *u, struct cdi_sql *w)
+{
+    cdi_buf_addf(&w->sql, "(x.user = ");
+    cdi_sql_text(w, u->name);
+    cdi_buf_addf(&w->sql, ")");
+}
+
+/* a record whose object u may read (u's own user record included) */
+static void readable(const cd_user *u, struct cdi_sql *w)
+{
+    char *me = cdi_printf("user %s", u->name);
+    cdi_buf_addf(&w->sql, "(x.object = ");
+    cdi_sql_text(w, me ? me : "");
+    if (!me) w->sql.oom = 1;
+    free(me);
+    cdi_buf_addf(&w->sql, " OR EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
+    cdi_sql_int(w, u->id);
+    cdi_buf_addf(&w->sql, " AND r.group_id = %s AND r.type = %s AND r.level >= %d))", AUDIT_GROUP, AUDIT_TYPE,
+                 CD_RIGHT_READ);
+}
+
 int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char *filter, int64_t limit,
                   struct cd_audit_list *out, struct cd_err *err)
 {
@@ -36,20 +63,42 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
     memset(out, 0, sizeof *out);
     int rc = cd_filter_parse(filter ? filter : "", &f, err);
     if (rc) return rc;
-    cdi_buf_addf(&w.sql, "SELECT x.id, x.ts, x.user, x.action, x.object, x.result, x.detail, %s FROM audit x WHERE ",
+    cdi_buf_addf(&w.sql, "SELECT x.id, x.ts, x.user, x.action, x.object, x.result, x.detail, %s FROM ",
                  CDI_AUDIT_SECTION);
+    if (u->admin) {
+        cdi_buf_addf(&w.sql, "audit x");
+    } else {
+        /* u's own records whose object it cannot read are shown redacted:
+         * the object's name (a CA's CN, a description, a group path) goes;
+         * "cert 12" / "ca 3" stay, being only the IDs u gave; Forbidden
+         * reads Failure, as u was told "not found" (sq_obj_may), the same
+         * as for an ID that does not exist.  The filter runs on the
+         * redacted text, so it cannot be used to guess it.  Each CASE
+         * tests the cheap "not u's own" first: other users' records (shown
+         * only when readable) pay nothing more than before. */
+        cdi_buf_addf(&w.sql, "(SELECT x.id AS id, x.ts AS ts, x.user AS user, x.action AS action, CASE WHEN NOT ");
+        own(u, &w);
+        cdi_buf_addf(&w.sql, " OR x.result <> 'Forbidden' OR ");
+        readable(u, &w);
+        cdi_buf_addf(&w.sql, " THEN x.result ELSE 'Failure' END AS result, CASE WHEN NOT ");
+        own(u, &w);
+        cdi_buf_addf(&w.sql, " OR x.object GLOB 'cert [0-9]*' OR x.object GLOB 'ca [0-9]*' OR ");
+        readable(u, &w);
+        cdi_buf_addf(&w.sql, " THEN x.object ELSE '" AUDIT_HIDDEN "' END AS object, CASE WHEN NOT ");
+        own(u, &w);
+        cdi_buf_addf(&w.sql, " OR ");
+        readable(u, &w);
+        cdi_buf_addf(&w.sql, " THEN x.detail ELSE '" AUDIT_HIDDEN "' END AS detail FROM audit x WHERE ");
+        own(u, &w);
+        cdi_buf_addf(&w.sql, " OR ");
+        readable(u, &w);
+        cdi_buf_addf(&w.sql, ") x");
+    }
+    cdi_buf_addf(&w.sql, " WHERE ");
     if (object && *object) {
         cdi_buf_addf(&w.sql, "x.object = ");
         cdi_sql_text(&w, object);
         cdi_buf_addf(&w.sql, " AND ");
-    }
-    if (!u->admin) {
-        cdi_buf_addf(&w.sql, "(x.user = ");
-        cdi_sql_text(&w, u->name);
-        cdi_buf_addf(&w.sql, " OR EXISTS (SELECT 1 FROM user_rights r WHERE r.user_id = ");
-        cdi_sql_int(&w, u->id);
-        cdi_buf_addf(&w.sql, " AND r.group_id = %s AND r.type = %s AND r.level >= %d)) AND ", AUDIT_GROUP, AUDIT_TYPE,
-                     CD_RIGHT_READ);
     }
     rc = cdi_filter_sql(f, CDI_TARGET_AUDIT, cdi_now(), &w, err);
     cdi_buf_addf(&w.sql, " ORDER BY x.id DESC LIMIT ");

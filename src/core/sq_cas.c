@@ -81,7 +81,7 @@ int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, 
     gnutls_x509_privkey_t k = NULL;
     int64_t group;
     int rc = sq_group_id(sq, u, p->group, &group, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_NEW, group, err);
     if (!rc) rc = sq_store_key(sq, err);
     if (rc) return rc;
     int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
@@ -131,7 +131,7 @@ int sq_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, co
     char cn[256] = "";
     int rc = sq_begin(sq, err);
     if (!rc) rc = sq_group_id(sq, u, group, &gid, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, gid, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_IMPORT, gid, err);
     if (!rc) rc = cdi_crt_load(data, len, &crt, err);
     if (!rc) {
         unsigned crit = 0;
@@ -221,7 +221,7 @@ int sq_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, stru
     if (!rc) {
         sq_bind_all(st, &w);
         if (sqlite3_step(st) == SQLITE_ROW) ca_row(st, out, cdi_now());
-        else rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+        else rc = sq_missing(err, CD_KIND_CA, id);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -238,9 +238,10 @@ int sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, in
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+        rc = sq_missing(err, CD_KIND_CA, id);
         goto out;
     }
+    if ((rc = sq_obj_may(sq, u, -1, CD_KIND_CA, id, sqlite3_column_int64(st, 3), err))) goto out;
     if ((rc = sq_can(sq, u, CD_OT_CAS, right, sqlite3_column_int64(st, 3), err))) goto out;
     if ((rc = cdi_crt_load(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), crt, err))) goto out;
     if (!key) goto out;
@@ -290,10 +291,10 @@ int sq_ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *err)
                                   " c.revoked_at = 0 AND c.not_after > ?) FROM cas WHERE id = ?", &st, err))) {
         sqlite3_bind_int64(st, 1, cdi_now());
         sqlite3_bind_int64(st, 2, id);
-        if (sqlite3_step(st) != SQLITE_ROW) rc = cdi_fail(err, CD_E_NOTFOUND, "no CA with ID %lld", (long long)id);
+        if (sqlite3_step(st) != SQLITE_ROW) rc = sq_missing(err, CD_KIND_CA, id);
         else {
             snprintf(cn, sizeof cn, "%s", (const char *)sqlite3_column_text(st, 1));
-            rc = sq_can(sq, u, CD_OT_CAS, CD_RIGHT_WRITE, sqlite3_column_int64(st, 0), err);
+            rc = sq_obj_may(sq, u, CD_ACT_CA_DELETE, CD_KIND_CA, id, sqlite3_column_int64(st, 0), err);
             int64_t live = sqlite3_column_int64(st, 2);
             if (!rc && live)
                 rc = cdi_fail(err, CD_E_STATE, "CA %lld still has %lld valid certificates; revoke them or let them "

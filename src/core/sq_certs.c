@@ -183,7 +183,7 @@ int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, 
     if (!rc) {
         sq_bind_all(st, &w);
         if (sqlite3_step(st) == SQLITE_ROW) cert_row(st, out, cdi_now());
-        else rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+        else rc = sq_missing(err, CD_KIND_CERT, id);
     }
     sqlite3_finalize(st);
     cdi_sql_free(&w);
@@ -219,12 +219,17 @@ int sq_resolve(cd_store *s, const cd_user *u, int kind, const char *ref, int64_t
         if (n < 4) return cdi_fail(err, CD_E_INVAL, "give at least 4 hex digits of a serial or fingerprint");
         char hi[132];
         snprintf(hi, sizeof hi, "%sg", hex);
-        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE (x.serial >= ", tbl);
+        /* the outer parentheses matter: without them the visibility test
+         * below bound only to the fingerprint half, and a serial prefix
+         * found hidden certificates ("no certificate with ID 5" afterwards
+         * told them from missing ones) */
+        cdi_buf_addf(&w.sql, "SELECT x.id FROM %s x WHERE ((x.serial >= ", tbl);
         cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.serial < "); cdi_sql_text(&w, hi);
         cdi_buf_addf(&w.sql, ") OR (x.fingerprint >= ");
         cdi_sql_text(&w, hex); cdi_buf_addf(&w.sql, " AND x.fingerprint < "); cdi_sql_text(&w, hi);
-        cdi_buf_addf(&w.sql, ")");
+        cdi_buf_addf(&w.sql, "))");
     }
+    /* hidden answers exactly as missing: same status, same words */
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, "x.group_id", &w);
     cdi_buf_addf(&w.sql, " LIMIT 2");
@@ -293,7 +298,7 @@ static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)id);
+        return sq_missing(err, CD_KIND_CERT, id);
     }
     for (int i = 0; i < 2; i++) {
         gnutls_datum_t *d = i ? &r->key : &r->der;
@@ -346,7 +351,8 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     gnutls_datum_t plain = { 0 }, res = { 0 };
     int rc = load_cert(sq, id, &r, err), gt = 0;
     int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
-    if (!rc) rc = sq_can(sq, u, CD_OT_CERTS, needs_key ? CD_RIGHT_USE : CD_RIGHT_READ, r.group, err);
+    if (!rc) rc = sq_obj_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, CD_KIND_CERT, id, r.group,
+                             err);
     if (rc) goto out;
     if (needs_key) {
         if (!pass || !*pass) {
@@ -365,7 +371,9 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     if (fmt == CD_EXPORT_CHAIN || fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64) {
         /* the CA may have been deleted since; then the chain is the leaf alone */
         struct cd_err e2 = { 0 };
+        int hidden = sq->hidden;      /* a CA u cannot read is left out, not a refusal */
         if (sq_ca_load(sq, u, r.ca_id, NULL, CD_RIGHT_READ, &ca, NULL, &e2) != CD_OK) ca = NULL;
+        sq->hidden = hidden;
     }
     switch (fmt) {
     case CD_EXPORT_PEM: gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &res); break;
@@ -420,7 +428,9 @@ int sq_cert_export(cd_store *s, const cd_user *u, int64_t id, int fmt, const cha
 {
     *out = NULL;
     *len = 0;
-    return do_export(SQ(s), u, id, fmt, pass, out, len, err);
+    struct sq *sq = SQ(s);
+    sq->hidden = 0;
+    return do_export(sq, u, id, fmt, pass, out, len, err);
 }
 
 int sq_export_audit(cd_store *s, const cd_user *u, int64_t id, int fmt, int rc, const char *detail,
@@ -430,14 +440,18 @@ int sq_export_audit(cd_store *s, const cd_user *u, int64_t id, int fmt, int rc, 
     /* Exports of a private key are audited, with their real outcome (a file
      * that could not be written is a Failure): a copy of the key left the
      * store, or did not.  The certificate alone is public, and reading it is
-     * not a change.  A read-only store can still export; its record is then
-     * lost. */
-    if (sq->readonly || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
+     * not a change.  A --read-only session still records it
+     * (sq_begin_record); only a store file that cannot be written loses the
+     * record.  sq->hidden, set by the export, still says whether a refusal
+     * was of a hidden certificate. */
+    if (sq->nowrite || !(fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY)) return rc;
     char obj[32], d[600];
     snprintf(obj, sizeof obj, "cert %lld", (long long)id);
     snprintf(d, sizeof d, "%s%s%.500s", cd_export_name(fmt), detail ? " to " : "", detail ? detail : "");
-    if (sq_begin(sq, NULL)) return rc;
+    if (sq_begin_record(sq, NULL)) return rc;
     int frc = sq_finish(sq, u, rc, "Export certificate", obj, d, err);
+    sq_end_record(sq);
+    /* no record, no key: the caller drops the data when this fails */
     return rc ? rc : frc;
 }
 
@@ -454,8 +468,8 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         snprintf(obj, sizeof obj, "cert %lld", (long long)ids[i]);
         sqlite3_reset(sel);
         sqlite3_bind_int64(sel, 1, ids[i]);
-        if (sqlite3_step(sel) != SQLITE_ROW) { rc = cdi_fail(err, CD_E_NOTFOUND, "no certificate with ID %lld", (long long)ids[i]); break; }
-        if ((rc = sq_can(sq, u, CD_OT_CERTS, CD_RIGHT_WRITE, sqlite3_column_int64(sel, 0), err))) break;
+        if (sqlite3_step(sel) != SQLITE_ROW) { rc = sq_missing(err, CD_KIND_CERT, ids[i]); break; }
+        if ((rc = sq_obj_may(sq, u, CD_ACT_CERT_REVOKE, CD_KIND_CERT, ids[i], sqlite3_column_int64(sel, 0), err))) break;
         if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
         char detail[128];
         snprintf(detail, sizeof detail, "reason %s", cd_reason_name(reason));
@@ -499,7 +513,7 @@ static int object_group(struct sq *sq, int kind, int64_t id, int64_t *group, str
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
-    else rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)id);
+    else rc = sq_missing(err, kind, id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -513,7 +527,7 @@ int sq_describe(cd_store *s, const cd_user *u, int kind, int64_t id, const char 
     snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)id);
     int rc = sq_begin(sq, err);
     if (!rc) rc = object_group(sq, kind, id, &group, err);
-    if (!rc) rc = sq_can(sq, u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, CD_RIGHT_WRITE, group, err);
+    if (!rc) rc = sq_obj_may(sq, u, kind == CD_KIND_CA ? CD_ACT_CA_DESCRIBE : CD_ACT_CERT_DESCRIBE, kind, id, group, err);
     if (!rc && strlen(text) > 1024) rc = cdi_fail(err, CD_E_INVAL, "a description is at most 1024 bytes");
     if (!rc && !(rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET description = ? WHERE id = ?"
                                                       : "UPDATE certs SET description = ? WHERE id = ?", &st, err))) {
@@ -536,7 +550,7 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
     int rc = sq_begin(sq, err);
     if (!rc && (!path || !*path)) rc = cdi_fail(err, CD_E_INVAL, "a target access group is required");
     if (!rc) rc = sq_group_id(sq, u, path, &target, err);
-    int ot = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
+    int act = kind == CD_KIND_CA ? CD_ACT_CA_MOVE : CD_ACT_CERT_MOVE;
     if (!rc) rc = sq_prep(sq, kind == CD_KIND_CA ? "UPDATE cas SET group_id = ? WHERE id = ?"
                                                  : "UPDATE certs SET group_id = ? WHERE id = ?", &st, err);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -544,8 +558,8 @@ int sq_move(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size_t 
         snprintf(obj, sizeof obj, "%s %lld", kind == CD_KIND_CA ? "ca" : "cert", (long long)ids[i]);
         if ((rc = object_group(sq, kind, ids[i], &g, err))) break;
         /* Write where it is and where it goes */
-        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, g, err))) break;
-        if ((rc = sq_can(sq, u, ot, CD_RIGHT_WRITE, target, err))) break;
+        if ((rc = sq_obj_may(sq, u, act, kind, ids[i], g, err))) break;
+        if ((rc = sq_may(sq, u, act, target, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, target);
         sqlite3_bind_int64(st, 2, ids[i]);

@@ -27,7 +27,9 @@ struct sq {
     char *path, *keypath;
     unsigned char key[CDI_STORE_KEY_LEN];
     int key_loaded;
-    int readonly;
+    int readonly;      /* refuses every change: --read-only, or nowrite */
+    int nowrite;       /* the file itself cannot be written: not even audit records */
+    int hidden;        /* the refusal under way was of an object u may not read (sq_obj_may) */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)
@@ -42,7 +44,15 @@ int  sq_prep(struct sq *sq, const char *sql, sqlite3_stmt **st, struct cd_err *e
 int  sq_exec(struct sq *sq, const char *sql, struct cd_err *err);
 /* A cached statement, reset and unbound; the caller resets it after use. */
 int  sq_cached(struct sq *sq, int which, const char *sql, sqlite3_stmt **st, struct cd_err *err);
+/* Starts a change; CD_E_READONLY on a read-only store, before anything. */
 int  sq_begin(struct sq *sq, struct cd_err *err);
+/* Starts a transaction that writes only records of what happened (log-ins,
+ * the audit of a key export), not changes: a --read-only session still
+ * writes them, so read-only is no way around accountability; only a file
+ * that cannot be written loses them. */
+int  sq_begin_record(struct sq *sq, struct cd_err *err);
+/* After a record's transaction has ended (committed or rolled back). */
+void sq_end_record(struct sq *sq);
 int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,
                const char *detail, struct cd_err *err);
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
@@ -66,10 +76,25 @@ int  sq_store_key(struct sq *sq, struct cd_err *err);
  * group, else CD_E_FORBIDDEN saying which right is missing where. */
 int  sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_id, struct cd_err *err);
 int  sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id);
+/* sq_can for an action of CD_ACTION_LIST: its right(s) in the group its
+ * scope names (group_id for CD_SCOPE_OBJECT). */
+int  sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struct cd_err *err);
+/* "no certificate with ID 12" / "no CA with ID 3": the one answer for an
+ * object that is not there, CD_E_NOTFOUND. */
+int  sq_missing(struct cd_err *err, int kind, int64_t id);
+/* sq_may for an existing object (kind, id) in group_id; action -1 checks
+ * only that u may read it.  An object u may not read gets sq_missing's
+ * answer, word for word, so IDs cannot be probed; its audit record still
+ * says Forbidden (sq->hidden, read by sq_finish). */
+int  sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id, int64_t group_id,
+                struct cd_err *err);
 /* SQL condition limiting the group column `col` to the groups where u may
  * read `otype` objects ("1" for administrators). */
 void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q);
-/* Resolves a group path (NULL/"" = u's home group). */
+/* 1 when u may read something in the group, or it is /All or u's home. */
+int  sq_sees_group(struct sq *sq, const cd_user *u, int64_t group_id);
+/* Resolves a group path (NULL/"" = u's home group); a group u does not
+ * see (sq_sees_group) answers as a missing one. */
 int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err);
 int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
 /* Appends " AND col IN (the group `path` and its subgroups)". */

@@ -37,7 +37,7 @@ int sq_group_add(cd_store *s, const cd_user *u, const char *path, struct cd_err 
         }
     }
     /* the group tree below a group is managed by who manages its users */
-    if (!rc) rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, parent, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_GROUP_ADD, parent, err);
     if (!rc && !(rc = sq_prep(sq, "INSERT INTO groups(parent, path) VALUES(?, ?)", &st, err))) {
         sqlite3_bind_int64(st, 1, parent);
         sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -57,7 +57,7 @@ int sq_group_rm(cd_store *s, const cd_user *u, const char *path, struct cd_err *
     int rc = sq_begin(sq, err);
     if (!rc && path && !strcmp(path, "/All")) rc = cdi_fail(err, CD_E_STATE, "the group /All cannot be removed");
     if (!rc) rc = sq_group_id(sq, u, path && *path ? path : "-", &id, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, id, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_GROUP_RM, id, err);
     if (!rc && !(rc = sq_prep(sq, "SELECT (SELECT count(*) FROM groups WHERE parent = ?1),"
                                   " (SELECT count(*) FROM cas WHERE group_id = ?1),"
                                   " (SELECT count(*) FROM certs WHERE group_id = ?1),"
@@ -185,7 +185,7 @@ int sq_tag_create(cd_store *s, const cd_user *u, const char *name, struct cd_err
     struct sq *sq = SQ(s);
     int64_t id;
     int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_WRITE, u->home_group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_TAG_CREATE, u->home_group, err);
     if (!rc && sq_tag_id(sq, name, 0, &id, NULL) == CD_OK)
         rc = cdi_fail(err, CD_E_EXISTS, "the tag \"%.100s\" already exists", name);
     if (!rc) rc = sq_tag_id(sq, name, 1, &id, err);
@@ -199,7 +199,7 @@ int sq_tag_delete(cd_store *s, const cd_user *u, const char *name, struct cd_err
     int64_t id = 0;
     int rc = sq_begin(sq, err);
     /* it goes from every object, seen or not: Write on tags in All */
-    if (!rc) rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_WRITE, 1, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_TAG_DELETE, 1, err);
     if (!rc) rc = sq_tag_id(sq, name, 0, &id, err);
     /* the certificates that carried it need their search text rebuilt */
     if (!rc && !(rc = sq_prep(sq, "DELETE FROM cert_tags WHERE tag_id = ? RETURNING cert_id", &st, err))) {
@@ -249,13 +249,12 @@ int sq_tag_set(cd_store *s, const cd_user *u, int kind, const int64_t *ids, size
         sqlite3_reset(grp);
         sqlite3_bind_int64(grp, 1, ids[i]);
         if (sqlite3_step(grp) != SQLITE_ROW) {
-            rc = cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", cert ? "certificate" : "CA", (long long)ids[i]);
+            rc = sq_missing(err, kind, ids[i]);
             break;
         }
         /* the object must be visible, and tags usable, in its group */
         int64_t g = sqlite3_column_int64(grp, 0);
-        if ((rc = sq_can(sq, u, cert ? CD_OT_CERTS : CD_OT_CAS, CD_RIGHT_READ, g, err))) break;
-        if ((rc = sq_can(sq, u, CD_OT_TAGS, CD_RIGHT_USE, g, err))) break;
+        if ((rc = sq_obj_may(sq, u, cert ? CD_ACT_CERT_TAG : CD_ACT_CA_TAG, kind, ids[i], g, err))) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, tid);
         sqlite3_bind_int64(st, 2, ids[i]);
@@ -309,7 +308,7 @@ int sq_preset_save(cd_store *s, const cd_user *u, const char *name, const char *
     struct sq *sq = SQ(s);
     sqlite3_stmt *st = NULL;
     int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_PRESETS, CD_RIGHT_WRITE, u->home_group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_PRESET_SAVE, u->home_group, err);
     if (!rc && !(rc = sq_prep(sq, "INSERT INTO presets(user_id, name, expr, columns, sort, group_id) VALUES(?,?,?,?,?,?)"
                                   " ON CONFLICT(user_id, name) DO UPDATE SET expr = excluded.expr,"
                                   " columns = excluded.columns, sort = excluded.sort", &st, err))) {
@@ -345,7 +344,7 @@ int sq_preset_share(cd_store *s, const cd_user *u, const char *name, int shared,
     struct sq *sq = SQ(s);
     sqlite3_stmt *st = NULL;
     int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_PRESETS, CD_RIGHT_WRITE, u->home_group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_PRESET_SHARE, u->home_group, err);
     if (!rc && !(rc = sq_prep(sq, "UPDATE presets SET shared = ? WHERE user_id = ? AND name = ?", &st, err))) {
         sqlite3_bind_int(st, 1, shared ? 1 : 0);
         sqlite3_bind_int64(st, 2, u->id);

@@ -5,7 +5,9 @@
  * each set's groups to their subtrees, and sq_can/sq_visible read it.  The
  * rules here are the ones that stop a user from growing its own rights: a
  * non-administrator grants only what it holds itself, only in groups where
- * it manages users, and never touches an administrator.
+ * it manages users, acts only on users who hold no right it lacks (or it
+ * could reset their password and log in as them), and never touches an
+ * administrator.
  *
  * Logging in costs one PBKDF2 (600,000 iterations) whether or not the name
  * exists, so the time taken does not tell; failures are counted per name in
@@ -21,10 +23,12 @@
 
 static const char LOGIN_FAILED[] = "login failed: wrong user name or password";
 
-/* Counts a failure for `name` and audits it; best effort on a read-only store. */
+/* Counts a failure for `name` and audits it, in a --read-only session too
+ * (or guessing there would not be slowed down); lost only when the file
+ * cannot be written. */
 static void login_failed(struct sq *sq, const char *name, const char *why)
 {
-    if (sq->readonly || sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return;
+    if (sq_begin_record(sq, NULL)) return;
     sqlite3_stmt *st = NULL;
     int ok = 0;
     if (!sq_prep(sq, "INSERT INTO login_fails(name, n, until) VALUES(?1, 1, 0) ON CONFLICT(name) DO UPDATE SET"
@@ -44,6 +48,7 @@ static void login_failed(struct sq *sq, const char *name, const char *why)
         sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
     else
         sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_end_record(sq);
 }
 
 int sq_user_login(cd_store *s, const char *name, const char *password, cd_user **out, struct cd_err *err)
@@ -88,7 +93,7 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
         return cdi_fail(err, CD_E_LOGIN, "login failed: the account %.100s is disabled", name);
     }
     if ((rc = sq_load_user(sq, "name = ?", name, out, err))) return rc;
-    if (!sq->readonly && !(rc = sq_begin(sq, err))) {
+    if (!sq->nowrite && !(rc = sq_begin_record(sq, err))) {
         char obj[160];
         snprintf(obj, sizeof obj, "user %.140s", name);
         if (!(rc = sq_prep(sq, "DELETE FROM login_fails WHERE name = ?", &st, err))) {
@@ -97,6 +102,7 @@ int sq_user_login(cd_store *s, const char *name, const char *password, cd_user *
             sqlite3_finalize(st);
         }
         rc = sq_finish(sq, *out, rc, "Log in", obj, NULL, err);
+        sq_end_record(sq);
     }
     if (rc) { cd_user_free(*out); *out = NULL; }
     return rc;
@@ -151,13 +157,39 @@ static int find_user(struct sq *sq, const char *name, struct target *t, struct c
     return rc;
 }
 
-/* Managing another user: Write on users in its home group; an
- * administrator is managed by administrators only. */
-static int may_manage(struct sq *sq, const cd_user *u, const struct target *t, struct cd_err *err)
+/* Acting on a user (its password, its sets, disabling or removing it) is
+ * as good as acting as that user, so u must hold every right the target
+ * holds: each level of each of its sets, in each group of the set (u's own
+ * rights reach subgroups, so the set's top groups are enough to check). */
+static int holds_all(struct sq *sq, const cd_user *u, int64_t target, const char *name, struct cd_err *err)
+{
+    if (u->admin) return CD_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT pg.group_id, r.type, max(r.level) FROM user_permsets up"
+                         " JOIN permset_groups pg ON pg.set_id = up.set_id"
+                         " JOIN permset_rights r ON r.set_id = up.set_id WHERE up.user_id = ? GROUP BY 1, 2", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, target);
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cd_err e = { 0 };
+        if (sq_can(sq, u, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), sqlite3_column_int64(st, 0), &e))
+            rc = cdi_fail(err, CD_E_FORBIDDEN, "%s may not change %.100s, who holds rights %s does not (%s)",
+                          u->name, name, u->name, e.msg);
+    }
+    if (!rc && r != SQLITE_DONE) rc = sq_dberr(sq, err, "user");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Managing another user: Write on users in its home group and every right
+ * it holds; an administrator is managed by administrators only. */
+static int may_manage(struct sq *sq, const cd_user *u, const struct target *t, const char *name, struct cd_err *err)
 {
     if (t->admin && !u->admin)
         return cdi_fail(err, CD_E_FORBIDDEN, "%s may not change an administrator", u->name);
-    return sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, t->home, err);
+    int rc = sq_may(sq, u, CD_ACT_USER_MANAGE, t->home, err);
+    return rc ? rc : holds_all(sq, u, t->id, name, err);
 }
 
 static int check_name(const char *name, struct cd_err *err)
@@ -199,7 +231,7 @@ int sq_user_add(cd_store *s, const cd_user *u, const char *name, const char *hom
     int rc = sq_begin(sq, err);
     if (!rc) rc = check_name(name, err);
     if (!rc) rc = sq_group_id(sq, u, home && *home ? home : "/All", &gid, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, gid, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_USER_ADD, gid, err);
     if (!rc && !(rc = sq_prep(sq, "INSERT INTO users(name, home, created) VALUES(?, ?, ?)", &st, err))) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, gid);
@@ -231,7 +263,7 @@ static int user_change(cd_store *s, const cd_user *u, const char *name, int what
     if (!rc) rc = find_user(sq, name ? name : "", &t, err);
     if (!rc && t.id == u->id && what != 2) rc = cdi_fail(err, CD_E_STATE, "%s cannot %s itself", u->name,
                                                         what ? "disable" : "remove");
-    if (!rc) rc = may_manage(sq, u, &t, err);
+    if (!rc) rc = may_manage(sq, u, &t, name, err);
     for (int i = 0; !rc && i < 4 && sql[what][i]; i++) rc = exec_ids(sq, sql[what][i], t.id, 0, 0, err);
     return sq_finish(sq, u, rc, actions[what], obj, NULL, err);
 }
@@ -267,7 +299,7 @@ int sq_user_passwd(cd_store *s, const cd_user *u, const char *name, const char *
         if (!rc && !cdi_pass_check(h, old ? old : "")) rc = cdi_fail(err, CD_E_PASSPHRASE, "the old password is wrong");
         free(h);
     } else if (!rc && t.id != u->id) {
-        rc = may_manage(sq, u, &t, err);
+        rc = may_manage(sq, u, &t, name, err);
     }
     if (!rc) rc = set_password(sq, t.id, pw, err);
     return sq_finish(sq, u, rc, "Change password", obj, NULL, err);
@@ -328,7 +360,7 @@ static int may_hand_out(struct sq *sq, const cd_user *u, int64_t set_id, struct 
     int r = SQLITE_DONE;
     while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t g = sqlite3_column_int64(st, 0);
-        rc = sq_can(sq, u, CD_OT_USERS, CD_RIGHT_WRITE, g, err);
+        rc = sq_may(sq, u, CD_ACT_PERMSET, g, err);
         if (!rc) rc = sq_can(sq, u, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), g, err);
     }
     /* a check that stopped early must not pass for one that found nothing */
@@ -412,7 +444,7 @@ int sq_permset_grant(cd_store *s, const cd_user *u, const char *set, const char 
     int rc = sq_begin(sq, err);
     if (!rc) rc = find_set(sq, set ? set : "", &id, err);
     if (!rc) rc = find_user(sq, user ? user : "", &t, err);
-    if (!rc) rc = may_manage(sq, u, &t, err);
+    if (!rc) rc = may_manage(sq, u, &t, user, err);
     if (!rc) rc = may_hand_out(sq, u, id, err);
     if (!rc && grant) {
         rc = exec_ids(sq, "INSERT INTO user_permsets(user_id, set_id) VALUES(?1, ?2)", t.id, id, 0, err);

@@ -34,6 +34,10 @@ int cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_er
         free(def);
         return rc;
     }
+    if ((flags & CD_OPEN_CREATE) && (flags & CD_OPEN_READONLY)) {
+        free(def);
+        return cdi_fail(err, CD_E_READONLY, "read-only: a new store cannot be made in a read-only session");
+    }
     const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
     cd_store *s = calloc(1, sizeof *s);
     if (!s) { free(def); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
@@ -53,6 +57,9 @@ void cd_store_close(cd_store *s)
 }
 
 const char *cd_store_name(const cd_store *s) { return s ? s->name : ""; }
+
+/* no store at all changes nothing either */
+int cd_store_readonly(const cd_store *s) { return !s || !s->ops || s->ops->is_readonly(s); }
 
 void cd_user_free(cd_user *u)
 {

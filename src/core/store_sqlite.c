@@ -1,6 +1,6 @@
 /* certdeck core — the sqlite backend: opening, schema and migrations, the
- * store key, transactions, permissions and the audit chain.  Objects live in
- * sq_cas.c, sq_certs.c and sq_misc.c.
+ * store key, transactions and the audit chain.  Objects live in sq_cas.c,
+ * sq_certs.c and sq_misc.c; the permission checks in sq_perms.c.
  *
  * Durability: WAL with synchronous=FULL, so a committed issuance survives a
  * power cut.  The file is created 0600 before SQLite opens it (SQLite would
@@ -150,7 +150,8 @@ int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
     case SQLITE_FULL:
         return cdi_fail(err, CD_E_FULL, "%s: the disk is full; nothing was changed", what);
     case SQLITE_READONLY:
-        return cdi_fail(err, CD_E_READONLY, "%s: the store %s is read-only; nothing was changed", what, sq->path);
+        return cdi_fail(err, CD_E_READONLY, "read-only: %s: the store %s cannot be written; nothing was changed", what,
+                        sq->path);
     case SQLITE_BUSY: case SQLITE_LOCKED:
         return cdi_fail(err, CD_E_BUSY, "%s: the store is busy (another certdeck is writing)", what);
     case SQLITE_NOTADB: case SQLITE_CORRUPT:
@@ -195,11 +196,38 @@ int sq_exec(struct sq *sq, const char *sql, struct cd_err *err)
 
 int sq_begin(struct sq *sq, struct cd_err *err)
 {
-    if (sq->readonly)
-        return cdi_fail(err, CD_E_READONLY, "the store %s is read-only (no write permission); nothing was changed",
+    if (sq->nowrite)
+        return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s; nothing was changed",
                         sq->path);
+    if (sq->readonly)
+        return cdi_fail(err, CD_E_READONLY, "read-only: the store %s is open read-only (--read-only); nothing was "
+                        "changed", sq->path);
+    sq->hidden = 0;
     return sq_exec(sq, "BEGIN IMMEDIATE", err);
 }
+
+/* In a --read-only session SQLite itself refuses changes too (query_only),
+ * so a path of the core that forgot sq_begin could not write either; the
+ * record transactions lift it for their own span. */
+static void query_only(struct sq *sq, int on)
+{
+    if (sq->readonly && !sq->nowrite)
+        sqlite3_exec(sq->db, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL, NULL, NULL);
+}
+
+int sq_begin_record(struct sq *sq, struct cd_err *err)
+{
+    if (sq->nowrite)
+        return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s", sq->path);
+    query_only(sq, 0);
+    int rc = sq_exec(sq, "BEGIN IMMEDIATE", err);
+    if (rc) query_only(sq, 1);
+    return rc;
+}
+
+void sq_end_record(struct sq *sq) { query_only(sq, 1); }
+
+static int sq_is_readonly(const cd_store *s) { return SQ(s)->readonly; }
 
 char *sq_text(sqlite3_stmt *st, int col)
 {
@@ -304,14 +332,16 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
     if (!sqlite3_get_autocommit(sq->db)) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
     /* The refusal itself is recorded; if even that cannot be written (disk
      * full, read-only file) the caller still gets the original error. */
-    if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->readonly)
+    if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->nowrite)
         return rc;
     if (sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
         char d[700];
         snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",
                  cd_errmsg(err, rc));
-        if (sq_audit(sq, who, action, object, rc == CD_E_FORBIDDEN ? "Forbidden" : "Failure", d, NULL) == CD_OK &&
-            sq_audit_head_update(sq, NULL) == CD_OK)
+        /* a hidden object was answered "not found", but it was a refusal */
+        const char *res = rc == CD_E_FORBIDDEN || sq->hidden ? "Forbidden" : "Failure";
+        sq->hidden = 0;
+        if (sq_audit(sq, who, action, object, res, d, NULL) == CD_OK && sq_audit_head_update(sq, NULL) == CD_OK)
             sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
         else
             sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
@@ -319,51 +349,6 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
     return rc;
 }
 
-/* ---- permissions --------------------------------------------------------
- * The level a user holds comes from the user_rights view (schema 6): its
- * permission sets, each group widened to its subtree.  Administrators skip
- * the lookup: they hold every right everywhere. */
-int sq_level(struct sq *sq, const cd_user *u, int otype, int64_t group_id)
-{
-    if (u->admin) return CD_RIGHT_WRITE;
-    sqlite3_stmt *st = NULL;
-    if (sq_prep(sq, "SELECT max(level) FROM user_rights WHERE user_id = ? AND type = ? AND group_id = ?", &st, NULL))
-        return CD_RIGHT_NONE;
-    sqlite3_bind_int64(st, 1, u->id);
-    sqlite3_bind_int(st, 2, otype);
-    sqlite3_bind_int64(st, 3, group_id);
-    int level = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : CD_RIGHT_NONE;
-    sqlite3_finalize(st);
-    return level;
-}
-
-int sq_can(struct sq *sq, const cd_user *u, int otype, int right, int64_t group_id, struct cd_err *err)
-{
-    int level = sq_level(sq, u, otype, group_id);
-    if (level >= right) return CD_OK;
-    /* where it cannot read, it is not told the group's name */
-    if (level < CD_RIGHT_READ)
-        return cdi_fail(err, CD_E_FORBIDDEN, "%s has no right on %s in that access group", u->name,
-                        cd_otype_name(otype));
-    char path[520] = "that access group";
-    sqlite3_stmt *st = NULL;
-    if (!sq_prep(sq, "SELECT path FROM groups WHERE id = ?", &st, NULL)) {
-        sqlite3_bind_int64(st, 1, group_id);
-        if (sqlite3_step(st) == SQLITE_ROW) snprintf(path, sizeof path, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
-    return cdi_fail(err, CD_E_FORBIDDEN, "%s has no %s right on %s in %s", u->name, cd_right_name(right),
-                    cd_otype_name(otype), path);
-}
-
-void sq_visible(const cd_user *u, int otype, const char *col, struct cdi_sql *q)
-{
-    if (u->admin) { cdi_buf_add(&q->sql, "1", 1); return; }
-    cdi_buf_addf(&q->sql, "%s IN (SELECT group_id FROM user_rights WHERE user_id = ", col);
-    cdi_sql_int(q, u->id);
-    if (otype >= 0) cdi_buf_addf(&q->sql, " AND type = %d", otype);
-    cdi_buf_addf(&q->sql, " AND level >= %d)", CD_RIGHT_READ);
-}
 
 int sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, struct cd_err *err)
 {
@@ -374,9 +359,13 @@ int sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id, 
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/') len--;
     sqlite3_bind_text(st, 1, path, (int)len, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    else rc = cdi_fail(err, CD_E_NOTFOUND, "no access group \"%.200s\" (paths look like /All/San Diego)", path);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    /* a group u may read nothing in is, to u, not there (as in its group
+     * list): the same words, so paths cannot be probed */
+    if (found && !sq_sees_group(sq, u, *id)) { sq->hidden = 1; found = 0; }
+    if (!found) rc = cdi_fail(err, CD_E_NOTFOUND, "no access group \"%.200s\" (paths look like /All/San Diego)", path);
     return rc;
 }
 
@@ -552,15 +541,18 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     }
     sq->keypath = cdi_printf("%s.key", sq->path);
     if (!sq->keypath) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    sq->readonly = (flags & CD_OPEN_READONLY) || (!(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0);
-    int oflags = (sq->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    /* --read-only on a writable file keeps a writable connection: changes
+     * are refused by sq_begin, records of log-ins and key exports are not */
+    sq->nowrite = !(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0;
+    sq->readonly = (flags & CD_OPEN_READONLY) || sq->nowrite;
+    int oflags = (sq->nowrite ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(sq->path, &sq->db, oflags, NULL) != SQLITE_OK) {
         rc = cdi_fail(err, CD_E_IO, "cannot open %s: %s", sq->path, sq->db ? sqlite3_errmsg(sq->db) : "out of memory");
         goto out;
     }
     sqlite3_busy_timeout(sq->db, 5000);
     sqlite3_extended_result_codes(sq->db, 0);
-    if (!sq->readonly) {
+    if (!sq->nowrite) {
         /* journal_mode answers with a row; a non-database file fails here first */
         if ((rc = sq_exec(sq, "PRAGMA journal_mode=WAL", err))) goto out;
     }
@@ -569,7 +561,8 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     /* the key first: sealing the new store's audit head needs it */
     if ((flags & CD_OPEN_CREATE) && (rc = make_key_file(sq, err))) goto out;
     made_key = (flags & CD_OPEN_CREATE) != 0;
-    rc = migrate(sq, created, err);
+    if ((rc = migrate(sq, created, err))) goto out;
+    query_only(sq, 1);
 out:
     if (rc) {
         char *p = created && sq->path ? strdup(sq->path) : NULL;
@@ -629,10 +622,22 @@ int sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **ou
     return rc;
 }
 
+/* Whoever can open the file is not thereby its administrator (a store left
+ * mode 666 would give everyone everything): only the file's Unix owner.
+ * Root is no exception: root may read the key anyway, but acting as the
+ * administrator of another user's store by accident is what this stops;
+ * root logs in with --user like anyone else, or runs as the owner. */
 static int sq_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
 {
+    struct sq *sq = SQ(s);
+    struct stat st;
     *out = NULL;
-    return sq_load_user(SQ(s), "admin = 1", NULL, out, err);
+    if (stat(sq->path, &st))
+        return cdi_fail(err, CD_E_IO, "cannot read the owner of %s: %s", sq->path, strerror(errno));
+    if (st.st_uid != geteuid())
+        return cdi_fail(err, CD_E_FORBIDDEN, "only the owner of %s (uid %lu) acts as its administrator without "
+                        "logging in; log in with --user NAME", sq->path, (unsigned long)st.st_uid);
+    return sq_load_user(sq, "admin = 1", NULL, out, err);
 }
 
 static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
@@ -685,6 +690,7 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .close = sq_close,
     .init = sq_init,
     .user_owner = sq_user_owner,
+    .is_readonly = sq_is_readonly,
     .ca_new = sq_ca_new, .ca_import = sq_ca_import, .ca_list = sq_ca_list, .ca_get = sq_ca_get,
     .ca_export = sq_ca_export, .ca_delete = sq_ca_delete,
     .cert_new = sq_cert_new, .cert_list = sq_cert_list, .cert_count = sq_cert_count,

@@ -25,6 +25,31 @@ int cd_otype_parse(const char *s)
 
 int cd_user_is_admin(const cd_user *u) { return u && u->admin; }
 
+static const struct cdi_action actions[CD_ACT_COUNT] = {
+#define CD_X(e, n, t, r, t2, r2, sc, ch) [e] = { n, t, r, t2, r2, sc, ch },
+    CD_ACTION_LIST(CD_X)
+#undef CD_X
+};
+
+const struct cdi_action *cdi_action(int a) { return a >= 0 && a < CD_ACT_COUNT ? &actions[a] : NULL; }
+const char *cd_action_name(int a) { return a >= 0 && a < CD_ACT_COUNT ? actions[a].name : "?"; }
+
+/* The same table the core's checks read (sq_may), asked through
+ * cd_user_can so that every backend answers it. */
+int cd_user_may(cd_store *s, const cd_user *u, int action, const char *group, char *why, size_t n)
+{
+    if (why && n) *why = 0;
+    const struct cdi_action *a = cdi_action(action);
+    if (!s || !u || !a) return 0;
+    if (a->changes && cd_store_readonly(s)) {
+        if (why && n) snprintf(why, n, "read-only: the store is open read-only; cannot %s", a->name);
+        return 0;
+    }
+    const char *g = a->scope == CD_SCOPE_HOME ? NULL : a->scope == CD_SCOPE_ALL ? "/All" : group;
+    if (!cd_user_can(s, u, a->otype, a->right, g, why, n)) return 0;
+    return a->right2 == CD_RIGHT_NONE || cd_user_can(s, u, a->otype2, a->right2, g, why, n);
+}
+
 #define CHECK(s, u) do { \
     if (!(s)) return cdi_fail(err, CD_E_INVAL, "no store is open"); \
     if (!(u)) return cdi_fail(err, CD_E_FORBIDDEN, "no acting user"); } while (0)

@@ -68,35 +68,39 @@ void app_fail(struct app *a, int rc, const struct cd_err *err)
 
 int app_readonly(struct app *a)
 {
-    if (!a->readonly) return 0;
-    app_status(a, 1, "read-only mode: changes are disabled (started with --read-only)");
+    if (!cd_store_readonly(a->s)) return 0;
+    app_status(a, 1, "read-only mode: changes are disabled (the store is open read-only)");
     return 1;
 }
 
-/* The right each action needs, as the core will check it. */
-static int req_need(int req, int kind, int *otype)
+/* Which action of the core's list (CD_ACTION_LIST) a request is; the right
+ * it needs is the core's business, asked with cd_user_may.  -1: no check. */
+static int req_action(int req, int kind)
 {
-    *otype = kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS;
+    int ca = kind == CD_KIND_CA;
     switch (req) {
-    case REQ_NEW: case REQ_IMPORT: case REQ_DESCRIBE: case REQ_MOVE: case REQ_DELETE: case REQ_REVOKE:
-        if (req == REQ_IMPORT) *otype = CD_OT_CAS;
-        return CD_RIGHT_WRITE;
-    case REQ_TAGS: *otype = CD_OT_TAGS; return CD_RIGHT_USE;
-    case REQ_EXPORT: return CD_RIGHT_READ;
-    case REQ_CRL: return CD_RIGHT_USE;       /* signs with the CA key, as cd_crl checks */
+    case REQ_NEW: return ca ? CD_ACT_CA_NEW : CD_ACT_CERT_NEW;
+    case REQ_IMPORT: return CD_ACT_CA_IMPORT;
+    case REQ_DESCRIBE: return ca ? CD_ACT_CA_DESCRIBE : CD_ACT_CERT_DESCRIBE;
+    case REQ_MOVE: return ca ? CD_ACT_CA_MOVE : CD_ACT_CERT_MOVE;
+    case REQ_DELETE: return ca ? CD_ACT_CA_DELETE : -1;
+    case REQ_REVOKE: return ca ? -1 : CD_ACT_CERT_REVOKE;
+    case REQ_TAGS: return ca ? CD_ACT_CA_TAG : CD_ACT_CERT_TAG;
+    case REQ_EXPORT: return ca ? CD_ACT_CA_EXPORT : CD_ACT_CERT_EXPORT;
+    case REQ_CRL: return ca ? CD_ACT_CA_CRL : -1;
     }
-    return CD_RIGHT_NONE;
+    return -1;
 }
 
 int app_allowed(struct app *a, int req, int kind, const char *group, int say)
 {
-    int otype, need = req_need(req, kind, &otype);
-    if (need == CD_RIGHT_NONE) return 1;
-    if (need > CD_RIGHT_READ && a->readonly) return say ? !app_readonly(a) : 0;
+    int act = req_action(req, kind);
+    if (act < 0) return 1;
     char why[256];
-    if (cd_user_can(a->s, a->u, otype, need, req == REQ_NEW || req == REQ_IMPORT ? NULL : group, why, sizeof why))
+    if (cd_user_may(a->s, a->u, act, req == REQ_NEW || req == REQ_IMPORT ? NULL : group, why, sizeof why))
         return 1;
-    if (say) app_status(a, 1, "%s", why);
+    /* the read-only refusal in the console's own words (what --read-only users see) */
+    if (say && !(!strncmp(why, "read-only", 9) && app_readonly(a))) app_status(a, 1, "%s", why);
     return 0;
 }
 
@@ -177,7 +181,7 @@ static void draw_chrome(struct app *a)
     char counts[64] = "", line[600];
     if (ops->counts) ops->counts(a, a->stack[a->depth - 1].st, counts, sizeof counts);
     snprintf(line, sizeof line, " certdeck | %s | %s%s | %s%s%s", cd_store_name(a->s), cd_user_name(a->u),
-             a->readonly ? " (read-only)" : "", ops->name, counts[0] ? " | " : "", counts);
+             cd_store_readonly(a->s) ? " (read-only)" : "", ops->name, counts[0] ? " | " : "", counts);
     draw_text(0, 0, a->cols, line, top);
     int w = (int)cd_display_width(a->warning), on_top = a->warning[0] && (int)cd_display_width(line) + w < a->cols;
     if (on_top) draw_text(0, a->cols - w, w, a->warning, theme_attr(C_WARN));
@@ -325,7 +329,7 @@ static int generic(struct app *a, int req)
     return 0;
 }
 
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name)
+int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name)
 {
     const char *term = getenv("TERM");
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term || !*term || !strcmp(term, "dumb")) {
@@ -357,7 +361,7 @@ int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char
     timeout(500);          /* wake up to notice SIGINT/SIGTERM */
     char err[200] = "";
     int trc = theme_load(theme, err, sizeof err);
-    struct app a = { .s = s, .u = u, .readonly = readonly };
+    struct app a = { .s = s, .u = u };
     getmaxyx(stdscr, a.rows, a.cols);
     if (trc) app_status(&a, 1, "theme: %s", err);
     int rc = 0;

@@ -93,7 +93,7 @@ static int nc_groups(struct app *a, struct nc_ctx *x, const char *want, int *pic
     *pick = 0;
     for (size_t i = 0; i < x->gl.n; i++) {
         const char *p = x->gl.rows[i].path;
-        if (!cd_user_can(a->s, a->u, CD_OT_CERTS, CD_RIGHT_WRITE, p, NULL, 0)) continue;
+        if (!cd_user_may(a->s, a->u, CD_ACT_CERT_NEW, p, NULL, 0)) continue;
         if (want && (!strcmp(want, p) || (!*want && i == 0))) *pick = (int)k;
         x->groups[k++] = p;
     }
@@ -109,13 +109,19 @@ int dlg_new_cert(struct app *a, const char *group)
     int rc = cd_ca_list(a->s, a->u, &q, &x.cas, &e);
     if (!rc && (rc = nc_groups(a, &x, group, &pick, &e))) cd_ca_list_free(&x.cas);
     if (rc) { cd_group_list_free(&x.gl); free(x.groups); app_fail(a, rc, &e); return 0; }
-    /* only CAs that can sign */
+    /* only CAs that can sign, and that the user may issue from (Use on the CA) */
     size_t k = 0;
     for (size_t i = 0; i < x.cas.n; i++) {
-        if (x.cas.rows[i].can_sign) x.cas.rows[k++] = x.cas.rows[i];
+        if (x.cas.rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, x.cas.rows[i].group, NULL, 0))
+            x.cas.rows[k++] = x.cas.rows[i];
         else cd_ca_clear(&x.cas.rows[i]);
     }
     x.cas.n = k;
+    if (!k) {
+        cd_ca_list_free(&x.cas);
+        app_status(a, 1, "%s may issue from no CA (that needs Use on CAs in the CA's group)", cd_user_name(a->u));
+        return 0;
+    }
     x.ca_names = calloc(k + 1, sizeof *x.ca_names);
     char **owned = calloc(k + 1, sizeof *owned);
     for (size_t i = 0; x.ca_names && owned && i < k; i++) {

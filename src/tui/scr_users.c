@@ -248,11 +248,12 @@ static int allowed_users(struct app *a, void *st, int req)
 {
     struct users *x = st;
     if (req != REQ_NEW && req != REQ_DISABLE && req != REQ_PASSWORD && req != REQ_GRANT && req != REQ_DELETE) return 1;
-    if (a->readonly) return 0;
+    if (cd_store_readonly(a->s)) return 0;
     const struct cd_user_info *cur = req == REQ_NEW ? NULL : table_current(a, &x->t);
     if (req == REQ_PASSWORD && cur && !strcmp(cur->name, cd_user_name(a->u))) return 1;
     if (cur && cur->admin && !cd_user_is_admin(a->u)) return 0;
-    return cd_user_can(a->s, a->u, CD_OT_USERS, CD_RIGHT_WRITE, cur ? cur->home : NULL, NULL, 0);
+    return cd_user_may(a->s, a->u, req == REQ_NEW ? CD_ACT_USER_ADD : CD_ACT_USER_MANAGE, cur ? cur->home : NULL,
+                       NULL, 0);
 }
 
 static int request_users(struct app *a, void *st, int req, int key)

@@ -100,7 +100,6 @@ struct scr_ops {
 struct app {
     cd_store *s;
     cd_user *u;
-    int readonly;
     int rows, cols;
     int quit;
     char status[300];
@@ -117,7 +116,8 @@ void app_pop(struct app *a);
 void app_status(struct app *a, int is_err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Reports a failed core call in the status line. */
 void app_fail(struct app *a, int rc, const struct cd_err *err);
-/* Refuses a mutation in --read-only mode; returns 1 when refused. */
+/* Refuses a mutation when the store is read-only (cd_store_readonly);
+ * returns 1 when refused. */
 int  app_readonly(struct app *a);
 /* 1 when the user may do `req` on an object of `kind` (CD_KIND_CERT/CA) in
  * `group` (NULL: a new object, in the user's home group).  say: else put the
@@ -264,6 +264,6 @@ void columns_spec(const struct table *t, char *out, size_t n);
 int  columns_apply(struct table *t, const char *spec, char *err, size_t errsz);
 
 /* u NULL: the console asks login_name's password first. */
-int tui_run(cd_store *s, cd_user *u, int readonly, const char *theme, const char *login_name);
+int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name);
 
 #endif
