@@ -157,9 +157,11 @@ int dlg_new_cert(struct app *a, const char *group)
 
 /* ---- Export ------------------------------------------------------------ */
 
-static const char *const formats[] = { "pfx", "base64", "pem", "chain", "der", "key", NULL };
+static const char *const all_formats[] = { "pfx", "base64", "pem", "chain", "der", "key", NULL };
+/* for a user who may read the certificates but not use their keys */
+static const char *const public_formats[] = { "pem", "chain", "der", NULL };
 enum { EX_FORMAT, EX_PASS, EX_PASS2, EX_PATH, EX_N };
-struct ex_ctx { const int64_t *ids; size_t n; };
+struct ex_ctx { const int64_t *ids; size_t n; const char *const *formats; };
 
 /* A file name from a CN, with anything odd replaced. */
 static void safe_name(const char *cn, char *out, size_t n)
@@ -196,7 +198,7 @@ static void ex_changed(struct form *fm, int i, void *ctx)
     for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
         size_t el = strlen(exts[k].ext);
         if (len <= el || strcmp(v + len - el, exts[k].ext) || v[len - el - 1] == '/') continue;
-        const char *ne = ext_of(cd_export_parse(formats[fm->f[EX_FORMAT].choice]));
+        const char *ne = ext_of(cd_export_parse(x->formats[fm->f[EX_FORMAT].choice]));
         if (len - el + strlen(ne) < sizeof fm->f[EX_PATH].value) strcpy(v + len - el, ne);
         return;
     }
@@ -206,7 +208,7 @@ static int ex_submit(struct app *a, struct form *fm, void *ctx)
 {
     struct ex_ctx *x = ctx;
     struct field *f = fm->f;
-    const char *fname = formats[f[EX_FORMAT].choice];
+    const char *fname = x->formats[f[EX_FORMAT].choice];
     int fmt = cd_export_parse(fname);
     int keyed = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
     if (!f[EX_PATH].value[0]) { snprintf(fm->err, sizeof fm->err, "a file name is needed"); return 1; }
@@ -250,7 +252,16 @@ static int ex_submit(struct app *a, struct form *fm, void *ctx)
 
 int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
 {
-    struct ex_ctx x = { ids, n };
+    /* the key formats only when the core lets u use every key asked for */
+    struct ex_ctx x = { ids, n, all_formats };
+    for (size_t i = 0; i < n && x.formats == all_formats; i++) {
+        struct cd_cert c;
+        struct cd_err e = { 0 };
+        if (cd_cert_get(a->s, a->u, ids[i], &c, &e)) continue;     /* the export itself will say why */
+        if (!cd_user_may(a->s, a->u, CD_ACT_CERT_EXPORT_KEY, c.group, NULL, 0)) x.formats = public_formats;
+        cd_cert_clear(&c);
+    }
+    const char *const *formats = x.formats;
     struct field f[EX_N] = {
         [EX_FORMAT] = { .type = F_CHOICE, .label = "Format", .choices = formats, .changed = ex_changed },
         [EX_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [EX_PASS2] = { .type = F_SECRET, .label = "Confirm" },
@@ -263,7 +274,9 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
     char title[64];
     if (n == 1) snprintf(title, sizeof title, "Export certificate %lld", (long long)ids[0]);
     else snprintf(title, sizeof title, "Export %zu marked certificates", n);
-    struct form fm = { title, ".pfx/Base64/key need a passphrase; files are written 0600", f, EX_N,
+    struct form fm = { title, formats == all_formats ? ".pfx/Base64/key need a passphrase; files are written 0600"
+                                                     : "certificates only: you may not use these private keys",
+                       f, EX_N,
                        "Export", ex_submit, &x, "" };
     int ok = form_run(a, &fm);
     explicit_bzero(f[EX_PASS].value, sizeof f[EX_PASS].value);
