@@ -41,16 +41,6 @@ static int verify(struct fx *f, int64_t *bad)
 #define ASSERT_MSG(f, text) do { \
     if (!strstr((f)->err.msg, text)) fail_msg("message \"%s\" lacks \"%s\"", (f)->err.msg, text); } while (0)
 
-static void reopen(struct fx *f)
-{
-    cd_user_free(f->u);
-    cd_store_close(f->s);
-    f->u = NULL;
-    f->s = NULL;
-    assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
-    assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
-}
-
 /* What an attacker with write access to the file but not the store key can
  * do: recompute every record's SHA-256 chain after an edit. */
 static void attacker_rechain(struct fx *f)
@@ -173,7 +163,7 @@ static void test_normal_use_verifies(void **state)
     assert_true(n > 700);
     assert_int_equal(one(f, "SELECT last_id FROM audit_head"), one(f, "SELECT max(id) FROM audit"));
     assert_int_equal(one(f, "SELECT n FROM audit_head"), n);
-    reopen(f);                                              /* a new session checks it the same */
+    fx_reopen(f);                                              /* a new session checks it the same */
     assert_int_equal(verify(f, NULL), CD_OK);
 }
 
@@ -184,12 +174,8 @@ static void test_upgraded_schema6_store_verifies(void **state)
     sql(f, "DROP TABLE audit_head; PRAGMA user_version=6");
     /* without its key the upgrade cannot seal the head: it is refused, and nothing changes */
     char key[160], moved[170];
-    snprintf(key, sizeof key, "%s.key", f->path);
-    snprintf(moved, sizeof moved, "%s.away", key);
-    cd_user_free(f->u);
-    cd_store_close(f->s);
-    f->u = NULL;
-    f->s = NULL;
+    fx_key_paths(f, key, moved);
+    fx_close(f);
     assert_int_equal(rename(key, moved), 0);
     assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_E_NOKEY);
     ASSERT_MSG(f, "needs an upgrade");
@@ -210,16 +196,15 @@ static void test_records_written_without_the_key(void **state)
 {
     struct fx *f = *state;
     char key[160], moved[170];
-    snprintf(key, sizeof key, "%s.key", f->path);
-    snprintf(moved, sizeof moved, "%s.away", key);
+    fx_key_paths(f, key, moved);
     assert_int_equal(rename(key, moved), 0);
-    reopen(f);
+    fx_reopen(f);
     int64_t head = one(f, "SELECT last_id FROM audit_head");
     assert_int_equal(cd_tag_create(f->s, f->u, "keyless", &f->err), CD_OK);   /* needs no key */
     assert_int_equal(verify(f, NULL), CD_E_NOKEY);          /* cannot vouch without the key */
     ASSERT_MSG(f, "cannot be checked");
     assert_int_equal(rename(moved, key), 0);
-    reopen(f);
+    fx_reopen(f);
     int64_t bad;
     assert_int_equal(verify(f, &bad), CD_E_AUDIT);          /* not covered yet, and said so */
     ASSERT_MSG(f, "without the store key");

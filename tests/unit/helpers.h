@@ -52,6 +52,30 @@ static inline int fx_teardown(void **state)
     return 0;
 }
 
+/* Closes the store and the acting user (both NULL afterwards). */
+static inline void fx_close(struct fx *f)
+{
+    cd_user_free(f->u);
+    cd_store_close(f->s);
+    f->u = NULL;
+    f->s = NULL;
+}
+
+/* Closes and opens the store again, as its owner. */
+static inline void fx_reopen(struct fx *f)
+{
+    fx_close(f);
+    assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
+    assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
+}
+
+/* The store key's path and a name to move it away to (160 and 170 bytes). */
+static inline void fx_key_paths(const struct fx *f, char *key, char *moved)
+{
+    snprintf(key, 160, "%s.key", f->path);
+    snprintf(moved, 170, "%s.away", key);
+}
+
 /* Issues one agent certificate from CA 1; returns its id. */
 static inline int64_t fx_cert(struct fx *f, const char *cn)
 {

@@ -134,12 +134,7 @@ static void test_migration_from_v1(void **state)
                  "DROP TABLE user_permsets; DROP TABLE login_fails; ALTER TABLE presets DROP COLUMN shared;"
                  "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; PRAGMA user_version=1",
                  NULL, NULL, NULL), SQLITE_OK);
-    cd_user_free(f->u);
-    cd_store_close(f->s);
-    f->u = NULL;
-    f->s = NULL;
-    assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
-    assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
+    fx_reopen(f);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(raw(f), "PRAGMA user_version", -1, &st, NULL);
     sqlite3_step(st);
@@ -492,10 +487,7 @@ static void test_audit_chain_detects_tampering(void **state)
 static void test_read_only_store(void **state)
 {
     struct fx *f = *state;
-    cd_user_free(f->u);
-    cd_store_close(f->s);
-    f->u = NULL;
-    f->s = NULL;
+    fx_close(f);
     chmod(f->path, 0400);
     if (access(f->path, W_OK) == 0) { chmod(f->path, 0600); skip(); }   /* root ignores modes */
     assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
@@ -547,12 +539,8 @@ static void test_missing_store_key(void **state)
 {
     struct fx *f = *state;
     char key[160], moved[170];
-    snprintf(key, sizeof key, "%s.key", f->path);
-    snprintf(moved, sizeof moved, "%s.away", key);
-    cd_user_free(f->u);
-    cd_store_close(f->s);
-    f->u = NULL;
-    f->s = NULL;
+    fx_key_paths(f, key, moved);
+    fx_close(f);
     rename(key, moved);
     assert_int_equal(cd_store_open(f->path, 0, &f->s, &f->err), CD_OK);
     assert_int_equal(cd_user_owner(f->s, &f->u, &f->err), CD_OK);
