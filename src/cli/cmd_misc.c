@@ -237,6 +237,17 @@ int cmd_audit(struct cli *c, int argc, char **argv)
         if (rc) return cli_fail(c, rc);
         if (c->fmt == FMT_TABLE) {
             printf("audit chain intact: %lld records\n", (long long)n);
+            /* intact, but some records were taken in after no key vouched
+             * for them when written: say which, every time */
+            struct cd_audit_list l;
+            if (!cd_audit_list(c->s, c->u, NULL, "action=\"Adopt unkeyed audit records\"", 0, &l, &c->err)) {
+                for (size_t i = 0; i < l.n; i++) {
+                    char *d = cd_sanitize(l.rows[i].detail, (size_t)-1);
+                    printf("note: record %lld: %s\n", (long long)l.rows[i].id, d ? d : "");
+                    free(d);
+                }
+                cd_audit_list_free(&l);
+            }
             return 0;
         }
         static const struct out_col vcols[] = { { "intact", "Intact", OUT_BOOL }, { "records", "Records", OUT_NUM } };

@@ -139,7 +139,8 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
  *
  * A writer that cannot read the store key leaves the head where it was:
  * verify reports the records after it as not yet covered, and the next
- * change made with the key covers them.  A head that no longer matches is
+ * change made with the key covers them, after a record saying which they
+ * were ("Adopt unkeyed audit records").  A head that no longer matches is
  * never moved forward, so a truncated or rewritten log cannot be blessed by
  * the next honest write. */
 struct head {
@@ -224,13 +225,30 @@ int sq_audit_last(struct sq *sq, int64_t *id, char hash[65], struct cd_err *err)
 int sq_audit_head_update(struct sq *sq, struct cd_err *err)
 {
     struct head h;
-    int64_t last;
+    int64_t last, first = sq->tx_audit_first;
     char hash[65];
+    sq->tx_audit_first = 0;
     int rc = head_get(sq, &h, err);
     if (!rc) rc = sq_audit_last(sq, &last, hash, err);
     if (rc || !h.found || (last == h.id && !strcmp(hash, h.hash))) return rc;
     if (sq_store_key(sq, NULL)) return CD_OK;
     if (last < h.id || !head_authentic(sq, &h) || (h.id && strcmp(h.at, h.hash))) return CD_OK;
+    /* Records between the head and this transaction's own were written
+     * without the key: by a session that could not read it, or forged by
+     * someone who can write the file but not the key.  They are never
+     * covered silently: a record naming them goes in first, so the log
+     * itself says which records no key vouched for when they were made. */
+    int64_t from = h.id + 1, to = first ? first - 1 : last;
+    if (to >= from) {
+        char d[200];
+        snprintf(d, sizeof d, "records %lld to %lld were written without the store key and were not "
+                 "authenticated when written; covered by the audit head from here on", (long long)from,
+                 (long long)to);
+        rc = sq_audit(sq, "", "Adopt unkeyed audit records", "audit", "Success", d, err);
+        sq->tx_audit_first = 0;
+        if (!rc) rc = sq_audit_last(sq, &last, hash, err);
+        if (rc) return rc;
+    }
     /* ids are consecutive (sq_audit gives max + 1), so the count follows */
     return head_set(sq, last, hash, h.n + (last - h.id), err);
 }

@@ -30,6 +30,7 @@ struct sq {
     int readonly;      /* refuses every change: --read-only, or nowrite */
     int nowrite;       /* the file itself cannot be written: not even audit records */
     int hidden;        /* the refusal under way was of an object u may not read (sq_obj_may) */
+    int64_t tx_audit_first;   /* the first audit record this transaction wrote (0: none yet) */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)

@@ -203,6 +203,7 @@ int sq_begin(struct sq *sq, struct cd_err *err)
         return cdi_fail(err, CD_E_READONLY, "read-only: the store %s is open read-only (--read-only); nothing was "
                         "changed", sq->path);
     sq->hidden = 0;
+    sq->tx_audit_first = 0;
     return sq_exec(sq, "BEGIN IMMEDIATE", err);
 }
 
@@ -220,6 +221,7 @@ int sq_begin_record(struct sq *sq, struct cd_err *err)
     if (sq->nowrite)
         return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s", sq->path);
     query_only(sq, 0);
+    sq->tx_audit_first = 0;
     int rc = sq_exec(sq, "BEGIN IMMEDIATE", err);
     if (rc) query_only(sq, 1);
     return rc;
@@ -315,6 +317,7 @@ int sq_audit(struct sq *sq, const char *user, const char *action, const char *ob
     sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
+    else if (!sq->tx_audit_first) sq->tx_audit_first = id;
     sqlite3_reset(st);
     return rc;
 }
@@ -334,6 +337,7 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
      * full, read-only file) the caller still gets the original error. */
     if (rc == CD_E_READONLY || rc == CD_E_FULL || rc == CD_E_BUSY || rc == CD_E_CORRUPT || sq->nowrite)
         return rc;
+    sq->tx_audit_first = 0;
     if (sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
         char d[700];
         snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",

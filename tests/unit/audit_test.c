@@ -211,6 +211,34 @@ static void test_records_written_without_the_key(void **state)
     assert_int_equal(bad, head + 1);
     assert_int_equal(cd_tag_create(f->s, f->u, "keyed", &f->err), CD_OK);
     assert_int_equal(verify(f, NULL), CD_OK);               /* the next keyed change covers them */
+    /* ... but not silently: a record says which ones no key vouched for */
+    char want[200];
+    snprintf(want, sizeof want, "SELECT count(*) FROM audit WHERE action = 'Adopt unkeyed audit records'"
+             " AND detail LIKE 'records %lld to %lld %%'", (long long)head + 1, (long long)head + 1);
+    assert_int_equal(one(f, want), 1);
+}
+
+/* Someone who can write the file but not the key appends a record with the
+ * chain recomputed: the next honest change must not bless it silently. */
+static void test_forged_record_not_covered_silently(void **state)
+{
+    struct fx *f = *state;
+    fx_cert(f, "a");
+    int64_t head = one(f, "SELECT last_id FROM audit_head");
+    sql(f, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev, hash)"
+           " SELECT max(id) + 1, 0, 'admin', 'Revoke certificate', 'cert 1', 'Success', 'forged', '', '' FROM audit");
+    attacker_rechain(f);
+    assert_int_equal(verify(f, NULL), CD_E_AUDIT);
+    ASSERT_MSG(f, "without the store key");
+    assert_int_equal(cd_tag_create(f->s, f->u, "honest", &f->err), CD_OK);
+    assert_int_equal(verify(f, NULL), CD_OK);
+    char want[200];
+    snprintf(want, sizeof want, "SELECT count(*) FROM audit WHERE action = 'Adopt unkeyed audit records'"
+             " AND detail LIKE 'records %lld to %lld %%' AND id > %lld", (long long)head + 1, (long long)head + 1,
+             (long long)head + 1);
+    assert_int_equal(one(f, want), 1);
+    /* the honest change's own record comes before the notice, and nothing else was adopted */
+    assert_int_equal(one(f, "SELECT count(*) FROM audit WHERE action = 'Adopt unkeyed audit records'"), 1);
 }
 
 /* ---- row loops that fail midway ----------------------------------------
@@ -432,7 +460,7 @@ int main(void)
         T(test_delete_newest_detected), T(test_delete_several_newest_detected), T(test_delete_all_detected),
         T(test_rewrite_with_recomputed_chain_detected), T(test_truncate_and_forge_head_detected),
         T(test_normal_use_verifies), T(test_upgraded_schema6_store_verifies),
-        T(test_records_written_without_the_key), T(test_group_list_fails_midway), T(test_tag_list_fails_midway),
+        T(test_records_written_without_the_key), T(test_forged_record_not_covered_silently), T(test_group_list_fails_midway), T(test_tag_list_fails_midway),
         T(test_preset_list_fails_midway), T(test_user_list_fails_midway), T(test_permset_list_fails_midway),
         T(test_resolve_fails_midway), T(test_crl_fails_midway), T(test_escalation_check_fails_closed_midway),
         T(test_usage_count_fails_midway), T(test_login_throttle_fails_closed_midway),
