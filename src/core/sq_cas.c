@@ -175,7 +175,7 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     sqlite3_stmt *st = NULL;
     int64_t now = cdi_now();
     memset(out, 0, sizeof *out);
-    int rc = sq_check_group(sq, q, err);
+    int rc = sq_check_group(sq, u, q, err);
     if (!rc) rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
     ca_select(u, &w);

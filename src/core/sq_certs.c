@@ -84,7 +84,7 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     memset(out, 0, sizeof *out);
     const char *driver = NULL;
     cdi_buf_addf(&w.sql, "SELECT %s", CERT_SEL);
-    int rc = sq_check_group(sq, q, err);
+    int rc = sq_check_group(sq, u, q, err);
     if (!rc) rc = where(u, q, now, CERT_JOINS, &driver, &w, err);
     if (rc) goto out;
     const char *dir = q && q->desc ? "DESC" : "ASC";
@@ -147,7 +147,7 @@ int sq_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64
     sqlite3_stmt *st = NULL;
     int capped = q && q->limit > 0;
     const char *driver = NULL;
-    int grc = sq_check_group(sq, q, err);
+    int grc = sq_check_group(sq, u, q, err);
     if (grc) return grc;
     if (!q || blank(q->filter)) return count_all(sq, u, q, count, err);
     /* capped: the driving join lets the count stop after `limit` rows in

@@ -100,9 +100,10 @@ int  sq_group_id(struct sq *sq, const cd_user *u, const char *path, int64_t *id,
 int  sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q);
 /* Appends " AND col IN (the group `path` and its subgroups)". */
 void sq_in_subtree(struct cdi_sql *w, const char *col, const char *path);
-/* CD_E_NOTFOUND when q names a group (q->group) that does not exist: a list
- * of an unknown group is an error, not an empty list. */
-int  sq_check_group(struct sq *sq, const struct cd_query *q, struct cd_err *err);
+/* CD_E_NOTFOUND when q names a group (q->group) that does not exist or that
+ * u may read nothing in, worded alike: a list of an unknown group is an
+ * error, not an empty list, and a hidden one answers as a missing one. */
+int  sq_check_group(struct sq *sq, const cd_user *u, const struct cd_query *q, struct cd_err *err);
 /* Appends " LIMIT ? OFFSET ?" for a query's page (limit <= 0: all). */
 void sq_page(struct cdi_sql *w, const struct cd_query *q);
 char *sq_text(sqlite3_stmt *st, int col);   /* strdup of a column, "" for NULL */

@@ -247,19 +247,12 @@ int sq_bind_all(sqlite3_stmt *st, const struct cdi_sql *q)
     return SQLITE_OK;
 }
 
-int sq_check_group(struct sq *sq, const struct cd_query *q, struct cd_err *err)
+int sq_check_group(struct sq *sq, const cd_user *u, const struct cd_query *q, struct cd_err *err)
 {
     if (!q || !q->group || !*q->group) return CD_OK;
-    sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, "SELECT 1 FROM groups WHERE path = ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, q->group, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_DONE)
-        rc = cdi_fail(err, CD_E_NOTFOUND, "no access group %.300s (paths look like /All/San Diego)", q->group);
-    else if (r != SQLITE_ROW) rc = sq_dberr(sq, err, "group");
-    sqlite3_finalize(st);
-    return rc;
+    /* a group u may read nothing in answers as a missing one (sq_group_id) */
+    int64_t id;
+    return sq_group_id(sq, u, q->group, &id, err);
 }
 
 void sq_in_subtree(struct cdi_sql *w, const char *col, const char *path)

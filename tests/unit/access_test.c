@@ -258,7 +258,7 @@ static void test_hidden_group_as_missing(void **state)
     int64_t cert = 0;
     assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &cert, &f->err), CD_OK);
     const char *paths[2] = { "/All/B", "/All/Nope" };
-    char msg[2][4][sizeof f->err.msg];
+    char msg[2][6][sizeof f->err.msg];
     for (int i = 0; i < 2; i++) {
         char sub[64];
         snprintf(sub, sizeof sub, "%s/x", paths[i]);
@@ -272,9 +272,17 @@ static void test_hidden_group_as_missing(void **state)
         struct cd_ca_params cp = { .subject = { .cn = "x" }, .group = paths[i], .keytype = CD_KEY_EC256, .days = 30 };
         assert_int_equal(cd_ca_new(f->s, b, &cp, NULL, &e), CD_E_NOTFOUND);
         snprintf(msg[i][3], sizeof msg[i][3], "%s", e.msg);
+        /* listing a group: a hidden one is not an empty list beside a missing one's error */
+        struct cd_query q = { .group = paths[i] };
+        struct cd_cert_list cl;
+        struct cd_ca_list al;
+        assert_int_equal(cd_cert_list(f->s, b, &q, &cl, &e), CD_E_NOTFOUND);
+        snprintf(msg[i][4], sizeof msg[i][4], "%s", e.msg);
+        assert_int_equal(cd_ca_list(f->s, b, &q, &al, &e), CD_E_NOTFOUND);
+        snprintf(msg[i][5], sizeof msg[i][5], "%s", e.msg);
     }
     /* word for word, once the path itself is swapped */
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 6; k++) {
         char *at = strstr(msg[0][k], paths[0]);
         assert_non_null(at);
         char swapped[sizeof f->err.msg + 64];
