@@ -449,7 +449,10 @@ int sq_export_audit(cd_store *s, const cd_user *u, int64_t id, int fmt, int rc, 
     snprintf(obj, sizeof obj, "cert %lld", (long long)id);
     snprintf(d, sizeof d, "%s%s%.500s", cd_export_name(fmt), detail ? " to " : "", detail ? detail : "");
     if (sq_begin_record(sq, NULL)) return rc;
-    int frc = sq_finish(sq, u, rc, "Export certificate", obj, d, err);
+    /* sq_finish records no Failure for "disk full", taking it for the
+     * store's own disk; here it was the export's target (the store was
+     * just read), so it is recorded as the I/O failure it is */
+    int frc = sq_finish(sq, u, rc == CD_E_FULL ? CD_E_IO : rc, "Export certificate", obj, d, err);
     sq_end_record(sq);
     /* no record, no key: the caller drops the data when this fails */
     return rc ? rc : frc;
