@@ -552,6 +552,13 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     if (!sq->nowrite) {
         /* journal_mode answers with a row; a non-database file fails here first */
         if ((rc = sq_exec(sq, "PRAGMA journal_mode=WAL", err))) goto out;
+    } else if (sqlite3_exec(sq->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_READONLY) {
+        /* a WAL store is read through its -shm file: a reader that may write
+         * neither the file nor its folder cannot even read it */
+        rc = cdi_fail(err, CD_E_READONLY, "cannot read the store %s without write access: SQLite needs to write its "
+                      "%s-shm and -wal files beside it (ask its owner for write access to the folder, or use a copy)",
+                      sq->path, sq->path);
+        goto out;
     }
     if ((rc = sq_exec(sq, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000", err)))
         goto out;
