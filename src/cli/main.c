@@ -28,7 +28,8 @@ static void usage(FILE *f)
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db.\n"
           "--user NAME logs in (password from --password-file F or a prompt); without it the\n"
           "Unix owner of the store file acts as the administrator (anyone else must log in).\n"
-          "--read-only refuses every change (exit 1, nothing changed, nothing audited).\n"
+          "--read-only refuses every change (exit 1, nothing changed); log-ins and key exports\n"
+          "are still recorded in the audit log.\n"
           "Exit status: 0 done, 1 refused or failed, 2 usage error.  See certdeck(1).\n", f);
 }
 
