@@ -49,10 +49,20 @@ int cd_read_secret_file(const char *path, char **out, struct cd_err *err)
         rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s is larger than %d bytes", name, CD_SECRET_FILE_MAX);
     if (!rc && memchr(buf, 0, whole ? n : len))
         rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s holds a NUL byte", name);
-    if (!rc && n == 0)
-        rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s is empty", name);
+    while (len && buf[len - 1] == '\r') len--;
+    /* an empty first line is no passphrase at all, not "no passphrase" */
+    if (!rc && len == 0)
+        rc = cdi_fail(err, CD_E_INVAL, "the passphrase file %.300s is empty (its first line is the passphrase)", name);
     if (!rc) {
-        while (len && buf[len - 1] == '\r') len--;
+        buf[len] = 0;
+        /* GnuTLS encrypts keys only under UTF-8 passphrases: one it would
+         * refuse at export must not protect a key in the first place (no
+         * byte of it is quoted in the message) */
+        struct cd_err ue = { 0 };
+        if (cdi_check_text(&ue, "passphrase", buf, 0, 1))
+            rc = cdi_fail(err, CD_E_INVAL, "the passphrase in %.300s is not valid UTF-8 text", name);
+    }
+    if (!rc) {
         char *s = malloc(len + 1);
         if (!s) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
         else {

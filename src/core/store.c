@@ -142,6 +142,18 @@ static int tag_name(const char *t, char out[TAG_MAX + 1], struct cd_err *err)
     return cdi_check_text(err, "tag name", out, TAG_MAX, 0);
 }
 
+/* A passphrase that will protect a key: GnuTLS encrypts PKCS#8 and PKCS#12
+ * only under UTF-8 text, so one it would refuse at export is refused here,
+ * before it locks a key away for good.  No byte of it is quoted. */
+static int check_passphrase(const char *pass, struct cd_err *err)
+{
+    struct cd_err ue = { 0 };
+    if (pass && *pass && cdi_check_text(&ue, "passphrase", pass, CD_SECRET_FILE_MAX, 1))
+        return cdi_fail(err, CD_E_INVAL, "a passphrase must be valid UTF-8 text of at most %d bytes",
+                        CD_SECRET_FILE_MAX);
+    return CD_OK;
+}
+
 static int check_validity(int64_t nb, int64_t na, int days, struct cd_err *err)
 {
     if (days < 0 || days > 36500)
@@ -158,6 +170,7 @@ int cd_ca_new(cd_store *s, const cd_user *u, const struct cd_ca_params *p, int64
     int rc = check_subject(&p->subject, err);
     if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
+    if (!rc) rc = check_passphrase(p->passphrase, err);
     if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
     return rc ? rc : s->ops->ca_new(s, u, p, id, err);
@@ -222,6 +235,7 @@ int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     int rc = check_subject(&p->subject, err);
     if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
+    if (!rc) rc = check_passphrase(p->passphrase, err);
     if (!rc && (p->product < 0 || p->product >= CD_PRODUCT_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown product");
     if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
