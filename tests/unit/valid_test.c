@@ -370,10 +370,16 @@ static void test_secret_files(void **state)
     assert_int_equal(cd_read_secret_file(path, &s, &e), CD_E_INVAL);
     assert_null(s);
     assert_non_null(strstr(e.msg, "NUL"));
-    write_file(path, "\n", 1);                          /* an empty passphrase is a choice */
-    assert_int_equal(cd_read_secret_file(path, &s, &e), CD_OK);
-    assert_string_equal(s, "");
-    cd_secret_free(s);
+    /* an empty first line is refused like an empty file: a passphrase file
+     * that protects nothing is a mistake (no --passphrase-file means none) */
+    write_file(path, "\n", 1);
+    assert_int_equal(cd_read_secret_file(path, &s, &e), CD_E_INVAL);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, "empty"));
+    write_file(path, "p\xff\n", 3);                    /* GnuTLS takes only UTF-8 passphrases */
+    assert_int_equal(cd_read_secret_file(path, &s, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "UTF-8"));
+    assert_null(strstr(e.msg, "0xff"));                /* no byte of it is told */
     write_file(path, "", 0);
     assert_int_equal(cd_read_secret_file(path, &s, &e), CD_E_INVAL);
     char big[CD_SECRET_FILE_MAX + 1];
