@@ -330,5 +330,8 @@ int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason)
     if (n == 1) snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "certificate %lld", (long long)ids[0]);
     else snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "%zu marked certificates", n);
     struct form fm = { "Revoke", "Revocation is permanent: it cannot be undone.", f, RV_N, "Revoke", rv_submit, &x, "" };
+    /* keys typed before the dialog was drawn must not answer it (a queued
+     * Enter would revoke for good): a permanent step starts from no typeahead */
+    flushinp();
     return form_run(a, &fm);
 }

@@ -1,6 +1,7 @@
 /* certdeck console — the questions before a dialog writes a file: a yes/no
  * confirm, and "replace the file that is there?".  The rules (which
  * targets are refused) are the core's, cd_file_check; this only asks. */
+#include <curses.h>
 #include <stdio.h>
 #include "tui.h"
 
@@ -9,6 +10,7 @@ int form_confirm(struct app *a, const char *title, const char *question, const c
     struct field f[1] = { { .type = F_LABEL, .label = "" } };
     snprintf(f[0].value, sizeof f[0].value, "%s", question);
     struct form fm = { title, NULL, f, 1, ok, NULL, NULL, "" };
+    flushinp();                 /* typeahead does not answer a yes/no question */
     return form_run(a, &fm);
 }
 

@@ -249,6 +249,7 @@ static int request_cas(struct app *a, void *st, int req, int key)
         snprintf(f[0].value, sizeof f[0].value, "CA %lld", (long long)id);
         struct form fm = { "Delete CA", "Deleting is permanent. A CA with valid certificates cannot be deleted.", f, 1,
                            "Delete", delete_submit, &id, "" };
+        flushinp();             /* typeahead does not confirm a permanent step */
         changed = form_run(a, &fm);
         break;
     }
