@@ -289,8 +289,9 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
 {
     const char *reason = "unspecified";
     int yes = 0;
-    const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes }, { NULL, 0, NULL } };
-    WITH_CERT("revoke ID... [--reason R] [--yes]\n  reasons: unspecified keyCompromise cACompromise "
+    const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes }, FORMAT_OPT(c),
+                                 { NULL, 0, NULL } };
+    WITH_CERT("revoke ID... [--reason R] [--yes] [--format table|json|csv]\n  reasons: unspecified keyCompromise cACompromise "
               "affiliationChanged superseded cessationOfOperation privilegeWithdrawn", 64, opts);
     int r = cd_reason_parse(reason);
     if (r < 0) return cli_unknown("reason", reason, CD_NAMES_REASON, NULL, 0);
@@ -314,9 +315,17 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
         char ans[8] = "";
         if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "not revoked");
     }
-    int rc = cd_cert_revoke(c->s, c->u, ids, (size_t)np, r, &c->err);
+    /* the same certificate named twice is revoked once */
+    int n = 0;
+    for (int i = 0; i < np; i++) {
+        int dup = 0;
+        for (int k = 0; k < n && !dup; k++) dup = ids[k] == ids[i];
+        if (!dup) ids[n++] = ids[i];
+    }
+    int rc = cd_cert_revoke(c->s, c->u, ids, (size_t)n, r, &c->err);
     if (rc) return cli_fail(c, rc);
-    printf("revoked %d certificate%s (%s)\n", np, np == 1 ? "" : "s", cd_reason_name(r));
+    if (c->fmt != FMT_TABLE) out_ids(c->fmt, ids, (size_t)n);
+    else printf("revoked %d certificate%s (%s)\n", n, n == 1 ? "" : "s", cd_reason_name(r));
     return 0;
 }
 

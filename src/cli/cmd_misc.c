@@ -194,6 +194,7 @@ int cmd_crl(struct cli *c, int argc, char **argv)
     const struct copt opts[] = { { "out", OPT_STR, &out }, { "der", OPT_FLAG, &der }, { "days", OPT_LONG, &days },
                                  { "ca-passphrase-file", OPT_STR, &pf }, { NULL, 0, NULL } };
     ARGS(opts, 1, 1, "crl CA_ID [--out F] [--der] [--days N] [--ca-passphrase-file F]");
+    if (days < 1 || days > 3650) return cli_msg(2, "--days is 1 to 3650 (the CRL's next update)");
     int64_t id;
     int rc = cli_id(c, CD_KIND_CA, pos[0], &id);
     if (rc) return cli_fail(c, rc);

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
     }
     if (version) { puts("certdeck " CERTDECK_VERSION); return 0; }
     if (help) { usage(stdout); return 0; }
+    if (c.store && !*c.store) return cli_msg(2, "--store is empty: give a store (a file path or file:PATH)");
     if (!c.store) c.store = getenv("CERTDECK_STORE");
     c.fmt = FMT_TABLE;
     if (fmt && cli_format(fmt, &c.fmt)) return 2;

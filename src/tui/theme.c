@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "tui.h"
 
@@ -80,12 +82,25 @@ static void exe_theme_dirs(char *inst, char *src, size_t n)
     snprintf(src, n, "%s/../themes", exe);
 }
 
+/* A theme is a small regular file: a device (/dev/zero would be read
+ * forever) or a fifo (would block the start) is not opened as one. */
+static FILE *open_theme_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 65536) { close(fd); return NULL; }
+    FILE *f = fdopen(fd, "r");
+    if (!f) close(fd);
+    return f;
+}
+
 /* Looks for NAME as a path, then in $XDG_CONFIG_HOME/certdeck/themes (or
  * ~/.config), then beside the binary, in the compiled-in folder and in
  * ./themes. */
 static FILE *open_theme(const char *name)
 {
-    if (strchr(name, '/')) return fopen(name, "re");
+    if (strchr(name, '/')) return open_theme_file(name);
     char p[512];
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     char d0[400] = "", d1[400] = "", d2[400], d3[400];
@@ -96,7 +111,7 @@ static FILE *open_theme(const char *name)
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (!*dirs[i]) continue;
         snprintf(p, sizeof p, "%s/%s.theme", dirs[i], name);
-        FILE *f = fopen(p, "re");
+        FILE *f = open_theme_file(p);
         if (f) return f;
     }
     return NULL;
@@ -124,7 +139,7 @@ int theme_load(const char *name, char *err, size_t errsz)
     }
     if (!name || !*name || !strcmp(name, "default")) return 0;
     FILE *f = open_theme(name);
-    if (!f) { snprintf(err, errsz, "no theme \"%.100s\" (a name in themes/ or a path)", name); return -1; }
+    if (!f) { snprintf(err, errsz, "no theme \"%.100s\" (a name in themes/ or the path of a regular file)", name); return -1; }
     char line[256];
     int rc = 0;
     while (!rc && fgets(line, sizeof line, f)) rc = parse_line(line, ++lineno, &pair, err, errsz);
