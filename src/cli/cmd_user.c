@@ -33,7 +33,7 @@ static int user_list(struct cli *c, int argc, char **argv)
     int rc = cd_user_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = {
-        { "name", "User", 0 }, { "home", "Home group", 0 }, { "permsets", "Permission sets", 0 },
+        { "name", "User", 0 }, { "home", "Home group", 0 }, { "permsets", "Permission sets", OUT_LIST },
         { "state", "State", 0 }, { "created", "Created", 0 },
     };
     struct out o;
@@ -150,8 +150,8 @@ static int permset_list(struct cli *c, int argc, char **argv)
     int rc = cd_permset_list(c->s, c->u, &l, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = {
-        { "name", "Set", 0 }, { "groups", "Groups", 0 }, { "certificates", "Certs", 0 }, { "cas", "CAs", 0 },
-        { "tags", "Tags", 0 }, { "presets", "Presets", 0 }, { "users", "Users", 0 }, { "members", "Members", 0 },
+        { "name", "Set", 0 }, { "groups", "Groups", OUT_LIST }, { "certificates", "Certs", 0 }, { "cas", "CAs", 0 },
+        { "tags", "Tags", 0 }, { "presets", "Presets", 0 }, { "users", "Users", 0 }, { "members", "Members", OUT_LIST },
     };
     struct out o;
     out_begin(&o, c->fmt, cols, 8);

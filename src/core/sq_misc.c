@@ -15,6 +15,11 @@ static int check_path(const char *path, struct cd_err *err)
     for (const char *p = path; *p; p++) {
         if (*p == '/' && (p[1] == '/' || p[1] == 0))
             return cdi_fail(err, CD_E_INVAL, "a group path has no empty names (\"//\" or a trailing \"/\")");
+        /* "." and ".." read as another group's path to every person and tool */
+        if (*p == '/' && p[1] == '.' && (p[2] == '/' || !p[2] || (p[2] == '.' && (p[3] == '/' || !p[3]))))
+            return cdi_fail(err, CD_E_INVAL, "a group is not named \".\" or \"..\"");
+        /* lists of groups (a permission set's) are comma-separated */
+        if (*p == ',') return cdi_fail(err, CD_E_INVAL, "a group name has no comma");
     }
     return CD_OK;
 }
