@@ -279,7 +279,16 @@ static int audit_term(struct ctx *c, const struct node *n)
     switch (n->field) {
     case F_USER: return text_cond(c, n, "x.user");
     case F_ACTION: return text_cond(c, n, "x.action");
-    case F_RESULT: return text_cond(c, n, "x.result");
+    case F_RESULT: {
+        /* the results are three words: a value that matches none of them
+         * is a typo, said so like an unknown product, not an empty list */
+        static const char *const results[] = { "Success", "Failure", "Forbidden" };
+        int any = n->op == OP_GLOB;
+        for (size_t i = 0; i < 3 && !any; i++)
+            any = n->op == OP_HAS ? strcasestr(results[i], n->value) != NULL : !strcasecmp(results[i], n->value);
+        if (!any) return term_fail(c, n, "unknown result \"%.40s\" (Success, Failure, Forbidden)", n->value);
+        return text_cond(c, n, "x.result");
+    }
     case F_OBJECT: return text_cond(c, n, "x.object");
     case F_SECTION: return text_cond(c, n, CDI_AUDIT_SECTION);
     case F_TIME: return date_cond(c, n, "x.ts");
