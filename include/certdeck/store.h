@@ -212,7 +212,8 @@ struct cd_cert_params {
     int64_t     ca_id;
     const char *ca_passphrase;     /* when the CA key has one */
     int         product;           /* enum cd_product */
-    const char *host;              /* NULL = "*"; else DNS names / IPs, comma separated */
+    const char *host;              /* NULL / "" / "*" = none; else DNS names / IPs, comma separated
+                                      (rules: certdeck(1) SECURITY; bad entry: CD_E_INVAL) */
     struct cd_subject subject;     /* cn mandatory */
     const char *description;
     const char *const *tags;       /* NULL-terminated, created when missing */

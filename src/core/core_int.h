@@ -49,6 +49,22 @@ void   *cdi_grow(void *rows, size_t n, size_t *cap, size_t elsz);
  * One rule for every name the core stores (subject fields, tags, groups,
  * users, permission sets, presets). */
 int     cdi_check_text(struct cd_err *err, const char *what, const char *s, size_t max, int controls_ok);
+/* 1 when s begins or ends with white space (U+0020, U+00A0, U+3000 and the
+ * other Unicode spaces that are not controls); 0 for NULL or "". */
+int     cdi_space_at_ends(const char *s);
+
+/* Walks a host list (cd_cert_params.host: "web.example.org, 10.0.0.1,
+ * *.example.org"; NULL, "" or "*" alone: none) entry by entry, entries
+ * separated by commas and trimmed of spaces.  Each must be an IPv4 or IPv6
+ * literal (inet_pton) or a DNS name: labels of 1..63 letters, digits and
+ * hyphens, none at a label's ends, 253 characters at most, no trailing dot,
+ * not ending in an all-numeric label, "*" only as the whole leftmost label
+ * of two or more.  fn (NULL: check only) gets each, an address as ip/iplen
+ * (4 or 16 bytes) or a name as name (case kept), and may fail; the first
+ * bad entry fails with CD_E_INVAL, the message naming it and why. */
+typedef int (*cdi_host_fn)(void *ctx, const unsigned char *ip, size_t iplen, const char *name,
+                           struct cd_err *err);
+int     cdi_hosts_each(const char *hosts, cdi_host_fn fn, void *ctx, struct cd_err *err);
 
 /* Growable byte buffer. */
 struct cdi_buf { unsigned char *p; size_t len, cap; int oom; };

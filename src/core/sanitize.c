@@ -173,3 +173,23 @@ int cdi_check_text(struct cd_err *err, const char *what, const char *s, size_t m
     }
     return CD_OK;
 }
+
+/* Unicode White_Space that is not a control: what a reader cannot see at
+ * the ends of a name (U+0085 and the C0 spaces are controls, refused
+ * anyway by cdi_check_text). */
+static int is_space(uint32_t c)
+{
+    return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+int cdi_space_at_ends(const char *s)
+{
+    if (!s || !*s) return 0;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), last = n - 1;
+    while (last && (p[last] & 0xc0) == 0x80) last--;
+    uint32_t first_cp, last_cp;
+    return (utf8_dec(p, n, &first_cp) && is_space(first_cp)) ||
+           (utf8_dec(p + last, n - last, &last_cp) && is_space(last_cp));
+}

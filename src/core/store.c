@@ -92,7 +92,12 @@ static int ascii_alpha(char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' 
 /* Every subject field is valid UTF-8 without control or bidi characters:
  * GnuTLS would put any bytes into a UTF8String (openssl then refuses the
  * certificate), and a name must read the same on every terminal.  Lengths
- * are RFC 5280's upper bounds. */
+ * are RFC 5280's upper bounds.  White space at either end is refused, not
+ * trimmed: it is invisible in every listing, makes " web" a second "web",
+ * and a CN of spaces alone would pass for one; the caller's text is kept
+ * exactly or refused.  C is an ISO 3166 alpha-2 code, written in capitals;
+ * "us" is refused with the spelling to use rather than changed, so that what
+ * is issued is what was asked for. */
 static int check_subject(const struct cd_subject *sub, struct cd_err *err)
 {
     if (!sub->cn || !*sub->cn)
@@ -107,10 +112,15 @@ static int check_subject(const struct cd_subject *sub, struct cd_err *err)
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         int rc = cdi_check_text(err, f[i].what, f[i].v, f[i].max, 0);
         if (rc) return rc;
+        if (cdi_space_at_ends(f[i].v))
+            return cdi_fail(err, CD_E_INVAL, "the %s begins or ends with white space", f[i].what);
     }
     const char *c = sub->c;
     if (c && *c && (strlen(c) != 2 || !ascii_alpha(c[0]) || !ascii_alpha(c[1])))
         return cdi_fail(err, CD_E_INVAL, "the country (C) must be a two-letter code");
+    if (c && *c && (c[0] > 'Z' || c[1] > 'Z'))
+        return cdi_fail(err, CD_E_INVAL, "the country (C) is written in capitals: use \"%c%c\"",
+                        c[0] & ~0x20, c[1] & ~0x20);
     return CD_OK;
 }
 
@@ -238,6 +248,8 @@ int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     if (!rc) rc = check_passphrase(p->passphrase, err);
     if (!rc && (p->product < 0 || p->product >= CD_PRODUCT_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown product");
+    /* the SAN rule pki.c writes by, before a single key is generated */
+    if (!rc) rc = cdi_hosts_each(p->host, NULL, NULL, err);
     if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
     if (rc) return rc;

@@ -397,6 +397,131 @@ static void test_secret_files(void **state)
     assert_int_equal(cd_read_secret_file("/nonexistent/x", &s, &e), CD_E_IO);
 }
 
+/* cert new with this --host: its status, and the message in *e. */
+static int host_new(struct fx *f, const char *host, struct cd_err *e)
+{
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_SERVER, .subject = { .cn = "h" },
+                                .host = host, .keytype = CD_KEY_EC256, .days = 30 };
+    memset(e, 0, sizeof *e);
+    return cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, NULL, e);
+}
+
+static void test_host_names_refused(void **state)
+{
+    struct fx *f = *state;
+    char l64[80], big[300];
+    memset(l64, 'a', 64);
+    strcpy(l64 + 64, ".example");
+    /* 254 characters in labels of 62 */
+    for (int i = 0; i < 254; i++) big[i] = i % 63 == 62 ? '.' : 'b';
+    big[254] = 0;
+    static const struct { const char *host, *why; } bad[] = {
+        { "a..b", "empty label" }, { ".a.example", "empty label" }, { "-x.example", "hyphen" },
+        { "a-.example", "hyphen" }, { "ok.example,x-.example", "\"x-.example\"" },
+        { "*.*.example", "not the leftmost" }, { "a.*.example", "not the leftmost" },
+        { "x*.example", "inside a label" }, { "*x.example", "inside a label" },
+        { "1.2.3.4.5", "all-numeric" }, { "10.0.0", "all-numeric" }, { "123", "all-numeric" },
+        { "host.0x7f", "all-numeric" }, { "a.example.", "ends with a dot" }, { "a b", "space" },
+        { "a_b.example", "\"_\"" }, { "[::1]", "\"[\"" }, { "b\xc3\xbc" "cher.example", "not ASCII" },
+        { "a,,b", "empty entry" }, { "a.example,", "empty entry" }, { "   ", "empty entry" },
+        { "*,a.example", "several" }, { "x\x1b[1m.example", "control character" },
+        { "\xff.example", "not valid UTF-8" }, { "fe80::1%eth0", "\":\"" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cd_err e;
+        int rc = host_new(f, bad[i].host, &e);
+        if (rc != CD_E_INVAL || !strstr(e.msg, bad[i].why))
+            fail_msg("host \"%s\": rc %d, \"%s\"; expected CD_E_INVAL naming \"%s\"", bad[i].host, rc, e.msg,
+                     bad[i].why);
+        assert_true(cd_is_clean(e.msg, (size_t)-1));
+    }
+    struct cd_err e;
+    assert_int_equal(host_new(f, l64, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "longer than 63"));
+    assert_int_equal(host_new(f, big, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "longer than 253"));
+    /* the message quotes the bad entry, not the list */
+    assert_int_equal(host_new(f, "good.example, 10.0.0.1, bad..example", &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "host \"bad..example\""));
+    assert_int_equal(fx_count(f, NULL, 1), 3);
+}
+
+static void test_host_names_accepted(void **state)
+{
+    struct fx *f = *state;
+    char l63[80], max[260];
+    memset(l63, 'a', 63);
+    strcpy(l63 + 63, ".example");
+    /* 253 characters: labels of 62 and a last one of 1 */
+    for (int i = 0; i < 253; i++) max[i] = i % 63 == 62 ? '.' : 'c';
+    max[253] = 0;
+    static const char *const good[] = {
+        "web.example.org", "Web01.Example.ORG", "*.example.org", "xn--bcher-kva.example", "a-b.c-d.example",
+        "localhost", "10.0.0.1", "2001:db8::1", "::ffff:192.0.2.1", "1host.example", "host.1a",
+        " a.example , 10.0.0.1 ,b.example ", "*", "", NULL,
+    };
+    int64_t n = fx_count(f, NULL, 1);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct cd_err e;
+        if (host_new(f, good[i], &e) != CD_OK) fail_msg("host \"%s\" refused: %s", good[i] ? good[i] : "(null)", e.msg);
+    }
+    struct cd_err e;
+    assert_int_equal(host_new(f, l63, &e), CD_OK);
+    assert_int_equal(host_new(f, max, &e), CD_OK);
+    assert_int_equal(fx_count(f, NULL, 1), n + (int64_t)(sizeof good / sizeof good[0]) + 2);
+    /* stored as given, case kept */
+    assert_int_equal(fx_count(f, "host:Web01.Example.ORG", 1), 1);
+}
+
+static void test_subject_spaces_and_country(void **state)
+{
+    struct fx *f = *state;
+    static const char *const bad[] = { " ", "  ", " lead", "trail ", "\xc2\xa0nbsp", "ideo\xe3\x80\x80",
+                                       "\xe2\x80\x83" "em" };
+    for (int field = 0; field < SF_N; field++) {
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "ok" },
+                                        .keytype = CD_KEY_EC256, .days = 30 };
+            set_field(&p.subject, field, bad[i]);
+            struct cd_err e = { 0 };
+            int rc = cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, NULL, &e);
+            if (rc != CD_E_INVAL || !strstr(e.msg, "white space"))
+                fail_msg("cert new with %s value %zu: rc %d (%s)", SF_NAME[field], i, rc, e.msg);
+            struct cd_ca_params cp = { .subject = { .cn = "ok" }, .keytype = CD_KEY_EC256, .days = 30 };
+            set_field(&cp.subject, field, bad[i]);
+            memset(&e, 0, sizeof e);
+            rc = cd_ca_new(f->s, f->u, &cp, NULL, &e);
+            if (rc != CD_E_INVAL || !strstr(e.msg, "white space"))
+                fail_msg("ca new with %s value %zu: rc %d (%s)", SF_NAME[field], i, rc, e.msg);
+        }
+    }
+    /* the country in capitals; lowercase is refused with the spelling to use */
+    static const char *const badc[] = { "us", "Us", "uS" };
+    for (size_t i = 0; i < sizeof badc / sizeof badc[0]; i++) {
+        struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "c", .c = badc[i] },
+                                    .keytype = CD_KEY_EC256, .days = 30 };
+        struct cd_err e = { 0 };
+        assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, NULL, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, "use \"US\""));
+        struct cd_ca_params cp = { .subject = { .cn = "c", .c = badc[i] }, .keytype = CD_KEY_EC256, .days = 30 };
+        memset(&e, 0, sizeof e);
+        assert_int_equal(cd_ca_new(f->s, f->u, &cp, NULL, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, "use \"US\""));
+    }
+    assert_int_equal(fx_count(f, NULL, 1), 3);
+    /* inner spaces are a name's own; C in capitals is fine */
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT,
+                                .subject = { .cn = "two  words", .o = "A B", .c = "US" },
+                                .keytype = CD_KEY_EC256, .days = 30 };
+    int64_t id = 0;
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &id, &f->err), CD_OK);
+    struct cd_cert c;
+    assert_int_equal(cd_cert_get(f->s, f->u, id, &c, &f->err), CD_OK);
+    assert_string_equal(c.cn, "two  words");
+    assert_non_null(strstr(c.subject, "C=US"));
+    cd_cert_clear(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -405,7 +530,8 @@ int main(void)
         T(test_subject_fields_refused), T(test_descriptions_are_utf8), T(test_tag_names), T(test_group_paths), T(test_user_and_preset_names),
         cmocka_unit_test(test_filter_nesting_limit), T(test_filter_thousand_terms), T(test_filter_numbers),
         T(test_empty_file_is_not_a_store), T(test_create_loser_removes_nothing), T(test_concurrent_init),
-        T(test_secret_files),
+        T(test_secret_files), T(test_host_names_refused), T(test_host_names_accepted),
+        T(test_subject_spaces_and_country),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
