@@ -117,9 +117,13 @@ int dlg_new_cert(struct app *a, const char *group)
         else cd_ca_clear(&x.cas.rows[i]);
     }
     x.cas.n = k;
-    if (!k) {
+    if (!k || !x.groups[0]) {
+        if (!k) app_status(a, 1, "%s may issue from no CA (that needs Use on CAs in the CA's group)", cd_user_name(a->u));
+        else app_status(a, 1, "%s may create certificates in no access group (that needs Write on certificates)",
+                        cd_user_name(a->u));
         cd_ca_list_free(&x.cas);
-        app_status(a, 1, "%s may issue from no CA (that needs Use on CAs in the CA's group)", cd_user_name(a->u));
+        free(x.groups);
+        cd_group_list_free(&x.gl);
         return 0;
     }
     x.ca_names = calloc(k + 1, sizeof *x.ca_names);
