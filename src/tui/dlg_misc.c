@@ -146,7 +146,13 @@ static int ca_submit(struct app *a, struct form *fm, void *ctx)
     (void)ctx;
     struct field *f = fm->f;
     if (strcmp(f[CA_PASS].value, f[CA_PASS2].value)) { snprintf(fm->err, sizeof fm->err, "the two passphrases differ"); return 1; }
-    long days = strtol(f[CA_DAYS].value, NULL, 10);
+    char *end;
+    long days = strtol(f[CA_DAYS].value, &end, 10);
+    /* 0 would mean "the default" to the core: a typed 0 is a mistake */
+    if (end == f[CA_DAYS].value || *end || days < 1 || days > 36500) {
+        snprintf(fm->err, sizeof fm->err, "valid days is a number from 1 to 36500");
+        return 1;
+    }
     struct cd_ca_params p = { .subject = { .cn = f[CA_CN].value, .o = f[CA_O].value, .ou = f[CA_OU].value,
                                            .c = f[CA_C].value },
                               .description = f[CA_DESC].value, .keytype = f[CA_KEY].choice, .days = (int)days,
