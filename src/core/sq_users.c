@@ -230,6 +230,21 @@ int sq_user_add(cd_store *s, const cd_user *u, const char *name, const char *hom
     snprintf(obj, sizeof obj, "user %.140s", name ? name : "");
     int rc = sq_begin(sq, err);
     if (!rc) rc = check_name(name, err);
+    /* a login name is told apart by people reading the audit log: portable
+     * ASCII only ("ádmin" beside "admin"), and unique whatever the case */
+    for (const char *p = name; !rc && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("._-@", *p)))
+            rc = cdi_fail(err, CD_E_INVAL, "a user name is made of ASCII letters, digits and . _ - @");
+    if (!rc && !(rc = sq_prep(sq, "SELECT name FROM users WHERE name = ? COLLATE NOCASE", &st, err))) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+            rc = cdi_fail(err, CD_E_EXISTS, "the user %.100s already exists (names that differ only in case are one "
+                          "name)", (const char *)sqlite3_column_text(st, 0));
+        else if (r != SQLITE_DONE) rc = sq_dberr(sq, err, "user");
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     if (!rc) rc = sq_group_id(sq, u, home && *home ? home : "/All", &gid, err);
     if (!rc) rc = sq_may(sq, u, CD_ACT_USER_ADD, gid, err);
     if (!rc && !(rc = sq_prep(sq, "INSERT INTO users(name, home, created) VALUES(?, ?, ?)", &st, err))) {
