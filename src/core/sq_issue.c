@@ -58,36 +58,61 @@ static void name_cn(char *buf, size_t len, const char *cn, size_t n, size_t i)
     else snprintf(buf, len, "%s", cn);
 }
 
-/* Makes item i with the thread's own CA copy; seals the key on this core,
- * so the main thread only copies bytes. */
-static int make_one(const struct bulk *b, gnutls_x509_crt_t ca, gnutls_x509_privkey_t cakey, size_t i,
-                    struct cdi_issued *o, struct cd_err *err)
+/* What one thread makes certificates with: its own copy of the CA, and
+ * the template its first certificate became (pki.c), if it could. */
+struct maker {
+    gnutls_x509_crt_t ca;
+    gnutls_x509_privkey_t key;
+    struct cdi_tmpl *tmpl;
+    int tried;
+};
+
+static int load_ca(const struct bulk *b, struct maker *m, struct cd_err *err)
+{
+    int rc = cdi_crt_load(b->ca_der.data, b->ca_der.size, &m->ca, err);
+    if (!rc && (rc = cdi_key_import_plain(b->ca_plain.data, b->ca_plain.size, &m->key, err))) {
+        gnutls_x509_crt_deinit(m->ca);
+        m->ca = NULL;
+    }
+    return rc;
+}
+
+static void maker_free(struct maker *m)
+{
+    cdi_tmpl_free(m->tmpl);                     /* before the key it signs with */
+    if (m->key) gnutls_x509_privkey_deinit(m->key);
+    if (m->ca) gnutls_x509_crt_deinit(m->ca);
+    memset(m, 0, sizeof *m);
+}
+
+/* Makes item i; seals the key on this core, so the main thread only
+ * copies bytes. */
+static int make_one(const struct bulk *b, struct maker *m, size_t i, struct cdi_issued *o, struct cd_err *err)
 {
     struct cd_subject sub = b->sub;
     char cn[80];
     name_cn(cn, sizeof cn, b->sub.cn, b->n, i);
     sub.cn = cn;
-    struct cdi_issue_req r = b->base;
-    r.sub = &sub;
-    r.issuer = ca;
-    r.issuer_key = cakey;
-    int rc = cdi_pki_issue(&r, o, err);
+    int rc;
+    if (m->tmpl && cdi_tmpl_fits(m->tmpl, cn)) {
+        rc = cdi_tmpl_issue(m->tmpl, cn, o, err);
+    } else {
+        struct cdi_issue_req r = b->base;
+        r.sub = &sub;
+        r.issuer = m->ca;
+        r.issuer_key = m->key;
+        rc = cdi_pki_issue(&r, o, err);
+        if (!rc && b->n > 1 && !m->tried) {
+            m->tried = 1;
+            m->tmpl = cdi_tmpl_new(&r, o);
+        }
+    }
     if (rc) return rc;
     gnutls_datum_t sealed = { 0 };
     rc = cdi_seal(b->store_key, o->fp, 64, o->key.data, o->key.size, &sealed, err);
     cdi_wipe(o->key.data, o->key.size);
     gnutls_free(o->key.data);
     o->key = sealed;
-    return rc;
-}
-
-static int load_ca(const struct bulk *b, gnutls_x509_crt_t *ca, gnutls_x509_privkey_t *key, struct cd_err *err)
-{
-    int rc = cdi_crt_load(b->ca_der.data, b->ca_der.size, ca, err);
-    if (!rc && (rc = cdi_key_import_plain(b->ca_plain.data, b->ca_plain.size, key, err))) {
-        gnutls_x509_crt_deinit(*ca);
-        *ca = NULL;
-    }
     return rc;
 }
 
@@ -107,10 +132,9 @@ static void ring_fail(struct ring *r, int rc, const struct cd_err *err)
 static void *worker(void *arg)
 {
     struct ring *r = arg;
-    gnutls_x509_crt_t ca = NULL;
-    gnutls_x509_privkey_t key = NULL;
+    struct maker m = { 0 };
     struct cd_err e = { 0 };
-    int rc = load_ca(r->b, &ca, &key, &e);
+    int rc = load_ca(r->b, &m, &e);
     if (rc) { ring_fail(r, rc, &e); return NULL; }
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -118,15 +142,14 @@ static void *worker(void *arg)
         if (r->stop || r->next >= r->b->n) break;
         size_t i = r->next++;
         pthread_mutex_unlock(&r->mu);
-        rc = make_one(r->b, ca, key, i, &r->slot[i % RING], &e);
+        rc = make_one(r->b, &m, i, &r->slot[i % RING], &e);
         if (rc) { ring_fail(r, rc, &e); pthread_mutex_lock(&r->mu); break; }
         pthread_mutex_lock(&r->mu);
         r->done[i % RING] = 1;
         if (i == r->consumed) pthread_cond_signal(&r->ready);
     }
     pthread_mutex_unlock(&r->mu);
-    gnutls_x509_privkey_deinit(key);
-    gnutls_x509_crt_deinit(ca);
+    maker_free(&m);
     return NULL;
 }
 
@@ -205,13 +228,12 @@ static int generate(struct run *run, struct cd_err *err)
     for (int t = 0; !rc && t < want; t++)
         if (pthread_create(&tid[threads], NULL, worker, r) == 0) threads++;
     /* no thread at all: the main thread makes each certificate itself */
-    gnutls_x509_crt_t ca = NULL;
-    gnutls_x509_privkey_t cakey = NULL;
-    if (!rc && !threads) rc = load_ca(b, &ca, &cakey, err);
+    struct maker m = { 0 };
+    if (!rc && !threads) rc = load_ca(b, &m, err);
     for (size_t i = 0; i < b->n && !rc; i++) {
         struct cdi_issued *o = &r->slot[i % RING];
         if (!threads) {
-            rc = make_one(b, ca, cakey, i, o, err);
+            rc = make_one(b, &m, i, o, err);
         } else {
             pthread_mutex_lock(&r->mu);
             while (!r->done[i % RING] && !r->stop) pthread_cond_wait(&r->ready, &r->mu);
@@ -245,8 +267,7 @@ static int generate(struct run *run, struct cd_err *err)
     }
     if (in_tx) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
     for (size_t i = 0; i < RING; i++) cdi_issued_clear(&r->slot[i]);   /* wipes what was not staged */
-    if (cakey) gnutls_x509_privkey_deinit(cakey);
-    if (ca) gnutls_x509_crt_deinit(ca);
+    maker_free(&m);
     sqlite3_finalize(st);
     pthread_cond_destroy(&r->space);
     pthread_cond_destroy(&r->ready);
