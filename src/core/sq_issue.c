@@ -5,22 +5,30 @@
  * 2. Generation, with no lock on the store: worker threads (one per core,
  *    each with its own copy of the CA key, so no GnuTLS object is shared
  *    between threads) make, sign and seal certificates into a bounded ring;
- *    the main thread copies each finished one, in order, into a TEMP table
- *    of this connection.  SQLite keeps TEMP in a file of its own that it
- *    deletes itself, and writing it locks nothing in the store: other
- *    writers go on, and a run killed here leaves nothing behind.  Memory
- *    stays bounded by the ring whatever the count.
- * 3. One short write transaction: the checks again (rights or the CA may
- *    have changed meanwhile), the rows moved into certs with one INSERT …
+ *    a worker's first certificate of a batch becomes its template (pki.c),
+ *    so the rest cost little more than GnuTLS's key generation and
+ *    signature.  The main thread copies each finished one, in order, into
+ *    a TEMP table of this connection.  SQLite keeps TEMP in a file of its
+ *    own that it deletes itself, and writing it locks nothing in the
+ *    store: other writers go on, and a run killed here leaves nothing
+ *    behind.  Memory stays bounded by the ring whatever the count.
+ * 3. One write transaction: the checks again (rights or the CA may have
+ *    changed meanwhile), the rows moved into certs with one INSERT …
  *    SELECT, their tags, the search index, and one audit record per
- *    certificate through the audit chain's own helper.
- * So another writer waits only for phase 3, which does no cryptography:
- * its length grows with the batch (about 0.1 ms a certificate on 2 busy
- * cores, mostly the search index and writing the pages), not with the key
- * type. */
+ *    certificate, chained as sq_audit chains them.  It opens as late as
+ *    it can without leaving a core idle: when the keys still to come
+ *    take one worker less no longer than half the time the rows so far
+ *    take to move in (early_final), one worker stops and the main thread
+ *    moves in and indexes those rows while the last keys are made, then
+ *    the rest.  Slow keys (RSA) never get there.
+ * So another writer waits only for phase 3, whose length grows with the
+ * batch (about 0.05 ms a certificate on 2 cores, mostly the search index
+ * and writing the pages), not with the key type: it waits for a key only
+ * when the tail came slower than foreseen. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sq_int.h"
 
 #define RING 512          /* certificates made ahead of the main thread */
@@ -49,6 +57,7 @@ struct ring {
     struct cdi_issued slot[RING];
     unsigned char done[RING];
     int stop, rc;
+    int ids, active;          /* workers numbered from 0; those >= active stop */
     struct cd_err err;
 };
 
@@ -137,9 +146,11 @@ static void *worker(void *arg)
     int rc = load_ca(r->b, &m, &e);
     if (rc) { ring_fail(r, rc, &e); return NULL; }
     pthread_mutex_lock(&r->mu);
+    int id = r->ids++;
     for (;;) {
-        while (!r->stop && r->next < r->b->n && r->next >= r->consumed + RING) pthread_cond_wait(&r->space, &r->mu);
-        if (r->stop || r->next >= r->b->n) break;
+        while (!r->stop && r->next < r->b->n && id < r->active && r->next >= r->consumed + RING)
+            pthread_cond_wait(&r->space, &r->mu);
+        if (r->stop || r->next >= r->b->n || id >= r->active) break;
         size_t i = r->next++;
         pthread_mutex_unlock(&r->mu);
         rc = make_one(r->b, &m, i, &r->slot[i % RING], &e);
@@ -163,14 +174,75 @@ struct run {
     cd_progress_fn progress;
     void *ctx;
     int final;                 /* the final transaction is open: staged rows move in */
+    int early;                 /* it may open before the last keys are made */
     size_t moved;              /* staged rows already in certs */
+    size_t indexed;            /* moved rows already in the search index */
     int64_t lo;                /* the batch's IDs are lo+1 .. lo+n */
     int64_t *tag_ids;
     size_t ntags;
-    sqlite3_stmt *ins, *tag;
+    sqlite3_stmt *ins, *tag, *audit;
 };
 
+static int move_begin(struct run *run, struct cd_err *err);
 static int move_rows(struct run *run, size_t to, struct cd_err *err);
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Moving a staged row in and indexing it takes about this long (P-256,
+ * 2 cores, measured); what is moved early is the rows made so far. */
+#define ROW_MOVE_S 30e-6
+
+/* Overlap: the final transaction opens while the last keys are still
+ * being made, once the keys still to come take one worker less no longer
+ * than half the time the main thread needs to move in and index the rows
+ * made so far.  From then on one worker fewer runs and the main thread
+ * has a core for the store: the lock is held for about as long as moving
+ * in all rows takes anyway (its work only comes earlier), and the crypto
+ * of the tail overlaps it instead of coming before it.  Slow keys (RSA)
+ * never get there: they do not overlap, and others never wait for a key
+ * to be made.  Tries the lock without waiting; busy: at the next chunk. */
+size_t sq_bulk_early_at;
+
+static int early_final(struct run *run, struct ring *r, int threads, size_t made, double t0, struct cd_err *err)
+{
+    struct sq *sq = run->sq;
+    if (!run->early || run->final || made >= run->b->n) return CD_OK;
+    if (sq_bulk_early_at) {
+        if (made < sq_bulk_early_at) return CD_OK;
+    } else {
+        if (threads < 2) return CD_OK;
+        double per = (mono() - t0) / (double)made;          /* wall seconds a certificate, all workers */
+        double tail = (double)(run->b->n - made) * per * threads / (threads - 1);
+        if (tail > 0.5 * (double)made * ROW_MOVE_S) return CD_OK;
+    }
+    int timeout = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(sq->db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) timeout = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_busy_timeout(sq->db, 0);
+    int r0 = sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(sq->db, timeout);
+    if (r0 != SQLITE_OK) {
+        if ((r0 & 0xff) != SQLITE_BUSY) run->early = 0;    /* the usual path will say why */
+        return CD_OK;
+    }
+    if (threads > 1) {
+        pthread_mutex_lock(&r->mu);
+        r->active = threads - 1;
+        pthread_cond_broadcast(&r->space);
+        pthread_mutex_unlock(&r->mu);
+    }
+    int rc = move_begin(run, err);
+    if (!rc) rc = move_rows(run, made, err);
+    if (!rc && !(rc = sq_fts_add_range(sq, run->lo + 1, run->lo + (int64_t)made, err))) run->indexed = made;
+    return rc;
+}
 
 /* ---- phase 2: generation into TEMP -------------------------------------- */
 
@@ -204,10 +276,10 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
 
 /* Fills temp.bulk_stage with the run's certificates.
  *
- * Why the final transaction does not open early, to overlap moving in
- * with the last keys: measured on 2 busy cores (P-256 x 20,000) the move
- * then competes with the workers for the CPU, and the lock was held twice
- * as long (3.5-4.2 s against 1.5-1.9 s) for a run that took longer too. */
+ * The final transaction may open here, before the last keys (early_final);
+ * when it does, one worker stops: with every worker still running, the
+ * move competed with them for the CPU and the lock was held twice as long
+ * (measured on 2 busy cores, P-256 x 20,000: 3.5-4.2 s against 1.5-1.9 s). */
 static int generate(struct run *run, struct cd_err *err)
 {
     struct sq *sq = run->sq;
@@ -218,6 +290,7 @@ static int generate(struct run *run, struct cd_err *err)
     pthread_cond_init(&r->ready, NULL);
     pthread_cond_init(&r->space, NULL);
     r->b = b;
+    r->active = MAX_THREADS;
     sqlite3_stmt *st = NULL;
     pthread_t tid[MAX_THREADS];
     int threads = 0, want = cdi_ncpu(), in_tx = 0;
@@ -230,6 +303,7 @@ static int generate(struct run *run, struct cd_err *err)
     /* no thread at all: the main thread makes each certificate itself */
     struct maker m = { 0 };
     if (!rc && !threads) rc = load_ca(b, &m, err);
+    double t0 = mono();
     for (size_t i = 0; i < b->n && !rc; i++) {
         struct cdi_issued *o = &r->slot[i % RING];
         if (!threads) {
@@ -257,6 +331,7 @@ static int generate(struct run *run, struct cd_err *err)
             if (in_tx && !(rc = sq_exec(sq, "COMMIT", err))) in_tx = 0;
             if (!rc && run->final) rc = move_rows(run, i + 1, err);
             if (!rc && run->progress) run->progress(run->ctx, i + 1, b->n);
+            if (!rc) rc = early_final(run, r, threads, i + 1, t0, err);
         }
     }
     if (rc) ring_fail(r, rc, NULL);
@@ -381,6 +456,8 @@ static int move_begin(struct run *run, struct cd_err *err)
                               " ORDER BY seq", &run->ins, err);
     if (!rc) rc = sq_prep(sq, "INSERT OR IGNORE INTO cert_tags(tag_id, cert_id) SELECT ?1, id FROM certs"
                               " WHERE id BETWEEN ?2 AND ?3", &run->tag, err);
+    if (!rc) rc = sq_prep(sq, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev, hash)"
+                              " VALUES(?,?,?,?,?,?,?,?,?)", &run->audit, err);
     if (rc) return rc;
     sqlite3_stmt *s = run->ins;
     sqlite3_bind_int64(s, 1, p->ca_id);
@@ -392,6 +469,36 @@ static int move_begin(struct run *run, struct cd_err *err)
     sqlite3_bind_int64(s, 6, group);
     sqlite3_bind_int64(s, 7, cdi_now());
     return CD_OK;
+}
+
+/* One audit record per certificate of rows run->moved .. to-1, chained
+ * exactly as sq_audit chains them (same fields, same hash), but with the
+ * chain's last record read once for the lot instead of once a record. */
+static int audit_rows(struct run *run, size_t to, struct cd_err *err)
+{
+    struct sq *sq = run->sq;
+    sqlite3_stmt *st = run->audit;
+    char prev[65], hash[65];
+    int64_t id;
+    int rc = sq_audit_last(sq, &id, prev, err);
+    int64_t ts = cdi_now();
+    for (size_t i = run->moved; i < to && !rc; i++) {
+        char obj[32], cn[80];
+        snprintf(obj, sizeof obj, "cert %lld", (long long)(run->lo + 1 + (int64_t)i));
+        name_cn(cn, sizeof cn, run->p->subject.cn, run->b->n, i);
+        const char *f[5] = { run->u->name ? run->u->name : "", "Create certificate", obj, "Success", cn };
+        sq_audit_hash(prev, ++id, ts, f, hash);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, ts);
+        for (int k = 0; k < 5; k++) sqlite3_bind_text(st, 3 + k, f[k], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
+        sqlite3_reset(st);
+        memcpy(prev, hash, sizeof prev);
+    }
+    return rc;
 }
 
 /* Staged rows run->moved .. to-1 into certs (IDs lo+moved+1 ..), with
@@ -419,13 +526,9 @@ static int move_rows(struct run *run, size_t to, struct cd_err *err)
         sqlite3_bind_int64(run->tag, 3, last);
         if (sqlite3_step(run->tag) != SQLITE_DONE) rc = sq_dberr(sq, err, "tag");
     }
-    for (size_t i = run->moved; i < to && !rc; i++) {
-        char obj[32], cn[80];
-        snprintf(obj, sizeof obj, "cert %lld", (long long)(run->lo + 1 + (int64_t)i));
-        name_cn(cn, sizeof cn, run->p->subject.cn, run->b->n, i);
-        rc = sq_audit(sq, run->u->name, "Create certificate", obj, "Success", cn, err);
+    if (!rc) rc = audit_rows(run, to, err);
+    for (size_t i = run->moved; i < to && !rc; i++)
         if (run->ids) run->ids[i] = run->lo + 1 + (int64_t)i;
-    }
     if (!rc) run->moved = to;
     return rc;
 }
@@ -436,13 +539,15 @@ static int move_rows(struct run *run, size_t to, struct cd_err *err)
 static int move_done(struct run *run, struct cd_err *err)
 {
     if (run->moved != run->b->n) return cdi_fail(err, CD_E_STORE, "certificate: the batch is incomplete");
-    return sq_fts_add_range(run->sq, run->lo + 1, run->lo + (int64_t)run->b->n, err);
+    if (run->indexed == run->b->n) return CD_OK;
+    return sq_fts_add_range(run->sq, run->lo + 1 + (int64_t)run->indexed, run->lo + (int64_t)run->b->n, err);
 }
 
 static void run_free(struct run *run)
 {
     sqlite3_finalize(run->ins);
     sqlite3_finalize(run->tag);
+    sqlite3_finalize(run->audit);
     free(run->tag_ids);
     sqlite3_exec(run->sq->db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
     bulk_free(run->b);
@@ -467,7 +572,8 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
 {
     struct sq *sq = SQ(s);
     struct bulk b = { 0 };
-    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx };
+    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx,
+                       .early = 1 };
     /* the checks only read (the final transaction repeats them), so they
      * take no write lock; sq_begin is called here only to refuse a
      * read-only store early, with its words */
@@ -477,8 +583,10 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     /* the keys are made: another bulk run's final transaction is worth
      * waiting for well past the busy timeout (each try waits that long) */
     int tries = 0;
-    if (!rc) while ((rc = sq_begin(sq, err)) == CD_E_BUSY && ++tries < 12) {}
-    if (!rc) rc = move_begin(&run, err);
+    if (!rc && !run.final) {
+        while ((rc = sq_begin(sq, err)) == CD_E_BUSY && ++tries < 12) {}
+        if (!rc) rc = move_begin(&run, err);
+    }
     if (!rc) rc = move_rows(&run, n, err);
     if (!rc) rc = move_done(&run, err);
     char obj[40], detail[160];
