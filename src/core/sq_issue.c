@@ -111,8 +111,10 @@ static int make_one(const struct bulk *b, struct maker *m, size_t i, struct cdi_
         r.issuer = m->ca;
         r.issuer_key = m->key;
         rc = cdi_pki_issue(&r, o, err);
-        if (!rc && b->n > 1 && !m->tried) {
-            m->tried = 1;
+        /* a template may be declined for its key alone (a private
+         * scalar GnuTLS wrote shorter, 1 in 256): the next ones try too */
+        if (!rc && b->n > 1 && !m->tmpl && m->tried < 3) {
+            m->tried++;
             m->tmpl = cdi_tmpl_new(&r, o);
         }
     }

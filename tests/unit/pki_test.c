@@ -307,6 +307,31 @@ static void test_template_applies(void **state)
     cdi_issued_clear(&co);
     gnutls_x509_privkey_deinit(cakey);
     gnutls_x509_crt_deinit(ca);
+    /* whatever the CA's own key */
+    static const int cas[] = { CD_KEY_ED25519, CD_KEY_RSA2048 };
+    for (size_t i = 0; i < 2; i++) {
+        cr.keytype = cas[i];
+        assert_int_equal(cdi_pki_issue(&cr, &co, &f->err), CD_OK);
+        assert_int_equal(cdi_crt_load(co.der.data, co.der.size, &ca, &f->err), CD_OK);
+        assert_int_equal(cdi_key_import_plain(co.key.data, co.key.size, &cakey, &f->err), CD_OK);
+        r = (struct cdi_issue_req){ .sub = &s, .keytype = CD_KEY_EC256, .nb = 1700000000, .na = 1800000000,
+                                    .product = CD_PRODUCT_SERVER, .host = "h.example", .issuer = ca,
+                                    .issuer_key = cakey };
+        assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_OK);
+        assert_non_null(t = cdi_tmpl_new(&r, &o));
+        assert_int_equal(cdi_tmpl_issue(t, "node-000002", &o2, &f->err), CD_OK);
+        gnutls_x509_crt_t c = load(o2.der.data, o2.der.size, GNUTLS_X509_FMT_DER);
+        unsigned status = 99;
+        assert_int_equal(gnutls_x509_crt_verify(c, &ca, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status), 0);
+        assert_int_equal(status, 0);
+        gnutls_x509_crt_deinit(c);
+        cdi_issued_clear(&o2);
+        cdi_tmpl_free(t);
+        cdi_issued_clear(&o);
+        cdi_issued_clear(&co);
+        gnutls_x509_privkey_deinit(cakey);
+        gnutls_x509_crt_deinit(ca);
+    }
 }
 
 int main(void)
