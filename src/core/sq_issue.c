@@ -205,9 +205,10 @@ static double mono(void)
  * made so far.  From then on one worker fewer runs and the main thread
  * has a core for the store: the lock is held for about as long as moving
  * in all rows takes anyway (its work only comes earlier), and the crypto
- * of the tail overlaps it instead of coming before it.  Slow keys (RSA)
- * never get there: they do not overlap, and others never wait for a key
- * to be made.  Tries the lock without waiting; busy: at the next chunk. */
+ * of the tail overlaps it instead of coming before it.  The half is the
+ * margin for a tail slower than foreseen, when the main thread would wait
+ * for keys holding the lock.  Slow keys (RSA) never get there.  Tries the
+ * lock without waiting; busy: again at the next chunk. */
 size_t sq_bulk_early_at;
 
 static int early_final(struct run *run, struct ring *r, int threads, size_t made, double t0, struct cd_err *err)
@@ -551,7 +552,20 @@ static void run_free(struct run *run)
     sqlite3_finalize(run->tag);
     sqlite3_finalize(run->audit);
     free(run->tag_ids);
-    sqlite3_exec(run->sq->db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
+    /* Outside a transaction the staged rows go without a rollback journal
+     * (half the time: it would copy every page it frees): nothing needs
+     * undoing, and a crash takes the TEMP file with it anyway.  Inside
+     * the caller's transaction (init) the journal mode cannot change. */
+    sqlite3 *db = run->sq->db;
+    sqlite3_stmt *st = NULL;
+    char mode[64] = "";
+    if (sqlite3_get_autocommit(db) && sqlite3_prepare_v2(db, "PRAGMA temp.journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(mode, sizeof mode, "PRAGMA temp.journal_mode=%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (*mode) sqlite3_exec(db, "PRAGMA temp.journal_mode=OFF", NULL, NULL, NULL);
+    sqlite3_exec(db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
+    if (*mode) sqlite3_exec(db, mode, NULL, NULL, NULL);
     bulk_free(run->b);
 }
 
