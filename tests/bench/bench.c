@@ -23,7 +23,7 @@
 #include "sq_int.h"
 
 void tui_bench(const char *bin, const char *store, const char *scale);   /* tui_bench.c */
-double bulk_raw_rate(size_t n);                                          /* bulk_bench.c */
+double bulk_raw_rate(size_t n, int bare);                               /* bulk_bench.c */
 void bulk_revoke_latency(const char *path, int keytype, size_t count);
 
 double bench_now(void);
@@ -270,21 +270,23 @@ int main(int argc, char **argv)
      * and a round's two figures see about the same load.  A warm-up of
      * each first (threads, page cache, GnuTLS's tables). */
     enum { ROUNDS = 5 };
-    double raws[ROUNDS], ourss[ROUNDS], ratios[ROUNDS];
-    bulk_raw_rate(500);
+    double raws[ROUNDS], ourss[ROUNDS], ratios[ROUNDS], floors[ROUNDS];
+    bulk_raw_rate(500, 0);
     s = fresh("build/bench/tmp/issue.db", &u);
     issue_rate(s, u, CD_KEY_EC256, 500, 0);
     cd_user_free(u);
     cd_store_close(s);
     for (int k = 0; k < ROUNDS; k++) {
-        if (k % 2 == 0) raws[k] = bulk_raw_rate(5000);
+        if (k % 2 == 0) raws[k] = bulk_raw_rate(5000, 0);
         s = fresh("build/bench/tmp/issue.db", &u);
         ourss[k] = issue_rate(s, u, CD_KEY_EC256, 5000, 0);
         cd_user_free(u);
         cd_store_close(s);
-        if (k % 2 == 1) raws[k] = bulk_raw_rate(5000);
+        if (k % 2 == 1) raws[k] = bulk_raw_rate(5000, 0);
         ratios[k] = ourss[k] / raws[k];
+        floors[k] = bulk_raw_rate(5000, 1);
     }
+    qsort(floors, ROUNDS, sizeof *floors, cmpd);
     qsort(raws, ROUNDS, sizeof *raws, cmpd);
     qsort(ourss, ROUNDS, sizeof *ourss, cmpd);
     qsort(ratios, ROUNDS, sizeof *ratios, cmpd);
@@ -310,6 +312,8 @@ int main(int argc, char **argv)
            "raw limit (GnuTLS keygen+sign)", raw, ROUNDS, raws[ROUNDS / 2], cdi_ncpu());
     printf("%-36s %10.2fx  (best/best; rounds' ratios: median %.2f, %.2f-%.2f)\n", "certdeck / raw limit",
            ours / raw, ratios[ROUNDS / 2], ratios[0], ratios[ROUNDS - 1]);
+    printf("%-36s %10.0f   (best of %d; certdeck reaches %.2fx of it)\n", "floor (GnuTLS keygen + 1 signature)",
+           floors[ROUNDS - 1], ROUNDS, ours / floors[ROUNDS - 1]);
     printf("%-36s %10.1f\n", "certtool loop (keygen + sign, 40)", ct);
     printf("%-36s %10.1f\n\n", "openssl loop (req + x509, 40)", os);
 
