@@ -34,6 +34,7 @@
 #define RING 512          /* certificates made ahead of the main thread */
 #define CHUNK 256         /* rows per TEMP transaction and progress call */
 #define MAX_THREADS 64
+#define TMPL_MIN 32       /* batches from this size on use templates (pki.c) */
 
 /* Everything the three phases share. */
 struct bulk {
@@ -111,9 +112,11 @@ static int make_one(const struct bulk *b, struct maker *m, size_t i, struct cdi_
         r.issuer = m->ca;
         r.issuer_key = m->key;
         rc = cdi_pki_issue(&r, o, err);
-        /* a template may be declined for its key alone (a private
-         * scalar GnuTLS wrote shorter, 1 in 256): the next ones try too */
-        if (!rc && b->n > 1 && !m->tmpl && m->tried < 3) {
+        /* a template costs a probe (a key, a signature, a parse: about
+         * 0.4 ms), so small batches go without; it may be declined for its
+         * key alone (a private scalar GnuTLS wrote shorter, 1 in 256):
+         * the next ones try too */
+        if (!rc && b->n >= TMPL_MIN && !m->tmpl && m->tried < 3) {
             m->tried++;
             m->tmpl = cdi_tmpl_new(&r, o);
         }
