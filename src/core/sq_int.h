@@ -88,10 +88,6 @@ int  sq_fts_add_range(struct sq *sq, int64_t lo, int64_t hi, struct cd_err *err)
 /* Internal issuing, inside a caller's transaction (used by init and cert_new). */
 int  sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
                   struct cd_err *err);
-/* Tests only: a bulk run opens its final transaction early (sq_issue.c)
- * once this many certificates are made, whatever the estimate (0: when it
- * pays). */
-extern size_t sq_bulk_early_at;
 int  sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n,
                     cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err);
 /* Loads a CA's certificate and (unless want_key is 0) its decrypted key. */

@@ -12,23 +12,17 @@
  *    own that it deletes itself, and writing it locks nothing in the
  *    store: other writers go on, and a run killed here leaves nothing
  *    behind.  Memory stays bounded by the ring whatever the count.
- * 3. One write transaction: the checks again (rights or the CA may have
- *    changed meanwhile), the rows moved into certs with one INSERT …
- *    SELECT, their tags, the search index, and one audit record per
- *    certificate, chained as sq_audit chains them.  It opens as late as
- *    it can without leaving a core idle: when the keys still to come
- *    take one worker less no longer than half the time the rows so far
- *    take to move in (early_final), one worker stops and the main thread
- *    moves in and indexes those rows while the last keys are made, then
- *    the rest.  Slow keys (RSA) never get there.
- * So another writer waits only for phase 3, whose length grows with the
- * batch (about 0.05 ms a certificate on 2 cores, mostly the search index
- * and writing the pages), not with the key type: it waits for a key only
- * when the tail came slower than foreseen. */
+ * 3. One short write transaction, once every key is made: the checks
+ *    again (rights or the CA may have changed meanwhile), the rows moved
+ *    into certs with one INSERT … SELECT, their tags, the search index, and
+ *    one audit record per certificate, chained as sq_audit chains them.
+ * So another writer waits only for phase 3, which does no cryptography:
+ * its length grows with the batch (about 0.05-0.07 ms a certificate on 2
+ * cores, mostly the search index and writing the pages), not with the key
+ * type. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "sq_int.h"
 
 #define RING 512          /* certificates made ahead of the main thread */
@@ -58,7 +52,6 @@ struct ring {
     struct cdi_issued slot[RING];
     unsigned char done[RING];
     int stop, rc;
-    int ids, active;          /* workers numbered from 0; those >= active stop */
     struct cd_err err;
 };
 
@@ -151,11 +144,9 @@ static void *worker(void *arg)
     int rc = load_ca(r->b, &m, &e);
     if (rc) { ring_fail(r, rc, &e); return NULL; }
     pthread_mutex_lock(&r->mu);
-    int id = r->ids++;
     for (;;) {
-        while (!r->stop && r->next < r->b->n && id < r->active && r->next >= r->consumed + RING)
-            pthread_cond_wait(&r->space, &r->mu);
-        if (r->stop || r->next >= r->b->n || id >= r->active) break;
+        while (!r->stop && r->next < r->b->n && r->next >= r->consumed + RING) pthread_cond_wait(&r->space, &r->mu);
+        if (r->stop || r->next >= r->b->n) break;
         size_t i = r->next++;
         pthread_mutex_unlock(&r->mu);
         rc = make_one(r->b, &m, i, &r->slot[i % RING], &e);
@@ -179,76 +170,14 @@ struct run {
     cd_progress_fn progress;
     void *ctx;
     int final;                 /* the final transaction is open: staged rows move in */
-    int early;                 /* it may open before the last keys are made */
     size_t moved;              /* staged rows already in certs */
-    size_t indexed;            /* moved rows already in the search index */
     int64_t lo;                /* the batch's IDs are lo+1 .. lo+n */
     int64_t *tag_ids;
     size_t ntags;
     sqlite3_stmt *ins, *tag, *audit;
 };
 
-static int move_begin(struct run *run, struct cd_err *err);
 static int move_rows(struct run *run, size_t to, struct cd_err *err);
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Moving a staged row in and indexing it takes about this long (P-256,
- * 2 cores, measured); what is moved early is the rows made so far. */
-#define ROW_MOVE_S 30e-6
-
-/* Overlap: the final transaction opens while the last keys are still
- * being made, once the keys still to come take one worker less no longer
- * than half the time the main thread needs to move in and index the rows
- * made so far.  From then on one worker fewer runs and the main thread
- * has a core for the store: the lock is held for about as long as moving
- * in all rows takes anyway (its work only comes earlier), and the crypto
- * of the tail overlaps it instead of coming before it.  The half is the
- * margin for a tail slower than foreseen, when the main thread would wait
- * for keys holding the lock.  Slow keys (RSA) never get there.  Tries the
- * lock without waiting; busy: again at the next chunk. */
-size_t sq_bulk_early_at;
-
-static int early_final(struct run *run, struct ring *r, int threads, size_t made, double t0, struct cd_err *err)
-{
-    struct sq *sq = run->sq;
-    if (!run->early || run->final || made >= run->b->n) return CD_OK;
-    if (sq_bulk_early_at) {
-        if (made < sq_bulk_early_at) return CD_OK;
-    } else {
-        if (threads < 2) return CD_OK;
-        double per = (mono() - t0) / (double)made;          /* wall seconds a certificate, all workers */
-        double tail = (double)(run->b->n - made) * per * threads / (threads - 1);
-        if (tail > 0.5 * (double)made * ROW_MOVE_S) return CD_OK;
-    }
-    int timeout = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(sq->db, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) timeout = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_busy_timeout(sq->db, 0);
-    int r0 = sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    sqlite3_busy_timeout(sq->db, timeout);
-    if (r0 != SQLITE_OK) {
-        if ((r0 & 0xff) != SQLITE_BUSY) run->early = 0;    /* the usual path will say why */
-        return CD_OK;
-    }
-    if (threads > 1) {
-        pthread_mutex_lock(&r->mu);
-        r->active = threads - 1;
-        pthread_cond_broadcast(&r->space);
-        pthread_mutex_unlock(&r->mu);
-    }
-    int rc = move_begin(run, err);
-    if (!rc) rc = move_rows(run, made, err);
-    if (!rc && !(rc = sq_fts_add_range(sq, run->lo + 1, run->lo + (int64_t)made, err))) run->indexed = made;
-    return rc;
-}
 
 /* ---- phase 2: generation into TEMP -------------------------------------- */
 
@@ -282,10 +211,16 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
 
 /* Fills temp.bulk_stage with the run's certificates.
  *
- * The final transaction may open here, before the last keys (early_final);
- * when it does, one worker stops: with every worker still running, the
- * move competed with them for the CPU and the lock was held twice as long
- * (measured on 2 busy cores, P-256 x 20,000: 3.5-4.2 s against 1.5-1.9 s). */
+ * Why the final transaction does not open early, to overlap moving in
+ * with the last keys: measured on 2 busy cores (P-256 x 20,000) the move
+ * then competes with the workers for the CPU, and the lock was held twice
+ * as long (3.5-4.2 s against 1.5-1.9 s) for a run that took longer too.
+ * Opening it with one worker less, once the keys still to come take no
+ * longer than half the moving in of those made, did no better: P-256 x
+ * 20,000 throughput the same (medians 6,465 and 6,430 certificates/s), the
+ * lock held 8 % longer (medians 1.36 and 1.26 s); x 5,000 on loaded cores
+ * 2-10 % slower and the lock held up to 30 % longer (the tail's worker
+ * competes with the mover for a core shared with others). */
 static int generate(struct run *run, struct cd_err *err)
 {
     struct sq *sq = run->sq;
@@ -296,7 +231,6 @@ static int generate(struct run *run, struct cd_err *err)
     pthread_cond_init(&r->ready, NULL);
     pthread_cond_init(&r->space, NULL);
     r->b = b;
-    r->active = MAX_THREADS;
     sqlite3_stmt *st = NULL;
     pthread_t tid[MAX_THREADS];
     int threads = 0, want = cdi_ncpu(), in_tx = 0;
@@ -309,7 +243,6 @@ static int generate(struct run *run, struct cd_err *err)
     /* no thread at all: the main thread makes each certificate itself */
     struct maker m = { 0 };
     if (!rc && !threads) rc = load_ca(b, &m, err);
-    double t0 = mono();
     for (size_t i = 0; i < b->n && !rc; i++) {
         struct cdi_issued *o = &r->slot[i % RING];
         if (!threads) {
@@ -337,7 +270,6 @@ static int generate(struct run *run, struct cd_err *err)
             if (in_tx && !(rc = sq_exec(sq, "COMMIT", err))) in_tx = 0;
             if (!rc && run->final) rc = move_rows(run, i + 1, err);
             if (!rc && run->progress) run->progress(run->ctx, i + 1, b->n);
-            if (!rc) rc = early_final(run, r, threads, i + 1, t0, err);
         }
     }
     if (rc) ring_fail(r, rc, NULL);
@@ -545,8 +477,7 @@ static int move_rows(struct run *run, size_t to, struct cd_err *err)
 static int move_done(struct run *run, struct cd_err *err)
 {
     if (run->moved != run->b->n) return cdi_fail(err, CD_E_STORE, "certificate: the batch is incomplete");
-    if (run->indexed == run->b->n) return CD_OK;
-    return sq_fts_add_range(run->sq, run->lo + 1 + (int64_t)run->indexed, run->lo + (int64_t)run->b->n, err);
+    return sq_fts_add_range(run->sq, run->lo + 1, run->lo + (int64_t)run->b->n, err);
 }
 
 static void run_free(struct run *run)
@@ -591,8 +522,7 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
 {
     struct sq *sq = SQ(s);
     struct bulk b = { 0 };
-    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx,
-                       .early = 1 };
+    struct run run = { .sq = sq, .u = u, .p = p, .b = &b, .ids = ids, .progress = progress, .ctx = ctx };
     /* the checks only read (the final transaction repeats them), so they
      * take no write lock; sq_begin is called here only to refuse a
      * read-only store early, with its words */
@@ -602,10 +532,8 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     /* the keys are made: another bulk run's final transaction is worth
      * waiting for well past the busy timeout (each try waits that long) */
     int tries = 0;
-    if (!rc && !run.final) {
-        while ((rc = sq_begin(sq, err)) == CD_E_BUSY && ++tries < 12) {}
-        if (!rc) rc = move_begin(&run, err);
-    }
+    if (!rc) while ((rc = sq_begin(sq, err)) == CD_E_BUSY && ++tries < 12) {}
+    if (!rc) rc = move_begin(&run, err);
     if (!rc) rc = move_rows(&run, n, err);
     if (!rc) rc = move_done(&run, err);
     char obj[40], detail[160];
