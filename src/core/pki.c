@@ -349,3 +349,336 @@ out:
     gnutls_x509_crt_deinit(crt);
     return rc;
 }
+
+/* ---- a batch from a template --------------------------------------------
+ * In a batch every certificate has the same issuer, validity, extensions
+ * and name but for the CN's last digits, and GnuTLS's certificate builder
+ * spends about as long encoding those (libtasn1) as P-256 key generation
+ * takes.  So a batch's first certificate, made by cdi_pki_issue, becomes
+ * its template: later ones copy its TBSCertificate, put in the fields that
+ * differ, all of fixed length (serial, public key, subject key id, the
+ * CN's digits), and have GnuTLS sign that.  Before a template is used, a
+ * probe made from it is parsed back by GnuTLS and every field compared
+ * with what was meant; anything unexpected and the batch stays on
+ * cdi_pki_issue.  P-256 leaf keys only: the batch size that matters. */
+
+#define TMPL_DIGITS 6
+
+struct cdi_tmpl {
+    unsigned char *crt;            /* the first certificate's DER */
+    size_t tbs_off, tbs_len;       /* its TBSCertificate, header included */
+    size_t alg_off, alg_len;       /* its signatureAlgorithm */
+    size_t serial_off, spki_off, point_off, ski_off, cn_off;   /* in crt */
+    size_t cn_len, spki_len;
+    int ski_of_spki;               /* the key id hashes the whole SPKI, else its point */
+    unsigned char *p8;             /* the first key's PKCS#8, and where its parts are */
+    size_t p8_len, p8_k_off, p8_point_off;
+    char *subject, *issuer;
+    size_t subject_digits;         /* where the CN's digits are in subject */
+    gnutls_privkey_t signer;       /* wraps the caller's CA key; owns nothing */
+    gnutls_sign_algorithm_t sign_algo;
+    int64_t nb, na;
+};
+
+static int der_tlv(const unsigned char *p, size_t avail, unsigned char tag, size_t *hdr, size_t *len)
+{
+    if (avail < 2 || p[0] != tag) return -1;
+    size_t l = p[1], h = 2;
+    if (l & 0x80) {
+        size_t nb = l & 0x7f;
+        if (nb < 1 || nb > 3 || avail < 2 + nb) return -1;
+        l = 0;
+        for (size_t i = 0; i < nb; i++) l = l << 8 | p[2 + i];
+        h += nb;
+    }
+    if (h + l > avail) return -1;
+    *hdr = h;
+    *len = l;
+    return 0;
+}
+
+static size_t der_len_put(unsigned char *p, size_t l)
+{
+    if (l < 0x80) { p[0] = (unsigned char)l; return 1; }
+    if (l < 0x100) { p[0] = 0x81; p[1] = (unsigned char)l; return 2; }
+    p[0] = 0x82; p[1] = (unsigned char)(l >> 8); p[2] = (unsigned char)l;
+    return 3;
+}
+
+/* The only place of needle in hay (offset), or -1 when absent or repeated. */
+static long find_once(const unsigned char *hay, size_t n, const void *needle, size_t m)
+{
+    const unsigned char *p = memmem(hay, n, needle, m);
+    if (!p) return -1;
+    size_t off = (size_t)(p - hay);
+    if (memmem(p + 1, n - off - 1, needle, m)) return -1;
+    return (long)off;
+}
+
+/* The public point (04 | X | Y) and the private scalar, fixed length. */
+static int ec_parts(gnutls_x509_privkey_t k, unsigned char pt[65], unsigned char priv[32])
+{
+    gnutls_datum_t x = { 0 }, y = { 0 }, d = { 0 };
+    gnutls_ecc_curve_t curve;
+    int ok = gnutls_x509_privkey_export_ecc_raw(k, &curve, &x, &y, &d) >= 0 && curve == GNUTLS_ECC_CURVE_SECP256R1;
+    const gnutls_datum_t *v[3] = { &x, &y, &d };
+    unsigned char *to[3] = { pt + 1, pt + 33, priv };
+    for (int i = 0; ok && i < 3; i++) {
+        const unsigned char *s = v[i]->data;
+        size_t n = v[i]->size;
+        while (n > 32 && !*s) { s++; n--; }           /* a sign octet */
+        if (n > 32) { ok = 0; break; }
+        memset(to[i], 0, 32 - n);
+        memcpy(to[i] + 32 - n, s, n);
+    }
+    pt[0] = 0x04;
+    if (d.data) { cdi_wipe(d.data, d.size); gnutls_free(d.data); }
+    gnutls_free(x.data);
+    gnutls_free(y.data);
+    return ok ? 0 : -1;
+}
+
+void cdi_tmpl_free(struct cdi_tmpl *t)
+{
+    if (!t) return;
+    free(t->crt);
+    if (t->p8) { cdi_wipe(t->p8, t->p8_len); free(t->p8); }
+    free(t->subject);
+    free(t->issuer);
+    if (t->signer) gnutls_privkey_deinit(t->signer);
+    free(t);
+}
+
+int cdi_tmpl_fits(const struct cdi_tmpl *t, const char *cn)
+{
+    if (strlen(cn) != t->cn_len || memcmp(cn, t->crt + t->cn_off, t->cn_len - TMPL_DIGITS)) return 0;
+    for (size_t i = t->cn_len - TMPL_DIGITS; i < t->cn_len; i++)
+        if (cn[i] < '0' || cn[i] > '9') return 0;
+    return 1;
+}
+
+/* Makes one certificate from t for a CN that fits; with_subject 0 (the
+ * probe, before the digits' place in it is known): no subject string. */
+static int tmpl_make(const struct cdi_tmpl *t, const char *cn, int with_subject, struct cdi_issued *o,
+                     struct cd_err *err)
+{
+    int rc = CD_OK;
+    gnutls_x509_privkey_t k = NULL;
+    gnutls_datum_t sig = { 0 };
+    unsigned char pt[65], priv[32], serial[20], h[32];
+    unsigned char *tbs = NULL;
+    memset(o, 0, sizeof *o);
+    o->keytype = CD_KEY_EC256;
+    if ((rc = keygen(CD_KEY_EC256, &k, err))) goto out;
+    if (ec_parts(k, pt, priv)) { rc = cdi_fail(err, CD_E_CRYPTO, "key export"); goto out; }
+    GT(gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial), "random");
+    serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01);
+    if (!(tbs = malloc(t->tbs_len))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    memcpy(tbs, t->crt + t->tbs_off, t->tbs_len);
+    memcpy(tbs + t->serial_off - t->tbs_off, serial, sizeof serial);
+    memcpy(tbs + t->point_off - t->tbs_off, pt, sizeof pt);
+    memcpy(tbs + t->cn_off - t->tbs_off + t->cn_len - TMPL_DIGITS, cn + t->cn_len - TMPL_DIGITS, TMPL_DIGITS);
+    unsigned char kid[32];
+    if (t->ski_of_spki) GT(gnutls_hash_fast(GNUTLS_DIG_SHA1, tbs + t->spki_off - t->tbs_off, t->spki_len, kid), "key id");
+    else GT(gnutls_hash_fast(GNUTLS_DIG_SHA1, pt, sizeof pt, kid), "key id");
+    memcpy(tbs + t->ski_off - t->tbs_off, kid, 20);
+    gnutls_datum_t td = { tbs, (unsigned)t->tbs_len };
+    GT(gnutls_privkey_sign_data2(t->signer, t->sign_algo, 0, &td, &sig), "signing");
+    /* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, BIT STRING } */
+    size_t bits = 1 + sig.size, body = t->tbs_len + t->alg_len + 1 + (bits < 0x80 ? 1 : bits < 0x100 ? 2 : 3) + bits;
+    if (!(o->der.data = gnutls_malloc(body + 4))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    unsigned char *p = o->der.data;
+    *p++ = 0x30;
+    p += der_len_put(p, body);
+    memcpy(p, tbs, t->tbs_len);
+    p += t->tbs_len;
+    memcpy(p, t->crt + t->alg_off, t->alg_len);
+    p += t->alg_len;
+    *p++ = 0x03;
+    p += der_len_put(p, bits);
+    *p++ = 0x00;
+    memcpy(p, sig.data, sig.size);
+    p += sig.size;
+    o->der.size = (unsigned)(p - o->der.data);
+    GT(gnutls_hash_fast(GNUTLS_DIG_SHA256, o->der.data, o->der.size, h), "fingerprint");
+    cdi_hex(h, sizeof h, o->fp);
+    cdi_hex(serial, sizeof serial, o->serial);
+    o->nb = t->nb;
+    o->na = t->na;
+    if (!(o->key.data = gnutls_malloc(t->p8_len))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    memcpy(o->key.data, t->p8, t->p8_len);
+    memcpy(o->key.data + t->p8_k_off, priv, sizeof priv);
+    memcpy(o->key.data + t->p8_point_off, pt, sizeof pt);
+    o->key.size = (unsigned)t->p8_len;
+    o->issuer = strdup(t->issuer);
+    if (with_subject && (o->subject = strdup(t->subject)))
+        memcpy(o->subject + t->subject_digits, cn + t->cn_len - TMPL_DIGITS, TMPL_DIGITS);
+    if (!o->issuer || (with_subject && !o->subject)) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+out:
+    cdi_wipe(priv, sizeof priv);
+    gnutls_free(sig.data);
+    free(tbs);
+    if (k) gnutls_x509_privkey_deinit(k);
+    if (rc) cdi_issued_clear(o);
+    return rc;
+}
+
+int cdi_tmpl_issue(const struct cdi_tmpl *t, const char *cn, struct cdi_issued *o, struct cd_err *err)
+{
+    if (!cdi_tmpl_fits(t, cn)) return cdi_fail(err, CD_E_INVAL, "CN \"%.80s\" does not fit the batch", cn);
+    return tmpl_make(t, cn, 1, o, err);
+}
+
+/* Where the parts of the first certificate and key are. */
+static int tmpl_locate(struct cdi_tmpl *t, const struct cdi_issue_req *r, const struct cdi_issued *first)
+{
+    size_t h, l, n = first->der.size;
+    const unsigned char *c = t->crt;
+    if (der_tlv(c, n, 0x30, &h, &l) || h + l != n) return -1;
+    t->tbs_off = h;
+    if (der_tlv(c + h, n - h, 0x30, &h, &l)) return -1;
+    t->tbs_len = h + l;
+    t->alg_off = t->tbs_off + t->tbs_len;
+    if (der_tlv(c + t->alg_off, n - t->alg_off, 0x30, &h, &l)) return -1;
+    t->alg_len = h + l;
+    if (der_tlv(c + t->alg_off + t->alg_len, n - t->alg_off - t->alg_len, 0x03, &h, &l) ||
+        t->alg_off + t->alg_len + h + l != n) return -1;
+    const unsigned char *tbs = c + t->tbs_off;
+    unsigned char serial[20], pt[65], priv[32], ski[64];
+    size_t sl;
+    long at;
+    if (cdi_hex_decode(first->serial, serial, sizeof serial, &sl) || sl != sizeof serial) return -1;
+    if ((at = find_once(tbs, t->tbs_len, serial, sl)) < 0) return -1;
+    t->serial_off = t->tbs_off + (size_t)at;
+    gnutls_x509_privkey_t k = NULL;
+    if (cdi_key_import_plain(first->key.data, first->key.size, &k, NULL)) return -1;
+    int bad = ec_parts(k, pt, priv);
+    gnutls_x509_privkey_deinit(k);
+    if (!bad && (at = find_once(tbs, t->tbs_len, pt, sizeof pt)) < 0) bad = 1;
+    if (!bad) t->point_off = t->tbs_off + (size_t)at;
+    if (!bad && (at = find_once(t->p8, t->p8_len, priv, sizeof priv)) < 0) bad = 1;
+    if (!bad) t->p8_k_off = (size_t)at;
+    if (!bad && (at = find_once(t->p8, t->p8_len, pt, sizeof pt)) < 0) bad = 1;
+    if (!bad) t->p8_point_off = (size_t)at;
+    cdi_wipe(priv, sizeof priv);
+    if (bad) return -1;
+    /* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier (21 octets
+     * for P-256), BIT STRING 00 | point }: 26 octets before the point */
+    if (t->point_off < 26 + t->tbs_off) return -1;
+    t->spki_off = t->point_off - 26;
+    if (der_tlv(c + t->spki_off, n - t->spki_off, 0x30, &h, &l) || t->spki_off + h + l != t->point_off + 65)
+        return -1;
+    t->spki_len = h + l;
+    /* the subject key id GnuTLS wrote, and what it is the hash of */
+    gnutls_x509_crt_t crt = NULL;
+    size_t skisz = sizeof ski;
+    unsigned crit;
+    if (cdi_crt_load(first->der.data, first->der.size, &crt, NULL)) return -1;
+    bad = gnutls_x509_crt_get_subject_key_id(crt, ski, &skisz, &crit) < 0 || skisz != 20;
+    t->sign_algo = (gnutls_sign_algorithm_t)gnutls_x509_crt_get_signature_algorithm(crt);
+    gnutls_x509_crt_deinit(crt);
+    unsigned char hs[20], hp[20];
+    if (bad || gnutls_hash_fast(GNUTLS_DIG_SHA1, c + t->spki_off, t->spki_len, hs) < 0 ||
+        gnutls_hash_fast(GNUTLS_DIG_SHA1, pt, sizeof pt, hp) < 0) return -1;
+    if (!memcmp(hs, ski, 20)) t->ski_of_spki = 1;
+    else if (memcmp(hp, ski, 20)) return -1;
+    if ((at = find_once(tbs, t->tbs_len, ski, 20)) < 0) return -1;
+    t->ski_off = t->tbs_off + (size_t)at;
+    /* the CN: the last [UTF8String|PrintableString] of its octets before
+     * the public key, which is the subject's (the issuer comes first) */
+    t->cn_len = strlen(r->sub->cn);
+    if (t->cn_len < TMPL_DIGITS || t->cn_len > 64) return -1;
+    for (size_t i = t->cn_len - TMPL_DIGITS; i < t->cn_len; i++)
+        if (r->sub->cn[i] < '0' || r->sub->cn[i] > '9') return -1;
+    size_t cn_end = 0;
+    for (size_t i = 0; i + 2 + t->cn_len <= t->spki_off - t->tbs_off; i++)
+        if ((tbs[i] == 0x0c || tbs[i] == 0x13) && tbs[i + 1] == t->cn_len &&
+            !memcmp(tbs + i + 2, r->sub->cn, t->cn_len)) cn_end = i + 2;
+    if (!cn_end) return -1;
+    t->cn_off = t->tbs_off + cn_end;
+    /* nothing that changes may overlap */
+    size_t off[4] = { t->serial_off, t->point_off, t->ski_off, t->cn_off + t->cn_len - TMPL_DIGITS };
+    size_t len[4] = { 20, 65, 20, TMPL_DIGITS };
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            if (off[i] < off[j] + len[j] && off[j] < off[i] + len[i]) return -1;
+    return 0;
+}
+
+/* The probe: made from t with other digits, parsed back by GnuTLS; finds
+ * where the digits are in the subject string and checks everything else. */
+static int tmpl_probe(struct cdi_tmpl *t, const struct cdi_issue_req *r)
+{
+    char cn[72];
+    memcpy(cn, r->sub->cn, t->cn_len + 1);
+    for (size_t i = t->cn_len - TMPL_DIGITS; i < t->cn_len; i++) cn[i] = (char)('0' + (cn[i] - '0' + 1) % 10);
+    struct cdi_issued o, d;
+    memset(&d, 0, sizeof d);
+    if (tmpl_make(t, cn, 0, &o, NULL)) return -1;
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_x509_privkey_t k = NULL;
+    gnutls_pubkey_t pub = NULL;
+    int ok = cdi_crt_load(o.der.data, o.der.size, &crt, NULL) == CD_OK && cdi_crt_describe(crt, &d, NULL) == CD_OK;
+    ok = ok && !strcmp(d.serial, o.serial) && !strcmp(d.fp, o.fp) && d.nb == o.nb && d.na == o.na &&
+         !strcmp(d.issuer, t->issuer) && strlen(d.subject) == strlen(t->subject);
+    if (ok) {
+        /* the digits differ everywhere, so the first difference is where they start */
+        size_t p = 0;
+        while (d.subject[p] && d.subject[p] == t->subject[p]) p++;
+        ok = p + TMPL_DIGITS <= strlen(t->subject) &&
+             !memcmp(t->subject + p, r->sub->cn + t->cn_len - TMPL_DIGITS, TMPL_DIGITS) &&
+             !memcmp(d.subject + p, cn + t->cn_len - TMPL_DIGITS, TMPL_DIGITS) &&
+             !strcmp(d.subject + p + TMPL_DIGITS, t->subject + p + TMPL_DIGITS);
+        t->subject_digits = p;
+    }
+    /* the key belongs to the certificate, whose key id is the one GnuTLS makes */
+    unsigned char a[64], b[64], s[64];
+    size_t as = sizeof a, bs = sizeof b, ss = sizeof s;
+    unsigned crit;
+    ok = ok && cdi_key_import_plain(o.key.data, o.key.size, &k, NULL) == CD_OK &&
+         gnutls_x509_privkey_get_key_id(k, 0, a, &as) >= 0 && gnutls_x509_crt_get_key_id(crt, 0, b, &bs) >= 0 &&
+         gnutls_x509_crt_get_subject_key_id(crt, s, &ss, &crit) >= 0 && as == bs && !memcmp(a, b, as) &&
+         ss == as && !memcmp(s, a, as);
+    /* and the issuer's signature holds */
+    ok = ok && gnutls_pubkey_init(&pub) >= 0 && gnutls_pubkey_import_x509(pub, r->issuer, 0) >= 0;
+    if (ok) {
+        char sigbuf[600];
+        size_t sigsz = sizeof sigbuf;
+        gnutls_datum_t tbs = { o.der.data + t->tbs_off, (unsigned)t->tbs_len };
+        gnutls_datum_t sig = { (unsigned char *)sigbuf, 0 };
+        ok = gnutls_x509_crt_get_signature(crt, sigbuf, &sigsz) >= 0;
+        sig.size = (unsigned)sigsz;
+        ok = ok && gnutls_pubkey_verify_data2(pub, t->sign_algo, 0, &tbs, &sig) >= 0;
+    }
+    if (pub) gnutls_pubkey_deinit(pub);
+    if (k) gnutls_x509_privkey_deinit(k);
+    if (crt) gnutls_x509_crt_deinit(crt);
+    cdi_issued_clear(&d);
+    cdi_issued_clear(&o);
+    return ok ? 0 : -1;
+}
+
+struct cdi_tmpl *cdi_tmpl_new(const struct cdi_issue_req *r, const struct cdi_issued *first)
+{
+    if (r->keytype != CD_KEY_EC256 || r->is_ca || !r->issuer || !r->issuer_key || !first->subject ||
+        !first->issuer || !first->key.data)
+        return NULL;
+    struct cdi_tmpl *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->nb = first->nb;
+    t->na = first->na;
+    t->p8_len = first->key.size;
+    if (!(t->crt = malloc(first->der.size)) || !(t->p8 = malloc(t->p8_len)) ||
+        !(t->subject = strdup(first->subject)) || !(t->issuer = strdup(first->issuer)))
+        goto fail;
+    memcpy(t->crt, first->der.data, first->der.size);
+    memcpy(t->p8, first->key.data, t->p8_len);
+    if (tmpl_locate(t, r, first)) goto fail;
+    if (gnutls_privkey_init(&t->signer) < 0) { t->signer = NULL; goto fail; }
+    if (gnutls_privkey_import_x509(t->signer, r->issuer_key, 0) < 0) goto fail;
+    if (tmpl_probe(t, r)) goto fail;
+    return t;
+fail:
+    cdi_tmpl_free(t);
+    return NULL;
+}

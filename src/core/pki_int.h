@@ -41,6 +41,19 @@ int  cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *out, struct
 void cdi_issued_clear(struct cdi_issued *o);
 const char *cdi_keytype_label(int keytype);
 
+/* A batch's template (pki.c): made from its first certificate `first`
+ * (issued by cdi_pki_issue from r, key still plain PKCS#8), it issues the
+ * others — same issuer, validity, extensions, subject but for the CN's
+ * last 6 digits — without GnuTLS's certificate builder; GnuTLS still makes
+ * each key and signature.  NULL when it does not apply (not a P-256 leaf,
+ * no digits, a probe that did not check out): use cdi_pki_issue.  Uses
+ * r->issuer_key, which must outlive it; one thread's own. */
+struct cdi_tmpl;
+struct cdi_tmpl *cdi_tmpl_new(const struct cdi_issue_req *r, const struct cdi_issued *first);
+int  cdi_tmpl_fits(const struct cdi_tmpl *t, const char *cn);          /* 1: cdi_tmpl_issue may make it */
+int  cdi_tmpl_issue(const struct cdi_tmpl *t, const char *cn, struct cdi_issued *out, struct cd_err *err);
+void cdi_tmpl_free(struct cdi_tmpl *t);
+
 /* Key storage. */
 int  cdi_key_import_plain(const unsigned char *der, size_t len, gnutls_x509_privkey_t *out,
                           struct cd_err *err);

@@ -2,6 +2,9 @@
  *   - the raw limit: in-process GnuTLS P-256 key generation + signing +
  *     DER export on every core, no store, no audit, no sealing; bulk
  *     issuance is measured against it
+ *   - the floor under both: GnuTLS key generation + one signature alone,
+ *     no certificate built (bulk issuance builds none either but the
+ *     first, from a template: pki.c)
  *   - a revoke's and a tag change's latency from a second process while a
  *     bulk RSA run is in progress in the first (the write lock is the
  *     question: they must wait milliseconds, never fail as busy). */
@@ -12,20 +15,47 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <gnutls/crypto.h>
+#include <gnutls/abstract.h>
 #include "sq_int.h"
 
 double bench_now(void);
-double bulk_raw_rate(size_t n);
+double bulk_raw_rate(size_t n, int bare);
 void bulk_revoke_latency(const char *path, int keytype, size_t count);
 
-struct raw { size_t n; int fail; };
+struct raw { size_t n; int fail; int bare; };
 
 #define RT(x) do { if ((x) < 0) { r->fail = 1; goto out; } } while (0)
+
+/* The floor under both: a fresh P-256 key and one signature over 400 bytes
+ * (a TBSCertificate's size) each, no certificate built. */
+static void floor_worker(struct raw *r)
+{
+    gnutls_privkey_t ca = NULL, k = NULL;
+    unsigned char tbs[400];
+    memset(tbs, 0x5a, sizeof tbs);
+    gnutls_datum_t td = { tbs, sizeof tbs }, sig = { 0 };
+    unsigned bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
+    RT(gnutls_privkey_init(&ca));
+    RT(gnutls_privkey_generate2(ca, GNUTLS_PK_ECDSA, bits, 0, NULL, 0));
+    for (size_t i = 0; i < r->n; i++) {
+        RT(gnutls_privkey_init(&k));
+        RT(gnutls_privkey_generate2(k, GNUTLS_PK_ECDSA, bits, 0, NULL, 0));
+        RT(gnutls_privkey_sign_data2(ca, GNUTLS_SIGN_ECDSA_SHA256, 0, &td, &sig));
+        gnutls_free(sig.data);
+        sig.data = NULL;
+        gnutls_privkey_deinit(k);
+        k = NULL;
+    }
+out:
+    if (k) gnutls_privkey_deinit(k);
+    if (ca) gnutls_privkey_deinit(ca);
+}
 
 /* n certificates: a fresh P-256 key each, signed by this thread's own CA. */
 static void *raw_worker(void *arg)
 {
     struct raw *r = arg;
+    if (r->bare) { floor_worker(r); return NULL; }
     gnutls_x509_privkey_t cakey = NULL, k = NULL;
     gnutls_x509_crt_t ca = NULL, crt = NULL;
     unsigned bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
@@ -75,17 +105,17 @@ out:
     return NULL;
 }
 
-/* certificates/s of the raw limit, n certificates over every core */
-double bulk_raw_rate(size_t n)
+/* certificates/s of the raw limit (bare: of the floor), n certificates over
+ * as many threads as bulk issuance runs workers (cdi_ncpu), so the two
+ * compare like for like */
+double bulk_raw_rate(size_t n, int bare)
 {
-    int t = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (t < 1) t = 1;
-    if (t > 64) t = 64;
+    int t = cdi_ncpu();
     pthread_t tid[64];
     struct raw r[64];
     double t0 = bench_now();
     for (int i = 0; i < t; i++) {
-        r[i] = (struct raw){ .n = n / (size_t)t + (i < (int)(n % (size_t)t)) };
+        r[i] = (struct raw){ .n = n / (size_t)t + (i < (int)(n % (size_t)t)), .bare = bare };
         if (pthread_create(&tid[i], NULL, raw_worker, &r[i])) raw_worker(&r[i]), tid[i] = 0;
     }
     for (int i = 0; i < t; i++) if (tid[i]) pthread_join(tid[i], NULL);
