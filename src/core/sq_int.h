@@ -58,6 +58,11 @@ int  sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, cons
                const char *detail, struct cd_err *err);
 int  sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
               const char *result, const char *detail, struct cd_err *err);
+/* Appends the record after (*id, prev) — the chain's last record, as
+ * sq_audit_last gives it — and moves both on, so a bulk writer reads the
+ * last record once for many; sq_audit is this after a sq_audit_last. */
+int  sq_audit_next(struct sq *sq, int64_t *id, char prev[65], int64_t ts, const char *user, const char *action,
+                   const char *object, const char *result, const char *detail, struct cd_err *err);
 /* The audit chain: a record's hash given the one before (64 hex + NUL),
  * the prev of the first record, and the newest record (0 and the zero hash
  * for an empty log). */

@@ -174,7 +174,7 @@ struct run {
     int64_t lo;                /* the batch's IDs are lo+1 .. lo+n */
     int64_t *tag_ids;
     size_t ntags;
-    sqlite3_stmt *ins, *tag, *audit;
+    sqlite3_stmt *ins, *tag;
 };
 
 static int move_rows(struct run *run, size_t to, struct cd_err *err);
@@ -394,8 +394,6 @@ static int move_begin(struct run *run, struct cd_err *err)
                               " ORDER BY seq", &run->ins, err);
     if (!rc) rc = sq_prep(sq, "INSERT OR IGNORE INTO cert_tags(tag_id, cert_id) SELECT ?1, id FROM certs"
                               " WHERE id BETWEEN ?2 AND ?3", &run->tag, err);
-    if (!rc) rc = sq_prep(sq, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev, hash)"
-                              " VALUES(?,?,?,?,?,?,?,?,?)", &run->audit, err);
     if (rc) return rc;
     sqlite3_stmt *s = run->ins;
     sqlite3_bind_int64(s, 1, p->ca_id);
@@ -409,14 +407,12 @@ static int move_begin(struct run *run, struct cd_err *err)
     return CD_OK;
 }
 
-/* One audit record per certificate of rows run->moved .. to-1, chained
- * exactly as sq_audit chains them (same fields, same hash), but with the
- * chain's last record read once for the lot instead of once a record. */
+/* One audit record per certificate of rows run->moved .. to-1, the
+ * chain's last record read once for the lot (sq_audit_next). */
 static int audit_rows(struct run *run, size_t to, struct cd_err *err)
 {
     struct sq *sq = run->sq;
-    sqlite3_stmt *st = run->audit;
-    char prev[65], hash[65];
+    char prev[65];
     int64_t id;
     int rc = sq_audit_last(sq, &id, prev, err);
     int64_t ts = cdi_now();
@@ -424,17 +420,7 @@ static int audit_rows(struct run *run, size_t to, struct cd_err *err)
         char obj[32], cn[80];
         snprintf(obj, sizeof obj, "cert %lld", (long long)(run->lo + 1 + (int64_t)i));
         name_cn(cn, sizeof cn, run->p->subject.cn, run->b->n, i);
-        const char *f[5] = { run->u->name ? run->u->name : "", "Create certificate", obj, "Success", cn };
-        sq_audit_hash(prev, ++id, ts, f, hash);
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, ts);
-        for (int k = 0; k < 5; k++) sqlite3_bind_text(st, 3 + k, f[k], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
-        sqlite3_reset(st);
-        memcpy(prev, hash, sizeof prev);
+        rc = sq_audit_next(sq, &id, prev, ts, run->u->name, "Create certificate", obj, "Success", cn, err);
     }
     return rc;
 }
@@ -484,7 +470,6 @@ static void run_free(struct run *run)
 {
     sqlite3_finalize(run->ins);
     sqlite3_finalize(run->tag);
-    sqlite3_finalize(run->audit);
     free(run->tag_ids);
     /* Outside a transaction the staged rows go without a rollback journal
      * (half the time: it would copy every page it frees): nothing needs

@@ -291,28 +291,38 @@ void sq_audit_hash(const char *prev, int64_t id, int64_t ts, const char *const f
 
 const char SQ_ZERO_HASH[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-int sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
-             const char *result, const char *detail, struct cd_err *err)
+int sq_audit_next(struct sq *sq, int64_t *id, char prev[65], int64_t ts, const char *user, const char *action,
+                  const char *object, const char *result, const char *detail, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = CD_OK;
-    char prev[65], hash[65];
-    int64_t id, ts = cdi_now();
-    if ((rc = sq_audit_last(sq, &id, prev, err))) return rc;
-    id++;
+    char hash[65];
     const char *f[5] = { user ? user : "", action, object ? object : "", result, detail ? detail : "" };
-    sq_audit_hash(prev, id, ts, f, hash);
-    if ((rc = sq_cached(sq, SQC_AUDIT_INS, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev,"
-                                           " hash) VALUES(?,?,?,?,?,?,?,?,?)", &st, err))) return rc;
-    sqlite3_bind_int64(st, 1, id);
+    sq_audit_hash(prev, *id + 1, ts, f, hash);
+    int rc = sq_cached(sq, SQC_AUDIT_INS, "INSERT INTO audit(id, ts, user, action, object, result, detail, prev,"
+                                          " hash) VALUES(?,?,?,?,?,?,?,?,?)", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, *id + 1);
     sqlite3_bind_int64(st, 2, ts);
     for (int i = 0; i < 5; i++) sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "audit");
-    else if (!sq->tx_audit_first) sq->tx_audit_first = id;
     sqlite3_reset(st);
-    return rc;
+    if (rc) return rc;
+    ++*id;
+    memcpy(prev, hash, 65);
+    /* what sq_audit_head_update takes for this transaction's own records */
+    if (!sq->tx_audit_first) sq->tx_audit_first = *id;
+    return CD_OK;
+}
+
+int sq_audit(struct sq *sq, const char *user, const char *action, const char *object,
+             const char *result, const char *detail, struct cd_err *err)
+{
+    char prev[65];
+    int64_t id;
+    int rc = sq_audit_last(sq, &id, prev, err);
+    return rc ? rc : sq_audit_next(sq, &id, prev, cdi_now(), user, action, object, result, detail, err);
 }
 
 int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const char *object,

@@ -228,7 +228,7 @@ static void test_batch_from_template(void **state)
         int64_t ca, ids[40];
         assert_int_equal(cd_ca_new(f->s, f->u, &cp, &ca, &f->err), CD_OK);
         struct cd_cert_params p = { .ca_id = ca, .product = CD_PRODUCT_SERVER,
-                                    .subject = { .cn = " lead,+\"x\"=;<>#", .o = "Org, Inc", .ou = "001",
+                                    .subject = { .cn = "#lead,+\"x\"=;<> #", .o = "Org, Inc", .ou = "001",
                                                  .l = "000001", .c = "DE" },
                                     .host = "a.example.org,192.0.2.7", .keytype = CD_KEY_EC256, .days = 5,
                                     .tags = (const char *const[]){ "t1", NULL } };
