@@ -29,7 +29,7 @@ start() {
     STARTS=$((STARTS + 1)); SOCK="cdtui$$.$STARTS"; SOCKS="$SOCKS $SOCK"
     rm -f "$T/pid"
     # the inner sh writes its pid and execs certdeck, so $T/pid is certdeck's
-    # pid (tests may run only what `make deps` installs: no pgrep)
+    # pid (tests may run only what `make deps` installs: no process-listing tools)
     tm new-session -d -s t -x "$w" -y "$h" \
         "sh -c 'echo \$\$ >\"$T/pid\"; exec env LC_ALL=C.UTF-8 $* \"$CERTDECK\" --store \"$S\" $CD_ARGS'; rc=\$?; echo \"EXITED:\$rc MODES: \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon)\$' | tr '\n' ' ')END\"; sleep 600"
     wait_for "certdeck |"
