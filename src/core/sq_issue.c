@@ -511,6 +511,7 @@ int sq_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
     /* the checks only read (the final transaction repeats them), so they
      * take no write lock; sq_begin is called here only to refuse a
      * read-only store early, with its words */
+    sq->hidden = 0;         /* what sq_begin would clear: this call's own finding counts */
     int rc = sq->readonly ? sq_begin(sq, err) : CD_OK;
     if (!rc) rc = prepare(sq, u, p, n, &b, err);
     if (!rc) rc = generate(&run, err);

@@ -346,7 +346,9 @@ int sq_finish(struct sq *sq, const cd_user *u, int rc, const char *action, const
         snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail && *detail ? ": " : "",
                  cd_errmsg(err, rc));
         /* a hidden object was answered "not found", but it was a refusal */
-        const char *res = rc == CD_E_FORBIDDEN || sq->hidden ? "Forbidden" : "Failure";
+        /* (only a "not found" can be a hidden object's: a flag left from an
+         * earlier call cannot turn another failure into a refusal) */
+        const char *res = rc == CD_E_FORBIDDEN || (sq->hidden && rc == CD_E_NOTFOUND) ? "Forbidden" : "Failure";
         sq->hidden = 0;
         if (sq_audit(sq, who, action, object, res, d, NULL) == CD_OK && sq_audit_head_update(sq, NULL) == CD_OK)
             sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);

@@ -314,10 +314,14 @@ int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason)
 {
     int pick = 0;
     if (reason) {
-        while (reasons[pick] && strcmp(reasons[pick], reason)) pick++;
-        if (!reasons[pick]) {
-            app_status(a, 1, "unknown reason \"%s\" (unspecified, keyCompromise, cACompromise, affiliationChanged, "
-                       "superseded, cessationOfOperation, privilegeWithdrawn)", reason);
+        /* the core's names (any case, "did you mean"), then the dialog's own choices */
+        int r = cd_reason_parse(reason);
+        while (r >= 0 && reasons[pick] && strcmp(reasons[pick], cd_reason_name(r))) pick++;
+        if (r < 0 || !reasons[pick]) {
+            struct cd_err ne = { 0 };
+            size_t nn;
+            const char *const *names = cd_names(CD_NAMES_REASON, &nn);
+            app_fail(a, cd_name_error(&ne, "reason", reason, names, nn), &ne);
             return 0;
         }
     }

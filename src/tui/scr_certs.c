@@ -232,14 +232,11 @@ static void sort_spec(const struct certs *c, char *out, size_t n)
 
 static void parse_sort(struct certs *c, const char *spec)
 {
-    char key[64];
-    snprintf(key, sizeof key, "%s", spec);
-    char *colon = strchr(key, ':');
-    if (colon) *colon = 0;
-    int col = cd_col_parse(key);
-    if (col < 0) return;
+    int col, desc = 0;
+    struct cd_err e = { 0 };
+    if (cd_sort_parse(spec, &col, &desc, &e)) return;      /* a sort no longer known keeps the current one */
     c->sort = col;
-    c->desc = colon && !strcmp(colon + 1, "desc");
+    c->desc = desc;
 }
 
 /* Version of the stored column set: "2" since the ID column is shown by
