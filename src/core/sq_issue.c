@@ -298,7 +298,7 @@ static int check_rights(struct sq *sq, const cd_user *u, const struct cd_cert_pa
                         gnutls_x509_crt_t *ca, gnutls_x509_privkey_t *cakey, struct cd_err *err)
 {
     int rc = sq_group_id(sq, u, p->group, group, err);
-    if (!rc) rc = sq_can(sq, u, CD_OT_CERTS, CD_RIGHT_WRITE, *group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CERT_NEW, *group, err);        /* the one action map */
     if (!rc) rc = sq_ca_load(sq, u, p->ca_id, p->ca_passphrase, CD_RIGHT_USE, ca, cakey, err);
     return rc;
 }
