@@ -7,7 +7,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
 OPT      ?= -O2 -g
-PKGS     := gnutls sqlite3 jansson ncursesw
+PKGS     := gnutls sqlite3 jansson ncursesw libcurl libmicrohttpd
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) \
              -Wall -Wextra -Werror -Wshadow -Wformat=2 -Iinclude -DCERTDECK_THEMEDIR=\"$(PREFIX)/share/certdeck/themes\" -MMD -MP \
              $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
@@ -22,14 +22,17 @@ CORE_SRC := $(wildcard src/core/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c) $(wildcard src/tui/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SRV_SRC  := $(wildcard src/server/*.c)
+SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libcertdeck.a
 BIN      := $(BUILD)/certdeck
+SERVER   := $(if $(SRV_SRC),$(BUILD)/certdeckd)
 DEMO     ?= $(BUILD)/demo.db
 
 .PHONY: all deps run check unit interop tui asan bench install clean
-all: $(BIN)
+all: $(BIN) $(SERVER)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -52,6 +55,9 @@ $(LIB): $(CORE_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
 
+$(BUILD)/certdeckd: $(SRV_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $(SRV_OBJ) $(LIB) $(LDLIBS_ALL)
+
 $(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isrc/core $(shell pkg-config --cflags cmocka) -o $@ $< $(LIB) \
@@ -70,16 +76,16 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory unit interop tui
 
-tui: $(BIN)
-	@CERTDECK=$(abspath $(BIN)) sh tests/run-scripts.sh tests/tui
+tui: $(BIN) $(SERVER)
+	@CERTDECK=$(abspath $(BIN)) CERTDECKD=$(abspath $(BUILD)/certdeckd) sh tests/run-scripts.sh tests/tui
 
-unit: $(UNIT_BIN) $(BIN)
+unit: $(UNIT_BIN) $(BIN) $(SERVER)
 	@fail=0; for t in $(UNIT_BIN); do \
 	  echo "== $$t"; CERTDECK_TEST_DATA=tests/data $$t || fail=1; done; \
 	[ $$fail -eq 0 ] || { echo "unit tests FAILED"; exit 1; }
 
-interop: $(BIN)
-	@CERTDECK=$(abspath $(BIN)) sh tests/run-scripts.sh tests/interop
+interop: $(BIN) $(SERVER)
+	@CERTDECK=$(abspath $(BIN)) CERTDECKD=$(abspath $(BUILD)/certdeckd) sh tests/run-scripts.sh tests/interop
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -87,10 +93,10 @@ asan:
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
 bench: deps
-	@$(MAKE) --no-print-directory OPT="-O2 -g" $(BUILD)/certdeck-bench $(BIN)
+	@$(MAKE) --no-print-directory OPT="-O2 -g" $(BUILD)/certdeck-bench $(BIN) $(SERVER)
 	$(BUILD)/certdeck-bench $(BENCH_ARGS)
 
-install: $(BIN)
+install: $(BIN) $(SERVER)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/certdeck/themes
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certdeck
@@ -102,4 +108,4 @@ install: $(BIN)
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SRV_OBJ:.o=.d)

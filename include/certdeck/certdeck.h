@@ -9,4 +9,6 @@
 #include <certdeck/store.h>
 #include <certdeck/users.h>
 #include <certdeck/names.h>
+#include <certdeck/server.h>
+#include <certdeck/api.h>
 #endif

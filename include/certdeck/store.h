@@ -117,11 +117,34 @@ enum {
     CD_OPEN_READONLY = 1 << 1,  /* refuse every change (not with CD_OPEN_CREATE) */
 };
 
-/* Opens the store named by `spec`: "PATH", "file:PATH" (sqlite; the only
- * backend so far), "https://..." or "mirror+http(s)://..." (CD_E_UNSUPPORTED
- * until those backends land).  NULL spec means cd_store_default_spec(). */
+/* Opens the store named by `spec`: "PATH", "file:PATH" (sqlite),
+ * "https://HOST[:PORT]" (certdeckd; see cd_store_open_ex for trust) or
+ * "mirror+http(s)://..." (CD_E_UNSUPPORTED until that backend lands).
+ * NULL spec means cd_store_default_spec(). */
 int  cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_err *err);
 void cd_store_close(cd_store *s);
+
+/* How to reach a remote store (https://HOST[:PORT], a certdeckd server).
+ * Trust: cacert, a PEM file of the CA that issued the server's TLS
+ * certificate; else a CA remembered for HOST:PORT under
+ * $XDG_CONFIG_HOME/certdeck/known/; else, when `trust` is given, trust on
+ * first use: trust() sees the server's CA (its SHA-256 fingerprint, hex
+ * with colons, and subject) and returns 1 to trust and remember it.  A
+ * server whose certificate no longer verifies under the remembered CA is
+ * refused loudly (CD_E_CRYPTO, "... certificate has CHANGED ...").  TLS
+ * verification is never turned off.  Credentials come with cd_user_login,
+ * or from ~/.netrc through cd_user_owner. */
+struct cd_open_opts {
+    unsigned    flags;             /* CD_OPEN_* */
+    const char *cacert;            /* NULL: remembered, or ask */
+    int       (*trust)(void *ctx, const char *hostport, const char *subject, const char *sha256);
+    void       *trust_ctx;
+    long        connect_timeout_ms;   /* 0 = 5 s */
+    long        timeout_ms;           /* whole request; 0 = 60 s */
+};
+int  cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **out, struct cd_err *err);
+/* 1 when the store is reached over the network (https://). */
+int  cd_store_remote(const cd_store *s);
 
 /* The default store string: $XDG_DATA_HOME/certdeck/store.db, else
  * ~/.local/share/certdeck/store.db.  Caller frees. */
@@ -294,7 +317,8 @@ int  cd_cert_describe(cd_store *s, const cd_user *u, int64_t id, const char *tex
                       struct cd_err *err);
 int  cd_cert_move(cd_store *s, const cd_user *u, const int64_t *ids, size_t n,
                   const char *group, struct cd_err *err);
-/* Clients that presented the certificate at check-in (0 until check-ins exist). */
+/* Clients that presented the certificate at check-in within the last
+ * CD_USAGE_RECENT_DAYS days (certdeck/server.h has the whole list). */
 int  cd_cert_usage_count(cd_store *s, const cd_user *u, int64_t id, int64_t *count,
                          struct cd_err *err);
 

@@ -163,6 +163,20 @@ struct cdi_store_ops {
     int (*permset_rm)(cd_store *, const cd_user *, const char *, struct cd_err *);
     int (*permset_grant)(cd_store *, const cd_user *, const char *, const char *, int, struct cd_err *);
     int (*permset_list)(cd_store *, const cd_user *, struct cd_permset_list *, struct cd_err *);
+
+    /* certdeck/server.h: every backend */
+    int (*cert_usage)(cd_store *, const cd_user *, int64_t, struct cd_usage_list *, struct cd_err *);
+    int (*client_settings_get)(cd_store *, const cd_user *, struct cd_client_settings *, struct cd_err *);
+    int (*client_password_set)(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
+    int (*client_unauth_set)(cd_store *, const cd_user *, int, struct cd_err *);
+    /* certdeck/server.h: the server's side, local stores only (NULL elsewhere:
+     * CD_E_UNSUPPORTED) */
+    int (*checkin_verify)(cd_store *, const struct cd_checkin_req *, struct cd_checkin_result *, struct cd_err *);
+    int (*checkin_record)(cd_store *, const struct cd_checkin_event *, size_t, struct cd_err *);
+    int (*crl_current)(cd_store *, int64_t, unsigned char **, size_t *, struct cd_crl_info *, struct cd_err *);
+    int (*crl_index)(cd_store *, struct cd_crl_info **, size_t *, struct cd_err *);
+    int (*server_tls)(cd_store *, int64_t, char **, char **, struct cd_err *);
+    int (*trust_pem)(cd_store *, char **, struct cd_err *);
 };
 
 struct cd_store {
@@ -175,6 +189,9 @@ struct cd_store {
 
 extern const struct cdi_store_ops cdi_sqlite_ops;
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err);
+/* store_https.c: spec is "https://HOST[:PORT]" */
+extern const struct cdi_store_ops cdi_https_ops;
+int cdi_https_open(cd_store *s, const char *spec, const struct cd_open_opts *o, struct cd_err *err);
 
 /* State of a certificate at `now` (expiring = within 90 days). */
 #define CDI_EXPIRING_SECS (90 * 86400LL)

@@ -22,15 +22,25 @@ char *cd_store_default_spec(void)
 
 int cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_err *err)
 {
+    struct cd_open_opts o = { .flags = flags };
+    return cd_store_open_ex(spec, &o, out, err);
+}
+
+int cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **out, struct cd_err *err)
+{
     *out = NULL;
+    static const struct cd_open_opts none = { 0 };
+    if (!o) o = &none;
+    unsigned flags = o->flags;
     char *def = NULL;
     if (!spec || !*spec) spec = def = cd_store_default_spec();
     if (!spec) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     int rc;
-    if (!strncmp(spec, "https://", 8) || !strncmp(spec, "http://", 7) || !strncmp(spec, "mirror+", 7)) {
+    if (!strncmp(spec, "http://", 7) || !strncmp(spec, "mirror+", 7)) {
         rc = cdi_fail(err, CD_E_UNSUPPORTED,
-                      "store \"%.200s\": remote stores are not available in this build yet; "
-                      "use a local file", spec);
+                      !strncmp(spec, "http://", 7)
+                          ? "store \"%.200s\": certdeckd is reached over https:// only"
+                          : "store \"%.200s\": mirror stores are not available in this build yet", spec);
         free(def);
         return rc;
     }
@@ -38,15 +48,23 @@ int cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_er
         free(def);
         return cdi_fail(err, CD_E_READONLY, "read-only: a new store cannot be made in a read-only session");
     }
-    const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
     cd_store *s = calloc(1, sizeof *s);
     if (!s) { free(def); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
-    rc = cdi_sqlite_open(s, path, flags, err);
+    if (!strncmp(spec, "https://", 8)) {
+        rc = (flags & CD_OPEN_CREATE)
+                 ? cdi_fail(err, CD_E_UNSUPPORTED, "a remote store is made on its server (certdeck init there)")
+                 : cdi_https_open(s, spec, o, err);
+    } else {
+        const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
+        rc = cdi_sqlite_open(s, path, flags, err);
+    }
     free(def);
     if (rc) { free(s->name); free(s); return rc; }
     *out = s;
     return CD_OK;
 }
+
+int cd_store_remote(const cd_store *s) { return s && s->ops == &cdi_https_ops; }
 
 void cd_store_close(cd_store *s)
 {
