@@ -123,4 +123,29 @@ int cd_server_tls(cd_store *s, int64_t cert_id, char **chain_pem, char **key_pem
  * list of acceptable client CAs).  Caller frees. */
 int cd_trust_pem(cd_store *s, char **pem, struct cd_err *err);
 
+/* ---- the agent's side: one check-in (certdeck agent checkin) ----------------
+ * POST /agent/v1/checkin on certdeckd's agent port, TLS with the client
+ * certificate, body {"name": NAME[, "password": P]}.  The answer (JSON):
+ * {"accepted": true, "certificate": ID, "unauthenticated": false,
+ *  "crls": [{"ca": ID, "number": N, "url": "https://HOST:PORT/crl/ID.crl"}, ...]}
+ * or, refused, HTTP 403 {"accepted": false, "error": "certificate revoked"}. */
+struct cd_agent_opts {
+    const char *server;          /* "https://HOST:PORT" (the agent port) */
+    const char *cacert;          /* PEM: the CA that issued certdeckd's certificate (required) */
+    const char *cert_file;       /* PEM client certificate */
+    const char *key_file;        /* PEM private key, unencrypted */
+    const char *name;            /* the client's name */
+    const char *password;        /* client password, or NULL */
+    long        timeout_ms;      /* 0 = 30 s */
+};
+struct cd_agent_answer {
+    int   accepted;
+    long  http_status;
+    char  message[512];          /* the server's reason when refused (unsanitised) */
+    char *json;                  /* the whole answer body, caller frees */
+};
+/* CD_OK when the server answered (accepted or not: see out->accepted);
+ * CD_E_IO and one clear message when it could not be reached. */
+int cd_agent_checkin(const struct cd_agent_opts *o, struct cd_agent_answer *out, struct cd_err *err);
+
 #endif
