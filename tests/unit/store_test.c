@@ -132,7 +132,8 @@ static void test_migration_from_v1(void **state)
                  "DROP TRIGGER cc_tag_ins; DROP TRIGGER cc_tag_del; DROP TABLE cert_counts;"
                  "DROP VIEW user_rights; DROP TABLE permsets; DROP TABLE permset_groups; DROP TABLE permset_rights;"
                  "DROP TABLE user_permsets; DROP TABLE login_fails; ALTER TABLE presets DROP COLUMN shared;"
-                 "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; PRAGMA user_version=1",
+                 "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; DROP TABLE crls;"
+                 "DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id); PRAGMA user_version=1",
                  NULL, NULL, NULL), SQLITE_OK);
     fx_reopen(f);
     sqlite3_stmt *st;
