@@ -122,6 +122,7 @@ int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_permset(struct cli *c, int argc, char **argv);
+int cmd_server(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };
