@@ -82,7 +82,11 @@ int main(int argc, char **argv)
         /* --user without a password file: the console itself asks */
         int rc = cli_open_store(&c, 0);
         if (!rc && c.user && c.password_file) rc = cli_login(&c);
-        else if (!rc && !c.user) rc = cd_user_owner(c.s, &c.u, &c.err);
+        else if (!rc && !c.user) {
+            rc = cd_user_owner(c.s, &c.u, &c.err);
+            /* a server with no ~/.netrc entry: the console's login dialog asks */
+            if (rc == CD_E_LOGIN && cd_store_remote(c.s)) rc = CD_OK;
+        }
         if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
         rc = tui_run(c.s, c.u, theme, c.user);
         cli_close(&c);
