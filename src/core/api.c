@@ -195,7 +195,10 @@ int cd_api_handle(cd_store *s, const cd_user *u, const struct cd_api_request *rq
     if (held) cdi_json_wipe(held);
     json_decref(held);
     if (rc) {
-        /* the audit verify answer keeps what it found with the error */
+        /* the audit verify answer keeps what it found with the error; a
+         * filter error, where it went wrong */
+        if (c.err.pos && (c.out || (c.out = json_object())))
+            json_object_set_new(c.out, "pos", json_integer((json_int_t)c.err.pos));
         error_with(rs, 0, rc, cd_errmsg(&c.err, rc), c.out);
         return rc;
     }

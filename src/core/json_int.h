@@ -73,6 +73,10 @@ json_t *cdi_json_rows(const struct cdi_jfield *t, const void *rows, size_t n, si
 int     cdi_json_rows_decode(const struct cdi_jfield *t, const json_t *a, void **rows, size_t *n, size_t elsz,
                              void (*clear)(void *), struct cd_err *err);
 
+/* A copy of a row (size bytes) with its STR fields strdup'd (flat tables
+ * only); -1 when out of memory (the copy then holds NULLs: clear it). */
+int     cdi_json_copy(const struct cdi_jfield *t, void *dst, const void *src, size_t size);
+
 /* Strict JSON: one object, UTF-8, no duplicate keys, no NUL in strings. */
 int     cdi_json_parse(const char *text, size_t len, json_t **out, struct cd_err *err);
 /* Compact, ASCII-only text (caller frees; wipes it when it held a secret). */

@@ -428,6 +428,20 @@ int cdi_json_rows_decode(const struct cdi_jfield *t, const json_t *a, void **row
     return CD_OK;
 }
 
+int cdi_json_copy(const struct cdi_jfield *t, void *dst, const void *src, size_t size)
+{
+    memcpy(dst, src, size);
+    int rc = 0;
+    for (const struct cdi_jfield *f = t; f->name; f++)
+        if (f->type == CDI_JT_STR) {
+            char **d = (char **)AT(dst, f->off);
+            /* after a failure the rest is NULL, never shared with src */
+            if (*d) *d = rc ? NULL : strdup(*d);
+            if (!*d && *(char *const *)AT(src, f->off)) rc = -1;
+        }
+    return rc;
+}
+
 /* ---- text -------------------------------------------------------------- */
 
 int cdi_json_parse(const char *text, size_t len, json_t **out, struct cd_err *err)
