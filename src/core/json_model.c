@@ -524,9 +524,10 @@ int cdi_query_parse(const char *query, json_t **out, struct cd_err *err)
         if (n) {
             char *k = cdi_pct_decode(p, kn, 1), *v = cdi_pct_decode(eq ? eq + 1 : "", eq ? n - kn - 1 : 0, 1);
             json_t *jv = v ? json_stringn(v, strlen(v)) : NULL;
+            struct cd_err ue = { 0 };
             if (!k || !v) rc = cdi_fail(err, CD_E_INVAL, "query string: a bad %%-escape");
             else if (!*k) rc = cdi_fail(err, CD_E_INVAL, "query string: a value without a name");
-            else if (!jv || !json_stringn(k, strlen(k))) rc = cdi_fail(err, CD_E_INVAL, "query string: not UTF-8");
+            else if (!jv || cdi_check_text(&ue, "name", k, 0, 1)) rc = cdi_fail(err, CD_E_INVAL, "query string: not UTF-8");
             else if (json_object_get(o, k)) rc = cdi_fail(err, CD_E_INVAL, "query string: \"%.100s\" given twice", k);
             else if (json_object_set(o, k, jv)) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
             json_decref(jv);

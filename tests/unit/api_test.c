@@ -126,12 +126,12 @@ static void test_lists(void **state)
     rr = cd_cert_list(a->r, a->ru, &nog, &l, &er);
     assert_int_equal(rr, rl);
     assert_string_equal(er.msg, el.msg);
-    /* resolve by ID and by serial prefix */
+    /* resolve by a fingerprint prefix (with a colon: never read as an ID) */
     struct cd_cert c;
     OK(cd_cert_get(f->s, f->u, 5, &c, &f->err));
     int64_t id = 0;
-    char pre[9];
-    snprintf(pre, sizeof pre, "%.8s", c.serial);
+    char pre[16];
+    snprintf(pre, sizeof pre, "%.2s:%.6s", c.fingerprint, c.fingerprint + 2);
     OK(cd_resolve(a->r, a->ru, CD_KIND_CERT, pre, &id, &f->err));
     assert_int_equal(id, 5);
     cd_cert_clear(&c);
