@@ -176,6 +176,10 @@ int cd_api_handle(cd_store *s, const cd_user *u, const struct cd_api_request *rq
         cd_api_error(rs, 404, CD_E_NOTFOUND, "no such API call (the console API is under " PREFIX "/)");
         return CD_E_NOTFOUND;
     }
+    if (rq->body_len > CD_API_MAX_BODY) {
+        cd_api_error(rs, 413, CD_E_INVAL, "the request body is larger than the API takes (1 MiB)");
+        return CD_E_INVAL;
+    }
     int wrong_method;
     const struct api_route *r = route_for(method, path + sizeof PREFIX - 1, &c.id, &wrong_method);
     if (!r) {

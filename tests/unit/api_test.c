@@ -548,6 +548,24 @@ static void test_readonly(void **state)
     assert_int_equal(fx_count(f, "", 0), 3);
     cd_user_free(u);
     cd_store_close(ro);
+
+    /* a server whose own store is read-only says so in /me, and refuses */
+    cd_store *inner = NULL;
+    cd_user *owner = NULL;
+    OK(cd_store_open(f->path, CD_OPEN_READONLY, &inner, &f->err));
+    OK(cd_user_owner(inner, &owner, &f->err));
+    OK(cdi_https_open_local(inner, owner, 0, &ro, &f->err));
+    OK(cd_user_owner(ro, &u, &f->err));
+    assert_true(cd_store_readonly(ro));
+    struct cd_err el = { 0 };
+    assert_int_equal(cd_tag_create(ro, u, "nope", &e), CD_E_READONLY);
+    assert_int_equal(cd_tag_create(inner, owner, "nope", &el), CD_E_READONLY);
+    assert_string_equal(e.msg, el.msg);
+    cd_user_free(u);
+    cd_store_close(ro);
+    cd_user_free(owner);
+    cd_store_close(inner);
+    assert_int_equal(fx_count(f, "", 0), 3);
 }
 
 /* ---- the API directly ------------------------------------------------------ */
@@ -610,6 +628,11 @@ static void test_api_bad_input(void **state)
     assert_int_equal(call(f, "GET", "/api/v1/certs", "limit=1&limit=2", NULL, NULL), 400);
     assert_int_equal(call(f, "GET", "/api/v1/certs", "limit=100000", NULL, NULL), 400);
     assert_int_equal(call(f, "GET", "/api/v1/certs", NULL, "{}", NULL), 400);
+    char *big = malloc(CD_API_MAX_BODY + 2);
+    memset(big, ' ', CD_API_MAX_BODY + 1);
+    big[CD_API_MAX_BODY + 1] = 0;
+    assert_int_equal(call(f, "POST", "/api/v1/tags", NULL, big, NULL), 413);
+    free(big);
     /* nothing changed, nothing recorded */
     assert_int_equal(fx_count(f, "", 1), 3);
     assert_int_equal(audit_rows(f), records);
