@@ -23,10 +23,10 @@ int cd_api_http_status(int st)
     }
 }
 
-static void set_body(struct cd_api_response *rs, json_t *o)
+static void set_body(struct cd_api_response *rs, json_t *o, int secret)
 {
     size_t n = 0;
-    rs->body = o ? cdi_json_dump(o, &n) : NULL;
+    rs->body = o ? cdi_json_dump(o, &n, secret) : NULL;
     rs->len = rs->body ? n : 0;
     rs->content_type = "application/json";
     if (!rs->body) {
@@ -47,7 +47,7 @@ static void error_with(struct cd_api_response *rs, int http, int st, const char 
         json_object_set_new(o, "status", json_integer(st));
     }
     rs->status = http ? http : cd_api_http_status(st);
-    set_body(rs, o);
+    set_body(rs, o, 0);
     json_decref(o);
 }
 
@@ -208,9 +208,9 @@ int cd_api_handle(cd_store *s, const cd_user *u, const struct cd_api_request *rq
     }
     rs->status = c.created ? 201 : 200;
     if (!c.out) c.out = json_object();
-    set_body(rs, c.out);
+    set_body(rs, c.out, c.secret);
     /* an export's key is in the answer's strings too */
-    cdi_json_wipe(c.out);
+    if (c.secret) cdi_json_wipe(c.out);
     json_decref(c.out);
     return rs->status >= 400 ? CD_E_NOMEM : CD_OK;
 }

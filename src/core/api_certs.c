@@ -104,6 +104,7 @@ static int cert_export(struct api_ctx *c, void *args)
     unsigned char *data = NULL;
     size_t len = 0;
     int rc = cd_cert_export(c->s, c->u, c->id, a->format, a->passphrase, &data, &len, &c->err);
+    c->secret = 1;
     if (!rc) {
         char *b64 = cdi_b64_encode(data, len);
         json_t *s = b64 ? json_string(b64) : NULL;

@@ -18,6 +18,7 @@ struct api_ctx {
     int64_t        id;       /* the {id} of the path; 0 when it has none */
     json_t        *out;      /* the answer, set by the handler (NULL: {}) */
     int            created;  /* 1: 201 Created */
+    int            secret;   /* 1: the answer carries key material (wiped after) */
     struct cd_err  err;
 };
 

@@ -79,8 +79,10 @@ int     cdi_json_copy(const struct cdi_jfield *t, void *dst, const void *src, si
 
 /* Strict JSON: one object, UTF-8, no duplicate keys, no NUL in strings. */
 int     cdi_json_parse(const char *text, size_t len, json_t **out, struct cd_err *err);
-/* Compact, ASCII-only text (caller frees; wipes it when it held a secret). */
-char   *cdi_json_dump(const json_t *j, size_t *len);
+/* Compact, ASCII-only text (caller frees; wipes it when it held a secret).
+ * secret: written in one buffer sized first (twice the work), so that no
+ * grown-out copy of a passphrase or key is left in freed memory. */
+char   *cdi_json_dump(const json_t *j, size_t *len, int secret);
 /* A JSON string of s as it is when it is UTF-8, else repaired (U+FFFD). */
 json_t *cdi_json_str(const char *s);
 /* Overwrites every string value in j (request bodies holding secrets). */

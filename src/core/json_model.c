@@ -460,11 +460,14 @@ int cdi_json_parse(const char *text, size_t len, json_t **out, struct cd_err *er
     return CD_OK;
 }
 
-char *cdi_json_dump(const json_t *j, size_t *len)
+char *cdi_json_dump(const json_t *j, size_t *len, int secret)
 {
-    /* sized first, then written straight into one buffer: no growing copies
-     * of a body that may hold a passphrase are left behind in freed memory */
     const size_t flags = JSON_ENSURE_ASCII | JSON_COMPACT;
+    if (!secret) {
+        char *s = json_dumps(j, flags);
+        if (s && len) *len = strlen(s);
+        return s;
+    }
     size_t n = json_dumpb(j, NULL, 0, flags);
     char *s = n ? malloc(n + 1) : NULL;
     if (!s || json_dumpb(j, s, n, flags) != n) { free(s); return NULL; }

@@ -145,7 +145,7 @@ int hs_call(cd_store *s, const char *method, const char *path, json_t *body, jso
     json_t *j = NULL;
     int rc = CD_OK;
     if (out) *out = NULL;
-    char *text = body ? cdi_json_dump(body, &len) : NULL;
+    char *text = body ? cdi_json_dump(body, &len, 1) : NULL;
     char *full = cdi_printf("/api/v1%s", path);
     if (!full || (body && !text)) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     else {
