@@ -225,6 +225,7 @@ static int failure(struct cdi_http *h, CURLcode e, const struct sink *s, struct 
     case CURLE_RECV_ERROR:
         return cdi_fail(err, CD_E_IO, "certdeckd at %s: connection lost: %.200s", hp, eb);
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:   /* the scheme is checked at open: this is an HTTP/0.9 answer */
         return cdi_fail(err, CD_E_IO, "certdeckd at %s: not an HTTP answer: %.200s", hp, eb);
     default:
         return cdi_fail(err, CD_E_IO, "certdeckd at %s: %.200s", hp, eb);
