@@ -14,6 +14,7 @@ struct cli {
     const char *store;
     const char *user;
     const char *password_file;
+    const char *cacert;    /* --cacert / CERTDECK_CACERT: the CA of a certdeckd server's certificate */
     int fmt;
     long limit;
     int readonly;          /* --read-only: the store is opened CD_OPEN_READONLY */
@@ -25,6 +26,9 @@ struct cli {
 /* Opens the store (creating it when create; read-only with --read-only,
  * where the core refuses every change) and takes the acting user. */
 int  cli_open(struct cli *c, int create);
+/* Opens the store alone (no user), with --read-only, --cacert and, on a
+ * terminal, trust on first use of a server asked there. */
+int  cli_open_store(struct cli *c, unsigned flags);
 void cli_close(struct cli *c);
 /* Logs c->user in on the open store (password file or prompt). */
 int  cli_login(struct cli *c);

@@ -75,6 +75,7 @@ static int agent_checkin(struct cli *c, int argc, char **argv)
     };
     int a = cli_args(argc, argv, opts, pos, 0, 0, &np, CHECKIN_USAGE);
     if (a) return a < 0 ? 0 : a;
+    if (!ao.cacert) ao.cacert = c->cacert;     /* the global --cacert, or $CERTDECK_CACERT */
     const char *missing = !ao.server ? "--server" : !ao.cacert ? "--cacert" : !ao.cert_file ? "--cert"
                         : !ao.key_file ? "--key" : !ao.name ? "--name" : NULL;
     if (missing) return cli_msg(2, "agent checkin needs %s (see certdeck agent checkin --help)", missing);

@@ -11,7 +11,7 @@ int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name);
 static void usage(FILE *f)
 {
     fputs("usage: certdeck [--store S] [--user U] [--password-file F] [--format table|json|csv]\n"
-          "                [--limit N] [--read-only] [--theme NAME|PATH] [COMMAND ...]\n\n"
+          "                [--limit N] [--read-only] [--theme NAME|PATH] [--cacert F] [COMMAND ...]\n\n"
           "With no command, certdeck opens the console on the store (? there lists the keys).\n\n"
           "commands:\n"
           "  init [--admin NAME]          a new store with the installation CA and certificates\n"
@@ -26,7 +26,11 @@ static void usage(FILE *f)
           "  permset ...                  permission sets (permset --help)\n"
           "  audit [--object OBJ] | audit verify\n"
           "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n\n"
-          "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db.\n"
+          "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
+          "https://HOST:PORT is a certdeckd server: --cacert F (or $CERTDECK_CACERT) is the CA\n"
+          "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
+          "it, remembered under $XDG_CONFIG_HOME/certdeck/known/.  Credentials: --user and a\n"
+          "password file or prompt, else ~/.netrc.\n"
           "--user NAME logs in (password from --password-file F or a prompt); without it the\n"
           "Unix owner of the store file acts as the administrator (anyone else must log in).\n"
           "--read-only refuses every change (exit 1, nothing changed); log-ins and key exports\n"
@@ -51,7 +55,8 @@ int main(int argc, char **argv)
         { "store", OPT_STR, &c.store }, { "user", OPT_STR, &c.user },
         { "password-file", OPT_STR, &c.password_file }, { "format", OPT_STR, &fmt },
         { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version },
-        { "read-only", OPT_FLAG, &c.readonly }, { "theme", OPT_STR, &theme }, { NULL, 0, NULL },
+        { "read-only", OPT_FLAG, &c.readonly }, { "theme", OPT_STR, &theme },
+        { "cacert", OPT_STR, &c.cacert }, { NULL, 0, NULL },
     };
     /* global options stop at the first word that is not one */
     while (first < argc && argv[first][0] == '-') {
@@ -69,14 +74,20 @@ int main(int argc, char **argv)
     if (help) { usage(stdout); return 0; }
     if (c.store && !*c.store) return cli_msg(2, "--store is empty: give a store (a file path or file:PATH)");
     if (!c.store) c.store = getenv("CERTDECK_STORE");
+    if (c.cacert && !*c.cacert) return cli_msg(2, "--cacert is empty: give the PEM file of the server's CA");
+    if (!c.cacert) c.cacert = getenv("CERTDECK_CACERT");
     c.fmt = FMT_TABLE;
     if (fmt && cli_format(fmt, &c.fmt)) return 2;
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
         /* --user without a password file: the console itself asks */
-        int rc = cd_store_open(c.store, c.readonly ? CD_OPEN_READONLY : 0, &c.s, &c.err);
+        int rc = cli_open_store(&c, 0);
         if (!rc && c.user && c.password_file) rc = cli_login(&c);
-        else if (!rc && !c.user) rc = cd_user_owner(c.s, &c.u, &c.err);
+        else if (!rc && !c.user) {
+            rc = cd_user_owner(c.s, &c.u, &c.err);
+            /* a server with no ~/.netrc entry: the console's login dialog asks */
+            if (rc == CD_E_LOGIN && cd_store_remote(c.s)) rc = CD_OK;
+        }
         if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
         rc = tui_run(c.s, c.u, theme, c.user);
         cli_close(&c);

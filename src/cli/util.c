@@ -66,10 +66,40 @@ int cli_format(const char *name, int *fmt)
     return cli_unknown("output format", name, CD_NAMES_FORMAT, NULL, 0);
 }
 
+/* Trust on first use of a certdeckd server: asked on the terminal, never
+ * assumed.  The answer is remembered by the core. */
+static int ask_trust(void *ctx, const char *hostport, const char *subject, const char *sha256)
+{
+    (void)ctx;
+    FILE *tty = fopen("/dev/tty", "r+");
+    if (!tty) return 0;
+    char *h = cd_sanitize(hostport, (size_t)-1), *sub = cd_sanitize(subject, (size_t)-1);
+    fprintf(tty, "certdeckd at %s is not known yet.\n"
+                 "Its certificate is issued by: %s\n"
+                 "CA fingerprint (SHA-256): %s\n"
+                 "Compare it with `certdeck ca show 1` on the server.  Trust this CA for %s and remember it? [y/N] ",
+            h ? h : "?", sub ? sub : "?", sha256, h ? h : "?");
+    fflush(tty);
+    free(h);
+    free(sub);
+    char ans[16] = "";
+    int yes = fgets(ans, sizeof ans, tty) && (ans[0] == 'y' || ans[0] == 'Y');
+    fclose(tty);
+    return yes;
+}
+
+int cli_open_store(struct cli *c, unsigned flags)
+{
+    if (c->readonly) flags |= CD_OPEN_READONLY;
+    struct cd_open_opts o = { .flags = flags, .cacert = c->cacert };
+    /* a question needs someone to answer it: only with a terminal on stdin */
+    if (isatty(STDIN_FILENO)) o.trust = ask_trust;
+    return cd_store_open_ex(c->store, &o, &c->s, &c->err);
+}
+
 int cli_open(struct cli *c, int create)
 {
-    unsigned flags = (create ? CD_OPEN_CREATE : 0) | (c->readonly ? CD_OPEN_READONLY : 0);
-    int rc = cd_store_open(c->store, flags, &c->s, &c->err);
+    int rc = cli_open_store(c, create ? CD_OPEN_CREATE : 0);
     if (rc) return rc;
     if (create) return CD_OK;
     if (c->user) return cli_login(c);
