@@ -1,7 +1,8 @@
 /* certdeck core — the HTTPS client (http_int.h): one reused libcurl easy
  * handle per connection to a certdeckd, with every security rule set once
  * here, and one clear message per failure, always naming the server.
- * Whom to trust is settled by http_trust.c before the first request. */
+ * Whom to trust is settled by http_trust.c before the first request.  A
+ * handle is one connection: one thread uses it at a time. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

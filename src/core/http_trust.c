@@ -173,17 +173,20 @@ out:
 
 /* The first certificate of a PEM file: its SHA-256 fingerprint.  CD_E_IO when
  * unreadable, CD_E_CRYPTO when it holds none. */
-static int ca_file_first(const char *path, const char *what, char fp[FP_LEN], struct cd_err *err)
+static int ca_file_first(const struct cdi_trust *t, const char *path, const char *what, char fp[FP_LEN],
+                         struct cd_err *err)
 {
     gnutls_datum_t pem = { NULL, 0 }, der = { NULL, 0 };
     int rc = CD_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return cdi_fail(err, CD_E_IO, "cannot read %s %s: %s", what, path, strerror(errno));
+    if (fd < 0)
+        return cdi_fail(err, CD_E_IO, "certdeckd at %s: cannot read %s %s: %s", t->hostport, what, path, strerror(errno));
     close(fd);
-    if (gnutls_load_file(path, &pem) < 0) return cdi_fail(err, CD_E_IO, "cannot read %s %s", what, path);
+    if (gnutls_load_file(path, &pem) < 0)
+        return cdi_fail(err, CD_E_IO, "certdeckd at %s: cannot read %s %s", t->hostport, what, path);
     gnutls_x509_crt_t crt = NULL;
     if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0 ||
         gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
-        rc = cdi_fail(err, CD_E_CRYPTO, "%s %s holds no PEM certificate", what, path);
+        rc = cdi_fail(err, CD_E_CRYPTO, "certdeckd at %s: %s %s holds no PEM certificate", t->hostport, what, path);
     else
         fingerprint(&der, fp);
     if (crt) gnutls_x509_crt_deinit(crt);
@@ -264,18 +267,33 @@ out:
     return rc;
 }
 
+/* A client certificate and key that GnuTLS cannot load as a pair (unreadable,
+ * not PEM, a key of another certificate) are named here, before the TLS
+ * library reports them as a failed handshake. */
+static int client_usable(const struct cdi_trust *t, struct cd_err *err)
+{
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    int r = gnutls_certificate_set_x509_key_file(cred, t->client_cert, t->client_key, GNUTLS_X509_FMT_PEM);
+    gnutls_certificate_free_credentials(cred);
+    if (r >= 0) return CD_OK;
+    return cdi_fail(err, r == GNUTLS_E_FILE_ERROR ? CD_E_IO : CD_E_CRYPTO, "certdeckd at %s: cannot use the client "
+                    "certificate %s with the key %s: %s", t->hostport, t->client_cert, t->client_key, gnutls_strerror(r));
+}
+
 int cdi_trust_settle(struct cdi_trust *t, const struct cdi_http_opts *o, struct cd_err *err)
 {
     char fp[FP_LEN];
     int rc;
+    if (t->client_cert && (rc = client_usable(t, err))) return rc;
     if (o->cacert) {
-        if ((rc = ca_file_first(o->cacert, "the CA file", fp, err))) return rc;
+        if ((rc = ca_file_first(t, o->cacert, "the CA file", fp, err))) return rc;
         return (t->cafile = strdup(o->cacert)) ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
     char *known = cdi_trust_known_path(t->hostport);
     struct stat st;
     if (known && stat(known, &st) == 0) {
-        if ((rc = ca_file_first(known, "the remembered CA file", fp, err))) {
+        if ((rc = ca_file_first(t, known, "the remembered CA file", fp, err))) {
             if (rc == CD_E_CRYPTO)
                 rc = cdi_fail(err, CD_E_CRYPTO, "certdeckd at %s: the remembered CA file %s is damaged: remove it",
                               t->hostport, known);
@@ -347,7 +365,7 @@ int cdi_trust_explain(const struct cdi_trust *t, const char *detail, struct cd_e
         t->remembered) {
         struct stat st;
         struct cd_err e2 = { 0 };
-        if (ca_file_first(t->cafile, "the remembered CA file", old_fp, &e2)) snprintf(old_fp, sizeof old_fp, "?");
+        if (ca_file_first(t, t->cafile, "the remembered CA file", old_fp, &e2)) snprintf(old_fp, sizeof old_fp, "?");
         cdi_fmt_time(stat(t->cafile, &st) ? 0 : (int64_t)st.st_mtime, when, sizeof when);
         cdi_fail(err, rc, "certdeckd at %s: its certificate has CHANGED and is not signed by the CA trusted on "
                  "%s (SHA-256 %s); now CA SHA-256 %s: if this is expected, remove %s",

@@ -518,6 +518,21 @@ static void test_agent_checkin(void **state)
     assert_null(ans.json);
 }
 
+static void test_client_pair_checked(void **state)
+{
+    (void)state;
+    /* refused before any connection: port 1 is never reached */
+    struct cdi_http_opts o = { .base_url = "https://127.0.0.1:1", .cacert = ca_pem, .client_cert = ag_pem,
+                               .client_key = srv_key };
+    struct cdi_http *h = NULL;
+    struct cd_err err = { 0 };
+    assert_int_equal(cdi_http_open(&o, &h, &err), CD_E_CRYPTO);
+    assert_null(h);
+    assert_non_null(strstr(err.msg, "certdeckd at 127.0.0.1:1: cannot use the client certificate "));
+    o.client_key = NULL;
+    assert_int_equal(cdi_http_open(&o, &h, &err), CD_E_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_trust_declined),
         cmocka_unit_test(test_changed_certificate),
         cmocka_unit_test(test_agent_checkin),
+        cmocka_unit_test(test_client_pair_checked),
     };
     return cmocka_run_group_tests_name("http", tests, group_setup, group_teardown);
 }
