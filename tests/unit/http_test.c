@@ -204,7 +204,31 @@ static void test_timeout_no_tls(void **state)
     close(fd);
 }
 
-static void test_not_trusted_yet(void **state)
+static void test_timeout_no_answer(void **state)
+{
+    (void)state;
+    struct tlsd d;
+    assert_int_equal(tlsd_start(&d, srv_pem, srv_key, NULL, NULL), 0);
+    tlsd_set(&d, NULL, NULL, NULL, TLSD_SILENT);
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", d.port);
+    struct cdi_http_opts o = { .base_url = url, .cacert = ca_pem, .connect_timeout_ms = 2000, .timeout_ms = 700 };
+    struct cdi_http *h = NULL;
+    struct cd_err err = { 0 };
+    assert_int_equal(cdi_http_open(&o, &h, &err), CD_OK);
+    struct cdi_buf b = { 0 };
+    long st;
+    double t0 = now_s();
+    assert_int_equal(cdi_http_request(h, "GET", "/", NULL, 0, &st, &b, &err), CD_E_IO);
+    double dt = now_s() - t0;
+    assert_true(dt >= 0.6 && dt < 3);
+    assert_non_null(strstr(err.msg, "timed out after 0.7 s waiting for the answer"));
+    cdi_http_close(h);
+    tlsd_stop(&d);
+}
+
+static void test_not_trusted_yet(
+void **state)
 {
     (void)state;
     char cfg[128];
@@ -539,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_timeout_no_tls),
+        cmocka_unit_test(test_timeout_no_answer),
         cmocka_unit_test(test_not_trusted_yet),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_request_and_keepalive),
