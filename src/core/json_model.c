@@ -11,7 +11,7 @@
 #include <gnutls/gnutls.h>
 #include "json_int.h"
 
-#define F(st, nm, ty, fl) { #fl, CDI_JT_##ty, offsetof(st, fl), 0, 0, NULL }
+#define F(st, ty, fl) { #fl, CDI_JT_##ty, offsetof(st, fl), 0, 0, NULL }
 #define E(st, fl, en) { #fl, CDI_JT_ENUM, offsetof(st, fl), 0, 0, &cdi_je_##en }
 
 /* ---- enumerations ------------------------------------------------------ */
@@ -50,48 +50,48 @@ const struct cdi_jenum cdi_je_kind = { "kind (cert or ca)", kind_name, kind_pars
 
 #define S struct cd_cert
 const struct cdi_jfield cdi_jt_cert[] = {
-    F(S, , I64, id), F(S, , I64, ca_id), F(S, , STR, description), F(S, , STR, product), F(S, , STR, host),
-    F(S, , STR, cn), F(S, , STR, subject), F(S, , STR, issuer), F(S, , STR, serial), F(S, , STR, fingerprint),
-    F(S, , STR, key_alg), F(S, , STR, tags), F(S, , STR, group), F(S, , STR, revoke_reason),
-    F(S, , I64, not_before), F(S, , I64, not_after), F(S, , I64, created), F(S, , I64, revoked_at),
-    F(S, , BOOL, has_passphrase), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, I64, ca_id), F(S, STR, description), F(S, STR, product), F(S, STR, host),
+    F(S, STR, cn), F(S, STR, subject), F(S, STR, issuer), F(S, STR, serial), F(S, STR, fingerprint),
+    F(S, STR, key_alg), F(S, STR, tags), F(S, STR, group), F(S, STR, revoke_reason),
+    F(S, I64, not_before), F(S, I64, not_after), F(S, I64, created), F(S, I64, revoked_at),
+    F(S, BOOL, has_passphrase), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_ca
 const struct cdi_jfield cdi_jt_ca[] = {
-    F(S, , I64, id), F(S, , STR, description), F(S, , STR, cn), F(S, , STR, subject), F(S, , STR, serial),
-    F(S, , STR, fingerprint), F(S, , STR, key_alg), F(S, , STR, tags), F(S, , STR, group),
-    F(S, , I64, not_before), F(S, , I64, not_after), F(S, , I64, created), F(S, , BOOL, can_sign),
-    F(S, , BOOL, has_passphrase), F(S, , I64, cert_count), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, STR, description), F(S, STR, cn), F(S, STR, subject), F(S, STR, serial),
+    F(S, STR, fingerprint), F(S, STR, key_alg), F(S, STR, tags), F(S, STR, group),
+    F(S, I64, not_before), F(S, I64, not_after), F(S, I64, created), F(S, BOOL, can_sign),
+    F(S, BOOL, has_passphrase), F(S, I64, cert_count), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_group
 const struct cdi_jfield cdi_jt_group[] = {
-    F(S, , I64, id), F(S, , STR, path), F(S, , INT, depth), F(S, , I64, cas), F(S, , I64, certs),
+    F(S, I64, id), F(S, STR, path), F(S, INT, depth), F(S, I64, cas), F(S, I64, certs),
     { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_tag
 const struct cdi_jfield cdi_jt_tag[] = {
-    F(S, , I64, id), F(S, , STR, name), F(S, , I64, certs), F(S, , I64, cas), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, STR, name), F(S, I64, certs), F(S, I64, cas), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_preset
 const struct cdi_jfield cdi_jt_preset[] = {
-    F(S, , STR, name), F(S, , STR, expr), F(S, , STR, columns), F(S, , STR, sort), F(S, , STR, owner),
-    F(S, , BOOL, shared), F(S, , BOOL, mine), { NULL, 0, 0, 0, 0, NULL }
+    F(S, STR, name), F(S, STR, expr), F(S, STR, columns), F(S, STR, sort), F(S, STR, owner),
+    F(S, BOOL, shared), F(S, BOOL, mine), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_audit
 const struct cdi_jfield cdi_jt_audit[] = {
-    F(S, , I64, id), F(S, , I64, time), F(S, , STR, user), F(S, , STR, action), F(S, , STR, object),
-    F(S, , STR, result), F(S, , STR, detail), F(S, , STR, section), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, I64, time), F(S, STR, user), F(S, STR, action), F(S, STR, object),
+    F(S, STR, result), F(S, STR, detail), F(S, STR, section), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_user_info
 const struct cdi_jfield cdi_jt_user_info[] = {
-    F(S, , I64, id), F(S, , STR, name), F(S, , STR, home), F(S, , STR, permsets), F(S, , BOOL, admin),
-    F(S, , BOOL, disabled), F(S, , BOOL, has_password), F(S, , I64, created), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, STR, name), F(S, STR, home), F(S, STR, permsets), F(S, BOOL, admin),
+    F(S, BOOL, disabled), F(S, BOOL, has_password), F(S, I64, created), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 /* a level per object type, at the offset of level[] */
@@ -105,48 +105,48 @@ const struct cdi_jfield cdi_jt_levels[] = {
 };
 #define S struct cd_permset
 const struct cdi_jfield cdi_jt_permset[] = {
-    F(S, , I64, id), F(S, , STR, name), F(S, , STR, groups), F(S, , STR, users),
+    F(S, I64, id), F(S, STR, name), F(S, STR, groups), F(S, STR, users),
     { "levels", CDI_JT_OBJ, offsetof(S, level), 0, 0, cdi_jt_levels }, { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_usage
 const struct cdi_jfield cdi_jt_usage[] = {
-    F(S, , I64, id), F(S, , I64, cert_id), F(S, , STR, client), F(S, , STR, address), F(S, , I64, first_seen),
-    F(S, , I64, last_seen), { NULL, 0, 0, 0, 0, NULL }
+    F(S, I64, id), F(S, I64, cert_id), F(S, STR, client), F(S, STR, address), F(S, I64, first_seen),
+    F(S, I64, last_seen), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_client_settings
 const struct cdi_jfield cdi_jt_client[] = {
-    F(S, , BOOL, has_password), F(S, , BOOL, unauthenticated), F(S, , I64, unauth_since),
+    F(S, BOOL, has_password), F(S, BOOL, unauthenticated), F(S, I64, unauth_since),
     { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_query
 const struct cdi_jfield cdi_jt_query[] = {
-    F(S, , STR, filter), F(S, , STR, group), F(S, , BOOL, revoked), E(S, sort, col), F(S, , BOOL, desc),
-    F(S, , I64, offset), F(S, , I64, limit), { NULL, 0, 0, 0, 0, NULL }
+    F(S, STR, filter), F(S, STR, group), F(S, BOOL, revoked), E(S, sort, col), F(S, BOOL, desc),
+    F(S, I64, offset), F(S, I64, limit), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_subject
 const struct cdi_jfield cdi_jt_subject[] = {
-    F(S, , STR, cn), F(S, , STR, o), F(S, , STR, ou), F(S, , STR, l), F(S, , STR, st), F(S, , STR, c),
+    F(S, STR, cn), F(S, STR, o), F(S, STR, ou), F(S, STR, l), F(S, STR, st), F(S, STR, c),
     { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_ca_params
 const struct cdi_jfield cdi_jt_ca_params[] = {
-    { "subject", CDI_JT_OBJ, offsetof(S, subject), 0, 0, cdi_jt_subject }, F(S, , STR, description),
-    F(S, , STR, group), E(S, keytype, keytype), F(S, , I64, not_before), F(S, , I64, not_after),
-    F(S, , INT, days), { "passphrase", CDI_JT_STR, offsetof(S, passphrase), 0, CDI_JF_SECRET, NULL },
+    { "subject", CDI_JT_OBJ, offsetof(S, subject), 0, 0, cdi_jt_subject }, F(S, STR, description),
+    F(S, STR, group), E(S, keytype, keytype), F(S, I64, not_before), F(S, I64, not_after),
+    F(S, INT, days), { "passphrase", CDI_JT_STR, offsetof(S, passphrase), 0, CDI_JF_SECRET, NULL },
     { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_cert_params
 const struct cdi_jfield cdi_jt_cert_params[] = {
-    F(S, , I64, ca_id), { "ca_passphrase", CDI_JT_STR, offsetof(S, ca_passphrase), 0, CDI_JF_SECRET, NULL },
-    E(S, product, product), F(S, , STR, host), { "subject", CDI_JT_OBJ, offsetof(S, subject), 0, 0, cdi_jt_subject },
-    F(S, , STR, description), F(S, , STRV, tags), F(S, , STR, group), E(S, keytype, keytype),
-    F(S, , I64, not_before), F(S, , I64, not_after), F(S, , INT, days),
+    F(S, I64, ca_id), { "ca_passphrase", CDI_JT_STR, offsetof(S, ca_passphrase), 0, CDI_JF_SECRET, NULL },
+    E(S, product, product), F(S, STR, host), { "subject", CDI_JT_OBJ, offsetof(S, subject), 0, 0, cdi_jt_subject },
+    F(S, STR, description), F(S, STRV, tags), F(S, STR, group), E(S, keytype, keytype),
+    F(S, I64, not_before), F(S, I64, not_after), F(S, INT, days),
     { "passphrase", CDI_JT_STR, offsetof(S, passphrase), 0, CDI_JF_SECRET, NULL }, { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
