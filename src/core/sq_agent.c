@@ -156,11 +156,8 @@ int sq_cert_usage(cd_store *s, const cd_user *u, int64_t id, struct cd_usage_lis
 void sq_agent_free(struct sq *sq)
 {
     struct sq_cacache *c = &sq->cas;
-    for (size_t i = 0; i < c->n; i++) gnutls_x509_crt_deinit(c->crt[i]);
-    free(c->crt);
-    free(c->id);
-    free(c->nb);
-    free(c->na);
+    for (size_t i = 0; i < c->n; i++) gnutls_x509_crt_deinit(c->ca[i].crt);
+    free(c->ca);
     memset(c, 0, sizeof *c);
 }
 
@@ -179,28 +176,20 @@ static int cas_load(struct sq *sq, int64_t count, int64_t max_id, struct cd_err 
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         n++;
         hi = sqlite3_column_int64(st, 0);
-        if (c->n == cap) {
-            size_t nc = cap ? 2 * cap : 8;
-            gnutls_x509_crt_t *a = realloc(c->crt, nc * sizeof *a);
-            if (a) c->crt = a;
-            int64_t *b = realloc(c->id, nc * sizeof *b);
-            if (b) c->id = b;
-            int64_t *d = realloc(c->nb, nc * sizeof *d);
-            if (d) c->nb = d;
-            int64_t *e = realloc(c->na, nc * sizeof *e);
-            if (e) c->na = e;
-            if (!a || !b || !d || !e) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
-            cap = nc;
-        }
+        const void *der = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
         gnutls_x509_crt_t crt = NULL;
         struct cd_err e = { 0 };
         /* a CA that does not parse can vouch for no one: left out */
-        if (cdi_crt_load(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &crt, &e)) continue;
-        c->crt[c->n] = crt;
-        c->id[c->n] = hi;
-        c->nb[c->n] = sqlite3_column_int64(st, 2);
-        c->na[c->n] = sqlite3_column_int64(st, 3);
+        if (cdi_crt_load(der, len, &crt, &e)) continue;
+        struct sq_ca_entry *x = cdi_grow(&c->ca, c->n, &cap, sizeof *x);
+        if (!x) { gnutls_x509_crt_deinit(crt); rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+        *x = (struct sq_ca_entry){ hi, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), crt, { 0 } };
         c->n++;
+        if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, x->fp) < 0) {
+            rc = cdi_fail(err, CD_E_CRYPTO, "SHA-256 failed");
+            break;
+        }
     }
     if (!rc) rc = sq_done(sq, r, "CA list", err);
     sqlite3_finalize(st);
@@ -210,6 +199,42 @@ static int cas_load(struct sq *sq, int64_t count, int64_t max_id, struct cd_err 
     c->max_id = hi;
     c->loaded = 1;
     return CD_OK;
+}
+
+/* Signatures found good, process-wide: "the certificate with SHA-256 X is
+ * signed by the CA certificate with SHA-256 Y" stays true for ever, so the
+ * ECDSA or RSA verification (a third of a millisecond on a small server) is
+ * paid once per agent certificate, not at every check-in.  Direct-mapped:
+ * an entry pushed out is only verified again. */
+#define SIG_SLOTS 8192
+static struct {
+    pthread_mutex_t lock;
+    unsigned char key[SIG_SLOTS][32];
+} sigc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void sig_key(const unsigned char *cert_fp, const unsigned char *ca_fp, unsigned char key[32])
+{
+    unsigned char both[64];
+    memcpy(both, cert_fp, 32);
+    memcpy(both + 32, ca_fp, 32);
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, both, sizeof both, key) < 0) memset(key, 0, 32);
+}
+
+static int sig_known(const unsigned char key[32])
+{
+    unsigned slot = ((unsigned)key[0] << 8 | key[1]) % SIG_SLOTS;
+    pthread_mutex_lock(&sigc.lock);
+    int hit = !memcmp(sigc.key[slot], key, 32);
+    pthread_mutex_unlock(&sigc.lock);
+    return hit;
+}
+
+static void sig_remember(const unsigned char key[32])
+{
+    unsigned slot = ((unsigned)key[0] << 8 | key[1]) % SIG_SLOTS;
+    pthread_mutex_lock(&sigc.lock);
+    memcpy(sigc.key[slot], key, 32);
+    pthread_mutex_unlock(&sigc.lock);
 }
 
 /* The process-wide memory of client passwords checked against the stored
@@ -277,17 +302,30 @@ static int refuse(struct cd_checkin_result *out, const char *why)
     return CD_OK;
 }
 
-/* Which of the store's CAs signed crt (index into the cache), or -1. */
-static int issuer_of(const struct sq_cacache *c, gnutls_x509_crt_t crt)
+/* 1 when the CA of cache entry ca signed the certificate (DER der, SHA-256
+ * fp); *crt is parsed on the first need and kept for the caller. */
+static int signed_by(const struct sq_ca_entry *ca, const struct cd_checkin_req *rq, const unsigned char *fp,
+                     gnutls_x509_crt_t *crt)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        if (!gnutls_x509_crt_check_issuer(crt, c->crt[i])) continue;
-        unsigned status = 0;
-        /* dates are checked against the request's clock below, not GnuTLS's */
-        unsigned flags = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
-        if (gnutls_x509_crt_verify(crt, &c->crt[i], 1, flags, &status) >= 0 && status == 0) return (int)i;
+    unsigned char key[32];
+    sig_key(fp, ca->fp, key);
+    if (sig_known(key)) return 1;
+    if (!*crt) {
+        gnutls_datum_t d = { (unsigned char *)rq->cert_der, (unsigned)rq->cert_len };
+        if (gnutls_x509_crt_init(crt) < 0) return 0;
+        if (gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+            gnutls_x509_crt_deinit(*crt);
+            *crt = NULL;
+            return 0;
+        }
     }
-    return -1;
+    if (!gnutls_x509_crt_check_issuer(*crt, ca->crt)) return 0;
+    unsigned status = 0;
+    /* dates are checked against the request's clock, not GnuTLS's */
+    unsigned flags = GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
+    if (gnutls_x509_crt_verify(*crt, &ca->crt, 1, flags, &status) < 0 || status) return 0;
+    sig_remember(key);
+    return 1;
 }
 
 int sq_checkin_verify(cd_store *s, const struct cd_checkin_req *rq, struct cd_checkin_result *out,
@@ -300,6 +338,7 @@ int sq_checkin_verify(cd_store *s, const struct cd_checkin_req *rq, struct cd_ch
     int unauth = 0;
     int64_t now = rq->now ? rq->now : cdi_now();
     memset(out, 0, sizeof *out);
+    if (rq->cert_len > 65536) return refuse(out, "the client certificate cannot be read");
 
     unsigned char fp[32];
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, rq->cert_der, rq->cert_len, fp) < 0)
@@ -325,36 +364,42 @@ int sq_checkin_verify(cd_store *s, const struct cd_checkin_req *rq, struct cd_ch
     }
     if (rc) goto out;
 
-    gnutls_datum_t d = { (unsigned char *)rq->cert_der, (unsigned)rq->cert_len };
-    if (gnutls_x509_crt_init(&crt) < 0) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    if (rq->cert_len > 65536 || gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
-        refuse(out, "the client certificate cannot be read");
-        goto out;
-    }
-    int ca = issuer_of(&sq->cas, crt);
-    if (ca < 0) { refuse(out, "certificate not issued by a CA of this server"); goto out; }
-    if (now < sq->cas.nb[ca] || now >= sq->cas.na[ca]) {
-        refuse(out, now < sq->cas.nb[ca] ? "the issuing CA is not yet valid" : "the issuing CA has expired");
-        goto out;
-    }
-
-    if ((rc = sq_cached(sq, SQC_CHECKIN_CERT, "SELECT id, revoked_at, not_before, not_after FROM certs"
+    /* the store's certificate with these exact bytes, if any */
+    if ((rc = sq_cached(sq, SQC_CHECKIN_CERT, "SELECT id, ca_id, revoked_at, not_before, not_after FROM certs"
                         " WHERE fingerprint = ?", &st, err))) goto out;
     sqlite3_bind_text(st, 1, out->fingerprint, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
-    int64_t revoked = 0, nb = 0, na = 0;
+    int64_t id = 0, ca_id = 0, revoked = 0, nb = 0, na = 0;
     if (r == SQLITE_ROW) {
-        out->cert_id = sqlite3_column_int64(st, 0);
-        revoked = sqlite3_column_int64(st, 1);
-        nb = sqlite3_column_int64(st, 2);
-        na = sqlite3_column_int64(st, 3);
+        id = sqlite3_column_int64(st, 0);
+        ca_id = sqlite3_column_int64(st, 1);
+        revoked = sqlite3_column_int64(st, 2);
+        nb = sqlite3_column_int64(st, 3);
+        na = sqlite3_column_int64(st, 4);
     } else if (r != SQLITE_DONE) {
         rc = sq_dberr(sq, err, "check-in");
     }
     sqlite3_reset(st);
     if (rc) goto out;
+    out->cert_id = id;
+
+    /* the signature: by the certificate's own CA when the store holds it,
+     * else by whichever of the store's CAs issued it */
+    const struct sq_ca_entry *ca = NULL;
+    for (size_t i = 0; i < sq->cas.n && !ca; i++)
+        if ((!id || sq->cas.ca[i].id == ca_id) && signed_by(&sq->cas.ca[i], rq, fp, &crt)) ca = &sq->cas.ca[i];
+    if (!ca) {
+        /* (a certificate that was never parsed, yet tried, did not parse) */
+        refuse(out, !id && !crt && sq->cas.n ? "the client certificate cannot be read"
+                                             : "certificate not issued by a CA of this server");
+        goto out;
+    }
+    if (now < ca->nb || now >= ca->na) {
+        refuse(out, now < ca->nb ? "the issuing CA is not yet valid" : "the issuing CA has expired");
+        goto out;
+    }
     /* signed by our CA but not in the store (a restored backup, a copy of the CA key used elsewhere) */
-    if (!out->cert_id) { refuse(out, "certificate unknown to this server"); goto out; }
+    if (!id) { refuse(out, "certificate unknown to this server"); goto out; }
     /* revoked is revoked: no switch lets it in */
     if (revoked) { refuse(out, "certificate revoked"); goto out; }
     if (now < nb) { refuse(out, "certificate not yet valid"); goto out; }

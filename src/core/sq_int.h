@@ -30,13 +30,12 @@ enum { SQ_KEY_NONE = 0, SQ_KEY_STORE = 1, SQ_KEY_PASS = 2 };
  * (sq_agent.c): reloaded when the CA list changes (its count or highest
  * id: CA ids are never given twice, and CA rows are never edited in a way
  * that changes their certificate). */
+struct sq_ca_entry { int64_t id, nb, na; gnutls_x509_crt_t crt; unsigned char fp[32]; };
 struct sq_cacache {
     int     loaded;
     int64_t count, max_id;
     size_t  n;
-    int64_t *id;
-    gnutls_x509_crt_t *crt;
-    int64_t *nb, *na;
+    struct sq_ca_entry *ca;
 };
 
 struct sq {

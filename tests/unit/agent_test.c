@@ -71,9 +71,32 @@ static void test_valid_certificate_accepted(void **state)
     assert_int_equal(cd_cert_get(f->s, f->u, 2, &c, &f->err), CD_OK);
     assert_string_equal(r.fingerprint, c.fingerprint);
     cd_cert_clear(&c);
-    /* again: the CA certificates come from the handle's cache now */
+    /* again: the CA certificates and the signature come from the caches now */
     r = check_id(f, 2, NULL, 0);
     assert_int_equal(r.accepted, 1);
+    /* the same certificate with one byte of its signature changed is not let in on the strength of the cache */
+    size_t len = 0;
+    unsigned char *d = der_of(f->s, f->u, 2, &len);
+    d[len - 1] ^= 0x01;
+    r = check(f, d, len, NULL, 0);
+    REFUSED(r, "certificate not issued by a CA of this server");
+    assert_int_equal(r.cert_id, 0);
+    free(d);
+    /* a certificate of the store whose CA is gone chains to nothing */
+    struct cd_ca_params cap = { .subject = { .cn = "Short-lived CA" }, .keytype = CD_KEY_EC256, .days = 365 };
+    int64_t ca2 = 0, id = 0;
+    assert_int_equal(cd_ca_new(f->s, f->u, &cap, &ca2, &f->err), CD_OK);
+    struct cd_cert_params p = { .ca_id = ca2, .product = CD_PRODUCT_AGENT, .subject = { .cn = "orphan" },
+                                .keytype = CD_KEY_EC256, .days = 30 };
+    assert_int_equal(cd_cert_new(f->s, f->u, &p, 1, NULL, NULL, &id, &f->err), CD_OK);
+    assert_int_equal(check_id(f, id, NULL, 0).accepted, 1);
+    d = der_of(f->s, f->u, id, &len);
+    assert_int_equal(cd_cert_revoke(f->s, f->u, &id, 1, 5, &f->err), CD_OK);
+    assert_int_equal(cd_ca_delete(f->s, f->u, ca2, &f->err), CD_OK);
+    r = check(f, d, len, NULL, 0);
+    REFUSED(r, "certificate not issued by a CA of this server");
+    assert_int_equal(r.cert_id, id);
+    free(d);
 }
 
 static void test_dates_and_revocation(void **state)
