@@ -27,7 +27,10 @@ int main(int argc, char **argv)
     struct srv sv;
     memset(&sv, 0, sizeof sv);
     int rc = conf_load(&sv.conf, argc, argv);
-    if (rc) return rc < 0 ? 0 : rc;
+    if (rc) {
+        conf_free(&sv.conf);
+        return rc < 0 ? 0 : rc;
+    }
 
     int status = 1;
     char *chain = NULL, *key = NULL, aerr[200];
