@@ -91,6 +91,9 @@ void out_object(int fmt, const struct out_col *cols, int ncols, const char *cons
 /* The ids a command made: one per line in a table, an "id" column in CSV,
  * {"id": N} or {"count": N, "ids": [...]} in JSON. */
 void out_ids(int fmt, const int64_t *ids, size_t n);
+/* A JSON text from outside (a server's answer) printed as every JSON output
+ * is: re-encoded, exact, ASCII only.  -1 (nothing printed) when it is not JSON. */
+int  out_json_text(const char *text, size_t len);
 
 /* ---- secrets and files ------------------------------------------------- */
 /* Prompts on /dev/tty without echo; confirm asks twice.  NULL when no terminal. */
@@ -122,6 +125,7 @@ int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_permset(struct cli *c, int argc, char **argv);
+int cmd_agent(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };

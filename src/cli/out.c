@@ -295,3 +295,11 @@ void out_ids(int fmt, const int64_t *ids, size_t n)
         for (size_t i = 0; i < n; i++) printf("%lld\n", (long long)ids[i]);
     }
 }
+
+int out_json_text(const char *text, size_t len)
+{
+    json_t *j = json_loadb(text, len, 0, NULL);
+    if (!j) return -1;
+    json_print(j);
+    return 0;
+}
