@@ -104,6 +104,10 @@ install: $(BIN) $(SERVER)
 	install -m 0644 doc/certdeck-filter.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 0644 doc/certdeck-theme.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/certdeck/themes/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/certdeck
+	install -m 0755 $(BUILD)/certdeckd $(DESTDIR)$(PREFIX)/bin/certdeckd
+	install -m 0644 doc/certdeckd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 doc/certdeckd.service $(DESTDIR)$(PREFIX)/share/doc/certdeck/
 
 clean:
 	rm -rf build build-asan

@@ -1,0 +1,60 @@
+/* certdeckd — the log on stderr: one line per request (time, peer, who,
+ * method, path, status, bytes, milliseconds) and the server's own
+ * messages.  Every field that came from the network is sanitised: a path
+ * or an agent's name can hold escape sequences.  Each line is written with
+ * one call, so lines of concurrent requests do not interleave. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include "srv.h"
+
+/* At most this much of a path reaches the log (a long URI is cut, marked). */
+#define LOG_PATH_MAX 512
+
+static void iso_now(char *buf, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char t[24];
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, n, "%s.%03dZ", t, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+void log_request(const struct srv_req *r)
+{
+    char when[40];
+    iso_now(when, sizeof when);
+    size_t plen = r->uri ? strlen(r->uri) : 0;
+    int cut = plen > LOG_PATH_MAX;
+    char *path = cd_sanitize(r->uri ? r->uri : "-", cut ? LOG_PATH_MAX : (size_t)-1);
+    char *who = cd_sanitize(r->who ? r->who : "-", (size_t)-1);
+    char *method = cd_sanitize(r->method ? r->method : "-", (size_t)-1);
+    char *peer = cd_sanitize(r->peer[0] ? r->peer : "-", (size_t)-1);
+    int64_t ms = (srv_now_us() - r->t0_us) / 1000;
+    if (path && who && method && peer)
+        fprintf(stderr, "%s %s %s %s %s%s %d %zu %lldms\n", when, peer, who, method, path, cut ? "..." : "",
+                r->status, r->bytes, (long long)ms);
+    free(path);
+    free(who);
+    free(method);
+    free(peer);
+}
+
+void log_msg(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = cd_sanitize(buf, (size_t)-1);
+    char when[40];
+    iso_now(when, sizeof when);
+    fprintf(stderr, "%s certdeckd: %s\n", when, s ? s : "(out of memory)");
+    free(s);
+}
