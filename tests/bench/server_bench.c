@@ -99,6 +99,23 @@ static long rss_kb(pid_t pid, const char *field)
     return v;
 }
 
+/* CPU seconds (user + system) a process has used so far. */
+static double cpu_s(pid_t pid)
+{
+    char p[64], b[1024];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(b, 1, sizeof b - 1, f);
+    fclose(f);
+    b[n] = 0;
+    /* fields 14 and 15, counted after the ")" that ends the name */
+    char *q = strrchr(b, ')');
+    unsigned long ut = 0, st = 0;
+    if (q) sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void fail(const char *what, const struct cd_err *e, int rc)
 {
     fprintf(stderr, "bench: %s: %s\n", what, cd_errmsg(e, rc));
@@ -340,10 +357,12 @@ static void checkin_load(const char *bin)
     l.per_thread = PER;
     l.errors = 0;
     long rss_before = rss_kb(sv.pid, "VmRSS:");
+    double srv_cpu0 = cpu_s(sv.pid), me_cpu0 = cpu_s(getpid());
     double t0 = bench_now();
     for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, load_worker, &w[i]);
     for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
     double dt = bench_now() - t0;
+    double srv_cpu = cpu_s(sv.pid) - srv_cpu0, me_cpu = cpu_s(getpid()) - me_cpu0;
     long hwm = rss_kb(sv.pid, "VmHWM:"), rss = rss_kb(sv.pid, "VmRSS:");
     size_t n = (size_t)THREADS * PER;
     qsort(l.lat, n, sizeof *l.lat, srv_cmpd);
@@ -352,6 +371,9 @@ static void checkin_load(const char *bin)
            "agent check-ins", (double)n / dt, n, THREADS);
     printf("%-36s p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms   errors %d%s%s\n", "  latency", l.lat[n / 2],
            l.lat[n * 99 / 100], l.lat[n - 1], l.errors, l.errors ? ": " : "", l.first_error);
+    printf("%-36s certdeckd %.0f us/check-in, load generator %.0f us/check-in (%.2f + %.2f of %ld cores)\n",
+           "  CPU", srv_cpu / (double)n * 1e6, me_cpu / (double)n * 1e6, srv_cpu / dt, me_cpu / dt,
+           sysconf(_SC_NPROCESSORS_ONLN));
     printf("%-36s RSS %ld kB before, %ld kB after, peak %ld kB; SIGTERM exit %ld\n", "  certdeckd memory",
            rss_before, rss, hwm, st);
     for (int i = 0; i < AGENTS; i++) gnutls_certificate_free_credentials(agents[i].cred);
