@@ -15,7 +15,7 @@
  * The 100k/1M stores are seeded once into build/bench/ with synthetic rows
  * (real DER and sealed key blobs copied, random names, dates, tags, groups)
  * and reused by later runs.  Usage: bench [--quick] (no 1M store)
- * [--console | --bulk | --server] (only that part). */
+ * [--console | --bulk | --server | --checkins] (only that part). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,13 +247,14 @@ int main(int argc, char **argv)
 {
     /* --quick: 100k only; --console: only the console part (seeds first);
      * --bulk: only bulk issuance and the lock rows */
-    int quick = 0, console = 0, bulk = 0, server = 0;
+    int quick = 0, console = 0, bulk = 0, server = 0, checkins = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--console")) console = 1;
         else if (!strcmp(argv[i], "--bulk")) bulk = 1;
         else if (!strcmp(argv[i], "--server")) server = 1;
-        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console] [--bulk] [--server]\n"); return 2; }
+        else if (!strcmp(argv[i], "--checkins")) checkins = 1;
+        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console] [--bulk] [--server] [--checkins]\n"); return 2; }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);           /* the table appears as it is measured */
     mkdir("build/bench", 0700);
@@ -269,9 +270,9 @@ int main(int argc, char **argv)
     };
     cd_user *u;
     cd_store *s;
-    if (server) {
-        seed(sizes[0].path, sizes[0].n);
-        server_bench("build/certdeckd", sizes[0].path);
+    if (server || checkins) {
+        if (server) seed(sizes[0].path, sizes[0].n);
+        server_bench("build/certdeckd", server ? sizes[0].path : NULL);
         sh("rm -rf build/bench/tmp");
         return 0;
     }
