@@ -125,6 +125,7 @@ int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_permset(struct cli *c, int argc, char **argv);
+int cmd_server(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */

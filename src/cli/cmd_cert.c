@@ -233,19 +233,28 @@ static int cert_usage(struct cli *c, int argc, char **argv)
     int ofmt = c->fmt;
     const struct copt opts[] = { { "format", OPT_FORMAT, &ofmt }, { NULL, 0, NULL } };
     WITH_CERT("usage ID [--format table|json|csv]", 1, opts);
-    int64_t uses = 0;
-    int rc = cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
+    struct cd_usage_list l;
+    int rc = cd_cert_usage(c->s, c->u, id, &l, &c->err);
     if (rc) return cli_fail(c, rc);
-    if (ofmt == FMT_TABLE) {
-        printf("certificate %lld: used by %lld client%s\n", (long long)id, (long long)uses, uses == 1 ? "" : "s");
-        return 0;
+    static const struct out_col cols[] = {
+        { "client", "Client", OUT_TEXT }, { "address", "Address", OUT_TEXT },
+        { "first_seen", "First seen", OUT_TEXT }, { "last_seen", "Last seen", OUT_TEXT },
+    };
+    struct out o;
+    out_begin(&o, ofmt, cols, 4);
+    for (size_t i = 0; i < l.n; i++) {
+        char a[32], b[32];
+        const char *v[] = { l.rows[i].client, l.rows[i].address, cd_format_time(l.rows[i].first_seen, a, sizeof a),
+                            cd_format_time(l.rows[i].last_seen, b, sizeof b) };
+        out_row(&o, v);
     }
-    static const struct out_col cols[] = { { "id", "ID", OUT_NUM }, { "usage", "Used by", OUT_NUM } };
-    char a[32], b[32];
-    snprintf(a, sizeof a, "%lld", (long long)id);
-    snprintf(b, sizeof b, "%lld", (long long)uses);
-    const char *v[] = { a, b };
-    out_object(ofmt, cols, 2, v);
+    if (ofmt == FMT_TABLE && !l.n) {
+        out_discard(&o);
+        printf("No client has presented certificate %lld\n", (long long)id);
+    } else {
+        out_end(&o);
+    }
+    cd_usage_list_free(&l);
     return 0;
 }
 
@@ -308,10 +317,11 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
         if (rc) return cli_fail(c, rc);
         if (!uses) continue;
         if (!isatty(STDIN_FILENO))
-            return cli_msg(1, "certificate %lld is in use by %lld clients; revocation is permanent: add --yes",
-                           (long long)ids[i], (long long)uses);
-        fprintf(stderr, "certificate %lld is in use by %lld clients. Revoke it permanently? [y/N] ",
-                (long long)ids[i], (long long)uses);
+            return cli_msg(1, "certificate %lld is in use by %lld clients (seen in the last %d days); revocation is "
+                           "permanent: add --yes",
+                           (long long)ids[i], (long long)uses, CD_USAGE_RECENT_DAYS);
+        fprintf(stderr, "certificate %lld is in use by %lld clients (seen in the last %d days). Revoke it "
+                "permanently? [y/N] ", (long long)ids[i], (long long)uses, CD_USAGE_RECENT_DAYS);
         char ans[8] = "";
         if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "not revoked");
     }

@@ -24,6 +24,7 @@ static void usage(FILE *f)
           "  crl CA_ID [--out F]          a signed CRL of the CA\n"
           "  user ...                     users (user --help)\n"
           "  permset ...                  permission sets (permset --help)\n"
+          "  server ...                   client password, unauthenticated clients, status (server --help)\n"
           "  audit [--object OBJ] | audit verify\n"
           "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 static const struct { const char *name; int (*fn)(struct cli *, int, char **); } commands[] = {
     { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
-    { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "agent", cmd_agent },
+    { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "server", cmd_server },
+    { "agent", cmd_agent },
 };
 
 int main(int argc, char **argv)

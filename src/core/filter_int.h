@@ -54,7 +54,7 @@ struct cd_filter { struct node *root; int revoked; };
 #define CDI_AUDIT_SECTION \
     "(CASE WHEN x.object GLOB 'cert [0-9]*' THEN 'Certificates'" \
     " WHEN x.object GLOB 'ca [0-9]*' OR x.object = 'ca' THEN 'Certification authorities'" \
-    " WHEN x.object GLOB 'user *' THEN 'Users' WHEN x.object GLOB 'permset *' THEN 'Permission sets'" \
+    " WHEN x.object = 'server' THEN 'Server' WHEN x.object GLOB 'user *' THEN 'Users' WHEN x.object GLOB 'permset *' THEN 'Permission sets'" \
     " WHEN x.action GLOB '*access group' THEN 'Access groups' WHEN x.action GLOB '* tag' THEN 'Tags'" \
     " WHEN x.action GLOB '*preset' THEN 'Presets' ELSE 'Store' END)"
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include "sq_int.h"
 
-enum { KEY_NONE = 0, KEY_STORE = 1, KEY_PASS = 2 };
 
 static const char CA_COLS[] =
     "a.id, a.description, a.cn, a.subject, a.serial, a.fingerprint, a.key_alg,"
@@ -36,8 +35,8 @@ static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now)
     ca->not_after = sqlite3_column_int64(st, 10);
     ca->created = sqlite3_column_int64(st, 11);
     int prot = sqlite3_column_int(st, 12);
-    ca->can_sign = prot != KEY_NONE;
-    ca->has_passphrase = prot == KEY_PASS;
+    ca->can_sign = prot != SQ_KEY_NONE;
+    ca->has_passphrase = prot == SQ_KEY_PASS;
     ca->cert_count = sqlite3_column_int64(st, 13);
     ca->state = cdi_state(ca->not_before, ca->not_after, 0, now);
 }
@@ -88,10 +87,10 @@ int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, 
     int64_t na = p->not_after ? p->not_after : nb + (int64_t)(p->days ? p->days : 3650) * 86400;
     struct cdi_issue_req r = { .sub = &p->subject, .keytype = p->keytype, .nb = nb, .na = na, .is_ca = 1 };
     if ((rc = cdi_pki_issue(&r, &o, err))) goto out;
-    int prot = p->passphrase && *p->passphrase ? KEY_PASS : KEY_STORE;
+    int prot = p->passphrase && *p->passphrase ? SQ_KEY_PASS : SQ_KEY_STORE;
     const void *blob;
     size_t bloblen;
-    if (prot == KEY_PASS) {
+    if (prot == SQ_KEY_PASS) {
         if ((rc = cdi_key_import_plain(o.key.data, o.key.size, &k, err))) goto out;
         if ((rc = cdi_key_export_pkcs8(k, p->passphrase, GNUTLS_X509_FMT_DER, &enc, err))) goto out;
         blob = enc.data; bloblen = enc.size;
@@ -155,7 +154,7 @@ int sq_ca_import(cd_store *s, const cd_user *u, const void *data, size_t len, co
         int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
         o.keytype = pk == GNUTLS_PK_ECDSA ? CD_KEY_EC256 : pk == GNUTLS_PK_EDDSA_ED25519 ? CD_KEY_ED25519
                   : bits >= 4096 ? CD_KEY_RSA4096 : bits >= 3072 ? CD_KEY_RSA3072 : CD_KEY_RSA2048;
-        rc = insert_ca(sq, u, &o, desc, cn, NULL, 0, KEY_NONE, gid, &nid, err);
+        rc = insert_ca(sq, u, &o, desc, cn, NULL, 0, SQ_KEY_NONE, gid, &nid, err);
     }
     char obj[32];
     snprintf(obj, sizeof obj, "ca %lld", (long long)nid);
@@ -248,9 +247,9 @@ int sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, in
     int prot = sqlite3_column_int(st, 2);
     const unsigned char *blob = sqlite3_column_blob(st, 1);
     size_t bl = (size_t)sqlite3_column_bytes(st, 1);
-    if (prot == KEY_NONE) {
+    if (prot == SQ_KEY_NONE) {
         rc = cdi_fail(err, CD_E_STATE, "CA %lld has only a public key (it was imported); it cannot sign", (long long)id);
-    } else if (prot == KEY_PASS) {
+    } else if (prot == SQ_KEY_PASS) {
         if (!pass || !*pass) rc = cdi_fail(err, CD_E_PASSPHRASE, "CA %lld needs its passphrase", (long long)id);
         else rc = cdi_key_import_pkcs8(blob, bl, pass, key, err);
     } else {

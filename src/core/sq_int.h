@@ -15,11 +15,28 @@
 #include "pki_int.h"
 #include "filter_int.h"
 
-#define SQ_SCHEMA_VERSION 7
+#define SQ_SCHEMA_VERSION 8
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
 
 /* Statements run once per row in bulk work, prepared once per session. */
-enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE, SQC_N };
+enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE,
+       SQC_CHECKIN_STATE, SQC_CHECKIN_CERT, SQC_USAGE_UPSERT, SQC_N };
+
+/* How a CA's key is kept (cas.key_prot): none (imported), sealed under the
+ * store key, or PKCS#8 under the CA's own passphrase. */
+enum { SQ_KEY_NONE = 0, SQ_KEY_STORE = 1, SQ_KEY_PASS = 2 };
+
+/* The store's CA certificates, parsed, for the agents' check-ins
+ * (sq_agent.c): reloaded when the CA list changes (its count or highest
+ * id: CA ids are never given twice, and CA rows are never edited in a way
+ * that changes their certificate). */
+struct sq_ca_entry { int64_t id, nb, na; gnutls_x509_crt_t crt; unsigned char fp[32]; };
+struct sq_cacache {
+    int     loaded;
+    int64_t count, max_id;
+    size_t  n;
+    struct sq_ca_entry *ca;
+};
 
 struct sq {
     sqlite3 *db;
@@ -31,6 +48,7 @@ struct sq {
     int nowrite;       /* the file itself cannot be written: not even audit records */
     int hidden;        /* the refusal under way was of an object u may not read (sq_obj_may) */
     int64_t tx_audit_first;   /* the first audit record this transaction wrote (0: none yet) */
+    struct sq_cacache cas;    /* the check-in's CA certificates (sq_agent.c) */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)
@@ -131,6 +149,17 @@ int  sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **o
 
 char *sq_base64(const unsigned char *p, size_t n);
 
+/* Frees what the check-in keeps per handle (sq_close). */
+void sq_agent_free(struct sq *sq);
+/* After revoking certificates of these CAs (committed): signs and stores a
+ * new CRL for each whose key is sealed under the store key, in a short
+ * transaction of its own, audited as u's "Publish CRL".  The first failure
+ * is returned; a CRL left unsigned is marked stale and re-signed by
+ * sq_crl_current. */
+int  sq_crl_regen(struct sq *sq, const cd_user *u, const int64_t *ca_ids, size_t n, struct cd_err *err);
+/* Marks the stored CRL of a CA stale (inside the revoking transaction). */
+int  sq_crl_mark_stale(struct sq *sq, int64_t ca_id, struct cd_err *err);
+
 /* The per-file halves of the ops table. */
 int sq_ca_new(cd_store *, const cd_user *, const struct cd_ca_params *, int64_t *, struct cd_err *);
 int sq_ca_import(cd_store *, const cd_user *, const void *, size_t, const char *, const char *,
@@ -183,5 +212,16 @@ int sq_permset_add(cd_store *, const cd_user *, const char *, const char *const 
 int sq_permset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
 int sq_permset_grant(cd_store *, const cd_user *, const char *, const char *, int, struct cd_err *);
 int sq_permset_list(cd_store *, const cd_user *, struct cd_permset_list *, struct cd_err *);
+/* certdeck/server.h (sq_agent.c, sq_crl.c) */
+int sq_cert_usage(cd_store *, const cd_user *, int64_t, struct cd_usage_list *, struct cd_err *);
+int sq_client_settings_get(cd_store *, const cd_user *, struct cd_client_settings *, struct cd_err *);
+int sq_client_password_set(cd_store *, const cd_user *, const char *, const char *, struct cd_err *);
+int sq_client_unauth_set(cd_store *, const cd_user *, int, struct cd_err *);
+int sq_checkin_verify(cd_store *, const struct cd_checkin_req *, struct cd_checkin_result *, struct cd_err *);
+int sq_checkin_record(cd_store *, const struct cd_checkin_event *, size_t, struct cd_err *);
+int sq_crl_current(cd_store *, int64_t, unsigned char **, size_t *, struct cd_crl_info *, struct cd_err *);
+int sq_crl_index(cd_store *, struct cd_crl_info **, size_t *, struct cd_err *);
+int sq_server_tls(cd_store *, int64_t, char **, char **, struct cd_err *);
+int sq_trust_pem(cd_store *, char **, struct cd_err *);
 
 #endif

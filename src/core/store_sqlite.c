@@ -5,10 +5,12 @@
  * Durability: WAL with synchronous=FULL, so a committed issuance survives a
  * power cut.  The file is created 0600 before SQLite opens it (SQLite would
  * use the umask), and the -wal/-shm files inherit that mode. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/crypto.h>
@@ -138,6 +140,15 @@ static const char *const migrations[] = {
      * migrate() seals it over the log as it stands. */
     "CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK(id = 1), last_id INTEGER NOT NULL,"
     "  hash TEXT NOT NULL, n INTEGER NOT NULL, mac TEXT NOT NULL);",
+    /* 7 -> 8: certdeckd.  Each CA's current CRL as last signed (what GET
+     * /crl/N.crl serves; stale: a revocation since that it does not list
+     * yet); one usage row per (certificate, client), updated at each
+     * check-in.  The client settings are keys of meta (sq_agent.c). */
+    "CREATE TABLE crls(ca_id INTEGER PRIMARY KEY, number INTEGER NOT NULL, this_update INTEGER NOT NULL,"
+    "  next_update INTEGER NOT NULL, der BLOB NOT NULL, stale INTEGER NOT NULL DEFAULT 0);"
+    "DELETE FROM usage WHERE id NOT IN (SELECT max(id) FROM usage GROUP BY cert_id, client);"
+    "DROP INDEX usage_cert;"
+    "CREATE UNIQUE INDEX usage_cert ON usage(cert_id, client);",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");
@@ -495,6 +506,7 @@ static void sq_close(cd_store *s)
     struct sq *sq = SQ(s);
     if (!sq) return;
     for (int i = 0; i < SQC_N; i++) sqlite3_finalize(sq->cache[i]);
+    sq_agent_free(sq);
     /* keeps the planner's statistics current (SQLite's advice for long-lived files) */
     if (sq->db && !sq->readonly) sqlite3_exec(sq->db, "PRAGMA optimize", NULL, NULL, NULL);
     if (sq->db) sqlite3_close_v2(sq->db);
@@ -656,6 +668,20 @@ static int sq_user_owner(cd_store *s, cd_user **out, struct cd_err *err)
     return sq_load_user(sq, "admin = 1", NULL, out, err);
 }
 
+/* The installation's server certificate names loopback, so a fresh
+ * store's certdeckd verifies on this machine, and the machine's name when
+ * it is one a certificate may carry. */
+static void server_hosts(char *buf, size_t n)
+{
+    char h[256] = "";
+    snprintf(buf, n, "localhost, 127.0.0.1, ::1");
+    if (gethostname(h, sizeof h - 1) || !*h || !strcasecmp(h, "localhost")) return;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, h, ip) == 1 || inet_pton(AF_INET6, h, ip) == 1) return;
+    if (!cdi_hosts_each(h, NULL, NULL, NULL) && !strchr(h, '*') && !strchr(h, ','))
+        snprintf(buf + strlen(buf), n - strlen(buf), ", %s", h);
+}
+
 static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
 {
     struct sq *sq = SQ(s);
@@ -690,8 +716,11 @@ static int sq_init(cd_store *s, const char *admin, struct cd_err *err)
         { CD_PRODUCT_AGENT, "Agent", "Agent certificate" },
         { CD_PRODUCT_AGENT, "Agent", "Agent certificate for server assisted installation" },
     };
+    char hosts[320];
+    server_hosts(hosts, sizeof hosts);
     for (size_t i = 0; !rc && i < sizeof inst / sizeof inst[0]; i++) {
-        struct cd_cert_params p = { .ca_id = ca, .product = inst[i].product, .host = "*",
+        struct cd_cert_params p = { .ca_id = ca, .product = inst[i].product,
+                                    .host = inst[i].product == CD_PRODUCT_SERVER ? hosts : "*",
                                     .subject = { .cn = inst[i].cn }, .description = inst[i].desc,
                                     .keytype = CD_KEY_EC256, .days = 3650 - 2 };
         rc = sq_cert_new_tx(sq, u, &p, 1, NULL, NULL, NULL, err);
@@ -725,4 +754,8 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .user_set_disabled = sq_user_set_disabled, .user_passwd = sq_user_passwd, .user_list = sq_user_list,
     .permset_add = sq_permset_add, .permset_rm = sq_permset_rm, .permset_grant = sq_permset_grant,
     .permset_list = sq_permset_list,
+    .cert_usage = sq_cert_usage, .client_settings_get = sq_client_settings_get,
+    .client_password_set = sq_client_password_set, .client_unauth_set = sq_client_unauth_set,
+    .checkin_verify = sq_checkin_verify, .checkin_record = sq_checkin_record,
+    .crl_current = sq_crl_current, .crl_index = sq_crl_index, .server_tls = sq_server_tls, .trust_pem = sq_trust_pem,
 };

@@ -125,10 +125,19 @@ void app_pop(struct app *a)
     ops->request(a, a->stack[a->depth - 1].st, REQ_REDRAW, 0);
 }
 
+/* The banner row every screen shows while the switch is on: the long
+ * words when they fit, the short ones else. */
+static const char UNAUTH_LONG[] =
+    " Unauthenticated access for clients is ON — a security risk: turn it off once all clients have checked in";
+static const char UNAUTH_SHORT[] = " Unauthenticated client access is ON — a security risk (:server)";
+
 void app_warnings(struct app *a)
 {
     a->warning[0] = 0;
     struct cd_err e = { 0 };
+    struct cd_client_settings cs;
+    /* one cheap read; a store without the settings (an old server) shows no banner */
+    a->unauth_on = cd_client_settings_get(a->s, a->u, &cs, &e) == CD_OK && cs.unauthenticated;
     struct cd_query q = { .filter = "status:expired" };
     struct cd_ca_list cl;
     int expired_cas = 0;
@@ -167,6 +176,7 @@ static const char *short_label(int req)
     case REQ_PASSWORD: return "Password";
     case REQ_GRANT: return "Sets";
     case REQ_PERMSETS: return "PermSets";
+    case REQ_SERVER: return "Server";
     case REQ_FILTER: return "Filter";
     case REQ_ESCAPE: return "Back";
     case REQ_QUIT: return "Quit";
@@ -224,7 +234,14 @@ void app_redraw(struct app *a)
         return;
     }
     const struct scr_ops *ops = a->stack[a->depth - 1].ops;
-    ops->draw(a, a->stack[a->depth - 1].st, 1, a->rows - 3);
+    int y = 1, h = a->rows - 3;
+    if (a->unauth_on) {
+        const char *b = (int)cd_display_width(UNAUTH_LONG) <= a->cols ? UNAUTH_LONG : UNAUTH_SHORT;
+        draw_text(1, 0, a->cols, b, theme_attr(C_WARN) | A_BOLD);
+        y++;
+        h--;
+    }
+    ops->draw(a, a->stack[a->depth - 1].st, y, h);
     draw_chrome(a);
     refresh();
 }
@@ -281,6 +298,7 @@ int app_command(struct app *a, const char *line)
     if (!strcmp(argv[0], "help")) return app_push(a, &scr_help, NULL);
     if (!strcmp(argv[0], "ca") || !strcmp(argv[0], "cas")) return app_push(a, &scr_cas, NULL);
     if (!strcmp(argv[0], "audit") && argc == 1) return app_push(a, &scr_audit, NULL);
+    if (!strcmp(argv[0], "server") && argc == 1) { dlg_server(a); return 0; }
     return certs_command(a, argc, argv);
 }
 
@@ -315,6 +333,7 @@ static int generic(struct app *a, int req)
     case REQ_CAS: app_push(a, &scr_cas, NULL); return 1;
     case REQ_AUDIT_ALL: app_push(a, &scr_audit, NULL); return 1;
     case REQ_USERS: app_push(a, &scr_users, NULL); return 1;
+    case REQ_SERVER: dlg_server(a); return 1;
     case REQ_ESCAPE: if (a->depth > 1) app_pop(a); return 1;
     case REQ_REDRAW: clearok(curscr, TRUE); return 1;
     case REQ_COMMAND: {

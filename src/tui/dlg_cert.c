@@ -337,7 +337,11 @@ int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason)
     };
     if (n == 1) snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "certificate %lld", (long long)ids[0]);
     else snprintf(f[RV_WHAT].value, sizeof f[RV_WHAT].value, "%zu marked certificates", n);
-    struct form fm = { "Revoke", "Revocation is permanent: it cannot be undone.", f, RV_N, "Revoke", rv_submit, &x, "" };
+    char note[160] = "Revocation is permanent: it cannot be undone.";
+    if (x.in_use)
+        snprintf(note, sizeof note, "Permanent. Still in use: %lld client%s seen in the last %d days.", (long long)x.in_use,
+                 x.in_use == 1 ? "" : "s", CD_USAGE_RECENT_DAYS);
+    struct form fm = { "Revoke", note, f, RV_N, "Revoke", rv_submit, &x, "" };
     /* keys typed before the dialog was drawn must not answer it (a queued
      * Enter would revoke for good): a permanent step starts from no typeahead */
     flushinp();

@@ -95,6 +95,23 @@ static char *expand_tabs(const char *l)
 
 /* ---- Details and Usage (arg: id, negative for usage) -------------------- */
 
+/* A column of w display columns: s (from the network) cut and padded by
+ * the width it takes once draw_text has sanitised the line, so escaped
+ * characters keep the columns in line; the text itself stays raw here. */
+static const char *cell(const char *s, int w, char *out, size_t n)
+{
+    size_t cut = strlen(s), width;
+    for (;;) {
+        char *c = cd_sanitize(s, cut);
+        width = c ? cd_display_width(c) : 0;
+        free(c);
+        if (width <= (size_t)w || !cut) break;
+        do cut--; while (cut && ((unsigned char)s[cut] & 0xc0) == 0x80);
+    }
+    snprintf(out, n, "%.*s%*s", (int)cut, s, (int)((size_t)w - width), "");
+    return out;
+}
+
 static void *open_details(struct app *a, const void *arg)
 {
     int64_t id = *(const int64_t *)arg;
@@ -112,8 +129,25 @@ static void *open_details(struct app *a, const void *arg)
     if (usage) {
         add(t, "Certificate usage: %s (ID %lld)", c.cn, (long long)id);
         add(t, "%s", "");
-        add(t, "Clients that presented this certificate at check-in: %lld", (long long)uses);
-        if (!uses) add(t, "No client has presented it yet (check-ins arrive with the certdeckd server).");
+        struct cd_usage_list ul;
+        rc = cd_cert_usage(a->s, a->u, id, &ul, &e);
+        if (rc) {
+            add(t, "The usage cannot be read: %s", cd_errmsg(&e, rc));
+        } else if (!ul.n) {
+            add(t, "No client has presented this certificate");
+        } else {
+            add(t, "%lld client%s seen in the last %d days; newest first:", (long long)uses, uses == 1 ? "" : "s",
+                CD_USAGE_RECENT_DAYS);
+            add(t, "%s", "");
+            add(t, "  %-32s %-40s %-17s %s", "Client", "Address", "First seen", "Last seen");
+            for (size_t i = 0; i < ul.n; i++) {
+                char n[300], ad[300];
+                add(t, "  %s %s %-17s %s", cell(ul.rows[i].client, 32, n, sizeof n),
+                    cell(ul.rows[i].address, 40, ad, sizeof ad), cd_format_time(ul.rows[i].first_seen, b1, sizeof b1),
+                    cd_format_time(ul.rows[i].last_seen, b2, sizeof b2));
+            }
+            cd_usage_list_free(&ul);
+        }
     } else {
         add(t, "Certificate %lld: %s", (long long)id, c.cn);
         add(t, "%s", "");

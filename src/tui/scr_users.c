@@ -247,6 +247,7 @@ static int dlg_remove(struct app *a, const char *kind, const char *name)
 static int allowed_users(struct app *a, void *st, int req)
 {
     struct users *x = st;
+    if (req == REQ_SERVER) return cd_user_may(a->s, a->u, CD_ACT_SERVER_SETTINGS, NULL, NULL, 0);
     if (req != REQ_NEW && req != REQ_DISABLE && req != REQ_PASSWORD && req != REQ_GRANT && req != REQ_DELETE) return 1;
     if (cd_store_readonly(a->s)) return 0;
     const struct cd_user_info *cur = req == REQ_NEW ? NULL : table_current(a, &x->t);
@@ -299,7 +300,7 @@ static int request_users(struct app *a, void *st, int req, int key)
 }
 
 static const int keybar_users[] = { REQ_HELP, REQ_NEW, REQ_PASSWORD, REQ_DISABLE, REQ_GRANT, REQ_DELETE, REQ_AUDIT,
-                                    REQ_PERMSETS, REQ_ESCAPE, REQ_QUIT, REQ_NONE };
+                                    REQ_PERMSETS, REQ_SERVER, REQ_ESCAPE, REQ_QUIT, REQ_NONE };
 
 const struct scr_ops scr_users = {
     "Users", open_users, draw_users, request_users, close_users, keybar_users, counts_users, allowed_users,

@@ -58,6 +58,7 @@
     X(REQ_PASSWORD,  "password",      "Change the user's password (Users screen)") \
     X(REQ_GRANT,     "user-permsets", "Permission sets of the user (Users screen)") \
     X(REQ_PERMSETS,  "permsets",      "Permission sets screen (from the Users screen)") \
+    X(REQ_SERVER,    "server",        "Server settings: client password, unauthenticated clients") \
     X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
     X(REQ_QUIT,      "quit",          "Quit")
 
@@ -105,6 +106,7 @@ struct app {
     char status[300];
     int status_err;
     char warning[200];          /* banner: an expired CA, certificates expiring */
+    int unauth_on;              /* unauthenticated access for clients is on: a banner row on every screen */
     struct { const struct scr_ops *ops; void *st; } stack[8];
     int depth;
 };
@@ -257,6 +259,9 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn);
 int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);
+/* Server settings (client password, unauthenticated clients); refused with
+ * the reason when the user may not change them.  1 when applied. */
+int dlg_server(struct app *a);
 int dlg_columns(struct app *a, struct table *t);
 /* Returns the name of a preset to load (caller frees), or NULL. */
 char *dlg_presets(struct app *a, const char *filter, const char *columns, const char *sort);

@@ -177,6 +177,7 @@ static int real(struct mx *m, cd_store *s, cd_user *b, int act, struct cd_err *e
         int lv[CD_OT_COUNT] = { [CD_OT_USERS] = CD_RIGHT_READ };
         return cd_permset_add(s, b, name, g, 1, lv, e);
     }
+    case CD_ACT_SERVER_SETTINGS: return cd_client_unauth_set(s, b, m->n % 2, e);
     }
     fail_msg("action %d (%s) has no real call in this test", act, cd_action_name(act));
     return -1;

@@ -153,7 +153,8 @@ static void test_crl(void **state)
         size_t nl = sizeof num;
         unsigned crit;
         assert_int_equal(gnutls_x509_crl_get_number(crl, num, &nl, &crit), 0);
-        assert_int_equal(num[nl - 1], round);
+        /* CRL 1 was signed by the revocation itself (the CA has no passphrase) */
+        assert_int_equal(num[nl - 1], round + 1);
         assert_int_equal(gnutls_x509_crl_get_next_update(crl) - gnutls_x509_crl_get_this_update(crl), 7 * 86400);
         char *pem;
         size_t pl;

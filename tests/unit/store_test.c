@@ -106,8 +106,12 @@ static void test_open_errors(void **state)
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM songs", -1, &st, NULL), SQLITE_OK);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    /* remote stores are not built yet, and say so */
-    assert_int_equal(cd_store_open("https://example.org", 0, &s, &e), CD_E_UNSUPPORTED);
+    /* a certdeckd store is https://HOST[:PORT] alone: no path, no
+     * credentials (refused before any connection), and never plain http */
+    assert_int_equal(cd_store_open("https://example.org/store", 0, &s, &e), CD_E_INVAL);
+    assert_int_equal(cd_store_open("https://user:pw@example.org", 0, &s, &e), CD_E_INVAL);
+    assert_int_equal(cd_store_open("http://example.org", 0, &s, &e), CD_E_UNSUPPORTED);
+    assert_null(s);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -132,7 +136,8 @@ static void test_migration_from_v1(void **state)
                  "DROP TRIGGER cc_tag_ins; DROP TRIGGER cc_tag_del; DROP TABLE cert_counts;"
                  "DROP VIEW user_rights; DROP TABLE permsets; DROP TABLE permset_groups; DROP TABLE permset_rights;"
                  "DROP TABLE user_permsets; DROP TABLE login_fails; ALTER TABLE presets DROP COLUMN shared;"
-                 "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; PRAGMA user_version=1",
+                 "ALTER TABLE presets DROP COLUMN group_id; DROP TABLE audit_head; DROP TABLE crls;"
+                 "DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id); PRAGMA user_version=1",
                  NULL, NULL, NULL), SQLITE_OK);
     fx_reopen(f);
     sqlite3_stmt *st;

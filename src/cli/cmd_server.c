@@ -1,0 +1,101 @@
+/* certdeck CLI — the server settings agents see (certdeck server ...): the
+ * client password agents must send at check-in, the transitional
+ * "unauthenticated clients" switch, and a status that says which is on.
+ * Works on a local store and through certdeckd alike; the core checks the
+ * right (CD_ACT_SERVER_SETTINGS) and audits every change. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static const char UNAUTH_WARNING[] =
+    "warning: unauthenticated access for clients is ON — a security risk: agents without the client "
+    "password are let in; turn it off (certdeck server unauthenticated-clients off) once all clients have "
+    "checked in";
+
+static int client_password(struct cli *c, int argc, char **argv)
+{
+    const char *pwfile = NULL, *oldfile = NULL;
+    int remove = 0;
+    const struct copt opts[] = { { "password-file", OPT_STR, &pwfile }, { "old-password-file", OPT_STR, &oldfile },
+                                 { "remove", OPT_FLAG, &remove }, { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "server client-password [--old-password-file F] [--password-file F | --remove]");
+    if (remove && pwfile) return cli_msg(2, "server client-password: --remove or --password-file, not both");
+    struct cd_client_settings cs;
+    int rc = cd_client_settings_get(c->s, c->u, &cs, &c->err);
+    if (rc) return cli_fail(c, rc);
+    /* asking first spares a doomed prompt: the core decides all the same */
+    char why[256] = "";
+    if (!cd_user_may(c->s, c->u, CD_ACT_SERVER_SETTINGS, NULL, why, sizeof why)) return cli_msg(1, "%s", why);
+    char *old = NULL, *pw = NULL;
+    if (cs.has_password) {
+        old = cli_passphrase(oldfile, "Old client password: ", 0, &rc);
+        if (!rc && !old)
+            rc = cli_msg(1, "the old client password is needed: give --old-password-file F or use a terminal");
+    } else if (oldfile) {
+        /* none is set: an old password given can only be a mistake, and the core says so */
+        old = cli_passphrase(oldfile, NULL, 0, &rc);
+    }
+    if (!rc && !remove) {
+        pw = cli_passphrase(pwfile, "New client password: ", 1, &rc);
+        if (!rc && !pw) rc = cli_msg(1, "a new client password is needed: give --password-file F or use a terminal");
+        if (!rc && !*pw) rc = cli_msg(1, "the new client password is empty; to remove it, use --remove");
+    }
+    if (!rc && (rc = cd_client_password_set(c->s, c->u, old ? old : "", remove ? "" : pw, &c->err)))
+        rc = cli_fail(c, rc);
+    if (!rc) {
+        fprintf(stderr, "%s\n", remove ? "client password removed: agents check in without one"
+                                       : "client password set: agents must send it at check-in");
+        if (remove && cs.unauthenticated) fprintf(stderr, "%s\n", UNAUTH_WARNING);
+    }
+    cli_free_secret(old);
+    cli_free_secret(pw);
+    return rc;
+}
+
+static int unauthenticated_clients(struct cli *c, int argc, char **argv)
+{
+    const char *usage = "server unauthenticated-clients on|off";
+    ARGS(NULL, 1, 1, usage);
+    int on = !strcmp(pos[0], "on") ? 1 : !strcmp(pos[0], "off") ? 0 : -1;
+    if (on < 0) {
+        static const char *const choices[] = { "on", "off" };
+        return cli_unknown("switch position", pos[0], -1, choices, 2);
+    }
+    int rc = cd_client_unauth_set(c->s, c->u, on, &c->err);
+    if (rc) return cli_fail(c, rc);
+    if (on) fprintf(stderr, "%s\n", UNAUTH_WARNING);
+    return 0;
+}
+
+static int status(struct cli *c, int argc, char **argv)
+{
+    const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, "server status [--format table|json|csv]");
+    struct cd_client_settings cs;
+    int rc = cd_client_settings_get(c->s, c->u, &cs, &c->err);
+    if (rc) return cli_fail(c, rc);
+    static const struct out_col cols[] = {
+        { "client_password", "Client password", OUT_BOOL },
+        { "unauthenticated_clients", "Unauthenticated clients", OUT_BOOL },
+        { "unauthenticated_since", "Unauthenticated since", OUT_TEXT },
+    };
+    char since[32] = "";
+    if (cs.unauthenticated) cd_format_time(cs.unauth_since, since, sizeof since);
+    /* the table says it in words, json and csv as booleans */
+    const char *pw = c->fmt == FMT_TABLE ? (cs.has_password ? "set" : "not set") : cs.has_password ? "yes" : "no";
+    const char *un = c->fmt == FMT_TABLE ? (cs.unauthenticated ? "ON" : "off") : cs.unauthenticated ? "yes" : "no";
+    const char *v[] = { pw, un, since };
+    out_object(c->fmt, cols, 3, v);
+    if (cs.unauthenticated) fprintf(stderr, "%s\n", UNAUTH_WARNING);
+    return 0;
+}
+
+static const struct subcmd server_cmds[] = {
+    { "client-password", client_password, "client-password [--old-password-file F] [--password-file F | --remove]" },
+    { "unauthenticated-clients", unauthenticated_clients, "unauthenticated-clients on|off" },
+    { "status", status, "status [--format table|json|csv]" },
+    { NULL, NULL, NULL },
+};
+
+int cmd_server(struct cli *c, int argc, char **argv) { return cli_dispatch(c, "server", server_cmds, argc, argv); }

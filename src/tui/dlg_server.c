@@ -1,0 +1,91 @@
+/* certdeck console — the Server settings dialog (V, or :server): the client
+ * password agents send at check-in (old / new / confirm, masked) and the
+ * transitional "unauthenticated access for clients" switch, which asks
+ * before it lets agents in without the password.  The core checks the right
+ * (CD_ACT_SERVER_SETTINGS) and audits; a refusal shows its reason. */
+#include <stdio.h>
+#include <string.h>
+#include "tui.h"
+
+enum { SV_PW, SV_OLD, SV_NEW, SV_NEW2, SV_UNAUTH, SV_N };
+
+static const char *const pw_choices[] = { "keep", "change", "remove", NULL };
+static const char *const unauth_choices[] = { "off", "on", NULL };
+
+struct server_ctx { struct cd_client_settings cs; };
+
+static int server_submit(struct app *a, struct form *fm, void *ctx)
+{
+    struct server_ctx *x = ctx;
+    struct field *f = fm->f;
+    struct cd_err e = { 0 };
+    int what = f[SV_PW].choice, on = f[SV_UNAUTH].choice == 1;
+    if (what == 1 && !f[SV_NEW].value[0]) { snprintf(fm->err, sizeof fm->err, "type the new client password"); return 1; }
+    if (what == 1 && strcmp(f[SV_NEW].value, f[SV_NEW2].value)) {
+        snprintf(fm->err, sizeof fm->err, "the two new passwords differ");
+        return 1;
+    }
+    if (what == 2 && !x->cs.has_password) { snprintf(fm->err, sizeof fm->err, "no client password is set"); return 1; }
+    /* turning the switch on is asked about first: nothing is changed if not */
+    if (on && !x->cs.unauthenticated &&
+        !form_confirm(a, "Unauthenticated access for clients",
+                      "Let agents in without the client password? A security risk: turn it off once all clients "
+                      "have checked in.", "Turn on")) {
+        snprintf(fm->err, sizeof fm->err, "unauthenticated access left off");
+        f[SV_UNAUTH].choice = 0;
+        return 1;
+    }
+    char done[160] = "";
+    if (what) {
+        form_busy(a, "Setting the client password...");
+        const char *old = x->cs.has_password ? f[SV_OLD].value : "";     /* else the label's text */
+        int rc = cd_client_password_set(a->s, a->u, old, what == 1 ? f[SV_NEW].value : "", &e);
+        memset(f[SV_OLD].value, 0, sizeof f[SV_OLD].value);
+        if (rc) return form_fail(fm, rc, &e);
+        memset(f[SV_NEW].value, 0, sizeof f[SV_NEW].value);
+        memset(f[SV_NEW2].value, 0, sizeof f[SV_NEW2].value);
+        x->cs.has_password = what == 1;
+        f[SV_PW].choice = 0;
+        snprintf(done, sizeof done, "client password %s", what == 1 ? "set" : "removed");
+    }
+    if (on != x->cs.unauthenticated) {
+        int rc = cd_client_unauth_set(a->s, a->u, on, &e);
+        if (rc) return form_fail(fm, rc, &e);
+        x->cs.unauthenticated = on;
+        size_t l = strlen(done);
+        snprintf(done + l, sizeof done - l, "%sunauthenticated access for clients %s", l ? "; " : "", on ? "ON" : "off");
+    }
+    app_status(a, 0, "%s", done[0] ? done : "server settings unchanged");
+    return 0;
+}
+
+int dlg_server(struct app *a)
+{
+    char why[256] = "";
+    if (!cd_user_may(a->s, a->u, CD_ACT_SERVER_SETTINGS, NULL, why, sizeof why)) {
+        app_status(a, 1, "%s", why);
+        return 0;
+    }
+    struct server_ctx x;
+    struct cd_err e = { 0 };
+    int rc = cd_client_settings_get(a->s, a->u, &x.cs, &e);
+    if (rc) { app_fail(a, rc, &e); return 0; }
+    struct field f[SV_N] = {
+        [SV_PW] = { .type = F_CHOICE, .label = "Client password", .choices = pw_choices },
+        [SV_OLD] = { .type = x.cs.has_password ? F_SECRET : F_LABEL, .label = "Old password" },
+        [SV_NEW] = { .type = F_SECRET, .label = "New password" },
+        [SV_NEW2] = { .type = F_SECRET, .label = "Confirm new" },
+        [SV_UNAUTH] = { .type = F_CHOICE, .label = "Unauthenticated access", .choices = unauth_choices,
+                        .choice = x.cs.unauthenticated },
+    };
+    if (!x.cs.has_password) snprintf(f[SV_OLD].value, sizeof f[SV_OLD].value, "(none is set)");
+    char note[160], since[32] = "";
+    if (x.cs.unauthenticated) cd_format_time(x.cs.unauth_since, since, sizeof since);
+    snprintf(note, sizeof note, "Client password %s; unauthenticated access %s%s", x.cs.has_password ? "set" : "not set",
+             x.cs.unauthenticated ? "ON since " : "off", since);
+    struct form fm = { "Server settings", note, f, SV_N, "Apply", server_submit, &x, "" };
+    int ok = form_run(a, &fm);
+    memset(f, 0, sizeof f);
+    app_warnings(a);           /* the banner follows the switch */
+    return ok;
+}
