@@ -16,7 +16,6 @@
  * a password change or a disabled account made outside this server; changes
  * made through this server's API flush the cache (http.c). */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/gnutls.h>
@@ -78,11 +77,7 @@ int auth_get(cd_store *s, const char *name, const char *password, struct auth_en
 {
     *out = NULL;
     unsigned char mac[32];
-    if (mac_of(name, password, mac)) {
-        err->code = CD_E_CRYPTO;
-        snprintf(err->msg, sizeof err->msg, "%s", cd_strerror(CD_E_CRYPTO));
-        return CD_E_CRYPTO;
-    }
+    if (mac_of(name, password, mac)) return srv_err(err, CD_E_CRYPTO);
     int64_t now = srv_now_us();
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < AUTH_MAX; i++) {
@@ -106,9 +101,7 @@ int auth_get(cd_store *s, const char *name, const char *password, struct auth_en
     struct auth_entry *e = calloc(1, sizeof *e);
     if (!e) {
         cd_user_free(u);
-        err->code = CD_E_NOMEM;
-        snprintf(err->msg, sizeof err->msg, "%s", cd_strerror(CD_E_NOMEM));
-        return CD_E_NOMEM;
+        return srv_err(err, CD_E_NOMEM);
     }
     memcpy(e->mac, mac, sizeof mac);
     e->user = u;

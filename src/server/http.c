@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include "srv.h"
 
@@ -201,8 +202,7 @@ out:
     auth_put(ae);
     free(path);
     if (pw) {
-        memset(pw, 0, strlen(pw));
-        __asm__ __volatile__("" : : "r"(pw) : "memory");   /* the wipe is not optimised away */
+        gnutls_memset(pw, 0, strlen(pw));   /* a wipe the compiler keeps */
         MHD_free(pw);
     }
     if (name) MHD_free(name);

@@ -13,14 +13,6 @@
 #include <string.h>
 #include "srv.h"
 
-static void wipe_free(char *p)
-{
-    if (!p) return;
-    memset(p, 0, strlen(p));
-    __asm__ __volatile__("" : : "r"(p) : "memory");   /* the wipe is not optimised away */
-    free(p);
-}
-
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
@@ -79,7 +71,7 @@ int main(int argc, char **argv)
     }
     rc = srv_start(&sv, chain, key);
     /* libmicrohttpd has loaded the key into its credentials */
-    wipe_free(key);
+    cd_secret_free(key);
     key = NULL;
     if (rc) goto out;
     if (agent_start(&sv)) {
@@ -97,7 +89,7 @@ int main(int argc, char **argv)
     log_msg("stopped");
     status = 0;
 out:
-    wipe_free(key);
+    cd_secret_free(key);
     free(chain);
     free(sv.trust_pem);
     cd_user_free(owner);

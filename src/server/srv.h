@@ -66,6 +66,8 @@ struct srv {
 /* The calling thread's own handle on the server's store, opened on first
  * use; NULL (err set) when it cannot be opened.  Never shared. */
 cd_store *srv_store(const struct srv *sv, struct cd_err *err);
+/* Fills err with the default text of code; returns code. */
+int srv_err(struct cd_err *err, int code);
 /* Closes every handle opened; only once no thread uses one. */
 void srv_stores_close(void);
 

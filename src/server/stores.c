@@ -13,6 +13,14 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static cd_store **all;
 static size_t nall, capall;
 
+int srv_err(struct cd_err *err, int code)
+{
+    err->code = code;
+    err->pos = 0;
+    snprintf(err->msg, sizeof err->msg, "%s", cd_strerror(code));
+    return code;
+}
+
 cd_store *srv_store(const struct srv *sv, struct cd_err *err)
 {
     if (mine) return mine;
@@ -25,8 +33,7 @@ cd_store *srv_store(const struct srv *sv, struct cd_err *err)
         if (!p) {
             pthread_mutex_unlock(&lock);
             cd_store_close(s);
-            err->code = CD_E_NOMEM;
-            snprintf(err->msg, sizeof err->msg, "%s", cd_strerror(CD_E_NOMEM));
+            srv_err(err, CD_E_NOMEM);
             return NULL;
         }
         all = p;
