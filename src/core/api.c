@@ -184,8 +184,8 @@ int cd_api_handle(cd_store *s, const cd_user *u, const struct cd_api_request *rq
     const struct api_route *r = route_for(method, path + sizeof PREFIX - 1, &c.id, &wrong_method);
     if (!r) {
         char msg[200];
-        snprintf(msg, sizeof msg, wrong_method ? "%.10s is not allowed on %.150s" : "no such API call: %.150s",
-                 method, path);
+        if (wrong_method) snprintf(msg, sizeof msg, "%.10s is not allowed on %.150s", method, path);
+        else snprintf(msg, sizeof msg, "no such API call: %.150s", path);
         cd_api_error(rs, wrong_method ? 405 : 404, wrong_method ? CD_E_INVAL : CD_E_NOTFOUND, msg);
         return wrong_method ? CD_E_INVAL : CD_E_NOTFOUND;
     }

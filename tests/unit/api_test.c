@@ -644,6 +644,8 @@ static void test_api_bad_input(void **state)
     char *out = NULL;
     assert_int_equal(call(f, "GET", "/api/v1/nothing", NULL, NULL, &out), 404);
     assert_non_null(strstr(out, "\"status\":3"));
+    /* the message names the path asked for, not the method */
+    assert_non_null(strstr(out, "no such API call: /api/v1/nothing"));
     free(out);
     assert_int_equal(call(f, "GET", "/api/v2/certs", NULL, NULL, NULL), 404);
     assert_int_equal(call(f, "GET", "/api/v1/certs/", NULL, NULL, NULL), 404);
