@@ -25,6 +25,11 @@
 #define CONN_MEMORY    ((size_t)32 * 1024)
 /* How long a stop waits for requests in flight. */
 #define DRAIN_US       (10LL * 1000000)
+/* The longest HTTP Basic user name handed to the core: longer than any
+ * name a store takes, so such a name is refused here, without a login.  An
+ * unauthenticated client otherwise had each of its names (up to the header
+ * limit, 32 KiB) written to the store's failed-login table. */
+#define AUTH_NAME_MAX  255
 
 static atomic_int inflight;
 
@@ -174,6 +179,11 @@ static int serve_api(struct srv *sv, struct MHD_Connection *c, struct srv_req *r
     }
     free(r->who);
     r->who = strdup(name);
+    if (strlen(name) > AUTH_NAME_MAX) {
+        /* the core's words for a wrong name or password: no name told apart */
+        ret = srv_error(c, r, 401, CD_E_LOGIN, "login failed: wrong user name or password");
+        goto out;
+    }
     cd_store *s = srv_store(sv, &err);
     if (!s) {
         ret = srv_error(c, r, 500, err.code ? err.code : CD_E_STORE, cd_errmsg(&err, CD_E_STORE));

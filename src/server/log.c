@@ -11,8 +11,12 @@
 #include <time.h>
 #include "srv.h"
 
-/* At most this much of a path reaches the log (a long URI is cut, marked). */
-#define LOG_PATH_MAX 512
+/* At most this much of a path, of who asked, or of a method reaches the
+ * log: a long one is cut and marked "...", so one request cannot write a
+ * line of the header limit's size. */
+#define LOG_PATH_MAX   512
+#define LOG_WHO_MAX    300
+#define LOG_METHOD_MAX 32
 
 static void iso_now(char *buf, size_t n)
 {
@@ -25,20 +29,32 @@ static void iso_now(char *buf, size_t n)
     snprintf(buf, n, "%s.%03dZ", t, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+/* s (or "-") sanitised, cut to max bytes and marked; NULL when out of memory. */
+static char *field(const char *s, size_t max)
+{
+    if (!s || !*s) s = "-";
+    size_t n = strlen(s);
+    char *v = cd_sanitize(s, n > max ? max : n);
+    if (!v || n <= max) return v;
+    size_t vl = strlen(v);
+    char *w = realloc(v, vl + 4);
+    if (!w) { free(v); return NULL; }
+    memcpy(w + vl, "...", 4);
+    return w;
+}
+
 void log_request(const struct srv_req *r)
 {
     char when[40];
     iso_now(when, sizeof when);
-    size_t plen = r->uri ? strlen(r->uri) : 0;
-    int cut = plen > LOG_PATH_MAX;
-    char *path = cd_sanitize(r->uri ? r->uri : "-", cut ? LOG_PATH_MAX : (size_t)-1);
-    char *who = cd_sanitize(r->who ? r->who : "-", (size_t)-1);
-    char *method = cd_sanitize(r->method ? r->method : "-", (size_t)-1);
-    char *peer = cd_sanitize(r->peer[0] ? r->peer : "-", (size_t)-1);
+    char *path = field(r->uri, LOG_PATH_MAX);
+    char *who = field(r->who, LOG_WHO_MAX);
+    char *method = field(r->method, LOG_METHOD_MAX);
+    char *peer = field(r->peer, sizeof r->peer);
     int64_t ms = (srv_now_us() - r->t0_us) / 1000;
     if (path && who && method && peer)
-        fprintf(stderr, "%s %s %s %s %s%s %d %zu %lldms\n", when, peer, who, method, path, cut ? "..." : "",
-                r->status, r->bytes, (long long)ms);
+        fprintf(stderr, "%s %s %s %s %s %d %zu %lldms\n", when, peer, who, method, path, r->status, r->bytes,
+                (long long)ms);
     free(path);
     free(who);
     free(method);
