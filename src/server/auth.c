@@ -36,6 +36,11 @@ struct auth_entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct auth_entry *cache[AUTH_MAX];
 static unsigned char key[32];
+/* Bumped by every flush.  A login runs outside the lock, so a change to
+ * users can commit (and flush) while it runs: what it found may already be
+ * out of date (a disabled account, a new password), and it is then used for
+ * this one request but not remembered. */
+static uint64_t generation;
 
 int auth_init(void)
 {
@@ -80,6 +85,7 @@ int auth_get(cd_store *s, const char *name, const char *password, struct auth_en
     if (mac_of(name, password, mac)) return srv_err(err, CD_E_CRYPTO);
     int64_t now = srv_now_us();
     pthread_mutex_lock(&lock);
+    uint64_t gen = generation;
     for (size_t i = 0; i < AUTH_MAX; i++) {
         struct auth_entry *e = cache[i];
         if (!e || !same(e->mac, mac)) continue;
@@ -107,8 +113,13 @@ int auth_get(cd_store *s, const char *name, const char *password, struct auth_en
     e->user = u;
     e->expires = srv_now_us() + AUTH_TTL_US;
     e->refs = 1;
-    e->cached = 1;
     pthread_mutex_lock(&lock);
+    if (gen != generation) {
+        pthread_mutex_unlock(&lock);
+        *out = e;
+        return CD_OK;
+    }
+    e->cached = 1;
     size_t slot = 0;
     for (size_t i = 0; i < AUTH_MAX; i++) {
         if (!cache[i]) { slot = i; break; }
@@ -137,6 +148,7 @@ void auth_put(struct auth_entry *e)
 void auth_flush(void)
 {
     pthread_mutex_lock(&lock);
+    generation++;
     for (size_t i = 0; i < AUTH_MAX; i++)
         if (cache[i]) {
             drop(cache[i]);
