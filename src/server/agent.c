@@ -304,6 +304,8 @@ int agent_checkin(struct srv *sv, struct MHD_Connection *c, struct srv_req *r)
     ret = srv_respond(c, r, res.accepted ? 200 : 403, body, strlen(body), "application/json");
 out:
     free(crl);
+    /* the client password, in jansson's copy (the raw body is wiped by http.c) */
+    if (password) gnutls_memset((char *)password, 0, strlen(password));
     json_decref(root);
     return ret;
 }

@@ -111,6 +111,9 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
     free(r->uri);
     free(r->method);
     free(r->who);
+    /* a body can hold a password or a passphrase (logins of users, exports,
+     * the client password): wiped, as the core wipes its parsed copy */
+    if (r->body) gnutls_memset(r->body, 0, r->cap);
     free(r->body);
     free(r);
     atomic_fetch_sub(&inflight, 1);
@@ -263,8 +266,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (r->len + *upload_size + 1 > r->cap) {
             size_t cap = r->cap ? r->cap : 4096;
             while (cap < r->len + *upload_size + 1) cap *= 2;
-            char *p = realloc(r->body, cap);
+            /* not realloc: the old block, wiped, leaves no copy behind */
+            char *p = malloc(cap);
             if (!p) return MHD_NO;
+            if (r->body) {
+                memcpy(p, r->body, r->len);
+                gnutls_memset(r->body, 0, r->cap);
+                free(r->body);
+            }
             r->body = p;
             r->cap = cap;
         }
