@@ -94,6 +94,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         const struct sockaddr *sa = ci->client_addr;
         socklen_t sl = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
         if (getnameinfo(sa, sl, r->peer, sizeof r->peer, NULL, 0, NI_NUMERICHOST)) r->peer[0] = 0;
+        /* the network failed logins are counted under: one IPv6 client
+         * holds a whole /64, a mapped IPv4 address is its IPv4 one */
+        if (sa->sa_family == AF_INET) {
+            memcpy(r->net, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+            r->netlen = 4;
+        } else if (sa->sa_family == AF_INET6) {
+            const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+            int mapped = IN6_IS_ADDR_V4MAPPED(a6);
+            memcpy(r->net, a6->s6_addr + (mapped ? 12 : 0), mapped ? 4 : 8);
+            r->netlen = mapped ? 4 : 8;
+        }
     }
     atomic_fetch_add(&inflight, 1);
     return r;
@@ -192,7 +203,11 @@ static int serve_api(struct srv *sv, struct MHD_Connection *c, struct srv_req *r
         ret = srv_error(c, r, 500, err.code ? err.code : CD_E_STORE, cd_errmsg(&err, CD_E_STORE));
         goto out;
     }
-    int rc = auth_get(s, name, pw ? pw : "", &ae, &err);
+    int rc = auth_get(s, name, pw ? pw : "", r->net, r->netlen, &ae, &err);
+    if (rc == CD_E_BUSY) {
+        ret = srv_error(c, r, 429, CD_E_LOGIN, cd_errmsg(&err, rc));
+        goto out;
+    }
     if (rc == CD_E_LOGIN || rc == CD_E_INVAL) {
         ret = srv_error(c, r, 401, CD_E_LOGIN, cd_errmsg(&err, rc));
         goto out;

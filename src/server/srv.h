@@ -76,9 +76,13 @@ void srv_stores_close(void);
 struct auth_entry;
 int  auth_init(void);
 /* The logged-in user for name + password: from the cache (60 s) or through
- * cd_user_login on s.  Failures are never cached.  Release with auth_put. */
-int  auth_get(cd_store *s, const char *name, const char *password, struct auth_entry **out,
-              struct cd_err *err);
+ * cd_user_login on s.  Failures are never cached; they are counted per
+ * client network (net: an IPv4 address, or an IPv6 /64), and past
+ * AUTH_FAIL_MAX in a minute a login from there is refused with CD_E_BUSY
+ * before it costs a PBKDF2 (remembered logins still pass).  Release with
+ * auth_put. */
+int  auth_get(cd_store *s, const char *name, const char *password, const unsigned char *net, size_t netlen,
+              struct auth_entry **out, struct cd_err *err);
 const cd_user *auth_user(const struct auth_entry *e);
 void auth_put(struct auth_entry *e);
 /* Forgets every cached login (after a change to users or permission sets). */
@@ -91,6 +95,8 @@ struct srv_req {
     char     *uri;           /* raw, as the client sent it */
     char     *method;
     char      peer[64];
+    unsigned char net[8];    /* the peer's IPv4 address or IPv6 /64 */
+    size_t    netlen;
     char     *who;           /* user name, "agent NAME", or NULL */
     int       kind;          /* enum srv_port */
     int       started;       /* the access handler has seen the headers */
