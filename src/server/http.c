@@ -106,7 +106,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
             r->netlen = mapped ? 4 : 8;
         }
     }
-    atomic_fetch_add(&inflight, 1);
     return r;
 }
 
@@ -120,6 +119,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
     *con_cls = NULL;
     log_request(r);
     free(r->uri);
+    /* counted from its headers on: see on_request */
+    if (r->started) atomic_fetch_sub(&inflight, 1);
     free(r->method);
     free(r->who);
     /* a body can hold a password or a passphrase (logins of users, exports,
@@ -127,7 +128,6 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
     if (r->body) gnutls_memset(r->body, 0, r->cap);
     free(r->body);
     free(r);
-    atomic_fetch_sub(&inflight, 1);
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -258,7 +258,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct srv_req *r = *con_cls;
     if (!r || !r->uri) return MHD_NO;
     if (!r->started) {
+        /* in flight once its headers are in: a stop waits for it.  One
+         * whose headers never came (a stalled or slow client) has nothing
+         * to finish and does not hold the stop for DRAIN_US. */
         r->started = 1;
+        atomic_fetch_add(&inflight, 1);
         if (!(r->method = strdup(method))) return MHD_NO;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
