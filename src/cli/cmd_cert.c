@@ -294,14 +294,55 @@ static int cert_export(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* The core re-signs the CRL of a CA the store key protects at revocation;
+ * one whose key has a passphrase needs it: signed now with
+ * --ca-passphrase-file, else the operator is told that the published CRL
+ * does not list the revocation yet (certdeckd serves what was signed). */
+static int revoke_crls(struct cli *c, const int64_t *ids, int n, const char *capf)
+{
+    int64_t done[64];
+    int nd = 0, status = 0;
+    for (int i = 0; i < n; i++) {
+        struct cd_cert crt;
+        struct cd_ca ca;
+        if (cd_cert_get(c->s, c->u, ids[i], &crt, &c->err)) continue;
+        int64_t caid = crt.ca_id;
+        cd_cert_clear(&crt);
+        int seen = 0;
+        for (int k = 0; k < nd && !seen; k++) seen = done[k] == caid;
+        if (seen || cd_ca_get(c->s, c->u, caid, &ca, &c->err)) continue;
+        done[nd++] = caid;
+        int pass = ca.has_passphrase;
+        cd_ca_clear(&ca);
+        if (!pass) continue;
+        if (!capf) {
+            cli_msg(0, "CA %lld's key has a passphrase: its published CRL lists this revocation once you run "
+                       "certdeck crl %lld (or revoke with --ca-passphrase-file F)", (long long)caid, (long long)caid);
+            continue;
+        }
+        int prc = 0;
+        char *pw = cli_passphrase(capf, NULL, 0, &prc);
+        unsigned char *der = NULL;
+        size_t len = 0;
+        int rc = prc ? prc : cd_crl(c->s, c->u, caid, pw, 0, 0, &der, &len, &c->err);
+        cli_free_secret(pw);
+        free(der);
+        if (rc) status = prc ? prc : cli_msg(1, "revoked, but the CRL of CA %lld was not signed: %s", (long long)caid,
+                                             cd_errmsg(&c->err, rc));
+    }
+    return status;
+}
+
 static int cert_revoke(struct cli *c, int argc, char **argv)
 {
-    const char *reason = "unspecified";
+    const char *reason = "unspecified", *capf = NULL;
     int yes = 0;
-    const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes }, FORMAT_OPT(c),
-                                 { NULL, 0, NULL } };
-    WITH_CERT("revoke ID... [--reason R] [--yes] [--format table|json|csv]\n  reasons: unspecified keyCompromise cACompromise "
-              "affiliationChanged superseded cessationOfOperation privilegeWithdrawn", 64, opts);
+    const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes },
+                                 { "ca-passphrase-file", OPT_STR, &capf }, FORMAT_OPT(c), { NULL, 0, NULL } };
+    WITH_CERT("revoke ID... [--reason R] [--yes] [--ca-passphrase-file F] [--format table|json|csv]\n"
+              "  reasons: unspecified keyCompromise cACompromise "
+              "affiliationChanged superseded cessationOfOperation privilegeWithdrawn\n"
+              "  A CA whose key has a passphrase signs its new CRL with --ca-passphrase-file (or later: certdeck crl CA)", 64, opts);
     int r = cd_reason_parse(reason);
     if (r < 0) return cli_unknown("reason", reason, CD_NAMES_REASON, NULL, 0);
     int64_t ids[64];
@@ -336,7 +377,7 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
     if (rc) return cli_fail(c, rc);
     if (c->fmt != FMT_TABLE) out_ids(c->fmt, ids, (size_t)n);
     else printf("revoked %d certificate%s (%s)\n", n, n == 1 ? "" : "s", cd_reason_name(r));
-    return 0;
+    return revoke_crls(c, ids, n, capf);
 }
 
 static int cert_describe(struct cli *c, int argc, char **argv)
