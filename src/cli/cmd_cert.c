@@ -10,11 +10,13 @@
     if (cli_parse(argc, argv, opts, pos, max, &np, &help)) return 2; \
     if (help) { printf("usage: certdeck cert %s\n", usage_text); return 0; } } while (0)
 
+/* ctx: an int, 1 while the progress line is open (an error then starts a
+ * line of its own) */
 static void progress(void *ctx, size_t done, size_t total)
 {
-    (void)ctx;
     fprintf(stderr, "\rissuing certificates: %zu / %zu", done, total);
     if (done == total) fputc('\n', stderr);
+    *(int *)ctx = done != total;
 }
 
 static const char U_NEW[] = "new --ca ID --product agent|server|proxy|mdm|custom --cn CN [--host H] [--key ec256|ed25519|rsa2048|rsa3072|rsa4096]\n"
@@ -73,8 +75,10 @@ static int cert_new(struct cli *c, int argc, char **argv)
     p.passphrase = pass;
     int64_t *ids = calloc((size_t)count, sizeof *ids);
     if (!ids) return cli_msg(1, "out of memory");
-    rc = cd_cert_new(c->s, c->u, &p, (size_t)count, count > 1 && isatty(STDERR_FILENO) ? progress : NULL, NULL,
+    int open_line = 0;
+    rc = cd_cert_new(c->s, c->u, &p, (size_t)count, count > 1 && isatty(STDERR_FILENO) ? progress : NULL, &open_line,
                      ids, &c->err);
+    if (open_line) fputc('\n', stderr);
     cli_free_secret(capass);
     cli_free_secret(pass);
     if (!rc) {

@@ -233,6 +233,13 @@ static int failure(struct cdi_http *h, CURLcode e, const struct sink *s, struct 
     }
 }
 
+long cdi_http_timeout(struct cdi_http *h, long ms)
+{
+    long was = h->timeout_ms;
+    if (ms > 0 && curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS, ms) == CURLE_OK) h->timeout_ms = ms;
+    return was;
+}
+
 int cdi_http_request(struct cdi_http *h, const char *method, const char *path_query, const char *body, size_t len,
                      long *status, struct cdi_buf *resp, struct cd_err *err)
 {

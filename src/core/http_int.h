@@ -34,6 +34,10 @@ void cdi_http_close(struct cdi_http *h);
 /* Basic credentials for every later request; user NULL: from ~/.netrc
  * (CURLOPT_NETRC optional).  Copies are wiped at close. */
 int  cdi_http_set_auth(struct cdi_http *h, const char *user, const char *password, struct cd_err *err);
+/* The whole-request timeout of the requests that follow, in ms (0 leaves
+ * it); returns the one in force before.  For a request the server may work
+ * on for long (a bulk issuance), set back afterwards. */
+long cdi_http_timeout(struct cdi_http *h, long ms);
 /* "HOST:PORT" as shown in messages ("certdeckd at HOST:PORT: ..."). */
 const char *cdi_http_hostport(const struct cdi_http *h);
 

@@ -22,6 +22,9 @@ struct cdi_https_transport {
     /* Percent-encodes a query value (caller frees). */
     char *(*escape)(const char *s);
     void (*close)(void *ctx);
+    /* The whole-request timeout of the requests that follow, in ms (0 leaves
+     * it); returns the one before.  NULL: the transport has no clock. */
+    long (*timeout)(void *ctx, long ms);
 };
 
 /* Opens an https-backend store over transport t (taken: closed with the
@@ -44,6 +47,7 @@ int cdi_https_open_local(cd_store *inner, const cd_user *as, unsigned flags, cd_
 #define HS_CAN     64       /* user_can answers kept */
 #define HS_COUNTS  4        /* cert_count answers kept */
 #define HS_TTL     5        /* seconds a cached answer is trusted */
+#define HS_DOWN    3        /* seconds a server that did not answer is not asked again */
 
 struct hs_block { char *key; int64_t start, at, used; struct cd_cert_list l; };
 struct hs_count { char *key; int64_t limit, at, n; };
@@ -60,6 +64,12 @@ struct hs {
     struct hs_count counts[HS_COUNTS];
     struct hs_can   can[HS_CAN];
     size_t   can_next, count_next;
+    /* the last request that got no answer (connection refused, timed out,
+     * lost): when, and what it said.  Within HS_DOWN seconds of it every
+     * call fails at once with the same words, so a console redrawing (a
+     * dozen calls a key) waits for one timeout, not a dozen. */
+    int64_t  down_at;
+    char     down_msg[sizeof ((struct cd_err *)0)->msg];
 };
 
 #define HS(s) ((struct hs *)(s)->impl)

@@ -24,6 +24,8 @@ static int curl_auth(void *ctx, const char *user, const char *password, struct c
 
 static void curl_close(void *ctx) { cdi_http_close(ctx); }
 
+static long curl_timeout(void *ctx, long ms) { return cdi_http_timeout(ctx, ms); }
+
 int cdi_https_open(cd_store *s, const char *spec, const struct cd_open_opts *o, struct cd_err *err)
 {
     /* https://HOST[:PORT] and nothing more: no path, no query, and no
@@ -43,7 +45,7 @@ int cdi_https_open(cd_store *s, const char *spec, const struct cd_open_opts *o, 
     struct cdi_http *h = NULL;
     int rc = cdi_http_open(&ho, &h, err);
     if (!rc) {
-        struct cdi_https_transport t = { h, curl_request, curl_auth, cdi_http_escape, curl_close };
+        struct cdi_https_transport t = { h, curl_request, curl_auth, cdi_http_escape, curl_close, curl_timeout };
         rc = cdi_https_open_with(s, base, cdi_http_hostport(h), &t, o->flags, err);
     }
     free(base);
@@ -147,10 +149,16 @@ int hs_call(cd_store *s, const char *method, const char *path, json_t *body, jso
     if (out) *out = NULL;
     char *text = body ? cdi_json_dump(body, &len, 1) : NULL;
     char *full = cdi_printf("/api/v1%s", path);
+    int64_t now = cdi_now();
     if (!full || (body && !text)) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    else if (h->down_at && now - h->down_at < HS_DOWN) rc = cdi_fail(err, CD_E_IO, "%s", h->down_msg);
     else {
+        struct cd_err e = { 0 };
         h->requests++;
-        rc = h->t.request(h->t.ctx, method, full, text, len, &status, &resp, err);
+        rc = h->t.request(h->t.ctx, method, full, text, len, &status, &resp, &e);
+        h->down_at = rc == CD_E_IO ? cdi_now() : 0;     /* when it gave up: a timeout is long */
+        if (rc == CD_E_IO) snprintf(h->down_msg, sizeof h->down_msg, "%s", cd_errmsg(&e, rc));
+        if (rc) rc = cdi_fail(err, rc, "%s", cd_errmsg(&e, rc));
     }
     /* a body may hold a passphrase: gone once sent */
     if (text) { cdi_wipe(text, len); free(text); }

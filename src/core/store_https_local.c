@@ -71,7 +71,7 @@ int cdi_https_open_local(cd_store *inner, const cd_user *as, unsigned flags, cd_
     }
     l->inner = inner;
     l->as = as;
-    struct cdi_https_transport t = { l, local_request, local_auth, cdi_http_escape, local_close };
+    struct cdi_https_transport t = { l, local_request, local_auth, cdi_http_escape, local_close, NULL };
     int rc = cdi_https_open_with(s, "https://in-process", "in-process", &t, flags, err);
     if (rc) {
         free(s->name);

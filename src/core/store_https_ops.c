@@ -150,13 +150,33 @@ static int ca_delete(cd_store *s, const cd_user *u, int64_t id, struct cd_err *e
 
 /* ---- certificates --------------------------------------------------------- */
 
+/* What one certificate may take on a busy server (its key, signature and
+ * row), in ms: a bulk issuance is one request and one transaction that runs
+ * as long as it must, and a client that gave up at the ordinary timeout
+ * would call failed what the server then commits. */
+static long issue_ms(int keytype)
+{
+    switch (keytype) {
+    case CD_KEY_RSA2048: return 2000;
+    case CD_KEY_RSA3072: return 6000;
+    case CD_KEY_RSA4096: return 15000;
+    }
+    return 20;
+}
+
 static int cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, size_t n, cd_progress_fn progress,
                     void *ctx, int64_t *ids, struct cd_err *err)
 {
     (void)u;
+    struct hs *h = HS(s);
     json_t *b = cdi_json_encode(cdi_jt_cert_params, p), *j = NULL;
     if (!b || json_object_set_new(b, "count", json_integer((json_int_t)n))) { json_decref(b); return nomem(err); }
+    /* one request: the progress is known at its start and its end only */
+    if (progress) progress(ctx, 0, n);
+    long was = h->t.timeout ? h->t.timeout(h->t.ctx, 0) : 0;
+    if (was) h->t.timeout(h->t.ctx, was + (long)n * issue_ms(p->keytype));
     int rc = hs_change(s, "POST", "/certs", b, &j, err);
+    if (was) h->t.timeout(h->t.ctx, was);
     json_decref(b);
     json_t *a = json_object_get(j, "ids");
     if (!rc && (!json_is_array(a) || json_array_size(a) != n))
