@@ -654,11 +654,15 @@ static int user_set_disabled(cd_store *s, const cd_user *u, const char *name, in
 static int user_passwd(cd_store *s, const cd_user *u, const char *name, const char *old, const char *pw,
                        struct cd_err *err)
 {
-    (void)u;
     json_t *b = named("name", name);
     if (b && old) json_object_set_new(b, "old_password", cdi_json_str(old));
     if (b && pw) json_object_set_new(b, "new_password", cdi_json_str(pw));
-    return b ? change(s, "POST", "/users/passwd", b, err) : nomem(err);
+    int rc = b ? change(s, "POST", "/users/passwd", b, err) : nomem(err);
+    /* one's own password: every request sends the credentials, so the next
+     * ones send the new password (the old one would be refused, and its
+     * refusals would soon lock the name out) */
+    if (!rc && u && u->name && !strcmp(name, u->name)) rc = HS(s)->t.set_auth(HS(s)->t.ctx, name, pw, err);
+    return rc;
 }
 
 static int user_list(cd_store *s, const cd_user *u, struct cd_user_list *out, struct cd_err *err)

@@ -12,6 +12,8 @@ struct fake {
     int  calls;               /* requests that reached the transport */
     long timeout;             /* the whole-request timeout in force, ms */
     long timeout_seen;        /* ... when the last request was made */
+    char password[64];        /* the server's password for "admin" ("" : none checked) */
+    char sent[64];            /* what the client sends with each request */
 };
 
 static int fake_request(void *ctx, const char *method, const char *path_query, const char *body, size_t len,
@@ -23,7 +25,16 @@ static int fake_request(void *ctx, const char *method, const char *path_query, c
     if (f->down) return cdi_fail(err, CD_E_IO, "certdeckd at fake:1: connection refused");
     resp->len = 0;
     *status = 200;
-    if (!strcmp(path_query, "/api/v1/me")) {
+    if (f->password[0] && strcmp(f->sent, f->password)) {
+        /* Basic auth: the credentials of every request are checked */
+        *status = 401;
+        cdi_buf_addf(resp, "{\"error\": \"wrong user name or password\", \"status\": %d}", CD_E_LOGIN);
+    } else if (!strcmp(method, "POST") && !strcmp(path_query, "/api/v1/users/passwd")) {
+        json_t *b = json_loadb(body, len, 0, NULL);
+        snprintf(f->password, sizeof f->password, "%s", json_string_value(json_object_get(b, "new_password")));
+        json_decref(b);
+        cdi_buf_addf(resp, "{}");
+    } else if (!strcmp(path_query, "/api/v1/me")) {
         cdi_buf_addf(resp, "{\"id\": 1, \"name\": \"admin\", \"admin\": true, \"home_group_id\": 1, \"readonly\": false}");
     } else if (!strcmp(method, "POST") && !strcmp(path_query, "/api/v1/certs")) {
         /* {"ids": [1..count]} */
@@ -48,7 +59,9 @@ static int fake_request(void *ctx, const char *method, const char *path_query, c
 
 static int fake_auth(void *ctx, const char *user, const char *password, struct cd_err *err)
 {
-    (void)ctx; (void)user; (void)password; (void)err;
+    (void)user; (void)err;
+    struct fake *f = ctx;
+    snprintf(f->sent, sizeof f->sent, "%s", password ? password : "");
     return CD_OK;
 }
 
@@ -136,6 +149,29 @@ static void test_refusal_is_an_answer(void **state)
     assert_int_equal(x->f.calls, calls + 2);
 }
 
+/* Changing one's own password in a session: the requests after it send
+ * the new one (locally the session just goes on; over https the old
+ * password would be refused from then on, and its refusals lock the name
+ * out).  Someone else's password leaves the credentials alone. */
+static void test_own_password(void **state)
+{
+    struct hfx *x = *state;
+    struct cd_err e = { 0 };
+    cd_user_free(x->u);
+    x->u = NULL;
+    snprintf(x->f.password, sizeof x->f.password, "old-pass-1");
+    assert_int_equal(cd_user_login(x->s, "admin", "old-pass-1", &x->u, &e), CD_OK);
+    assert_int_equal(cd_user_passwd(x->s, x->u, "admin", "old-pass-1", "new-pass-2", &e), CD_OK);
+    assert_string_equal(x->f.password, "new-pass-2");
+    struct cd_tag_list tl;
+    assert_int_equal(cd_tag_list(x->s, x->u, &tl, &e), CD_OK);
+    cd_tag_list_free(&tl);
+    assert_string_equal(x->f.sent, "new-pass-2");
+    /* another user's: what is sent stays */
+    assert_int_equal(cd_user_passwd(x->s, x->u, "bob", NULL, "bobs-pass-3", &e), CD_OK);
+    assert_string_equal(x->f.sent, "new-pass-2");
+}
+
 static size_t progress_calls, progress_last[2];
 static void progress(void *ctx, size_t done, size_t total)
 {
@@ -181,6 +217,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_gone, hfx_setup, hfx_teardown),
         cmocka_unit_test_setup_teardown(test_refusal_is_an_answer, hfx_setup, hfx_teardown),
         cmocka_unit_test_setup_teardown(test_bulk_new_waits, hfx_setup, hfx_teardown),
+        cmocka_unit_test_setup_teardown(test_own_password, hfx_setup, hfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
