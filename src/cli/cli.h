@@ -18,6 +18,7 @@ struct cli {
     int fmt;
     long limit;
     int readonly;          /* --read-only: the store is opened CD_OPEN_READONLY */
+    int console;           /* opened for the console: a person waits on every request */
     cd_store *s;
     cd_user *u;
     struct cd_err err;

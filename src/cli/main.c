@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
     if (first >= argc) {
         /* --user without a password file: the console itself asks */
+        c.console = 1;
         int rc = cli_open_store(&c, 0);
         if (!rc && c.user && c.password_file) rc = cli_login(&c);
         else if (!rc && !c.user) {

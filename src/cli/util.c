@@ -92,6 +92,9 @@ int cli_open_store(struct cli *c, unsigned flags)
 {
     if (c->readonly) flags |= CD_OPEN_READONLY;
     struct cd_open_opts o = { .flags = flags, .cacert = c->cacert };
+    /* a person at the console waits on each request: a server that stopped
+     * answering is reported after 20 s, not the 60 s a script may wait */
+    if (c->console) o.timeout_ms = 20000;
     /* a question needs someone to answer it: only with a terminal on stdin */
     if (isatty(STDIN_FILENO)) o.trust = ask_trust;
     return cd_store_open_ex(c->store, &o, &c->s, &c->err);
