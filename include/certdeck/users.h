@@ -25,7 +25,10 @@ const char *cd_right_name(int right);           /* "none", "Read", "Use", "Write
 
 /* Logs in with a password.  A wrong name and a wrong password give the same
  * answer; after three failures for a name (existing or not) each further
- * try must wait, doubling from 1 s up to 5 minutes. */
+ * try must wait, doubling from 1 s up to 5 minutes.  The cd_user holds no
+ * link to the handle s: it may act on any other handle of the same local
+ * store (certdeckd's threads each have their own), and its rights are
+ * looked up on every call, never copied into it. */
 int  cd_user_login(cd_store *s, const char *name, const char *password, cd_user **out,
                    struct cd_err *err);
 int  cd_user_is_admin(const cd_user *u);
