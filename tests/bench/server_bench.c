@@ -250,27 +250,27 @@ static int checkin_once(struct load *l, struct agent *a, char *why, size_t whyn)
         close(fd);
         return -1;
     }
-    gnutls_session_t ss;
-    gnutls_init(&ss, GNUTLS_CLIENT);
+    gnutls_session_t sess;
+    gnutls_init(&sess, GNUTLS_CLIENT);
     /* The generator spends as little as it can so the two cores go to the
      * server: one key share (X25519, the cheapest group both offer), and
      * the server's chain is not verified here (the tests do that). */
-    gnutls_priority_set_direct(ss, "NORMAL:-GROUP-ALL:+GROUP-X25519", NULL);
-    gnutls_credentials_set(ss, GNUTLS_CRD_CERTIFICATE, a->cred);
-    gnutls_transport_set_int(ss, fd);
+    gnutls_priority_set_direct(sess, "NORMAL:-GROUP-ALL:+GROUP-X25519", NULL);
+    gnutls_credentials_set(sess, GNUTLS_CRD_CERTIFICATE, a->cred);
+    gnutls_transport_set_int(sess, fd);
     int r, ok = -1;
-    do r = gnutls_handshake(ss); while (r < 0 && !gnutls_error_is_fatal(r));
+    do r = gnutls_handshake(sess); while (r < 0 && !gnutls_error_is_fatal(r));
     if (r < 0) { snprintf(why, whyn, "handshake: %s", gnutls_strerror(r)); goto out; }
     char req[512];
     static const char body[] = "{\"name\":\"bench-agent\"}";
     int n = snprintf(req, sizeof req,
                      "POST /agent/v1/checkin HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", l->port, sizeof body - 1, body);
-    if (gnutls_record_send(ss, req, (size_t)n) != n) { snprintf(why, whyn, "send failed"); goto out; }
+    if (gnutls_record_send(sess, req, (size_t)n) != n) { snprintf(why, whyn, "send failed"); goto out; }
     char resp[4096];
     size_t got = 0;
     while (got < sizeof resp - 1) {
-        ssize_t k = gnutls_record_recv(ss, resp + got, sizeof resp - 1 - got);
+        ssize_t k = gnutls_record_recv(sess, resp + got, sizeof resp - 1 - got);
         if (k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED) continue;
         if (k <= 0) break;
         got += (size_t)k;
@@ -278,9 +278,9 @@ static int checkin_once(struct load *l, struct agent *a, char *why, size_t whyn)
     resp[got] = 0;
     if (!strncmp(resp, "HTTP/1.1 200", 12) && strstr(resp, "\"accepted\":true")) ok = 0;
     else snprintf(why, whyn, "answer: %.80s", resp);
-    gnutls_bye(ss, GNUTLS_SHUT_WR);
+    gnutls_bye(sess, GNUTLS_SHUT_WR);
 out:
-    gnutls_deinit(ss);
+    gnutls_deinit(sess);
     close(fd);
     return ok;
 }
@@ -345,28 +345,28 @@ static void *raw_srv_worker(void *arg)
         if (c < 0) { if (r->stop) break; continue; }
         int one = 1;
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        gnutls_session_t ss;
-        gnutls_init(&ss, GNUTLS_SERVER);
-        gnutls_set_default_priority(ss);
-        gnutls_credentials_set(ss, GNUTLS_CRD_CERTIFICATE, r->cred);
-        gnutls_certificate_server_set_request(ss, GNUTLS_CERT_REQUEST);
-        gnutls_transport_set_int(ss, c);
+        gnutls_session_t sess;
+        gnutls_init(&sess, GNUTLS_SERVER);
+        gnutls_set_default_priority(sess);
+        gnutls_credentials_set(sess, GNUTLS_CRD_CERTIFICATE, r->cred);
+        gnutls_certificate_server_set_request(sess, GNUTLS_CERT_REQUEST);
+        gnutls_transport_set_int(sess, c);
         int k;
-        do k = gnutls_handshake(ss); while (k < 0 && !gnutls_error_is_fatal(k));
+        do k = gnutls_handshake(sess); while (k < 0 && !gnutls_error_is_fatal(k));
         unsigned status = 1;
-        if (k >= 0 && gnutls_certificate_verify_peers2(ss, &status) >= 0 && status == 0) {
+        if (k >= 0 && gnutls_certificate_verify_peers2(sess, &status) >= 0 && status == 0) {
             char buf[2048];
             size_t got = 0;
             while (got < sizeof buf - 1 && !memchr(buf, '}', got)) {
-                ssize_t n = gnutls_record_recv(ss, buf + got, sizeof buf - 1 - got);
+                ssize_t n = gnutls_record_recv(sess, buf + got, sizeof buf - 1 - got);
                 if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;
                 if (n <= 0) break;
                 got += (size_t)n;
             }
-            gnutls_record_send(ss, answer, sizeof answer - 1);
-            gnutls_bye(ss, GNUTLS_SHUT_WR);
+            gnutls_record_send(sess, answer, sizeof answer - 1);
+            gnutls_bye(sess, GNUTLS_SHUT_WR);
         }
-        gnutls_deinit(ss);
+        gnutls_deinit(sess);
         close(c);
     }
     return NULL;
