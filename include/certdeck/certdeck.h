@@ -11,4 +11,5 @@
 #include <certdeck/names.h>
 #include <certdeck/server.h>
 #include <certdeck/api.h>
+#include <certdeck/mirror.h>
 #endif

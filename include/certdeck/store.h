@@ -18,6 +18,7 @@
 
 typedef struct cd_store cd_store;
 typedef struct cd_user  cd_user;
+struct cd_mirror_opts;
 
 /* ---- enumerations shared by every front end ---------------------------- */
 
@@ -119,7 +120,8 @@ enum {
 
 /* Opens the store named by `spec`: "PATH", "file:PATH" (sqlite),
  * "https://HOST[:PORT]" (certdeckd; see cd_store_open_ex for trust) or
- * "mirror+http(s)://..." (CD_E_UNSUPPORTED until that backend lands).
+ * "mirror+http(s)://HOST/PATH" or "mirror+file:///PATH" (a signed snapshot,
+ * read-only; certdeck/mirror.h).
  * NULL spec means cd_store_default_spec(). */
 int  cd_store_open(const char *spec, unsigned flags, cd_store **out, struct cd_err *err);
 void cd_store_close(cd_store *s);
@@ -141,6 +143,9 @@ struct cd_open_opts {
     void       *trust_ctx;
     long        connect_timeout_ms;   /* 0 = 5 s */
     long        timeout_ms;           /* whole request; 0 = 60 s */
+    /* "mirror+https://HOST/PATH", "mirror+http://...", "mirror+file:///PATH":
+     * how to reach and trust it (certdeck/mirror.h); NULL: the defaults */
+    const struct cd_mirror_opts *mirror;
 };
 int  cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **out, struct cd_err *err);
 /* 1 when the store is reached over the network (https://). */

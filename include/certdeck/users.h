@@ -79,7 +79,8 @@ enum { CD_SCOPE_OBJECT, CD_SCOPE_HOME, CD_SCOPE_ALL };
     X(CD_ACT_USER_ADD,        "create a user",              CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
     X(CD_ACT_USER_MANAGE,     "manage a user",              CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
     X(CD_ACT_PERMSET,         "manage a permission set",    CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_OBJECT, 1) \
-    X(CD_ACT_SERVER_SETTINGS, "change server settings",     CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_ALL,    1)
+    X(CD_ACT_SERVER_SETTINGS, "change server settings",     CD_OT_USERS,   CD_RIGHT_WRITE, CD_OT_USERS, CD_RIGHT_NONE, CD_SCOPE_ALL,    1) \
+    X(CD_ACT_MIRROR_PUBLISH,  "publish a mirror snapshot",  CD_OT_CERTS,   CD_RIGHT_READ,  CD_OT_CAS,   CD_RIGHT_READ, CD_SCOPE_ALL,    0)
 enum cd_action {
 #define CD_X(e, n, t, r, t2, r2, sc, ch) e,
     CD_ACTION_LIST(CD_X)

@@ -15,6 +15,9 @@ struct cli {
     const char *user;
     const char *password_file;
     const char *cacert;    /* --cacert / CERTDECK_CACERT: the CA of a certdeckd server's certificate */
+    const char *signer_ca; /* --signer-ca / CERTDECK_SIGNER_CA: the CA that signs a mirror's snapshot */
+    int insecure_auth;     /* --insecure-auth: basic auth over plain http to a host not on loopback */
+    long max_size;         /* --max-size BYTES: cap on one file fetched from a mirror (0: the default) */
     int fmt;
     long limit;
     int readonly;          /* --read-only: the store is opened CD_OPEN_READONLY */
@@ -128,6 +131,7 @@ int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_permset(struct cli *c, int argc, char **argv);
 int cmd_server(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
+int cmd_mirror(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };

@@ -26,7 +26,8 @@ static void usage(FILE *f)
           "  permset ...                  permission sets (permset --help)\n"
           "  server ...                   client password, unauthenticated clients, status (server --help)\n"
           "  audit [--object OBJ] | audit verify\n"
-          "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n\n"
+          "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n"
+          "  mirror ...                   publish, pull, verify a signed snapshot (mirror --help)\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
           "https://HOST:PORT is a certdeckd server: --cacert F (or $CERTDECK_CACERT) is the CA\n"
           "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
@@ -43,7 +44,7 @@ static const struct { const char *name; int (*fn)(struct cli *, int, char **); }
     { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
     { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "server", cmd_server },
-    { "agent", cmd_agent },
+    { "agent", cmd_agent }, { "mirror", cmd_mirror },
 };
 
 int main(int argc, char **argv)

@@ -85,6 +85,9 @@ struct cdi_action { const char *name; int otype, right, otype2, right2, scope, c
 const struct cdi_action *cdi_action(int action);   /* NULL when unknown */
 
 /* ---- backends ---------------------------------------------------------- */
+struct cdi_mimage_opts;
+struct cdi_mimage_info;
+struct cdi_mstate;
 struct cdi_store_ops {
     const char *name;
     void (*close)(cd_store *s);
@@ -177,12 +180,31 @@ struct cdi_store_ops {
     int (*crl_index)(cd_store *, struct cd_crl_info **, size_t *, struct cd_err *);
     int (*server_tls)(cd_store *, int64_t, char **, char **, struct cd_err *);
     int (*trust_pem)(cd_store *, char **, struct cd_err *);
+
+    /* certdeck/mirror.h */
+    /* Why every change is refused ("read-only: ..."), NULL when changes are
+     * allowed; NULL op: "read-only: the store is open read-only". */
+    const char *(*readonly_reason)(const cd_store *s);
+    /* Publisher (sqlite only; NULL elsewhere: CD_E_UNSUPPORTED): the store
+     * image of a snapshot, a new file at `path` (see mirror_int.h), and the
+     * index signature by CA ca_id's key (caller frees *sig). */
+    int (*mirror_image)(cd_store *, const cd_user *, const char *path, const struct cdi_mimage_opts *,
+                        struct cdi_mimage_info *, struct cd_err *);
+    int (*mirror_sign)(cd_store *, const cd_user *, int64_t ca_id, const char *passphrase, const void *data,
+                       size_t len, unsigned char **sig, size_t *siglen, struct cd_err *);
+    /* The snapshot a store image or a pulled replica holds (its meta keys);
+     * CD_E_NOTFOUND when it is neither. */
+    int (*mirror_meta)(const cd_store *, struct cd_mirror_info *, struct cd_err *);
+    int (*mirror_settings_get)(cd_store *, const cd_user *, struct cd_mirror_settings *, struct cd_err *);
+    int (*mirror_settings_set)(cd_store *, const cd_user *, const char *, const char *, const char *,
+                               struct cd_err *);
 };
 
 struct cd_store {
     const struct cdi_store_ops *ops;
     char *name;       /* "file:/abs/path" */
     void *impl;       /* the backend's own state */
+    struct cdi_mstate *mirror;   /* a mirror+ store: where the snapshot came from (mirror_int.h) */
 };
 
 #define CDI_OWN_FILES_MAX 8

@@ -5,7 +5,7 @@
  * where the data is. */
 #include <stdlib.h>
 #include <string.h>
-#include "core_int.h"
+#include "mirror_int.h"
 
 static int null_store(struct cd_err *err)
 {
@@ -36,11 +36,9 @@ int cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **
     if (!spec || !*spec) spec = def = cd_store_default_spec();
     if (!spec) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     int rc;
-    if (!strncmp(spec, "http://", 7) || !strncmp(spec, "mirror+", 7)) {
-        rc = cdi_fail(err, CD_E_UNSUPPORTED,
-                      !strncmp(spec, "http://", 7)
-                          ? "store \"%.200s\": certdeckd is reached over https:// only"
-                          : "store \"%.200s\": mirror stores are not available in this build yet", spec);
+    if (!strncmp(spec, "http://", 7)) {
+        rc = cdi_fail(err, CD_E_UNSUPPORTED, "store \"%.200s\": certdeckd is reached over https:// only "
+                      "(a mirror is mirror+http://...)", spec);
         free(def);
         return rc;
     }
@@ -50,7 +48,12 @@ int cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **
     }
     cd_store *s = calloc(1, sizeof *s);
     if (!s) { free(def); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
-    if (!strncmp(spec, "https://", 8)) {
+    if (!strncmp(spec, "mirror+", 7)) {
+        rc = (flags & CD_OPEN_CREATE)
+                 ? cdi_fail(err, CD_E_READONLY, "read-only: a mirror is made by \"certdeck mirror publish\" "
+                            "on its source store")
+                 : cdi_mirror_open(s, spec, o, err);
+    } else if (!strncmp(spec, "https://", 8)) {
         rc = (flags & CD_OPEN_CREATE)
                  ? cdi_fail(err, CD_E_UNSUPPORTED, "a remote store is made on its server (certdeck init there)")
                  : cdi_https_open(s, spec, o, err);
@@ -59,7 +62,7 @@ int cd_store_open_ex(const char *spec, const struct cd_open_opts *o, cd_store **
         rc = cdi_sqlite_open(s, path, flags, err);
     }
     free(def);
-    if (rc) { free(s->name); free(s); return rc; }
+    if (rc) { free(s->name); cdi_mstate_free(s->mirror); free(s); return rc; }
     *out = s;
     return CD_OK;
 }
@@ -71,6 +74,7 @@ void cd_store_close(cd_store *s)
     if (!s) return;
     if (s->ops) s->ops->close(s);
     free(s->name);
+    cdi_mstate_free(s->mirror);
     free(s);
 }
 
@@ -551,3 +555,41 @@ LIST_FREE(cd_group_list_free, struct cd_group_list, group_clear)
 LIST_FREE(cd_tag_list_free, struct cd_tag_list, tag_clear)
 LIST_FREE(cd_preset_list_free, struct cd_preset_list, preset_clear)
 LIST_FREE(cd_audit_list_free, struct cd_audit_list, audit_clear)
+
+const char *cd_store_readonly_reason(const cd_store *s)
+{
+    if (!cd_store_readonly(s)) return NULL;
+    if (s && s->mirror && s->mirror->reason) return s->mirror->reason;
+    const char *r = s && s->ops && s->ops->readonly_reason ? s->ops->readonly_reason(s) : NULL;
+    return r ? r : "read-only: the store is open read-only";
+}
+
+int cd_store_mirror_info(const cd_store *s, struct cd_mirror_info *out, struct cd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!s || !s->ops) return null_store(err);
+    if (s->mirror) {
+        const struct cd_mirror_info *m = &s->mirror->info;
+        *out = *m;
+        out->source = cdi_strdup(m->source);
+        out->signer = cdi_strdup(m->signer);
+        out->warning = cdi_strdup(m->warning);
+        if ((m->source && !out->source) || (m->signer && !out->signer) || (m->warning && !out->warning)) {
+            cd_mirror_info_clear(out);
+            return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        }
+        return CD_OK;
+    }
+    if (!s->ops->mirror_meta)
+        return cdi_fail(err, CD_E_NOTFOUND, "%s is not a mirror", s->name);
+    return s->ops->mirror_meta(s, out, err);
+}
+
+void cd_mirror_info_clear(struct cd_mirror_info *i)
+{
+    if (!i) return;
+    free(i->source);
+    free(i->signer);
+    free(i->warning);
+    memset(i, 0, sizeof *i);
+}

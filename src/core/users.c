@@ -42,7 +42,7 @@ int cd_user_may(cd_store *s, const cd_user *u, int action, const char *group, ch
     const struct cdi_action *a = cdi_action(action);
     if (!s || !u || !a) return 0;
     if (a->changes && cd_store_readonly(s)) {
-        if (why && n) snprintf(why, n, "read-only: the store is open read-only; cannot %s", a->name);
+        if (why && n) snprintf(why, n, "%s; cannot %s", cd_store_readonly_reason(s), a->name);
         return 0;
     }
     const char *g = a->scope == CD_SCOPE_HOME ? NULL : a->scope == CD_SCOPE_ALL ? "/All" : group;

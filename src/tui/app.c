@@ -69,7 +69,7 @@ void app_fail(struct app *a, int rc, const struct cd_err *err)
 int app_readonly(struct app *a)
 {
     if (!cd_store_readonly(a->s)) return 0;
-    app_status(a, 1, "read-only mode: changes are disabled (the store is open read-only)");
+    app_status(a, 1, "%s", cd_store_readonly_reason(a->s));
     return 1;
 }
 
