@@ -316,7 +316,7 @@ static void test_image_has_no_secrets(void **state)
     }
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM presets), (SELECT count(*) FROM users),"
-                                            " (SELECT v FROM pragma_journal_mode)", -1, &st, NULL), SQLITE_OK);
+                                            " (SELECT journal_mode FROM pragma_journal_mode)", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     assert_int_equal(sqlite3_column_int(st, 1), 1);
@@ -407,7 +407,7 @@ static void test_image_reads_like_the_store(void **state)
     same_list(f, img, iu, NULL);
     same_list(f, img, iu, "tag:berlin");
     same_list(f, img, iu, "host-00000");          /* free text: the copied search index */
-    same_list(f, img, iu, "group:/All/Lab revoked:yes");
+    same_list(f, img, iu, "group:/All/Lab status:revoked");
     assert_int_equal(cd_store_readonly(img), 1);
     const char *why = cd_store_readonly_reason(img);
     assert_non_null(why);
