@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sqlite3.h>
 #include "mirror_int.h"
+#include "sq_int.h"
 
 static int oom(struct cd_err *err) { return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
 
@@ -58,7 +58,12 @@ int cdi_mirror_open(cd_store *s, const char *spec, const struct cd_open_opts *o,
     m->info.warning = snap.warning;
     snap.warning = NULL;
     m->reason = reason_for(snap.source, snap.ix.published);
-    if (!s->name || !m->info.source || !m->reason || (snap.ix.signer_subject && !m->info.signer)) rc = oom(err);
+    if (!s->name || !m->info.source || !m->reason || (snap.ix.signer_subject && !m->info.signer)) { rc = oom(err); goto out; }
+    /* the backend refuses changes in its own words: the image does not know
+     * where it was fetched from, so it is told */
+    struct sq *sq = SQ(s);
+    free(sq->ro_reason);
+    if (!(sq->ro_reason = strdup(m->reason))) rc = oom(err);
 out:
     /* on failure store.c frees s->name and s->mirror; the backend closes itself */
     if (rc && s->ops) {
