@@ -112,9 +112,8 @@ static int read_small(const char *path, size_t max, struct cdi_buf *b)
         if (b->len + (size_t)n > max) { errno = EFBIG; goto out; }
         cdi_buf_add(b, buf, (size_t)n);
     }
-    cdi_buf_add(b, "", 0);
+    cdi_buf_add(b, "", 0);        /* a C string too (the NUL is not counted) */
     if (b->oom) { errno = ENOMEM; goto out; }
-    b->len--;                   /* the NUL is not part of the data */
     rc = 0;
 out:
     close(fd);
@@ -144,15 +143,15 @@ static void state_load(struct run *r)
     if (!p || read_small(p, 65536, &b)) { free(p); return; }
     free(p);
     json_t *j = json_loadb((const char *)b.p, b.len, 0, NULL);
-    const char *src = NULL, *ix = NULL, *etag = NULL, *lm = NULL;
-    json_int_t checked = 0;
-    if (j && !json_unpack(j, "{s:s, s:s, s?s, s?s, s:I}", "source", &src, "index", &ix, "etag", &etag,
-                          "last_modified", &lm, "checked", &checked) && index_name_ok(ix)) {
+    const char *src = json_string_value(json_object_get(j, "source")), *ix = json_string_value(json_object_get(j, "index"));
+    json_t *ck = json_object_get(j, "checked");
+    if (src && ix && json_is_integer(ck) && index_name_ok(ix)) {
         r->st.source = strdup(src);
         r->st.index = strdup(ix);
-        r->st.cond.etag = cdi_strdup(etag);
-        r->st.cond.last_modified = cdi_strdup(lm);
-        r->st.checked = checked;
+        /* validators may be null: the server sent none */
+        r->st.cond.etag = cdi_strdup(json_string_value(json_object_get(j, "etag")));
+        r->st.cond.last_modified = cdi_strdup(json_string_value(json_object_get(j, "last_modified")));
+        r->st.checked = json_integer_value(ck);
     }
     json_decref(j);
     cdi_buf_free(&b);
@@ -364,11 +363,14 @@ static int fetch_files(struct run *r, const struct cdi_mindex *ix, struct cd_err
     }
     for (size_t i = 0; i < ix->n; i++) {
         const struct cdi_mfile *mf = &ix->files[i];
+        /* one content, one file: a CA that is also the signer is fetched once */
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(ix->files[j].name, mf->name);
         if (!r->verify) {
             /* content-named and checked before it was put there: a file the cache has is the file */
             char *p = in_dir(r, mf->name);
             struct stat st;
-            int have = p && !stat(p, &st) && S_ISREG(st.st_mode) && st.st_size == mf->size;
+            int have = dup || (p && !stat(p, &st) && S_ISREG(st.st_mode) && st.st_size == mf->size);
             free(p);
             if (have) {
                 r->tmps = realloc(r->tmps, (r->ntmps + 1) * sizeof *r->tmps);
@@ -377,6 +379,7 @@ static int fetch_files(struct run *r, const struct cdi_mindex *ix, struct cd_err
                 continue;
             }
         }
+        if (dup) continue;
         int rc = fetch_one(r, mf, err);
         if (rc) return rc;
     }
