@@ -419,7 +419,8 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     p.ix.signer_ca = o->sign_ca;
     if ((rc = cd_ca_export(s, u, o->sign_ca, &signer, &slen, err))) goto out;
     if ((rc = cdi_mirror_ca_id(signer, slen, p.ix.signer_sha256, &p.ix.signer_subject, err))) goto out;
-    refresh_crls(s, u);
+    /* (not for one who may not publish: the image refuses, audited) */
+    if (cd_user_may(s, u, CD_ACT_MIRROR_PUBLISH, NULL, NULL, 0)) refresh_crls(s, u);
     struct cdi_mimage_opts io = { .generation = p.ix.generation, .published = p.ix.published,
                                   .signer_ca = o->sign_ca, .signer_sha256 = p.ix.signer_sha256 };
     if (!(tmp = temp_name(dir, ".db"))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }

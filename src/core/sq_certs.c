@@ -321,7 +321,8 @@ static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err
         gnutls_datum_t *d = i ? &r->key : &r->der;
         d->size = (unsigned)sqlite3_column_bytes(st, i);
         d->data = gnutls_malloc(d->size ? d->size : 1);
-        if (d->data) memcpy(d->data, sqlite3_column_blob(st, i), d->size);
+        /* an empty blob (a mirror's certs.key) reads as NULL */
+        if (d->data) { if (d->size) memcpy(d->data, sqlite3_column_blob(st, i), d->size); }
         else rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
     snprintf(r->fp, sizeof r->fp, "%s", (const char *)sqlite3_column_text(st, 2));

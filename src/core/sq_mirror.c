@@ -9,6 +9,7 @@
  * a password hash that was never written cannot leak. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -132,6 +133,40 @@ out:
     return rc;
 }
 
+/* The indexes and triggers of the tables copied in bulk: their SQL kept,
+ * each dropped, to be made again once the rows are in. */
+struct deferred { size_t n, cap; char **sql; };
+
+static void deferred_free(struct deferred *d)
+{
+    for (size_t i = 0; i < d->n; i++) free(d->sql[i]);
+    free(d->sql);
+    memset(d, 0, sizeof *d);
+}
+
+static int later(sqlite3 *db, struct deferred *d, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct cdi_buf drop = { 0 };
+    int rc = CD_OK, r;
+    if (sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND"
+                               " sql IS NOT NULL AND tbl_name IN ('certs', 'cert_tags', 'usage')", -1, &st, NULL))
+        return img_fail(db, err, "schema");
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        char **x = cdi_grow(&d->sql, d->n, &d->cap, sizeof *x);
+        if (!x || !(*x = sq_text(st, 2))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+        d->n++;
+        cdi_buf_addf(&drop, "DROP %s \"%s\";", (const char *)sqlite3_column_text(st, 0),
+                     (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (!rc && r != SQLITE_DONE) rc = img_fail(db, err, "schema");
+    cdi_buf_add(&drop, "", 1);
+    if (!rc) rc = drop.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : img_exec(db, (char *)drop.p, err);
+    cdi_buf_free(&drop);
+    return rc;
+}
+
 /* Records a refused or failed publish in the source store (one record; a
  * --read-only session records it too, as sq_begin_record allows). */
 static int record(struct sq *sq, const cd_user *u, int rc, const char *object, const char *detail, struct cd_err *err)
@@ -148,6 +183,7 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
     struct sq *sq = SQ(s);
     sqlite3 *db = NULL;
     char *uri = NULL, num[32];
+    struct deferred defer = { 0 };
     int made = 0;
     memset(info, 0, sizeof *info);
     sq->hidden = 0;
@@ -162,7 +198,8 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
         goto out;
     }
     /* a temporary file until it is whole: no journal while it is built */
-    if ((rc = img_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF", err))) goto out;
+    if ((rc = img_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;"
+                           " PRAGMA cache_size=-65536", err))) goto out;
     if (sq_schema_make(db)) { rc = img_fail(db, err, "schema"); goto out; }
     if (!(uri = file_uri(sq->path, "?mode=ro"))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     sqlite3_stmt *st = NULL;
@@ -176,7 +213,12 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
     if (rc) goto out;
     /* one transaction: one consistent read of the source */
     if ((rc = img_exec(db, "BEGIN", err))) goto out;
+    /* the indexes and triggers of the big tables are made after their rows
+     * (sorted once, not updated 100k times), from their own SQL: the
+     * schema stays exactly this build's */
+    if ((rc = later(db, &defer, err))) goto out;
     for (size_t i = 0; !rc && i < sizeof copy_sql / sizeof copy_sql[0]; i++) rc = img_exec(db, copy_sql[i], err);
+    for (size_t i = 0; !rc && i < defer.n; i++) rc = img_exec(db, defer.sql[i], err);
     /* the one user a store needs to be opened by its owner (sq_user_owner):
      * an administrator with no password, who can log in nowhere */
     if (!rc) {
@@ -210,6 +252,7 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
 out:
     if (db) sqlite3_close_v2(db);
     free(uri);
+    deferred_free(&defer);
     if (rc) {
         free(info->ca_ids);
         memset(info, 0, sizeof *info);
@@ -286,6 +329,19 @@ static int schema_rows(sqlite3 *db, struct cdi_buf *b)
     return r == SQLITE_DONE && !b->oom ? 0 : -1;
 }
 
+/* This build's schema as schema_rows gives it, made once per process. */
+static struct cdi_buf ref;
+static int ref_ok;
+static pthread_once_t ref_once = PTHREAD_ONCE_INIT;
+
+static void make_ref(void)
+{
+    sqlite3 *mem = NULL;
+    ref_ok = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+             !sq_schema_make(mem) && !schema_rows(mem, &ref);
+    sqlite3_close_v2(mem);
+}
+
 int sq_image_check(struct sq *sq, struct cd_err *err)
 {
     /* an image came from elsewhere: its schema may carry no triggers or
@@ -293,20 +349,10 @@ int sq_image_check(struct sq *sq, struct cd_err *err)
     sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(sq->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_exec(sq->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL);
-    static struct cdi_buf ref;          /* this build's schema, made once */
-    static int made;
     struct cdi_buf mine = { 0 };
     int rc = CD_OK;
-    if (!made) {
-        sqlite3 *mem = NULL;
-        struct cdi_buf b = { 0 };
-        int ok = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
-                 !sq_schema_make(mem) && !schema_rows(mem, &b);
-        sqlite3_close_v2(mem);
-        if (!ok) { cdi_buf_free(&b); return cdi_fail(err, CD_E_STORE, "cannot make this build's schema"); }
-        ref = b;
-        made = 1;
-    }
+    pthread_once(&ref_once, make_ref);
+    if (!ref_ok) return cdi_fail(err, CD_E_STORE, "cannot make this build's schema");
     if (schema_rows(sq->db, &mine)) {
         rc = sq_dberr(sq, err, "mirror image");
     } else if (mine.len != ref.len || memcmp(mine.p, ref.p, ref.len)) {
