@@ -152,3 +152,78 @@ mir_new() {
     mir_mark "$1"
     sed -n "/^GET \/\.mark-$prev /,/^GET \/\.mark-$MIR_K /p" "$log" | sed '1d;$d'
 }
+
+# ---- a source store and its snapshot ------------------------------------------
+
+# mir_seed: a store in $S with something of everything public (groups, tags,
+# descriptions, a revoked certificate, a shared preset, a hostile
+# description), its CA in $T/ca.pem, the mirror's reader "reader" with the
+# password in $T/mpw, and a first snapshot published into $MIR_DIR.
+mir_seed() {
+    "$CERTDECK" --store "$S" init >/dev/null || fail "init"
+    "$CERTDECK" --store "$S" group add /All/Lab >/dev/null
+    "$CERTDECK" --store "$S" group add /All/Lab/Bench >/dev/null
+    "$CERTDECK" --store "$S" cert new --ca 1 --product agent --cn lab-agent-1 --group /All/Lab \
+        --description "Lab agent one" --tag lab --tag linux >/dev/null
+    "$CERTDECK" --store "$S" cert new --ca 1 --product proxy --cn bench-proxy --group /All/Lab/Bench \
+        --host "proxy.bench.example,10.0.0.7" --description "Bench proxy" --tag lab >/dev/null
+    MIR_REVOKED=$("$CERTDECK" --store "$S" cert new --ca 1 --product agent --cn gone-agent --group /All/Lab \
+        --description "revoked one")
+    "$CERTDECK" --store "$S" cert revoke "$MIR_REVOKED" --reason keyCompromise --yes >/dev/null
+    MIR_HOSTILE=$("$CERTDECK" --store "$S" cert new --ca 1 --product agent --cn hostile-agent \
+        --description "$(printf 'evil \033[31mred\342\200\256txt')")
+    "$CERTDECK" --store "$S" preset save lab-only "group:/All/Lab" --shared >/dev/null
+    "$CERTDECK" --store "$S" ca export 1 --out "$T/ca.pem" >/dev/null
+    printf 'mirror-pw-1\n' >"$T/mpw"
+    printf 'not-the-password\n' >"$T/badpw"
+    chmod 600 "$T/mpw" "$T/badpw"
+    mir_user reader "$T/mpw"
+    mir_publish
+}
+
+# mir_publish: a new snapshot of $S into $MIR_DIR, signed by CA 1
+mir_publish() {
+    "$CERTDECK" --store "$S" mirror publish "$MIR_DIR" --sign-ca 1 >"$T/publish.out" 2>"$T/publish.err" ||
+        { cat "$T/publish.err" >&2; fail "mirror publish"; }
+}
+
+# mir_cli ARGS...: certdeck on the mirror store, logged in as reader (the
+# password in ${MIR_PW:-$T/mpw}), trusting $T/ca.pem as the signer
+mir_cli() {
+    "$CERTDECK" --store "mirror+$MIR_URL" --user reader --password-file "${MIR_PW:-$T/mpw}" --signer-ca "$T/ca.pem" "$@" </dev/null
+}
+# mir_pull URL FILE [ARGS...]: certdeck mirror pull URL --into FILE [ARGS],
+# as reader with the password in ${MIR_PW:-$T/mpw}
+mir_pull() {
+    u=$1 f=$2; shift 2
+    "$CERTDECK" --user reader --password-file "${MIR_PW:-$T/mpw}" --signer-ca "$T/ca.pem" \
+        mirror pull "$u" --into "$f" "$@" </dev/null
+}
+
+# mir_state PATH...: names and SHA-256 of every file under the paths (a
+# file or a folder; a missing path is said so): equal before and after
+# means byte for byte unchanged
+mir_state() {
+    for p in "$@"; do
+        if [ -e "$p" ]; then find "$p" | sort; find "$p" -type f -exec sha256sum {} + | sort
+        else echo "missing: $p"; fi
+    done
+}
+
+# mir_flip FILE OFFSET: changes the byte at OFFSET (to another value)
+mir_flip() {
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    [ -n "$b" ] || fail "mir_flip: $1 has no byte at $2"
+    n=$(( (b + 1) % 256 ))
+    printf '%b' "\\0$(printf '%03o' "$n")" | dd of="$1" bs=1 seek="$2" count=1 conv=notrunc 2>/dev/null
+    [ "$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')" = "$n" ] || fail "mir_flip: $1 unchanged"
+}
+
+# mir_file ROLE: the path (under $MIR_DIR) of the current snapshot's file of
+# that role (store, ca, crl, signer), as the index lists it
+mir_index() { echo "$MIR_DIR/$(tr -d '\n' <"$MIR_DIR/current")"; }
+mir_file() {
+    n=$(jq -r --arg r "$1" '[.files[] | select(.role == $r)][0].name' "$(mir_index)")
+    [ -n "$n" ] && [ "$n" != null ] || fail "no file of role $1 in $(mir_index)"
+    echo "$MIR_DIR/$n"
+}
