@@ -141,9 +141,12 @@ void app_mirror(struct app *a)
     struct cd_err e = { 0 };
     a->mirror[0] = a->mirror_warning[0] = 0;
     if (cd_store_mirror_info(a->s, &mi, &e) != CD_OK) return;
-    const char *name = cd_store_name(a->s), *src = mi.source && *mi.source ? mi.source : "a published snapshot";
+    const char *name = cd_store_name(a->s), *src = mi.source ? mi.source : "";
+    const char *path = strncmp(name, "file:", 5) ? name : name + 5;
     if (!strncmp(name, "mirror+", 7)) snprintf(a->mirror, sizeof a->mirror, "mirror %s", src);
-    else snprintf(a->mirror, sizeof a->mirror, "%s, a mirror of %s", name, src);
+    else if (*src && strcmp(src, path) && strcmp(src, name))      /* a replica pulled from src */
+        snprintf(a->mirror, sizeof a->mirror, "%s, a mirror of %s", name, src);
+    else snprintf(a->mirror, sizeof a->mirror, "%s, a mirror snapshot", name);
     a->mirror_published = mi.published;
     if (mi.warning) snprintf(a->mirror_warning, sizeof a->mirror_warning, " ! %s ", mi.warning);
     cd_mirror_info_clear(&mi);
