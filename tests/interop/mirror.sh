@@ -81,8 +81,11 @@ mir_lighttpd() {
             echo "server.modules += ( \"mod_auth\", \"mod_authn_file\", \"mod_redirect\", \"mod_accesslog\" )"
             # a piped logger: lighttpd writes to a pipe at once (to a file, in batches every few seconds)
             echo "accesslog.filename = \"|cat >>$T/access-$name.log\""
-            echo "accesslog.format = \"%m %U %>s auth=%{Authorization}i\""
+            echo "accesslog.format = \"%m %U %>s auth=%{Authorization}i inm=%{If-None-Match}i ims=%{If-Modified-Since}i\""
             echo "mimetype.assign = ( \"\" => \"application/octet-stream\" )"
+            # lighttpd keeps small files open for a second (its stat cache): a
+            # publish then a pull within that second would get the old `current`
+            echo "server.stat-cache-engine = \"disable\""
             sed "s/@PORT@/$p/g" "$extra"
         } >"$T/$name.conf"
         : >"$T/$name-error.log"
