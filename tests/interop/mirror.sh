@@ -13,7 +13,8 @@
 #                               the login) to #2's /mirror/X: $MIR_MOVED
 #                            #2 at $MIR_URL2: no auth, the same folder
 #                            access logs $MIR_LOG1, $MIR_LOG2, one line a
-#                            request: "METHOD PATH STATUS auth=HEADER|-"
+#                            request: "METHOD PATH STATUS auth=HEADER|-
+#                            inm=IF-NONE-MATCH|- ims=IF-MODIFIED-SINCE|-"
 #   mir_stop                 stops both (also done at exit)
 #   mir_mark 1|2             a marker request to that server, waited for in
 #                            its log
@@ -21,6 +22,9 @@
 #                            the previous marker on that server and this one:
 #                            exactly the requests made in between
 #   mir_env                  the cache and config folders inside $T
+#   mir_seed, mir_publish, mir_cli, mir_pull, mir_state, mir_flip, mir_file:
+#                            a source store and its snapshot, certdeck on
+#                            the mirror, and tampering (see each below)
 # Every wait polls with a timeout; nothing sleeps a fixed time for a server.
 command -v lighttpd >/dev/null 2>&1 || { echo "skip: lighttpd not installed"; exit 77; }
 command -v htpasswd >/dev/null 2>&1 || { echo "skip: htpasswd (apache2-utils) not installed"; exit 77; }
