@@ -99,6 +99,7 @@ struct cdi_msnap {
     char   *dir;              /* its cache folder */
     char   *image;            /* the verified store image in the cache */
     struct cdi_mindex ix;     /* the verified index */
+    char    index[80];        /* its name, "index-<sha256>.json" */
     int     changed;          /* 1: this sync fetched a generation new to the cache */
     size_t  fetched_files;
     int64_t fetched_bytes;
@@ -117,6 +118,20 @@ struct cdi_msnap {
 int  cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline_ok, struct cdi_msnap *out,
                      struct cd_err *err);
 void cdi_msnap_clear(struct cdi_msnap *m);
+/* What a replica holds: its snapshot's generation, index name and
+ * signer's SHA-256 (hex with colons). */
+struct cdi_mseen {
+    int64_t generation;
+    const char *index;
+    const char *signer_sha256;
+};
+/* cdi_mirror_sync, refusing also a snapshot older than *seen (NULL: only
+ * the cache's own), or another snapshot under its generation, when it
+ * has the same signer (CD_E_CRYPTO "... older than generation N already
+ * seen here ..."); the cache is then as it was.  cdi_mirror_sync refuses
+ * the same against the cache's snapshot. */
+int  cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int offline_ok,
+                          const struct cdi_mseen *seen, struct cdi_msnap *out, struct cd_err *err);
 
 /* A mirror+ store's own state (struct cd_store .mirror), freed by
  * cd_store_close through cdi_mstate_free. */

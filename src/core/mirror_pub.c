@@ -74,9 +74,12 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+static char *slurp(const char *path, size_t max, size_t *len);
+
 /* Writes DIR/name (public, 0644) through a temporary file and a rename.
- * skip_same: a file of that name is already there with this content
- * (content-named files) and is kept; *written says whether one was made. */
+ * skip_same: a file of that name already there with this very content
+ * (content-named files) is kept; one damaged in place is replaced;
+ * *written says whether one was made. */
 static int put_file(const char *dir, const char *name, const void *data, size_t len, int skip_same, int *written,
                     struct cd_err *err)
 {
@@ -85,7 +88,13 @@ static int put_file(const char *dir, const char *name, const void *data, size_t 
     struct stat st;
     if (written) *written = 0;
     if (!path || !tmp) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    if (skip_same && !lstat(path, &st) && S_ISREG(st.st_mode) && st.st_size == (off_t)len) goto out;
+    if (skip_same && !lstat(path, &st) && S_ISREG(st.st_mode) && st.st_size == (off_t)len) {
+        size_t have = 0;
+        char *old = slurp(path, len, &have);
+        int same = old && have == len && !memcmp(old, data, len);
+        free(old);
+        if (same) goto out;
+    }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 || fchmod(fd, 0644) || write_all(fd, data, len) || fsync(fd)) e = errno;
     if (fd >= 0 && close(fd) && !e) e = errno;
@@ -323,8 +332,15 @@ static int add_image(struct pub *p, const char *tmp, struct cd_err *err)
     int64_t size = 0;
     int rc = hash_file(tmp, hex, &size, err);
     if (!rc && !(path = cdi_printf("%s/files/%s.db", p->dir, hex))) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    /* the same store content makes the same image: the one there is kept
+     * (no new 190 MB for readers) when its bytes are whole */
     struct stat st;
-    if (!rc && !(lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size)) {
+    char have[65] = "";
+    int64_t hsize = 0;
+    if (!rc && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size &&
+        hash_file(path, have, &hsize, NULL) == CD_OK && hsize == size && !strcmp(have, hex)) {
+        /* kept */
+    } else if (!rc) {
         if (chmod(tmp, 0644) || rename(tmp, path)) rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", path, strerror(errno));
         else p->out->written++;
     }

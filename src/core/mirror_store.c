@@ -76,13 +76,26 @@ out:
 
 /* ---- pull ---------------------------------------------------------------------- */
 
-/* What `into` is now: missing (0), a replica (1, with its source and index
- * name), or something a pull must not replace (an error saying what). */
-static int into_state(const char *into, char **source, char **index, int64_t *generation, struct cd_err *err)
+/* What `into` is now: missing (0), a replica (1, *had filled), or
+ * something a pull must not replace (an error saying what). */
+struct had {
+    char *source, *image, *index, *signer;   /* image: its store image's SHA-256 */
+    int64_t generation;
+};
+
+static void had_clear(struct had *h)
+{
+    free(h->source);
+    free(h->image);
+    free(h->index);
+    free(h->signer);
+    memset(h, 0, sizeof *h);
+}
+
+static int into_state(const char *into, struct had *h, struct cd_err *err)
 {
     struct stat st;
-    *source = *index = NULL;
-    *generation = 0;
+    had_clear(h);
     if (lstat(into, &st)) {
         if (errno == ENOENT) return 0;
         return -cdi_fail(err, CD_E_IO, "%s: %s", into, strerror(errno));
@@ -103,19 +116,22 @@ static int into_state(const char *into, char **source, char **index, int64_t *ge
     sqlite3_stmt *q = NULL;
     int rc = -cdi_fail(err, CD_E_INVAL, "%s is not a mirror replica; pull never overwrites a file of another kind", into);
     if (sqlite3_open_v2(into, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) goto out;
-    if (sqlite3_prepare_v2(db, "SELECT k, v FROM meta WHERE k IN ('mirror.source', 'mirror.image', 'mirror.generation')",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT k, v FROM meta WHERE k IN ('mirror.source', 'mirror.image_sha256', "
+                               "'mirror.index', 'mirror.signer', 'mirror.generation')", -1, &q, NULL) != SQLITE_OK)
         goto out;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(q, 0), *v = (const char *)sqlite3_column_text(q, 1);
+        char **to = NULL;
         if (!k || !v) continue;
-        if (!strcmp(k, "mirror.source")) { free(*source); *source = strdup(v); }
-        else if (!strcmp(k, "mirror.image")) { free(*index); *index = strdup(v); }
-        else *generation = strtoll(v, NULL, 10);
+        if (!strcmp(k, "mirror.source")) to = &h->source;
+        else if (!strcmp(k, "mirror.image_sha256")) to = &h->image;
+        else if (!strcmp(k, "mirror.index")) to = &h->index;
+        else if (!strcmp(k, "mirror.signer")) to = &h->signer;
+        else h->generation = strtoll(v, NULL, 10);
+        if (to) { free(*to); *to = strdup(v); }
     }
-    if (!*source) {
-        free(*index);
-        *index = NULL;
+    if (!h->source) {
+        had_clear(h);
         rc = -cdi_fail(err, CD_E_INVAL, "%s is a store, not a mirror replica; pull never overwrites a store", into);
         goto out;
     }
@@ -126,14 +142,13 @@ out:
     return rc;
 }
 
-/* image -> a new file of our own beside `into`; caller frees *tmp. */
-static int copy_image(const char *image, const char *into, char **tmp, struct cd_err *err)
+/* A new file of our own beside `into` (*fd); caller frees *tmp. */
+static int make_temp(const char *into, char **tmp, int *fd, struct cd_err *err)
 {
-    char buf[1 << 16];
-    int in = -1, out = -1, rc = CD_OK;
+    int out = -1, rc = CD_OK;
     *tmp = NULL;
     for (int tries = 0; tries < 100 && out < 0; tries++) {
-        unsigned r = (unsigned)(cdi_now() ^ getpid() ^ (tries * 2654435761u) ^ (uintptr_t)buf);
+        unsigned r = (unsigned)(cdi_now() ^ getpid() ^ (tries * 2654435761u) ^ (uintptr_t)&out);
         free(*tmp);
         if (!(*tmp = cdi_printf("%s.pull-%08x.tmp", into, r))) return oom(err);
         out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -143,13 +158,43 @@ static int copy_image(const char *image, const char *into, char **tmp, struct cd
         rc = cdi_fail(err, errno == ENOSPC ? CD_E_FULL : CD_E_IO, "cannot write beside %s: %s", into, strerror(errno));
         free(*tmp);
         *tmp = NULL;
-        return rc;
     }
-    if ((in = open(image, O_RDONLY | O_CLOEXEC)) < 0) {
+    *fd = out;
+    return rc;
+}
+
+/* image -> a new file of our own beside `into`; caller frees *tmp.  The
+ * kernel copies (copy_file_range: no trip through user space, a reflink
+ * where the file system shares blocks), else read and write. */
+static int copy_image(const char *image, const char *into, char **tmp, struct cd_err *err)
+{
+    char buf[1 << 16];
+    int in = -1, out = -1, kernel = 1;
+    struct stat st;
+    int rc = make_temp(into, tmp, &out, err);
+    if (rc) return rc;
+    if ((in = open(image, O_RDONLY | O_CLOEXEC)) < 0 || fstat(in, &st)) {
         rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", image, strerror(errno));
         goto out;
     }
-    for (;;) {
+    for (off_t left = st.st_size; kernel && left > 0;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0) { left -= n; continue; }
+        if (n == 0) break;
+        if (errno == ENOSPC) {
+            rc = cdi_fail(err, CD_E_FULL, "cannot write %s: %s", *tmp, strerror(errno));
+            goto out;
+        }
+        /* not between these files (another file system, an old kernel):
+         * the plain copy, from the start */
+        kernel = 0;
+        if (lseek(in, 0, SEEK_SET) || lseek(out, 0, SEEK_SET) || ftruncate(out, 0)) {
+            rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", *tmp, strerror(errno));
+            goto out;
+        }
+    }
+    for (; !kernel;) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) { rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", image, strerror(errno)); goto out; }
@@ -170,29 +215,40 @@ out:
     return rc;
 }
 
-/* The replica's own meta keys, in one transaction of the copy. */
-static int mark_replica(const char *tmp, const struct cdi_msnap *snap, const char *index, struct cd_err *err)
+/* The replica's own meta keys (where it came from, which snapshot: the
+ * image itself carries none of it), in one transaction: on the new copy,
+ * or on the replica itself when it already holds this image. */
+static int mark_replica(const char *path, const struct cdi_msnap *snap, const char *image, const char *index,
+                        struct cd_err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
-    char checked[24];
+    char checked[24], gen[24], pub[24];
     snprintf(checked, sizeof checked, "%lld", (long long)snap->checked);
-    const char *kv[][2] = { { "mirror.source", snap->source }, { "mirror.checked", checked }, { "mirror.image", index } };
+    snprintf(gen, sizeof gen, "%lld", (long long)snap->ix.generation);
+    snprintf(pub, sizeof pub, "%lld", (long long)snap->ix.published);
+    const char *kv[][2] = {
+        { "mirror.source", snap->source }, { "mirror.checked", checked }, { "mirror.image_sha256", image },
+        { "mirror.index", index }, { "mirror.generation", gen }, { "mirror.published", pub },
+        { "mirror.signer", snap->ix.signer_sha256 },
+        { "mirror.signer_subject", snap->ix.signer_subject ? snap->ix.signer_subject : "" },
+    };
     int rc = CD_OK;
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) ||
         sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; BEGIN IMMEDIATE", NULL, NULL, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", -1, &q, NULL)) {
-        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, db ? sqlite3_errmsg(db) : "out of memory");
+        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         goto out;
     }
-    for (int i = 0; i < 3 && !rc; i++) {
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !rc; i++) {
         sqlite3_bind_text(q, 1, kv[i][0], -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, kv[i][1], -1, SQLITE_STATIC);
-        if (sqlite3_step(q) != SQLITE_DONE) rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, sqlite3_errmsg(db));
+        if (sqlite3_step(q) != SQLITE_DONE) rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", path, sqlite3_errmsg(db));
         sqlite3_reset(q);
     }
     if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
-        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, sqlite3_errmsg(db));
+        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", path, sqlite3_errmsg(db));
 out:
     sqlite3_finalize(q);
     sqlite3_close_v2(db);
@@ -212,38 +268,46 @@ int cd_mirror_pull(const char *url, const char *into, const struct cd_mirror_opt
                    struct cd_mirror_pull_result *out, struct cd_err *err)
 {
     struct cdi_msnap snap;
-    char *had_src = NULL, *had_index = NULL, *tmp = NULL, *index = NULL;
-    int64_t had_gen = 0;
+    struct had had = { 0 };
+    char *tmp = NULL;
     memset(out, 0, sizeof *out);
+    memset(&snap, 0, sizeof snap);
     if (!url || !*url) return cdi_fail(err, CD_E_INVAL, "no mirror given");
     if (!into || !*into) return cdi_fail(err, CD_E_INVAL, "no replica file given (--into FILE)");
     if (!strncmp(url, "mirror+", 7)) url += 7;
     /* what is there is looked at before anything is fetched, and again
-     * below: a refusal costs no download */
-    int st = into_state(into, &had_src, &had_index, &had_gen, err);
+     * below: a refusal costs no download; a snapshot older than the
+     * replica's is refused by the sync, before its files are fetched */
+    int st = into_state(into, &had, err);
     if (st < 0) return -st;
-    free(had_src);
-    free(had_index);
-    had_src = had_index = NULL;
-    int rc = cdi_mirror_sync(url, o, 0, &snap, err);
-    if (rc) return rc;
+    struct cdi_mseen seen = { had.generation, had.index, had.signer };
+    int rc = cdi_mirror_sync_seen(url, o, 0, st == 1 ? &seen : NULL, &snap, err);
+    if (rc) goto out;
     const struct cdi_mfile *img = cdi_mindex_find(&snap.ix, "store");
     /* the replica's content is the image: its SHA-256 names it */
-    if (!img || !(index = strdup(img->sha256))) { rc = oom(err); goto out; }
-    st = into_state(into, &had_src, &had_index, &had_gen, err);
+    if (!img) { rc = cdi_fail(err, CD_E_CORRUPT, "mirror %s: the index lists no store image", snap.source); goto out; }
+    st = into_state(into, &had, err);
     if (st < 0) { rc = -st; goto out; }
     out->generation = snap.ix.generation;
     out->published = snap.ix.published;
     out->certs = snap.ix.certs;
     out->fetched_files = snap.fetched_files;
     out->fetched_bytes = snap.fetched_bytes;
-    if (st == 1 && had_gen == snap.ix.generation && had_index && !strcmp(had_index, index) &&
-        !strcmp(had_src, snap.source)) {
+    int same_image = st == 1 && had.image && !strcmp(had.image, img->sha256);
+    if (same_image && had.generation == snap.ix.generation && !strcmp(had.source, snap.source)) {
         out->updated = 0;               /* this very snapshot: nothing written */
         goto out;
     }
+    if (same_image) {
+        /* the same content republished (a new generation, or another
+         * address): the replica's own keys change, in one transaction,
+         * and its 190 MB stay where they are */
+        if ((rc = mark_replica(into, &snap, img->sha256, snap.index, err))) goto out;
+        out->updated = 1;
+        goto out;
+    }
     if ((rc = copy_image(snap.image, into, &tmp, err))) goto out;
-    if ((rc = mark_replica(tmp, &snap, index, err))) goto out;
+    if ((rc = mark_replica(tmp, &snap, img->sha256, snap.index, err))) goto out;
     if (fsync_path(tmp, 0)) { rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", tmp, strerror(errno)); goto out; }
     if (rename(tmp, into)) { rc = cdi_fail(err, CD_E_IO, "cannot replace %s: %s", into, strerror(errno)); goto out; }
     free(tmp);
@@ -261,9 +325,7 @@ out:
         unlink(tmp);
         free(tmp);
     }
-    free(had_src);
-    free(had_index);
-    free(index);
+    had_clear(&had);
     cdi_msnap_clear(&snap);
     return rc;
 }

@@ -50,6 +50,7 @@ struct run {
     size_t ntmps;
     size_t fetched;
     int64_t fetched_bytes;
+    const struct cdi_mseen *seen;   /* a replica's snapshot, or NULL */
 };
 
 static int oom(struct cd_err *err) { return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
@@ -482,8 +483,42 @@ static int use_cache(struct run *r, struct cd_err *err)
     return rc;
 }
 
-/* What a fresh snapshot needs: its index and signature (verified), then
- * its files.  idx, sig and ix are the caller's. */
+static int older(struct run *r, const struct cdi_mindex *ix, int64_t seen, struct cd_err *err)
+{
+    return cdi_fail(err, CD_E_CRYPTO, "mirror %s: the mirror serves generation %lld, older than generation %lld already "
+                    "seen here (a replay of an old snapshot?); refused", r->w, (long long)ix->generation,
+                    (long long)seen);
+}
+
+/* Rollback protection: a snapshot older than one already seen here (the
+ * cache's, a replica's) is refused, and so is another snapshot under a
+ * generation already seen (the publisher counts up: never two snapshots
+ * of one generation).  An old snapshot is validly signed; served again by
+ * the mirror or a man in the middle, it would undo revocations.  Compared
+ * only with what the same signer published (another signer, trusted
+ * anew, is another publisher with generations of its own). */
+static int not_older(struct run *r, const char *name, const struct cdi_mindex *ix, struct cd_err *err)
+{
+    const struct cdi_mseen none = { 0 };
+    const struct cdi_mseen cache = { r->cix.generation, r->st.index, r->cix.signer_sha256 };
+    const struct cdi_mseen *seen[2] = { &cache, r->seen ? r->seen : &none };
+    for (int i = 0; i < 2; i++) {
+        const struct cdi_mseen *x = seen[i];
+        if (x->generation <= 0 || (x->signer_sha256 && *x->signer_sha256 &&
+                                   strcasecmp(x->signer_sha256, ix->signer_sha256)))
+            continue;
+        if (ix->generation < x->generation) return older(r, ix, x->generation, err);
+        if (ix->generation == x->generation && x->index && *x->index && strcmp(x->index, name))
+            return cdi_fail(err, CD_E_CRYPTO, "mirror %s: the mirror serves another snapshot (%s) under generation %lld, "
+                            "the generation of the snapshot already seen here (%s); a publisher never reuses a "
+                            "generation; refused", r->w, name, (long long)ix->generation, x->index);
+    }
+    return CD_OK;
+}
+
+/* What a fresh snapshot needs: its index and signature (verified), no
+ * older than what was seen here, then its files.  idx, sig and ix are the
+ * caller's. */
 static int fetch_snapshot(struct run *r, const char *name, struct cdi_buf *idx, struct cdi_buf *sig,
                           struct cdi_mindex *ix, struct cd_err *err)
 {
@@ -499,16 +534,19 @@ static int fetch_snapshot(struct run *r, const char *name, struct cdi_buf *idx, 
         return wrap(err, rc, r->w, name);
     if ((rc = settle_trust(r, ix, 0, err))) return rc;
     if ((rc = check_sig(r, idx, sig, err))) return rc;
+    if ((rc = not_older(r, name, ix, err))) return rc;
     return fetch_files(r, ix, err);
 }
 
-static int fill(struct run *r, struct cdi_msnap *out, struct cdi_mindex *ix, int64_t checked, struct cd_err *err)
+static int fill(struct run *r, struct cdi_msnap *out, const char *name, struct cdi_mindex *ix, int64_t checked,
+                struct cd_err *err)
 {
     const struct cdi_mfile *st = cdi_mindex_find(ix, "store");
     if (!st) return cdi_fail(err, CD_E_CORRUPT, "mirror %s: the index lists no store image", r->w);
     out->source = strdup(cdi_mfetch_source(r->f));
     out->dir = strdup(r->dir);
     out->image = in_dir(r, st->name);
+    snprintf(out->index, sizeof out->index, "%s", name);
     out->ix = *ix;
     memset(ix, 0, sizeof *ix);
     out->checked = checked;
@@ -520,8 +558,14 @@ static int fill(struct run *r, struct cdi_msnap *out, struct cdi_mindex *ix, int
 int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline_ok, struct cdi_msnap *out,
                     struct cd_err *err)
 {
+    return cdi_mirror_sync_seen(src, o, offline_ok, NULL, out, err);
+}
+
+int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int offline_ok, const struct cdi_mseen *seen,
+                         struct cdi_msnap *out, struct cd_err *err)
+{
     static const struct cd_mirror_opts none = { 0 };
-    struct run r = { .o = o ? o : &none, .lockfd = -1 };
+    struct run r = { .o = o ? o : &none, .lockfd = -1, .seen = seen };
     struct cdi_buf ptr = { 0 }, idx = { 0 }, sig = { 0 };
     struct cdi_mindex ix = { 0 };
     struct cdi_mcond got = { 0 };
@@ -546,7 +590,7 @@ int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline
     if (r.cached && !strcmp(name, r.st.index)) {
         /* the snapshot the cache has: one request, nothing else fetched */
         if ((rc = use_cache(&r, err)) || (rc = state_save(&r, name, &got, cdi_now(), err))) goto out;
-        rc = fill(&r, out, &r.cix, cdi_now(), err);
+        rc = fill(&r, out, name, &r.cix, cdi_now(), err);
         goto out;
     }
     if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;
@@ -554,7 +598,7 @@ int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline
     if ((rc = remember(&r, err))) goto out;
     prune(&r, name, &ix);
     out->changed = 1;
-    rc = fill(&r, out, &ix, cdi_now(), err);
+    rc = fill(&r, out, name, &ix, cdi_now(), err);
 out:
     if (rc && rc != CD_E_NOMEM && offline_ok && r.f && cdi_mfetch_unreachable(r.f) && r.cached) {
         /* offline: the snapshot verified earlier, said so */
@@ -564,7 +608,7 @@ out:
         cdi_fmt_time(r.st.checked, when, sizeof when);
         memset(out, 0, sizeof *out);
         rc = use_cache(&r, err);
-        if (!rc) rc = fill(&r, out, &r.cix, r.st.checked, err);
+        if (!rc) rc = fill(&r, out, r.st.index, &r.cix, r.st.checked, err);
         if (!rc && !(out->warning = cdi_printf("the mirror could not be reached (%s); showing the snapshot cached at %s UTC",
                                                why, when)))
             rc = oom(err);
@@ -603,6 +647,8 @@ int cd_mirror_verify(const char *url, const struct cd_mirror_opts *o, struct cd_
     if (rc) return rc;
     r.w = cdi_mfetch_folder(r.f) ? cdi_mfetch_folder(r.f) : cdi_mfetch_source(r.f);
     if ((rc = paths(&r, cdi_mfetch_source(r.f), err))) goto out;
+    /* the cache, when there is one, only read: what was seen here */
+    cache_load(&r);
     if ((rc = cdi_mfetch_mem(r.f, "current", CDI_MIRROR_POINTER_MAX, NULL, NULL, NULL, &ptr, err))) goto out;
     if ((rc = read_pointer(&r, &ptr, &name, err))) goto out;
     if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;

@@ -241,8 +241,12 @@ int sq_schema_make(sqlite3 *db);
 /* CDI_OPEN_IMAGE: the image's schema must be exactly this build's
  * (CD_E_CORRUPT otherwise); SQLite's defensive mode, untrusted schema. */
 int sq_image_check(struct sq *sq, struct cd_err *err);
-/* A store whose meta has mirror.generation (an image, or a replica) is
- * marked read-only with the mirror's reason; image: it must have one. */
+/* A store image's one meta key: mirror.image = this format.  A store
+ * whose meta has mirror.image (an image, or a replica: the image with
+ * mirror.generation, .published, .signer, .signer_subject, .source,
+ * .checked and .image_sha256 written at pull) is marked read-only with the
+ * mirror's reason; image: it must have mirror.image of this format. */
+#define SQ_IMAGE_FORMAT "1"
 int sq_mirror_detect(struct sq *sq, int image, struct cd_err *err);
 
 #endif

@@ -182,10 +182,11 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
 {
     struct sq *sq = SQ(s);
     sqlite3 *db = NULL;
-    char *uri = NULL, num[32];
+    char *uri = NULL;
     struct deferred defer = { 0 };
     int made = 0;
     memset(info, 0, sizeof *info);
+    (void)o;                      /* the publish's own facts go into the index, not here */
     sq->hidden = 0;
     int rc = sq_may(sq, u, CD_ACT_MIRROR_PUBLISH, 1, err);
     if (rc) return record(sq, u, rc, "store", "mirror image", err);
@@ -220,30 +221,14 @@ int sq_mirror_image(cd_store *s, const cd_user *u, const char *path, const struc
     for (size_t i = 0; !rc && i < sizeof copy_sql / sizeof copy_sql[0]; i++) rc = img_exec(db, copy_sql[i], err);
     for (size_t i = 0; !rc && i < defer.n; i++) rc = img_exec(db, defer.sql[i], err);
     /* the one user a store needs to be opened by its owner (sq_user_owner):
-     * an administrator with no password, who can log in nowhere */
-    if (!rc) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "INSERT INTO users(id, name, pwhash, home, admin, disabled, created)"
-                 " VALUES(1, 'mirror', NULL, 1, 1, 0, %lld)", (long long)o->published);
-        rc = img_exec(db, sql, err);
-    }
-    snprintf(num, sizeof num, "%lld", (long long)o->generation);
-    if (!rc) rc = img_meta(db, "mirror.generation", num, err);
-    snprintf(num, sizeof num, "%lld", (long long)o->published);
-    if (!rc) rc = img_meta(db, "mirror.published", num, err);
-    if (!rc) rc = img_meta(db, "mirror.signer", o->signer_sha256 ? o->signer_sha256 : "", err);
-    if (!rc) {
-        /* the signer's subject, as the store has it */
-        char *subj = NULL;
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT subject FROM cas WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(q, 1, o->signer_ca);
-            if (sqlite3_step(q) == SQLITE_ROW) subj = sq_text(q, 0);
-        }
-        sqlite3_finalize(q);
-        rc = subj ? img_meta(db, "mirror.signer_subject", subj, err) : sq_missing(err, CD_KIND_CA, o->signer_ca);
-        free(subj);
-    }
+     * an administrator with no password, who can log in nowhere.  Nothing
+     * of the publish itself (generation, time, signer: the index has them)
+     * goes into the image, so the same store content gives the same bytes:
+     * an unchanged store republished makes no new image, and readers fetch
+     * only the small index */
+    if (!rc) rc = img_exec(db, "INSERT INTO users(id, name, pwhash, home, admin, disabled, created)"
+                               " VALUES(1, 'mirror', NULL, 1, 1, 0, 0)", err);
+    if (!rc) rc = img_meta(db, "mirror.image", SQ_IMAGE_FORMAT, err);
     if (!rc) rc = img_info(db, info, err);
     if (!rc) rc = img_exec(db, "COMMIT", err);
     if (!rc) rc = img_exec(db, "DETACH src", err);
@@ -376,19 +361,30 @@ static char *meta_text(struct sq *sq, const char *k)
 
 int sq_mirror_detect(struct sq *sq, int image, struct cd_err *err)
 {
-    char *gen = meta_text(sq, "mirror.generation"), *pub = meta_text(sq, "mirror.published");
+    char *fmt = meta_text(sq, "mirror.image"), *pub = meta_text(sq, "mirror.published");
     char *src = meta_text(sq, "mirror.source");
     int rc = CD_OK;
-    if (!gen) {
+    if (!fmt) {
         if (image) rc = cdi_fail(err, CD_E_CORRUPT, "%s is not a mirror snapshot's store image", sq->path);
         goto out;
     }
-    char when[32] = "?";
+    if (image && strcmp(fmt, SQ_IMAGE_FORMAT)) {
+        rc = cdi_fail(err, CD_E_CORRUPT, "%s is a store image of another format (%.20s), not one this certdeck "
+                      "version reads", sq->path, fmt);
+        goto out;
+    }
+    /* an image alone does not know when it was published (the index says;
+     * a mirror store's reason is given by mirror_store.c), a replica does */
+    char when[64] = "";
     int64_t t = pub ? strtoll(pub, NULL, 10) : 0;
-    if (t > 0) cdi_fmt_time(t, when, sizeof when);
+    if (t > 0) {
+        char at[32];
+        cdi_fmt_time(t, at, sizeof at);
+        snprintf(when, sizeof when, " (snapshot of %s UTC)", at);
+    }
     free(sq->ro_reason);
-    sq->ro_reason = cdi_printf("read-only: a mirror of %.300s (snapshot of %s UTC); change the source store and "
-                               "publish again", src && *src ? src : "a published snapshot", when);
+    sq->ro_reason = cdi_printf("read-only: a mirror of %.300s%s; change the source store and publish again",
+                               src && *src ? src : "a published snapshot", when);
     if (!sq->ro_reason) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     sq->mirror = 1;
     /* nothing is written into a mirror, not even records (a replica is
@@ -396,7 +392,7 @@ int sq_mirror_detect(struct sq *sq, int image, struct cd_err *err)
     sq->readonly = sq->nowrite = 1;
     sqlite3_exec(sq->db, "PRAGMA query_only=1", NULL, NULL, NULL);
 out:
-    free(gen);
+    free(fmt);
     free(pub);
     free(src);
     return rc;

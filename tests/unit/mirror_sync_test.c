@@ -264,6 +264,11 @@ static void spoil(struct mx *m, int how, char *good, size_t cap)
         pointer(m, good, cap);
         return;
     }
+    /* a change in the store: an unchanged store gives the same image,
+     * already in the cache (the spoilt copy would never be fetched) */
+    char tag[32];
+    snprintf(tag, sizeof tag, "spoil-%d", how);
+    assert_int_equal(cd_tag_create(m->f.s, m->f.u, tag, &m->f.err), CD_OK);
     publish(m, 1);
     pointer(m, name, sizeof name);
     snprintf(good, cap, "%s", name);

@@ -411,12 +411,13 @@ static void test_image_reads_like_the_store(void **state)
     assert_int_equal(cd_store_readonly(img), 1);
     const char *why = cd_store_readonly_reason(img);
     assert_non_null(why);
-    assert_int_equal(strncmp(why, "read-only: a mirror of a published snapshot (snapshot of ", 57), 0);
+    /* the image alone knows nothing of its publish (the index does) */
+    assert_string_equal(why, "read-only: a mirror of a published snapshot; change the source store and publish again");
     struct cd_mirror_info mi;
     must(f, cd_store_mirror_info(img, &mi, &f->err), "mirror info");
-    assert_int_equal(mi.generation, 1);
-    assert_string_equal(mi.signer_sha256, r.signer_sha256);
-    assert_string_equal(mi.signer, "CN=Server Certification Authority");
+    assert_int_equal(mi.generation, 0);
+    assert_int_equal(mi.published, 0);
+    assert_string_equal(mi.signer_sha256, "");
     cd_mirror_info_clear(&mi);
     /* presets: the shared one; tags; groups */
     struct cd_preset_list pl = { 0 };
@@ -478,16 +479,17 @@ static void test_schema_and_replica(void **state)
     /* a replica: the image with its origin; opened as a plain store */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES('mirror.source', 'https://m.example/pki')", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES('mirror.source', 'https://m.example/pki');"
+                                      "INSERT INTO meta VALUES('mirror.published', '1796637600');"
+                                      "INSERT INTO meta VALUES('mirror.generation', '1')", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     cd_store *rs = NULL;
     cd_user *ru = NULL;
     must(f, cd_store_open(copy, 0, &rs, &f->err), "open replica");
     must(f, cd_user_owner(rs, &ru, &f->err), "owner");
     assert_true(cd_store_readonly(rs));
-    assert_int_equal(strncmp(cd_store_readonly_reason(rs), "read-only: a mirror of https://m.example/pki (snapshot of ",
-                             58), 0);
+    assert_string_equal(cd_store_readonly_reason(rs), "read-only: a mirror of https://m.example/pki (snapshot of "
+                        "2026-12-07 10:00 UTC); change the source store and publish again");
     struct cd_err e = { 0 };
     assert_int_equal(cd_tag_create(rs, ru, "x", &e), CD_E_READONLY);
     struct cd_mirror_info mi;
@@ -573,9 +575,38 @@ static void test_generations_and_gc(void **state)
     publish(m, 1, NULL, 3, &r);
     assert_int_equal(r.generation, 5);
     assert_int_equal(count_dir(m->pub, "index-.*sig$"), 3);
-    /* publishing the same store twice writes only the new image and index */
+    /* publishing the same store twice writes no file but the new index:
+     * the image is the same, byte for byte */
+    char before[120], after[120];
+    struct cdi_mindex ix;
+    size_t len;
+    free(current_index(m, &ix, &len));
+    snprintf(before, sizeof before, "%s", cdi_mindex_find(&ix, "store")->name);
+    cdi_mindex_clear(&ix);
+    publish(m, 1, NULL, 3, &r);
+    assert_int_equal(r.generation, 6);
+    assert_int_equal(r.written, 0);
+    free(current_index(m, &ix, &len));
+    snprintf(after, sizeof after, "%s", cdi_mindex_find(&ix, "store")->name);
+    assert_int_equal(ix.generation, 6);
+    cdi_mindex_clear(&ix);
+    assert_string_equal(before, after);
+    /* a copy damaged in place (same size) is not kept: the next publish
+     * writes the image again */
+    snprintf(path, sizeof path, "%s/%s", m->pub, after);
+    fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 5000, SEEK_SET);
+    fputc('X', fp);
+    fclose(fp);
     publish(m, 1, NULL, 3, &r);
     assert_int_equal(r.written, 1);
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    char hex[65];
+    cdi_sha256_hex(b, n, hex);
+    free(b);
+    assert_memory_equal(hex, after + 6, 64);
     /* a damaged pointer is not taken for a fresh start */
     snprintf(path, sizeof path, "%s/current", m->pub);
     fp = fopen(path, "w");
