@@ -476,9 +476,16 @@ static void test_schema_and_replica(void **state)
     snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, copy);
     assert_int_equal(system(cmd), 0);
-    /* a replica: the image with its origin; opened as a plain store */
+    /* the planner's statistics are in the image (made at publish) */
     sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
     assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'certs'", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int(q, 0) >= 5);
+    sqlite3_finalize(q);
+    /* a replica: the image with its origin; opened as a plain store */
     assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES('mirror.source', 'https://m.example/pki');"
                                       "INSERT INTO meta VALUES('mirror.published', '1796637600');"
                                       "INSERT INTO meta VALUES('mirror.generation', '1')", NULL, NULL, NULL), SQLITE_OK);
