@@ -313,7 +313,7 @@ static void test_bad_snapshots(void **state)
         [T_INDEX] = "is not signed by",
         [T_FILE] = ".db: SHA-256 does not match the index",
         [T_SIGNER] = "not by the CA of --signer-ca",
-        [T_TRUNC] = ".db: 204700 bytes, the index gives 204800",
+        [T_TRUNC] = "96 bytes, the index gives ",   /* 100 bytes short of a whole page count */
         [T_MALFORMED] = "index-",
     };
     struct cd_mirror_pull_result r;
@@ -345,6 +345,117 @@ static void test_bad_snapshots(void **state)
         put(gp, good, strlen(good));
         publish(m, 1);
     }
+}
+
+#define SH(...)                                                        \
+    do {                                                               \
+        char cmd_[800];                                                \
+        snprintf(cmd_, sizeof cmd_, __VA_ARGS__);                      \
+        if (system(cmd_) != 0) fail_msg("%s", cmd_);                   \
+    } while (0)
+
+/* The snapshot a replica says it holds. */
+static void replica_gen(struct mx *m, int64_t gen)
+{
+    cd_store *s = NULL;
+    struct cd_mirror_info mi;
+    assert_int_equal(cd_store_open(m->replica, 0, &s, &m->f.err), CD_OK);
+    assert_int_equal(cd_store_mirror_info(s, &mi, &m->f.err), CD_OK);
+    assert_int_equal(mi.generation, gen);
+    assert_true(mi.published > 0);
+    assert_string_equal(mi.signer, "CN=Server Certification Authority");
+    assert_int_equal(strlen(mi.signer_sha256), 95);
+    assert_non_null(strstr(cd_store_readonly_reason(s), "(snapshot of "));
+    cd_mirror_info_clear(&mi);
+    cd_store_close(s);
+}
+
+static void test_rollback_refused(void **state)
+{
+    struct mx *m = *state;
+    struct cd_mirror_pull_result r;
+    char old1[160], gen2[160], cache_bak[160], st_json[300], spec[200];
+    static char before[65536], after[65536];
+    snprintf(old1, sizeof old1, "%s/old1", m->f.dir);
+    snprintf(gen2, sizeof gen2, "%s/gen2", m->f.dir);
+    snprintf(cache_bak, sizeof cache_bak, "%s/cache.bak", m->f.dir);
+    snprintf(spec, sizeof spec, "mirror+%s", m->url);
+    SH("cp -a '%s' '%s'", m->pub, old1);                 /* generation 1, kept aside */
+    fx_cert(&m->f, "gen-2-agent");
+    publish(m, 1);
+    assert_int_equal(do_pull(m, m->url, m->ca, &r), CD_OK);
+    assert_int_equal(r.generation, 2);
+    replica_gen(m, 2);
+    SH("cp -a '%s' '%s'", m->pub, gen2);
+    before[0] = after[0] = 0;
+    tree(m->cache, "", before, sizeof before);
+    size_t rl = 0, rl2 = 0;
+    char *rep = slurp(m->replica, &rl);
+
+    /* the mirror serves generation 1 again (validly signed): refused by
+     * pull, by the mirror store, by verify (the cache saw generation 2) */
+    SH("rm -rf '%s' && cp -a '%s' '%s'", m->pub, old1, m->pub);
+    const char *want = "the mirror serves generation 1, older than generation 2 already seen here (a replay of an "
+                       "old snapshot?); refused";
+    assert_int_equal(do_pull(m, m->url, m->ca, &r), CD_E_CRYPTO);
+    if (!strstr(m->f.err.msg, want)) fail_msg("pull: %s", m->f.err.msg);
+    struct cd_mirror_opts mo = { .signer_ca = m->ca };
+    struct cd_open_opts oo = { .mirror = &mo };
+    cd_store *s = NULL;
+    assert_int_equal(cd_store_open_ex(spec, &oo, &s, &m->f.err), CD_E_CRYPTO);
+    if (!strstr(m->f.err.msg, want)) fail_msg("open: %s", m->f.err.msg);
+    assert_int_equal(cd_mirror_verify(m->url, &mo, NULL, &m->f.err), CD_E_CRYPTO);
+    if (!strstr(m->f.err.msg, want)) fail_msg("verify: %s", m->f.err.msg);
+    /* the folder itself, never read here before: whole, generation 1 */
+    struct cd_mirror_info vi;
+    assert_int_equal(cd_mirror_verify(m->pub, &mo, &vi, &m->f.err), CD_OK);
+    assert_int_equal(vi.generation, 1);
+    cd_mirror_info_clear(&vi);
+    tree(m->cache, "", after, sizeof after);
+    assert_string_equal(before, after);
+    char *rep2 = slurp(m->replica, &rl2);
+    assert_int_equal(rl, rl2);
+    assert_memory_equal(rep, rep2, rl);
+    free(rep2);
+
+    /* without the cache, the replica's generation is what was seen */
+    SH("mv '%s' '%s'", m->cache, cache_bak);
+    assert_int_equal(do_pull(m, m->url, m->ca, &r), CD_E_CRYPTO);
+    if (!strstr(m->f.err.msg, want)) fail_msg("pull, no cache: %s", m->f.err.msg);
+    snprintf(st_json, sizeof st_json, "%s/certdeck", m->cache);
+    after[0] = 0;
+    tree(st_json, "", after, sizeof after);
+    assert_null(strstr(after, "state.json"));
+    assert_null(strstr(after, ".db "));
+    rep2 = slurp(m->replica, &rl2);
+    assert_int_equal(rl, rl2);
+    assert_memory_equal(rep, rep2, rl);
+    free(rep2);
+    free(rep);
+    SH("rm -rf '%s' && mv '%s' '%s'", m->cache, cache_bak, m->cache);
+
+    /* generation 2 back, published again unchanged: generation 3, the same
+     * image; the pull fetches current, the index and its signature only,
+     * and the replica says generation 3 */
+    SH("rm -rf '%s' && cp -a '%s' '%s'", m->pub, gen2, m->pub);
+    publish(m, 1);
+    httpd_clear_log(&srv);
+    assert_int_equal(do_pull(m, m->url, m->ca, &r), CD_OK);
+    assert_int_equal(r.updated, 1);
+    assert_int_equal(r.generation, 3);
+    assert_int_equal(r.fetched_files, 0);
+    assert_int_equal(srv.requests, 3);
+    replica_gen(m, 3);
+
+    /* another snapshot under generation 3 (a publisher's folder reset to
+     * generation 2, then published with a change): refused too */
+    SH("rm -rf '%s' && cp -a '%s' '%s'", m->pub, gen2, m->pub);
+    fx_cert(&m->f, "forked-agent");
+    publish(m, 1);
+    assert_int_equal(do_pull(m, m->url, m->ca, &r), CD_E_CRYPTO);
+    if (!strstr(m->f.err.msg, "under generation 3, the generation of the snapshot already seen here"))
+        fail_msg("fork: %s", m->f.err.msg);
+    replica_gen(m, 3);
 }
 
 static void test_offline_uses_cache(void **state)
@@ -392,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trust_on_first_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_uses_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
