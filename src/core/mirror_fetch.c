@@ -154,6 +154,9 @@ static int setup(struct cdi_mfetch *f, const struct cd_mirror_opts *o, struct cd
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_ACCEPT_ENCODING, NULL);        /* sizes and hashes are of the bytes as stored */
     SET(CURLOPT_USERAGENT, "certdeck/" CERTDECK_VERSION);
+    /* a snapshot's image is some 200 MB: received, written and hashed in
+     * 512 KB pieces, not libcurl's default 16 KB (12,000 writes fewer) */
+    SET(CURLOPT_BUFFERSIZE, 512L * 1024);
 #undef SET
     return e ? cdi_fail(err, CD_E_IO, "mirror %s: %s", f->where, curl_easy_strerror(e)) : CD_OK;
 }

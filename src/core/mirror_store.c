@@ -216,10 +216,12 @@ out:
 }
 
 /* The replica's own meta keys (where it came from, which snapshot: the
- * image itself carries none of it), in one transaction: on the new copy,
+ * image itself carries none of it), in one transaction: on the new copy
+ * (fresh: a file of our own no one reads yet, synced whole by the caller
+ * before it is renamed into place, so no journal and no sync of its own),
  * or on the replica itself when it already holds this image. */
-static int mark_replica(const char *path, const struct cdi_msnap *snap, const char *image, const char *index,
-                        struct cd_err *err)
+static int mark_replica(const char *path, int fresh, const struct cdi_msnap *snap, const char *image,
+                        const char *index, struct cd_err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
@@ -236,7 +238,8 @@ static int mark_replica(const char *path, const struct cdi_msnap *snap, const ch
     int rc = CD_OK;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(db, 5000) ||
-        sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; BEGIN IMMEDIATE", NULL, NULL, NULL) ||
+        sqlite3_exec(db, fresh ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN IMMEDIATE"
+                               : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; BEGIN IMMEDIATE", NULL, NULL, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", -1, &q, NULL)) {
         rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         goto out;
@@ -302,12 +305,12 @@ int cd_mirror_pull(const char *url, const char *into, const struct cd_mirror_opt
         /* the same content republished (a new generation, or another
          * address): the replica's own keys change, in one transaction,
          * and its 190 MB stay where they are */
-        if ((rc = mark_replica(into, &snap, img->sha256, snap.index, err))) goto out;
+        if ((rc = mark_replica(into, 0, &snap, img->sha256, snap.index, err))) goto out;
         out->updated = 1;
         goto out;
     }
     if ((rc = copy_image(snap.image, into, &tmp, err))) goto out;
-    if ((rc = mark_replica(tmp, &snap, img->sha256, snap.index, err))) goto out;
+    if ((rc = mark_replica(tmp, 1, &snap, img->sha256, snap.index, err))) goto out;
     if (fsync_path(tmp, 0)) { rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", tmp, strerror(errno)); goto out; }
     if (rename(tmp, into)) { rc = cdi_fail(err, CD_E_IO, "cannot replace %s: %s", into, strerror(errno)); goto out; }
     free(tmp);
