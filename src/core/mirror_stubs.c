@@ -37,10 +37,3 @@ int cd_mirror_verify(const char *url, const struct cd_mirror_opts *o, struct cd_
                      struct cd_err *err)
 { (void)url; (void)o; if (out) memset(out, 0, sizeof *out); return NOT_YET(err); }
 
-/* ==== H3: mirror settings for agents (sq_agent.c / store_https*.c / api*.c) ==== */
-int  cd_mirror_settings_get(cd_store *s, const cd_user *u, struct cd_mirror_settings *out, struct cd_err *err)
-{ (void)s; (void)u; memset(out, 0, sizeof *out); return NOT_YET(err); }
-int  cd_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const char *user,
-                            const char *password, struct cd_err *err)
-{ (void)s; (void)u; (void)url; (void)user; (void)password; return NOT_YET(err); }
-void cd_mirror_settings_clear(struct cd_mirror_settings *m) { (void)m; }
