@@ -6,6 +6,7 @@
  * through the console API and the https backend (in process); the answer
  * of a check-in read and written to a file. */
 #include "helpers.h"
+#include <dirent.h>
 #include <sys/stat.h>
 #include "https_int.h"
 
@@ -399,12 +400,43 @@ static void test_answer_to_file(void **state)
     assert_int_not_equal(cd_mirror_secret_save(&one, link, &f->err), CD_OK);
 }
 
+/* ---- never in a published snapshot --------------------------------------------- */
+
+static void test_not_published(void **state)
+{
+    struct fx *f = *state;
+    OK(cd_mirror_settings_set(f->s, f->u, "https://agents-only.example.org/x", "agent-user-7", PW, &f->err));
+    char dir[200], files[220];
+    snprintf(dir, sizeof dir, "%s/pub", f->dir);
+    snprintf(files, sizeof files, "%s/files", dir);
+    struct cd_mirror_publish_opts o = { .sign_ca = 1 };
+    struct cd_mirror_published r;
+    int rc = cd_mirror_publish(f->s, f->u, dir, &o, &r, &f->err);
+    if (rc == CD_E_UNSUPPORTED) skip();       /* a build without the publisher yet */
+    if (rc) fail_msg("publish: %s", cd_errmsg(&f->err, rc));
+    DIR *d = opendir(files);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", files, e->d_name);
+        n++;
+        if (file_holds(path, "agents-only.example.org") || file_holds(path, "agent-user-7") || file_holds(path, PW) ||
+            file_holds(path, "mirror.agent"))
+            fail_msg("%s holds the mirror for agents", path);
+    }
+    closedir(d);
+    assert_true(n >= 3);      /* the image, the CA, the signer (at least) */
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_set_get_remove), T(test_rules), T(test_rights_and_readonly), T(test_store_key),
-        T(test_api_and_https), T(test_answer_to_file),
+        T(test_api_and_https), T(test_answer_to_file), T(test_not_published),
     };
     return cmocka_run_group_tests_name("mirror_settings", tests, NULL, NULL);
 }
