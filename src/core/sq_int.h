@@ -149,6 +149,8 @@ int  sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **o
 
 char *sq_base64(const unsigned char *p, size_t n);
 
+/* Sets key k of the meta table to v; v NULL removes it (sq_agent.c). */
+int  sq_meta_set(struct sq *sq, const char *k, const char *v, struct cd_err *err);
 /* Frees what the check-in keeps per handle (sq_close). */
 void sq_agent_free(struct sq *sq);
 /* After revoking certificates of these CAs (committed): signs and stores a

@@ -242,20 +242,6 @@ int sq_mirror_settings_secret(cd_store *s, struct cd_mirror_secret *out, struct 
 
 /* ---- changing ----------------------------------------------------------------- */
 
-/* v NULL removes the key. */
-static int put(struct sq *sq, const char *k, const char *v, struct cd_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sq_prep(sq, v ? "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)" : "DELETE FROM meta WHERE k = ?", &st,
-                     err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
-    if (v) sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "mirror settings");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int sq_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const char *user, const char *pw,
                            struct cd_err *err)
 {
@@ -268,10 +254,10 @@ int sq_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const
     if (!rc) rc = read_keys(sq, &o_url, &o_user, &o_sealed, err);
     if (!rc && url && user && pw && *pw && !(rc = seal_pw(sq, pw, &sealed, err))) pwis = "password set";
     else if (!rc && url && user && !pw && o_sealed) pwis = "password kept";
-    if (!rc) rc = put(sq, K_URL, url, err);
-    if (!rc) rc = put(sq, K_USER, url ? user : NULL, err);
+    if (!rc) rc = sq_meta_set(sq, K_URL, url, err);
+    if (!rc) rc = sq_meta_set(sq, K_USER, url ? user : NULL, err);
     /* a password needs a user; NULL keeps the stored one, "" removes it */
-    if (!rc && !(url && user && !pw)) rc = put(sq, K_PW, url && user ? sealed : NULL, err);
+    if (!rc && !(url && user && !pw)) rc = sq_meta_set(sq, K_PW, url && user ? sealed : NULL, err);
     if (!rc && url && !(detail = cdi_printf("URL %s, %s%s, %s", url, user ? "user " : "no user", user ? user : "", pwis)))
         rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (!rc && !url && !o_url) detail = cdi_strdup("none was set");
