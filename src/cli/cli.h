@@ -117,6 +117,30 @@ int   cli_check_out(struct cli *c, const char *path, int binary);
 int   cli_to_stdout(const char *path, int binary);
 int   cli_read_file(const char *path, unsigned char **data, size_t *len);
 
+/* ---- mirrors (mirror_opts.c) ---------------------------------------------- */
+/* How the session reaches a mirror; the password is ours to wipe. */
+struct cli_mirror {
+    struct cd_mirror_opts o;
+    char *user, *password;
+    int asked, bar;
+};
+/* 1 when the store is a mirror (mirror+...): --user and --password-file
+ * are then the mirror's basic-auth credentials, not a log-in. */
+int  cli_is_mirror(const struct cli *c);
+/* "4096", "512K", "100M", "4G" (optionally with a B) -> bytes; -1 when bad. */
+int  cli_parse_size(const char *s, long *out);
+/* Fills m from the session: --signer-ca, --cacert, --insecure-auth,
+ * --max-size, the signer's trust asked on a terminal, a progress bar on a
+ * terminal's stderr, --user with --password-file or a prompt (else
+ * ~/.netrc).  A failure is in c->err. */
+int  cli_mirror_begin(struct cli *c, struct cli_mirror *m);
+/* After a call that failed with rc: 1 when it was a 401 to no credentials
+ * and a user name and password were asked on the terminal (once): try again. */
+int  cli_mirror_ask(struct cli *c, struct cli_mirror *m, int rc);
+/* Ends the progress line (before anything else is printed). */
+void cli_mirror_bar_end(struct cli_mirror *m);
+void cli_mirror_end(struct cli_mirror *m);
+
 /* ---- commands ---------------------------------------------------------- */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);

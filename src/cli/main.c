@@ -11,7 +11,8 @@ int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name);
 static void usage(FILE *f)
 {
     fputs("usage: certdeck [--store S] [--user U] [--password-file F] [--format table|json|csv]\n"
-          "                [--limit N] [--read-only] [--theme NAME|PATH] [--cacert F] [COMMAND ...]\n\n"
+          "                [--limit N] [--read-only] [--theme NAME|PATH] [--cacert F]\n"
+          "                [--signer-ca F] [--insecure-auth] [--max-size BYTES] [COMMAND ...]\n\n"
           "With no command, certdeck opens the console on the store (? there lists the keys).\n\n"
           "commands:\n"
           "  init [--admin NAME]          a new store with the installation CA and certificates\n"
@@ -33,6 +34,12 @@ static void usage(FILE *f)
           "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
           "it, remembered under $XDG_CONFIG_HOME/certdeck/known/.  Credentials: --user and a\n"
           "password file or prompt, else ~/.netrc.\n"
+          "mirror+https://HOST/PATH, mirror+http://... and mirror+file:///PATH are published\n"
+          "snapshots (read-only): --signer-ca F (or $CERTDECK_SIGNER_CA) is the CA that must have\n"
+          "signed them (on a terminal without it, asked once and remembered); --user and\n"
+          "--password-file are then the web server's basic auth (else ~/.netrc); --max-size\n"
+          "BYTES (K, M, G) caps one file; --insecure-auth allows basic auth over plain http\n"
+          "to a host not on loopback (the password then crosses the network in clear).\n"
           "--user NAME logs in (password from --password-file F or a prompt); without it the\n"
           "Unix owner of the store file acts as the administrator (anyone else must log in).\n"
           "--read-only refuses every change (exit 1, nothing changed); log-ins and key exports\n"
@@ -53,19 +60,22 @@ int main(int argc, char **argv)
     struct cli c = { .limit = 0 };
     const char *fmt = NULL;
     int help = 0, version = 0, first = 1;
-    const char *theme = NULL;
+    const char *theme = NULL, *max_size = NULL;
     const struct copt opts[] = {
         { "store", OPT_STR, &c.store }, { "user", OPT_STR, &c.user },
         { "password-file", OPT_STR, &c.password_file }, { "format", OPT_STR, &fmt },
         { "limit", OPT_LONG, &c.limit }, { "version", OPT_FLAG, &version },
         { "read-only", OPT_FLAG, &c.readonly }, { "theme", OPT_STR, &theme },
-        { "cacert", OPT_STR, &c.cacert }, { NULL, 0, NULL },
+        { "cacert", OPT_STR, &c.cacert }, { "signer-ca", OPT_STR, &c.signer_ca },
+        { "insecure-auth", OPT_FLAG, &c.insecure_auth }, { "max-size", OPT_STR, &max_size },
+        { NULL, 0, NULL },
     };
     /* global options stop at the first word that is not one */
     while (first < argc && argv[first][0] == '-') {
         int end = first + 1;
         if (strchr(argv[first], '=') == NULL && strcmp(argv[first], "--version") && strcmp(argv[first], "--help") &&
-            strcmp(argv[first], "-h") && strcmp(argv[first], "--read-only"))
+            strcmp(argv[first], "-h") && strcmp(argv[first], "--read-only") &&
+            strcmp(argv[first], "--insecure-auth"))
             end++;
         if (end > argc) end = argc;
         int np = 0;
@@ -79,6 +89,13 @@ int main(int argc, char **argv)
     if (!c.store) c.store = getenv("CERTDECK_STORE");
     if (c.cacert && !*c.cacert) return cli_msg(2, "--cacert is empty: give the PEM file of the server's CA");
     if (!c.cacert) c.cacert = getenv("CERTDECK_CACERT");
+    if (c.signer_ca && !*c.signer_ca) return cli_msg(2, "--signer-ca is empty: give the PEM file of the CA that signs the mirror");
+    if (!c.signer_ca) c.signer_ca = getenv("CERTDECK_SIGNER_CA");
+    if (c.signer_ca && !*c.signer_ca) c.signer_ca = NULL;
+    if (max_size && cli_parse_size(max_size, &c.max_size))
+        return cli_msg(2, "--max-size takes a size in bytes (K, M or G after it), not \"%s\"", max_size);
+    if (c.insecure_auth)
+        cli_msg(0, "warning: --insecure-auth: a mirror's password may cross the network in clear over plain http");
     c.fmt = FMT_TABLE;
     if (fmt && cli_format(fmt, &c.fmt)) return 2;
     if (c.password_file && !c.user) return cli_msg(2, "--password-file goes with --user");
@@ -86,8 +103,8 @@ int main(int argc, char **argv)
         /* --user without a password file: the console itself asks */
         c.console = 1;
         int rc = cli_open_store(&c, 0);
-        if (!rc && c.user && c.password_file) rc = cli_login(&c);
-        else if (!rc && !c.user) {
+        if (!rc && c.user && c.password_file && !cli_is_mirror(&c)) rc = cli_login(&c);
+        else if (!rc && (!c.user || cli_is_mirror(&c))) {
             rc = cd_user_owner(c.s, &c.u, &c.err);
             /* a server with no ~/.netrc entry: the console's login dialog asks */
             if (rc == CD_E_LOGIN && cd_store_remote(c.s)) rc = CD_OK;

@@ -97,7 +97,21 @@ int cli_open_store(struct cli *c, unsigned flags)
     if (c->console) o.timeout_ms = 20000;
     /* a question needs someone to answer it: only with a terminal on stdin */
     if (isatty(STDIN_FILENO)) o.trust = ask_trust;
-    return cd_store_open_ex(c->store, &o, &c->s, &c->err);
+    if (!cli_is_mirror(c)) return cd_store_open_ex(c->store, &o, &c->s, &c->err);
+    struct cli_mirror m;
+    int rc = cli_mirror_begin(c, &m);
+    o.mirror = &m.o;
+    if (!rc) rc = cd_store_open_ex(c->store, &o, &c->s, &c->err);
+    if (rc && cli_mirror_ask(c, &m, rc)) rc = cd_store_open_ex(c->store, &o, &c->s, &c->err);
+    cli_mirror_end(&m);
+    if (rc) return rc;
+    /* an older snapshot shown because the mirror could not be reached: said once */
+    struct cd_mirror_info mi;
+    if (!cd_store_mirror_info(c->s, &mi, &c->err)) {
+        if (mi.warning) cli_msg(0, "warning: %s", mi.warning);
+        cd_mirror_info_clear(&mi);
+    }
+    return CD_OK;
 }
 
 int cli_open(struct cli *c, int create)
@@ -105,7 +119,8 @@ int cli_open(struct cli *c, int create)
     int rc = cli_open_store(c, create ? CD_OPEN_CREATE : 0);
     if (rc) return rc;
     if (create) return CD_OK;
-    if (c->user) return cli_login(c);
+    /* a mirror's --user is its web server's; the snapshot's owner acts */
+    if (c->user && !cli_is_mirror(c)) return cli_login(c);
     return cd_user_owner(c->s, &c->u, &c->err);
 }
 

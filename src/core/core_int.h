@@ -24,6 +24,8 @@ char   *cdi_printf(const char *fmt, ...) CDI_PRINTF(1, 2);
 void    cdi_hex(const unsigned char *in, size_t n, char *out);  /* out: 2n+1, lowercase */
 int64_t cdi_now(void);
 void    cdi_wipe(void *p, size_t n);
+/* mkdir -p, each folder it makes 0700 (http_trust.c); -1 with errno on failure. */
+int     cdi_mkdirs(const char *dir);
 /* "2026-01-01" or "2026-01-01T10:00:00Z" or "2026-01-01 10:00:00" -> UTC seconds. */
 int     cdi_parse_date(const char *s, int64_t *out);
 /* Formats UTC seconds as "2026-01-01 10:00" (buf >= 20). */

@@ -196,7 +196,7 @@ static int ca_file_first(const struct cdi_trust *t, const char *path, const char
 }
 
 /* mkdir -p, each folder made 0700 (it holds whom this user trusts). */
-static int mkdirs(const char *dir)
+int cdi_mkdirs(const char *dir)
 {
     char *p = strdup(dir);
     if (!p) return -1;
@@ -253,7 +253,7 @@ static int first_use(struct cdi_trust *t, const struct cdi_http_opts *o, const c
     if (gnutls_pem_base64_encode2("CERTIFICATE", ca, &pem) < 0) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     const char *slash = strrchr(known, '/');
     dir = strndup(known, (size_t)(slash - known));
-    if (!dir || mkdirs(dir)) {
+    if (!dir || cdi_mkdirs(dir)) {
         rc = cdi_fail(err, CD_E_IO, "cannot make the folder %s: %s", dir ? dir : known, strerror(errno));
         goto out;
     }

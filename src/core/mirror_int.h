@@ -66,6 +66,10 @@ int  cdi_mirror_sig_check(const char *ca_pem, size_t ca_len, const void *data, s
 int  cdi_mirror_ca_id(const char *ca_pem, size_t ca_len, char sha256[96], char **subject, struct cd_err *err);
 /* SHA-256 of n bytes, lowercase hex (65 bytes). */
 void cdi_sha256_hex(const void *p, size_t n, char out[65]);
+/* The signature algorithm (gnutls_sign_algorithm_t) a CA key of this kind
+ * (gnutls_pk_algorithm_t) signs an index with; GNUTLS_SIGN_UNKNOWN (0)
+ * for a kind that does not sign indexes. */
+int  cdi_mirror_sign_algo(int pk_algo);
 
 /* ---- the publisher's store image (sqlite backend, sq_mirror.c) -------------------- */
 

@@ -321,7 +321,8 @@ static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err
         gnutls_datum_t *d = i ? &r->key : &r->der;
         d->size = (unsigned)sqlite3_column_bytes(st, i);
         d->data = gnutls_malloc(d->size ? d->size : 1);
-        if (d->data) memcpy(d->data, sqlite3_column_blob(st, i), d->size);
+        /* an empty blob (a mirror's certs.key) reads as NULL */
+        if (d->data) { if (d->size) memcpy(d->data, sqlite3_column_blob(st, i), d->size); }
         else rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
     snprintf(r->fp, sizeof r->fp, "%s", (const char *)sqlite3_column_text(st, 2));
@@ -368,6 +369,8 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
     gnutls_datum_t plain = { 0 }, res = { 0 };
     int rc = load_cert(sq, id, &r, err), gt = 0;
     int needs_key = fmt == CD_EXPORT_PFX || fmt == CD_EXPORT_BASE64 || fmt == CD_EXPORT_KEY;
+    if (!rc && needs_key && sq->mirror)
+        rc = cdi_fail(err, CD_E_READONLY, "a mirror carries no private keys: export the key from the source store");
     if (!rc) rc = sq_obj_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, CD_KIND_CERT, id, r.group,
                              err);
     if (rc) goto out;

@@ -95,6 +95,8 @@ static void crl_detail(char *buf, size_t n, const struct signed_crl *c, const ch
     snprintf(buf, n, "CRL %lld, %zu revoked%s", (long long)c->number, c->revoked, why ? why : "");
 }
 
+static int mirror_crl(struct sq *sq, int64_t ca_id, int pem, unsigned char **out, size_t *len, struct cd_err *err);
+
 int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int days, int pem,
            unsigned char **out, size_t *len, struct cd_err *err)
 {
@@ -105,6 +107,7 @@ int sq_crl(cd_store *s, const cd_user *u, int64_t ca_id, const char *pass, int d
     snprintf(obj, sizeof obj, "ca %lld", (long long)ca_id);
     *out = NULL;
     *len = 0;
+    if (sq->mirror) return mirror_crl(sq, ca_id, pem, out, len, err);
     int rc = sq_begin(sq, err);
     if (!rc) rc = sign_tx(sq, u, ca_id, pass, days, &c, err);
     if (!rc && pem) {
@@ -230,6 +233,10 @@ int sq_crl_current(cd_store *s, int64_t ca_id, unsigned char **der, size_t *len,
     if (!r.ca) return sq_missing(err, CD_KIND_CA, ca_id);
     if (!usable(&r, now)) {
         if (r.prot != SQ_KEY_STORE) {
+            if (sq->mirror)
+                return cdi_fail(err, CD_E_NOTFOUND, "CA %lld has no CRL in this mirror (a mirror cannot sign one: sign "
+                                "it on the source store, certdeck crl %lld, and publish again)", (long long)ca_id,
+                                (long long)ca_id);
             return r.prot == SQ_KEY_NONE
                 ? cdi_fail(err, CD_E_NOTFOUND, "CA %lld has no private key in this store (it was imported); it "
                            "publishes no CRL here", (long long)ca_id)
@@ -310,5 +317,33 @@ int sq_crl_index(cd_store *s, struct cd_crl_info **out, size_t *n, struct cd_err
     if (rc) { free(rows); return rc; }
     *out = rows;
     *n = k;
+    return CD_OK;
+}
+
+/* A mirror (image or replica) cannot sign: `certdeck crl` there gives the
+ * CA's current CRL as published, and says so when there is none. */
+static int mirror_crl(struct sq *sq, int64_t ca_id, int pem, unsigned char **out, size_t *len, struct cd_err *err)
+{
+    struct crl_row r;
+    gnutls_datum_t txt = { 0 };
+    int rc = read_row(sq, ca_id, 1, &r, err);
+    if (rc) return rc;
+    if (!r.ca) return sq_missing(err, CD_KIND_CA, ca_id);
+    if (!r.found)
+        return cdi_fail(err, CD_E_READONLY, "%s: a mirror cannot sign a CRL, and CA %lld has none in this snapshot "
+                        "(sign it on the source store and publish again)", sq->ro_reason, (long long)ca_id);
+    if (pem) {
+        gnutls_datum_t d = { r.der, (unsigned)r.len };
+        int gt = gnutls_pem_base64_encode2("X509 CRL", &d, &txt);
+        free(r.der);
+        if (gt < 0) return cdi_fail(err, CD_E_CRYPTO, "CRL: %s", gnutls_strerror(gt));
+        r.der = malloc(txt.size ? txt.size : 1);
+        if (r.der) memcpy(r.der, txt.data, txt.size);
+        r.len = txt.size;
+        gnutls_free(txt.data);
+        if (!r.der) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    }
+    *out = r.der;
+    *len = r.len;
     return CD_OK;
 }

@@ -49,6 +49,8 @@ struct sq {
     int hidden;        /* the refusal under way was of an object u may not read (sq_obj_may) */
     int64_t tx_audit_first;   /* the first audit record this transaction wrote (0: none yet) */
     struct sq_cacache cas;    /* the check-in's CA certificates (sq_agent.c) */
+    int mirror;        /* a store image or a pulled replica (meta mirror.*): never written */
+    char *ro_reason;   /* why changes are refused (sq_readonly_reason), once known */
 };
 
 #define SQ(s) ((struct sq *)(s)->impl)
@@ -229,5 +231,24 @@ int sq_trust_pem(cd_store *, char **, struct cd_err *);
 int sq_mirror_settings_get(cd_store *, const cd_user *, struct cd_mirror_settings *, struct cd_err *);
 int sq_mirror_settings_set(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
 int sq_mirror_settings_secret(cd_store *, struct cd_mirror_secret *, struct cd_err *);
+/* certdeck/mirror.h (sq_mirror.c) */
+struct cdi_mimage_opts;
+struct cdi_mimage_info;
+int sq_mirror_image(cd_store *, const cd_user *, const char *, const struct cdi_mimage_opts *,
+                    struct cdi_mimage_info *, struct cd_err *);
+int sq_mirror_sign(cd_store *, const cd_user *, int64_t, const char *, const void *, size_t, unsigned char **,
+                   size_t *, struct cd_err *);
+int sq_mirror_meta(const cd_store *, struct cd_mirror_info *, struct cd_err *);
+const char *sq_readonly_reason(const cd_store *);
+/* This build's migrations, in order (store_sqlite.c); sq_schema_make runs
+ * them all on an empty database (0, or -1 on an SQLite error). */
+const char *const *sq_migrations(size_t *n);
+int sq_schema_make(sqlite3 *db);
+/* CDI_OPEN_IMAGE: the image's schema must be exactly this build's
+ * (CD_E_CORRUPT otherwise); SQLite's defensive mode, untrusted schema. */
+int sq_image_check(struct sq *sq, struct cd_err *err);
+/* A store whose meta has mirror.generation (an image, or a replica) is
+ * marked read-only with the mirror's reason; image: it must have one. */
+int sq_mirror_detect(struct sq *sq, int image, struct cd_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/crypto.h>
+#include "mirror_int.h"
 #include "sq_int.h"
 
 /* Migrations: entry i takes the schema from version i to i+1. */
@@ -153,6 +154,8 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");
 
+const char *const *sq_migrations(size_t *n) { *n = N_MIGRATIONS; return migrations; }
+
 int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
 {
     int ec = sqlite3_errcode(sq->db);
@@ -207,6 +210,7 @@ int sq_exec(struct sq *sq, const char *sql, struct cd_err *err)
 
 int sq_begin(struct sq *sq, struct cd_err *err)
 {
+    if (sq->mirror) return cdi_fail(err, CD_E_READONLY, "%s; nothing was changed", sq->ro_reason);
     if (sq->nowrite)
         return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s; nothing was changed",
                         sq->path);
@@ -229,6 +233,7 @@ static void query_only(struct sq *sq, int on)
 
 int sq_begin_record(struct sq *sq, struct cd_err *err)
 {
+    if (sq->mirror) return cdi_fail(err, CD_E_READONLY, "%s", sq->ro_reason);
     if (sq->nowrite)
         return cdi_fail(err, CD_E_READONLY, "read-only: no write permission on the store %s", sq->path);
     query_only(sq, 0);
@@ -512,6 +517,7 @@ static void sq_close(cd_store *s)
     if (sq->db) sqlite3_close_v2(sq->db);
     cdi_wipe(sq->key, sizeof sq->key);
     free(sq->path);
+    free(sq->ro_reason);
     free(sq->keypath);
     free(sq);
     s->impl = NULL;
@@ -564,7 +570,8 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     if (!sq->keypath) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     /* --read-only on a writable file keeps a writable connection: changes
      * are refused by sq_begin, records of log-ins and key exports are not */
-    sq->nowrite = !(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0;
+    int image = (flags & CDI_OPEN_IMAGE) != 0;
+    sq->nowrite = image || (!(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0);
     sq->readonly = (flags & CD_OPEN_READONLY) || sq->nowrite;
     int oflags = (sq->nowrite ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(sq->path, &sq->db, oflags, NULL) != SQLITE_OK) {
@@ -573,10 +580,14 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     }
     sqlite3_busy_timeout(sq->db, 5000);
     sqlite3_extended_result_codes(sq->db, 0);
+    /* an image: schema first, before anything reads it; an image or a
+     * pulled replica is never written (no WAL switch either) */
+    if (image && (rc = sq_image_check(sq, err))) goto out;
+    if (!(flags & CD_OPEN_CREATE) && (rc = sq_mirror_detect(sq, image, err))) goto out;
     if (!sq->nowrite) {
         /* journal_mode answers with a row; a non-database file fails here first */
         if ((rc = sq_exec(sq, "PRAGMA journal_mode=WAL", err))) goto out;
-    } else if (sqlite3_exec(sq->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_READONLY) {
+    } else if (!image && sqlite3_exec(sq->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_READONLY) {
         /* a WAL store is read through its -shm file: a reader that may write
          * neither the file nor its folder cannot even read it */
         rc = cdi_fail(err, CD_E_READONLY, "cannot read the store %s without write access: SQLite needs to write its "
@@ -589,7 +600,7 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     /* the key first: sealing the new store's audit head needs it */
     if ((flags & CD_OPEN_CREATE) && (rc = make_key_file(sq, err))) goto out;
     made_key = (flags & CD_OPEN_CREATE) != 0;
-    if ((rc = migrate(sq, created, err))) goto out;
+    if (!image && (rc = migrate(sq, created, err))) goto out;
     query_only(sq, 1);
 out:
     if (rc) {
@@ -761,4 +772,6 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     /* the mirror agents are told of (sq_mirror_agent.c) */
     .mirror_settings_get = sq_mirror_settings_get, .mirror_settings_set = sq_mirror_settings_set,
     .mirror_settings_secret = sq_mirror_settings_secret,
+    .readonly_reason = sq_readonly_reason, .mirror_image = sq_mirror_image, .mirror_sign = sq_mirror_sign,
+    .mirror_meta = sq_mirror_meta,
 };

@@ -131,9 +131,45 @@ static const char UNAUTH_LONG[] =
     " Unauthenticated access for clients is ON — a security risk: turn it off once all clients have checked in";
 static const char UNAUTH_SHORT[] = " Unauthenticated client access is ON — a security risk (:server)";
 
+/* A mirror store (mirror+...) or a replica pulled from one: its source
+ * and the snapshot's time for the top line, and the offline warning for
+ * the banner.  The strings came from the mirror's meta data: draw_text
+ * sanitises the lines they end up in. */
+void app_mirror(struct app *a)
+{
+    struct cd_mirror_info mi;
+    struct cd_err e = { 0 };
+    a->mirror[0] = a->mirror_warning[0] = 0;
+    if (cd_store_mirror_info(a->s, &mi, &e) != CD_OK) return;
+    const char *name = cd_store_name(a->s), *src = mi.source ? mi.source : "";
+    const char *path = strncmp(name, "file:", 5) ? name : name + 5;
+    if (!strncmp(name, "mirror+", 7)) snprintf(a->mirror, sizeof a->mirror, "mirror %s", src);
+    else if (*src && strcmp(src, path) && strcmp(src, name))      /* a replica pulled from src */
+        snprintf(a->mirror, sizeof a->mirror, "%s, a mirror of %s", name, src);
+    else snprintf(a->mirror, sizeof a->mirror, "%s, a mirror snapshot", name);
+    a->mirror_published = mi.published;
+    if (mi.warning) snprintf(a->mirror_warning, sizeof a->mirror_warning, " ! %s ", mi.warning);
+    cd_mirror_info_clear(&mi);
+}
+
+/* "snapshot 2026-12-07 10:00 UTC, 3 h old" */
+static void snapshot_age(int64_t published, char *out, size_t n)
+{
+    char when[40] = "?";
+    time_t t = (time_t)published;
+    struct tm tmv;
+    if (gmtime_r(&t, &tmv)) strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
+    int64_t age = (int64_t)time(NULL) - published;
+    if (age < 0) age = 0;               /* the publisher's clock ahead of ours */
+    if (age < 3600) snprintf(out, n, "snapshot %s, %lld min old", when, (long long)(age / 60));
+    else if (age < 48 * 3600) snprintf(out, n, "snapshot %s, %lld h old", when, (long long)(age / 3600));
+    else snprintf(out, n, "snapshot %s, %lld d old", when, (long long)(age / 86400));
+}
+
 void app_warnings(struct app *a)
 {
-    a->warning[0] = 0;
+    /* the mirror's own warning first: what the whole screen shows is old */
+    snprintf(a->warning, sizeof a->warning, "%s", a->mirror_warning);
     struct cd_err e = { 0 };
     struct cd_client_settings cs;
     /* one cheap read; a store without the settings (an old server) shows no banner */
@@ -148,8 +184,9 @@ void app_warnings(struct app *a)
     int64_t expiring = 0;
     q.filter = "status:expiring";
     cd_cert_count(a->s, a->u, &q, &expiring, &e);
+    size_t l = strlen(a->warning);
     if (expired_cas || expiring)
-        snprintf(a->warning, sizeof a->warning, " ! %d expired CA%s, %lld expiring <90d ", expired_cas,
+        snprintf(a->warning + l, sizeof a->warning - l, " ! %d expired CA%s, %lld expiring <90d ", expired_cas,
                  expired_cas == 1 ? "" : "s", (long long)expiring);
 }
 
@@ -188,9 +225,16 @@ static void draw_chrome(struct app *a)
 {
     int top = theme_attr(C_TOP);
     const struct scr_ops *ops = a->stack[a->depth - 1].ops;
-    char counts[64] = "", line[600];
+    char counts[64] = "", where[400], line[600];
     if (ops->counts) ops->counts(a, a->stack[a->depth - 1].st, counts, sizeof counts);
-    snprintf(line, sizeof line, " certdeck | %s | %s%s | %s%s%s", cd_store_name(a->s), cd_user_name(a->u),
+    if (a->mirror[0]) {
+        char age[96];
+        snapshot_age(a->mirror_published, age, sizeof age);
+        snprintf(where, sizeof where, "%s | %s", a->mirror, age);
+    } else {
+        snprintf(where, sizeof where, "%s", cd_store_name(a->s));
+    }
+    snprintf(line, sizeof line, " certdeck | %s | %s%s | %s%s%s", where, cd_user_name(a->u),
              cd_store_readonly(a->s) ? " (read-only)" : "", ops->name, counts[0] ? " | " : "", counts);
     draw_text(0, 0, a->cols, line, top);
     int w = (int)cd_display_width(a->warning), on_top = a->warning[0] && (int)cd_display_width(line) + w < a->cols;
@@ -385,6 +429,7 @@ int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name)
     if (trc) app_status(&a, 1, "theme: %s", err);
     int rc = 0;
     if (!a.u && !login(&a, login_name)) rc = 1;
+    app_mirror(&a);
     if (!rc) app_warnings(&a);
     if (!rc && app_push(&a, &scr_certs, NULL)) rc = 1;
     /* back on the screen the user left */

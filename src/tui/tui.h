@@ -107,6 +107,9 @@ struct app {
     int status_err;
     char warning[200];          /* banner: an expired CA, certificates expiring */
     int unauth_on;              /* unauthenticated access for clients is on: a banner row on every screen */
+    char mirror[300];           /* a mirror or a pulled replica: where its snapshot came from, else "" */
+    int64_t mirror_published;   /* when that snapshot was published (UTC s) */
+    char mirror_warning[200];   /* why an older cached snapshot is shown (the mirror was not reached) */
     struct { const struct scr_ops *ops; void *st; } stack[8];
     int depth;
 };
@@ -127,6 +130,7 @@ int  app_readonly(struct app *a);
 int  app_allowed(struct app *a, int req, int kind, const char *group, int say);
 void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
 void app_warnings(struct app *a);    /* recomputes the banner */
+void app_mirror(struct app *a);      /* reads what the top line says of a mirror (once, at start) */
 int  app_command(struct app *a, const char *line);   /* ":" command line */
 /* getch, or APP_STOP once the console must end (a signal, the terminal gone). */
 #define APP_STOP (-2)

@@ -12,10 +12,12 @@
  *   - first-page filter latency (p50/p95) at 100k and 1M certificates
  *   - certdeckd: the remote store over loopback TLS and agent check-ins
  *     under load (server_bench.c)
+ *   - the HTTP mirror: publish, a full and an unchanged pull from lighttpd,
+ *     the console on the mirror (mirror_bench.c)
  * The 100k/1M stores are seeded once into build/bench/ with synthetic rows
  * (real DER and sealed key blobs copied, random names, dates, tags, groups)
  * and reused by later runs.  Usage: bench [--quick] (no 1M store)
- * [--console | --bulk | --server | --checkins] (only that part). */
+ * [--console | --bulk | --server | --checkins | --mirror] (only that part). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 
 void tui_bench(const char *bin, const char *store, const char *scale);   /* tui_bench.c */
 void server_bench(const char *bin, const char *store100k);              /* server_bench.c */
+void mirror_bench(const char *bin, const char *store100k);              /* mirror_bench.c */
 double bulk_raw_rate(size_t n, int bare);                               /* bulk_bench.c */
 void bulk_revoke_latency(const char *path, int keytype, size_t count);
 
@@ -247,14 +250,18 @@ int main(int argc, char **argv)
 {
     /* --quick: 100k only; --console: only the console part (seeds first);
      * --bulk: only bulk issuance and the lock rows */
-    int quick = 0, console = 0, bulk = 0, server = 0, checkins = 0;
+    int quick = 0, console = 0, bulk = 0, server = 0, checkins = 0, mirror = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--console")) console = 1;
         else if (!strcmp(argv[i], "--bulk")) bulk = 1;
         else if (!strcmp(argv[i], "--server")) server = 1;
         else if (!strcmp(argv[i], "--checkins")) checkins = 1;
-        else { fprintf(stderr, "usage: certdeck-bench [--quick] [--console] [--bulk] [--server] [--checkins]\n"); return 2; }
+        else if (!strcmp(argv[i], "--mirror")) mirror = 1;
+        else {
+            fprintf(stderr, "usage: certdeck-bench [--quick] [--console] [--bulk] [--server] [--checkins] [--mirror]\n");
+            return 2;
+        }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);           /* the table appears as it is measured */
     mkdir("build/bench", 0700);
@@ -273,6 +280,12 @@ int main(int argc, char **argv)
     if (server || checkins) {
         if (server) seed(sizes[0].path, sizes[0].n);
         server_bench("build/certdeckd", server ? sizes[0].path : NULL);
+        sh("rm -rf build/bench/tmp");
+        return 0;
+    }
+    if (mirror) {
+        seed(sizes[0].path, sizes[0].n);
+        mirror_bench("build/certdeck", sizes[0].path);
         sh("rm -rf build/bench/tmp");
         return 0;
     }
@@ -373,6 +386,8 @@ int main(int argc, char **argv)
         cd_store_close(s);
     }
     server_bench("build/certdeckd", sizes[0].path);
+    printf("\n");
+    mirror_bench("build/certdeck", sizes[0].path);
 console_only:
     for (int k = 0; console && k < (quick ? 1 : 2); k++) seed(sizes[k].path, sizes[k].n);
     printf("\nthe console, driven through a pseudo-terminal (140x40)\n");

@@ -141,3 +141,28 @@ void tui_bench(const char *bin, const char *store, const char *scale)
     waitpid(pid, &st, 0);
     close(fd);
 }
+
+/* Start to first frame of the console run as argv (argv[0] the binary),
+ * in ms; -1 when no frame came in 10 s.  The console is then quit. */
+double tui_first_frame(char *const argv[])
+{
+    struct winsize ws = { .ws_row = 40, .ws_col = 140 };
+    int fd;
+    double t0 = bench_now();
+    pid_t pid = forkpty(&fd, NULL, NULL, &ws);
+    if (pid < 0) { perror("forkpty"); return -1; }
+    if (pid == 0) {
+        setenv("TERM", "xterm-256color", 1);
+        setenv("LC_ALL", "C.UTF-8", 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    double t1 = frame_done(pid, fd, t0);
+    if (write(fd, "q", 1) < 0) kill(pid, SIGTERM);
+    int st, gone = 0;
+    for (int i = 0; i < 200 && !(gone = waitpid(pid, &st, WNOHANG) == pid); i++) { drain(fd); usleep(10000); }
+    if (!gone) { kill(pid, SIGKILL); waitpid(pid, &st, 0); }
+    close(fd);
+    return t1 < 0 ? -1 : (t1 - t0) * 1000;
+}

@@ -90,6 +90,10 @@ static int predict(struct mx *m, cd_store *s, cd_user *b, int act, char *why, si
         return cd_user_may(s, b, CD_ACT_CERT_NEW, NULL, why, n) && cd_user_may(s, b, CD_ACT_CA_ISSUE, "/All/A", why, n);
     case CD_ACT_CERT_MOVE: case CD_ACT_CA_MOVE:
         return cd_user_may(s, b, act, "/All/A", why, n) && cd_user_may(s, b, act, "/All/A/Sub", why, n);
+    case CD_ACT_MIRROR_PUBLISH:
+        /* and Use on the signing CA (a right, not an action: publishing
+         * changes nothing in the store) */
+        return cd_user_may(s, b, act, NULL, why, n) && cd_user_can(s, b, CD_OT_CAS, CD_RIGHT_USE, "/All/A", why, n);
     }
     return cd_user_may(s, b, act, "/All/A", why, n);
 }
@@ -178,6 +182,13 @@ static int real(struct mx *m, cd_store *s, cd_user *b, int act, struct cd_err *e
         return cd_permset_add(s, b, name, g, 1, lv, e);
     }
     case CD_ACT_SERVER_SETTINGS: return cd_client_unauth_set(s, b, m->n % 2, e);
+    case CD_ACT_MIRROR_PUBLISH: {
+        char dir[128];
+        snprintf(dir, sizeof dir, "%s/mirror", f->dir);
+        struct cd_mirror_publish_opts o = { .sign_ca = m->ca_a };
+        struct cd_mirror_published r;
+        return cd_mirror_publish(s, b, dir, &o, &r, e);
+    }
     }
     fail_msg("action %d (%s) has no real call in this test", act, cd_action_name(act));
     return -1;

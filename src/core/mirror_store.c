@@ -1,0 +1,269 @@
+/* certdeck core — the mirror store ("mirror+https://...", "mirror+http://",
+ * "mirror+file:///PATH": the snapshot verified into the local cache, opened
+ * read-only by the sqlite backend) and the pulled replica (cd_mirror_pull:
+ * a copy of the verified store image with meta keys saying where it came
+ * from, put in place of the old one by one rename).
+ *
+ * Replicas stay in SQLite's rollback-journal mode (the image is published
+ * in journal_mode=DELETE, and the sqlite backend opens a store with
+ * mirror.* meta keys without switching it to WAL), so a replica has no
+ * -wal or -shm companion a rename could leave behind mismatched; a pull
+ * refuses to replace a file that has one, or a hot -journal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "mirror_int.h"
+#include "sq_int.h"
+
+static int oom(struct cd_err *err) { return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+
+void cdi_mstate_free(struct cdi_mstate *m)
+{
+    if (!m) return;
+    cd_mirror_info_clear(&m->info);
+    free(m->reason);
+    free(m);
+}
+
+static char *reason_for(const char *source, int64_t published)
+{
+    char when[24];
+    cdi_fmt_time(published, when, sizeof when);
+    return cdi_printf("read-only: a mirror of %.300s (snapshot of %s UTC); change the source store and publish again",
+                      source, when);
+}
+
+int cdi_mirror_open(cd_store *s, const char *spec, const struct cd_open_opts *o, struct cd_err *err)
+{
+    struct cdi_msnap snap;
+    const struct cd_mirror_opts *mo = o ? o->mirror : NULL;
+    if (strncmp(spec, "mirror+", 7)) return cdi_fail(err, CD_E_INVAL, "\"%.200s\" is not a mirror", spec);
+    int rc = cdi_mirror_sync(spec + 7, mo, 1, &snap, err);
+    if (rc) return rc;
+    struct cdi_mstate *m = calloc(1, sizeof *m);
+    if (!m) { rc = oom(err); goto out; }
+    s->mirror = m;
+    if ((rc = cdi_sqlite_open(s, snap.image, CD_OPEN_READONLY | CDI_OPEN_IMAGE, err))) goto out;
+    free(s->name);
+    s->name = cdi_printf("mirror+%s", snap.source);
+    m->info.source = strdup(snap.source);
+    m->info.generation = snap.ix.generation;
+    m->info.published = snap.ix.published;
+    m->info.checked = snap.checked;
+    m->info.signer = cdi_strdup(snap.ix.signer_subject);
+    snprintf(m->info.signer_sha256, sizeof m->info.signer_sha256, "%s", snap.ix.signer_sha256);
+    m->info.warning = snap.warning;
+    snap.warning = NULL;
+    m->reason = reason_for(snap.source, snap.ix.published);
+    if (!s->name || !m->info.source || !m->reason || (snap.ix.signer_subject && !m->info.signer)) { rc = oom(err); goto out; }
+    /* the backend refuses changes in its own words: the image does not know
+     * where it was fetched from, so it is told */
+    struct sq *sq = SQ(s);
+    free(sq->ro_reason);
+    if (!(sq->ro_reason = strdup(m->reason))) rc = oom(err);
+out:
+    /* on failure store.c frees s->name and s->mirror; the backend closes itself */
+    if (rc && s->ops) {
+        s->ops->close(s);
+        s->ops = NULL;
+    }
+    cdi_msnap_clear(&snap);
+    return rc;
+}
+
+/* ---- pull ---------------------------------------------------------------------- */
+
+/* What `into` is now: missing (0), a replica (1, with its source and index
+ * name), or something a pull must not replace (an error saying what). */
+static int into_state(const char *into, char **source, char **index, int64_t *generation, struct cd_err *err)
+{
+    struct stat st;
+    *source = *index = NULL;
+    *generation = 0;
+    if (lstat(into, &st)) {
+        if (errno == ENOENT) return 0;
+        return -cdi_fail(err, CD_E_IO, "%s: %s", into, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return -cdi_fail(err, CD_E_INVAL, "%s is not a regular file; pull never replaces it", into);
+    static const char *const side[] = { "-wal", "-journal" };
+    for (int i = 0; i < 2; i++) {
+        char *p = cdi_printf("%s%s", into, side[i]);
+        struct stat ss;
+        int there = p && !lstat(p, &ss) && ss.st_size > 0;
+        free(p);
+        if (there)
+            return -cdi_fail(err, CD_E_INVAL, "%s has a %s file beside it: it is a store in use, not a replica "
+                             "made by pull; pull never overwrites a store", into, side[i]);
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = -cdi_fail(err, CD_E_INVAL, "%s is not a mirror replica; pull never overwrites a file of another kind", into);
+    if (sqlite3_open_v2(into, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) goto out;
+    if (sqlite3_prepare_v2(db, "SELECT k, v FROM meta WHERE k IN ('mirror.source', 'mirror.image', 'mirror.generation')",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto out;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0), *v = (const char *)sqlite3_column_text(q, 1);
+        if (!k || !v) continue;
+        if (!strcmp(k, "mirror.source")) { free(*source); *source = strdup(v); }
+        else if (!strcmp(k, "mirror.image")) { free(*index); *index = strdup(v); }
+        else *generation = strtoll(v, NULL, 10);
+    }
+    if (!*source) {
+        free(*index);
+        *index = NULL;
+        rc = -cdi_fail(err, CD_E_INVAL, "%s is a store, not a mirror replica; pull never overwrites a store", into);
+        goto out;
+    }
+    rc = 1;
+out:
+    sqlite3_finalize(q);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+/* image -> a new file of our own beside `into`; caller frees *tmp. */
+static int copy_image(const char *image, const char *into, char **tmp, struct cd_err *err)
+{
+    char buf[1 << 16];
+    int in = -1, out = -1, rc = CD_OK;
+    *tmp = NULL;
+    for (int tries = 0; tries < 100 && out < 0; tries++) {
+        unsigned r = (unsigned)(cdi_now() ^ getpid() ^ (tries * 2654435761u) ^ (uintptr_t)buf);
+        free(*tmp);
+        if (!(*tmp = cdi_printf("%s.pull-%08x.tmp", into, r))) return oom(err);
+        out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0 && errno != EEXIST) break;
+    }
+    if (out < 0) {
+        rc = cdi_fail(err, errno == ENOSPC ? CD_E_FULL : CD_E_IO, "cannot write beside %s: %s", into, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+        return rc;
+    }
+    if ((in = open(image, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", image, strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", image, strerror(errno)); goto out; }
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                rc = cdi_fail(err, errno == ENOSPC ? CD_E_FULL : CD_E_IO, "cannot write %s: %s", *tmp, strerror(errno));
+                goto out;
+            }
+            off += w;
+        }
+    }
+out:
+    if (in >= 0) close(in);
+    if (close(out) && !rc) rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", *tmp, strerror(errno));
+    return rc;
+}
+
+/* The replica's own meta keys, in one transaction of the copy. */
+static int mark_replica(const char *tmp, const struct cdi_msnap *snap, const char *index, struct cd_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    char checked[24];
+    snprintf(checked, sizeof checked, "%lld", (long long)snap->checked);
+    const char *kv[][2] = { { "mirror.source", snap->source }, { "mirror.checked", checked }, { "mirror.image", index } };
+    int rc = CD_OK;
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; BEGIN IMMEDIATE", NULL, NULL, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", -1, &q, NULL)) {
+        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < 3 && !rc; i++) {
+        sqlite3_bind_text(q, 1, kv[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, kv[i][1], -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE) rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, sqlite3_errmsg(db));
+        sqlite3_reset(q);
+    }
+    if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
+        rc = cdi_fail(err, CD_E_STORE, "cannot mark the replica %s: %s", tmp, sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(q);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+static int fsync_path(const char *path, int dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int cd_mirror_pull(const char *url, const char *into, const struct cd_mirror_opts *o,
+                   struct cd_mirror_pull_result *out, struct cd_err *err)
+{
+    struct cdi_msnap snap;
+    char *had_src = NULL, *had_index = NULL, *tmp = NULL, *index = NULL;
+    int64_t had_gen = 0;
+    memset(out, 0, sizeof *out);
+    if (!url || !*url) return cdi_fail(err, CD_E_INVAL, "no mirror given");
+    if (!into || !*into) return cdi_fail(err, CD_E_INVAL, "no replica file given (--into FILE)");
+    if (!strncmp(url, "mirror+", 7)) url += 7;
+    /* what is there is looked at before anything is fetched, and again
+     * below: a refusal costs no download */
+    int st = into_state(into, &had_src, &had_index, &had_gen, err);
+    if (st < 0) return -st;
+    free(had_src);
+    free(had_index);
+    had_src = had_index = NULL;
+    int rc = cdi_mirror_sync(url, o, 0, &snap, err);
+    if (rc) return rc;
+    const struct cdi_mfile *img = cdi_mindex_find(&snap.ix, "store");
+    /* the replica's content is the image: its SHA-256 names it */
+    if (!img || !(index = strdup(img->sha256))) { rc = oom(err); goto out; }
+    st = into_state(into, &had_src, &had_index, &had_gen, err);
+    if (st < 0) { rc = -st; goto out; }
+    out->generation = snap.ix.generation;
+    out->published = snap.ix.published;
+    out->certs = snap.ix.certs;
+    out->fetched_files = snap.fetched_files;
+    out->fetched_bytes = snap.fetched_bytes;
+    if (st == 1 && had_gen == snap.ix.generation && had_index && !strcmp(had_index, index) &&
+        !strcmp(had_src, snap.source)) {
+        out->updated = 0;               /* this very snapshot: nothing written */
+        goto out;
+    }
+    if ((rc = copy_image(snap.image, into, &tmp, err))) goto out;
+    if ((rc = mark_replica(tmp, &snap, index, err))) goto out;
+    if (fsync_path(tmp, 0)) { rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", tmp, strerror(errno)); goto out; }
+    if (rename(tmp, into)) { rc = cdi_fail(err, CD_E_IO, "cannot replace %s: %s", into, strerror(errno)); goto out; }
+    free(tmp);
+    tmp = NULL;
+    char *dir = strdup(into), *sl = dir ? strrchr(dir, '/') : NULL;
+    if (sl) *sl = 0;
+    if (dir) (void)fsync_path(sl ? (*dir ? dir : "/") : ".", 1);
+    free(dir);
+    out->updated = 1;
+out:
+    if (tmp) {
+        char *j = cdi_printf("%s-journal", tmp);
+        if (j) unlink(j);
+        free(j);
+        unlink(tmp);
+        free(tmp);
+    }
+    free(had_src);
+    free(had_index);
+    free(index);
+    cdi_msnap_clear(&snap);
+    return rc;
+}

@@ -1,0 +1,628 @@
+/* certdeck core — the verified local cache of a mirror (cdi_mirror_sync)
+ * and the complete check of a snapshot (cd_mirror_verify), over the
+ * transfer layer (mirror_fetch.c).
+ *
+ * The cache of a source is $XDG_CACHE_HOME/certdeck/mirrors/<key>/ (0700;
+ * key: the first 16 hex digits of the SHA-256 of the source's address):
+ *     state.json             source, ETag/Last-Modified of the pointer, the
+ *                            current index's name, when it was last checked
+ *     index-<hex>.json/.sig  the current index and its signature
+ *     files/<hex>.<ext>      the snapshot's files, each checked against the
+ *                            index before it was put there
+ *     lock                   one sync at a time (flock)
+ * state.json is the switch: it is replaced (rename) only once everything
+ * it names is in place and verified, so a failure at any step leaves the
+ * cache as it was (new files are downloaded under temporary names and
+ * removed on failure).  The signer a mirror was first trusted with is
+ * remembered in $XDG_CONFIG_HOME/certdeck/mirrors/<key>.pem. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <jansson.h>
+#include "mirror_fetch_int.h"
+
+#define SIG_MAX (64u << 10)
+#define PEM_MAX (1u << 20)
+
+struct state { char *source, *index; struct cdi_mcond cond; int64_t checked; };
+
+struct run {
+    const struct cd_mirror_opts *o;
+    struct cdi_mfetch *f;
+    const char *w;              /* the mirror as messages name it */
+    int verify;                 /* cd_mirror_verify: all fetched afresh, nothing kept */
+    char *dir, *known;          /* the cache folder; the remembered signer */
+    int lockfd;
+    struct state st;
+    int cached;                 /* the cache holds the whole snapshot st.index names */
+    struct cdi_buf cidx, csig;  /* its index and signature */
+    struct cdi_mindex cix;
+    char *pem;                  /* the trusted signer (PEM) */
+    size_t pemlen;
+    int remember;               /* trusted on first use: remember it once verified */
+    char **tmps;                /* downloads not yet in place */
+    size_t ntmps;
+    size_t fetched;
+    int64_t fetched_bytes;
+};
+
+static int oom(struct cd_err *err) { return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+
+/* err's message, prefixed with the mirror and what it is about. */
+static int wrap(struct cd_err *err, int rc, const char *w, const char *what)
+{
+    char m[sizeof err->msg];
+    snprintf(m, sizeof m, "%s", err->msg);
+    return cdi_fail(err, rc, "mirror %s: %s%s%s", w, what ? what : "", what ? ": " : "", m);
+}
+
+static void state_clear(struct state *s)
+{
+    free(s->source);
+    free(s->index);
+    cdi_mcond_clear(&s->cond);
+    memset(s, 0, sizeof *s);
+}
+
+/* $VAR, else ~/fallback: absolute paths only. */
+static char *xdg(const char *var, const char *fallback)
+{
+    const char *x = getenv(var), *home = getenv("HOME");
+    if (x && x[0] == '/') return cdi_printf("%s/certdeck/mirrors", x);
+    if (home && home[0] == '/') return cdi_printf("%s/%s/certdeck/mirrors", home, fallback);
+    return NULL;
+}
+
+static int paths(struct run *r, const char *source, struct cd_err *err)
+{
+    char hex[65];
+    cdi_sha256_hex(source, strlen(source), hex);
+    hex[16] = 0;
+    char *cache = xdg("XDG_CACHE_HOME", ".cache"), *conf = xdg("XDG_CONFIG_HOME", ".config");
+    r->dir = cache ? cdi_printf("%s/%s", cache, hex) : NULL;
+    r->known = conf ? cdi_printf("%s/%s.pem", conf, hex) : NULL;
+    free(cache);
+    free(conf);
+    if (!r->dir || !r->known) return cdi_fail(err, CD_E_INVAL, "no home folder for the mirror's cache (set HOME)");
+    return CD_OK;
+}
+
+/* A whole small local file; -1 with errno set. */
+static int read_small(const char *path, size_t max, struct cdi_buf *b)
+{
+    memset(b, 0, sizeof *b);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { errno = EINVAL; goto out; }
+    if ((size_t)st.st_size > max) { errno = EFBIG; goto out; }
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) goto out;
+        if (n == 0) break;
+        if (b->len + (size_t)n > max) { errno = EFBIG; goto out; }
+        cdi_buf_add(b, buf, (size_t)n);
+    }
+    cdi_buf_add(b, "", 0);        /* a C string too (the NUL is not counted) */
+    if (b->oom) { errno = ENOMEM; goto out; }
+    rc = 0;
+out:
+    close(fd);
+    if (rc) cdi_buf_free(b);
+    return rc;
+}
+
+static char *in_dir(const struct run *r, const char *rel) { return cdi_printf("%s/%s", r->dir, rel); }
+
+/* "index-<64 hex>.json" and nothing else (it becomes a path). */
+static int index_name_ok(const char *s)
+{
+    if (strlen(s) != 6 + 64 + 5 || strncmp(s, "index-", 6) || strcmp(s + 70, ".json")) return 0;
+    for (int i = 6; i < 70; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+static char *sig_name(const char *index) { return cdi_printf("%.70s.sig", index); }
+
+/* ---- state.json ---------------------------------------------------------------- */
+
+static void state_load(struct run *r)
+{
+    char *p = in_dir(r, "state.json");
+    struct cdi_buf b;
+    if (!p || read_small(p, 65536, &b)) { free(p); return; }
+    free(p);
+    json_t *j = json_loadb((const char *)b.p, b.len, 0, NULL);
+    const char *src = json_string_value(json_object_get(j, "source")), *ix = json_string_value(json_object_get(j, "index"));
+    json_t *ck = json_object_get(j, "checked");
+    if (src && ix && json_is_integer(ck) && index_name_ok(ix)) {
+        r->st.source = strdup(src);
+        r->st.index = strdup(ix);
+        /* validators may be null: the server sent none */
+        r->st.cond.etag = cdi_strdup(json_string_value(json_object_get(j, "etag")));
+        r->st.cond.last_modified = cdi_strdup(json_string_value(json_object_get(j, "last_modified")));
+        r->st.checked = json_integer_value(ck);
+    }
+    json_decref(j);
+    cdi_buf_free(&b);
+}
+
+static int state_save(struct run *r, const char *index, const struct cdi_mcond *cond, int64_t checked,
+                      struct cd_err *err)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "source", cdi_mfetch_source(r->f), "index", index,
+                          "etag", cond->etag, "last_modified", cond->last_modified, "checked", (json_int_t)checked);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *p = in_dir(r, "state.json");
+    int rc = text && p ? cd_write_file(NULL, p, text, strlen(text), 0, err) : oom(err);
+    json_decref(j);
+    free(text);
+    free(p);
+    return rc;
+}
+
+/* The snapshot the cache holds, when it is whole: the index state.json
+ * names, its signature, and every file it lists, of the right size (each
+ * was checked against its hash before it was put there). */
+static void cache_load(struct run *r)
+{
+    struct cd_err e = { 0 };
+    state_load(r);
+    if (!r->st.index || !r->st.source || strcmp(r->st.source, cdi_mfetch_source(r->f))) return;
+    char *ip = in_dir(r, r->st.index), *sn = sig_name(r->st.index), *sp = sn ? in_dir(r, sn) : NULL;
+    int ok = ip && sp && !read_small(ip, CDI_MIRROR_INDEX_MAX, &r->cidx) && !read_small(sp, SIG_MAX, &r->csig) &&
+             !cdi_mindex_parse((const char *)r->cidx.p, r->cidx.len, &r->cix, &e);
+    for (size_t i = 0; ok && i < r->cix.n; i++) {
+        char *fp = in_dir(r, r->cix.files[i].name);
+        struct stat st;
+        ok = fp && !stat(fp, &st) && S_ISREG(st.st_mode) && st.st_size == r->cix.files[i].size;
+        free(fp);
+    }
+    r->cached = ok;
+    free(ip);
+    free(sn);
+    free(sp);
+}
+
+/* ---- whom to trust ------------------------------------------------------------- */
+
+/* The signer's certificate as the snapshot carries it (from the cache or
+ * the mirror), checked against the index. */
+static int signer_file(struct run *r, const struct cdi_mindex *ix, int from_cache, struct cdi_buf *pem,
+                       struct cd_err *err)
+{
+    const struct cdi_mfile *sf = cdi_mindex_find(ix, "signer");
+    if (!sf) return cdi_fail(err, CD_E_CORRUPT, "mirror %s: the index lists no signer certificate", r->w);
+    if (sf->size > (int64_t)PEM_MAX)
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: too large for a certificate", r->w, sf->name);
+    int rc;
+    if (from_cache) {
+        char *p = in_dir(r, sf->name);
+        rc = p && !read_small(p, PEM_MAX, pem) ? CD_OK
+                                               : cdi_fail(err, CD_E_IO, "mirror %s: the cached %s cannot be read", r->w, sf->name);
+        free(p);
+    } else {
+        rc = cdi_mfetch_mem(r->f, sf->name, (size_t)sf->size, NULL, NULL, NULL, pem, err);
+    }
+    if (rc) return rc;
+    char hex[65];
+    cdi_sha256_hex(pem->p, pem->len, hex);
+    if ((int64_t)pem->len != sf->size || strcmp(hex, sf->sha256)) {
+        cdi_buf_free(pem);
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: SHA-256 does not match the index", r->w, sf->name);
+    }
+    return CD_OK;
+}
+
+/* Settles the trusted signer: o->signer_ca, else the one remembered for
+ * this mirror, else trust on first use of the snapshot's own signer
+ * through o->trust.  A snapshot that names another signer is refused
+ * here, before its signature is even checked. */
+static int settle_trust(struct run *r, const struct cdi_mindex *ix, int from_cache, struct cd_err *err)
+{
+    char fp[96] = "";
+    char *subject = NULL;
+    struct cdi_buf b = { 0 };
+    int rc;
+    if (r->pem) return CD_OK;
+    const char *given = r->o->signer_ca;
+    if (given || !read_small(r->known, PEM_MAX, &b)) {
+        if (given && read_small(given, PEM_MAX, &b))
+            return cdi_fail(err, CD_E_IO, "--signer-ca %s: %s", given, strerror(errno));
+        if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, fp, &subject, err))) {
+            wrap(err, rc, r->w, given ? given : r->known);
+            goto out;
+        }
+        if (strcasecmp(fp, ix->signer_sha256)) {
+            rc = given ? cdi_fail(err, CD_E_CRYPTO, "mirror %s: the snapshot is signed by %s (SHA-256 %s), not by the "
+                                  "CA of --signer-ca %s (SHA-256 %s)", r->w, ix->signer_subject, ix->signer_sha256, given, fp)
+                       : cdi_fail(err, CD_E_CRYPTO, "mirror %s: the mirror's signer has CHANGED: the snapshot is signed by "
+                                  "%s (SHA-256 %s), but the CA remembered for this mirror is %s (SHA-256 %s, in %s); if "
+                                  "the change is expected, remove that file (or give --signer-ca)", r->w,
+                                  ix->signer_subject, ix->signer_sha256, subject, fp, r->known);
+            goto out;
+        }
+    } else {
+        if ((rc = signer_file(r, ix, from_cache, &b, err))) goto out;
+        if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, fp, &subject, err))) goto out;
+        if (strcasecmp(fp, ix->signer_sha256)) {
+            rc = cdi_fail(err, CD_E_CORRUPT, "mirror %s: the signer's certificate is not the one the index names", r->w);
+            goto out;
+        }
+        if (!r->o->trust) {
+            rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer is not known yet: %s (SHA-256 %s); give that CA's "
+                          "certificate with --signer-ca F, or open the mirror once on a terminal to be asked", r->w,
+                          subject, fp);
+            goto out;
+        }
+        if (!r->o->trust(r->o->trust_ctx, cdi_mfetch_source(r->f), subject, fp)) {
+            rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer %s (SHA-256 %s) was not trusted", r->w, subject, fp);
+            goto out;
+        }
+        r->remember = 1;
+    }
+    r->pem = (char *)b.p;
+    r->pemlen = b.len;
+    b.p = NULL;
+    rc = CD_OK;
+out:
+    cdi_buf_free(&b);
+    free(subject);
+    return rc;
+}
+
+static int check_sig(struct run *r, const struct cdi_buf *idx, const struct cdi_buf *sig, struct cd_err *err)
+{
+    int rc = cdi_mirror_sig_check(r->pem, r->pemlen, idx->p, idx->len, sig->p, sig->len, err);
+    return rc ? wrap(err, rc, r->w, NULL) : CD_OK;
+}
+
+/* Remembered once a snapshot it signed has been verified. */
+static int remember(struct run *r, struct cd_err *err)
+{
+    if (!r->remember) return CD_OK;
+    char *d = strdup(r->known), *slash = d ? strrchr(d, '/') : NULL;
+    if (!slash) { free(d); return oom(err); }
+    *slash = 0;
+    int rc = cdi_mkdirs(d) ? cdi_fail(err, CD_E_IO, "cannot make %s: %s", d, strerror(errno))
+                           : cd_write_file(NULL, r->known, r->pem, r->pemlen, 0, err);
+    free(d);
+    if (!rc) r->remember = 0;
+    return rc;
+}
+
+/* ---- the files ----------------------------------------------------------------- */
+
+static void drop_tmps(struct run *r)
+{
+    for (size_t i = 0; i < r->ntmps; i++) {
+        if (r->tmps[i]) unlink(r->tmps[i]);
+        free(r->tmps[i]);
+    }
+    free(r->tmps);
+    r->tmps = NULL;
+    r->ntmps = 0;
+}
+
+/* One file: fetched (into a temporary file in the cache, or nowhere when
+ * verifying), its size and SHA-256 checked against the index. */
+static int fetch_one(struct run *r, const struct cdi_mfile *mf, struct cd_err *err)
+{
+    int64_t max = r->o->max_size > 0 ? r->o->max_size : CD_MIRROR_MAX_SIZE, got = 0;
+    char sha[65], *tmp = NULL;
+    int fd = -1, rc;
+    if (mf->size > max)
+        return cdi_fail(err, CD_E_IO, "mirror %s: %s: %lld bytes, larger than the limit of %lld bytes (--max-size)",
+                        r->w, mf->name, (long long)mf->size, (long long)max);
+    if (r->verify) {
+        fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    } else if ((tmp = cdi_printf("%s/files/.part-XXXXXX", r->dir))) {
+        fd = mkostemp(tmp, O_CLOEXEC);
+    }
+    if (fd < 0) {
+        rc = tmp ? cdi_fail(err, CD_E_IO, "cannot write in %s/files: %s", r->dir, strerror(errno)) : oom(err);
+        free(tmp);
+        return rc;
+    }
+    if (tmp) {
+        char **t = realloc(r->tmps, (r->ntmps + 1) * sizeof *t);
+        if (!t) { close(fd); unlink(tmp); free(tmp); return oom(err); }
+        r->tmps = t;
+        r->tmps[r->ntmps++] = tmp;
+    }
+    rc = cdi_mfetch_file(r->f, mf->name, mf->size, fd, sha, &got, err);
+    if (close(fd) && !rc) rc = cdi_fail(err, CD_E_IO, "cannot write in %s/files: %s", r->dir, strerror(errno));
+    if (rc) return rc;
+    if (got != mf->size)
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: %lld bytes, the index gives %lld", r->w, mf->name,
+                        (long long)got, (long long)mf->size);
+    if (strcmp(sha, mf->sha256))
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: SHA-256 does not match the index", r->w, mf->name);
+    r->fetched++;
+    r->fetched_bytes += got;
+    return CD_OK;
+}
+
+static int fetch_files(struct run *r, const struct cdi_mindex *ix, struct cd_err *err)
+{
+    if (!r->verify) {
+        char *fd = in_dir(r, "files");
+        int bad = !fd || (mkdir(fd, 0700) && errno != EEXIST);
+        free(fd);
+        if (bad) return cdi_fail(err, CD_E_IO, "cannot make %s/files: %s", r->dir, strerror(errno));
+    }
+    for (size_t i = 0; i < ix->n; i++) {
+        const struct cdi_mfile *mf = &ix->files[i];
+        /* one content, one file: a CA that is also the signer is fetched once */
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(ix->files[j].name, mf->name);
+        if (!r->verify) {
+            /* content-named and checked before it was put there: a file the cache has is the file */
+            char *p = in_dir(r, mf->name);
+            struct stat st;
+            int have = dup || (p && !stat(p, &st) && S_ISREG(st.st_mode) && st.st_size == mf->size);
+            free(p);
+            if (have) {
+                r->tmps = realloc(r->tmps, (r->ntmps + 1) * sizeof *r->tmps);
+                if (!r->tmps) return oom(err);
+                r->tmps[r->ntmps++] = NULL;     /* keeps tmps[i] matching ix->files[i] */
+                continue;
+            }
+        }
+        if (dup) continue;
+        int rc = fetch_one(r, mf, err);
+        if (rc) return rc;
+    }
+    return CD_OK;
+}
+
+/* Everything is verified: the new files into place, then the index and its
+ * signature, then state.json, the switch. */
+static int commit(struct run *r, const char *index, const struct cdi_buf *idx, const struct cdi_buf *sig,
+                  const struct cdi_mindex *ix, const struct cdi_mcond *cond, struct cd_err *err)
+{
+    int rc = CD_OK;
+    for (size_t i = 0; i < r->ntmps && !rc; i++) {
+        if (!r->tmps[i]) continue;
+        char *dst = in_dir(r, ix->files[i].name);
+        if (!dst) rc = oom(err);
+        else if (rename(r->tmps[i], dst)) rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", dst, strerror(errno));
+        else { free(r->tmps[i]); r->tmps[i] = NULL; }
+        free(dst);
+    }
+    char *sn = sig_name(index), *ip = in_dir(r, index), *sp = sn ? in_dir(r, sn) : NULL;
+    if (!rc && (!ip || !sp)) rc = oom(err);
+    if (!rc) rc = cd_write_file(NULL, ip, idx->p, idx->len, 0, err);
+    if (!rc) rc = cd_write_file(NULL, sp, sig->p, sig->len, 0, err);
+    if (!rc) rc = state_save(r, index, cond, cdi_now(), err);
+    free(sn);
+    free(ip);
+    free(sp);
+    return rc;
+}
+
+/* After the switch: what the new snapshot does not use goes. */
+static void prune(struct run *r, const char *index, const struct cdi_mindex *ix)
+{
+    char *fd = in_dir(r, "files");
+    DIR *d = fd ? opendir(fd) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int used = 0;
+        for (size_t i = 0; i < ix->n && !used; i++) used = !strcmp(ix->files[i].name + 6, e->d_name);
+        if (!used) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+    free(fd);
+    d = opendir(r->dir);
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "index-", 6) || !strncmp(e->d_name, index, 70)) continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+}
+
+/* ---- one sync ------------------------------------------------------------------ */
+
+static void run_clear(struct run *r)
+{
+    drop_tmps(r);
+    if (r->lockfd >= 0) close(r->lockfd);
+    cdi_mfetch_close(r->f);
+    free(r->dir);
+    free(r->known);
+    state_clear(&r->st);
+    cdi_buf_free(&r->cidx);
+    cdi_buf_free(&r->csig);
+    cdi_mindex_clear(&r->cix);
+    if (r->pem) cdi_wipe(r->pem, r->pemlen);
+    free(r->pem);
+}
+
+static int lock_cache(struct run *r, struct cd_err *err)
+{
+    if (cdi_mkdirs(r->dir)) return cdi_fail(err, CD_E_IO, "cannot make the mirror's cache %s: %s", r->dir, strerror(errno));
+    char *p = in_dir(r, "lock");
+    r->lockfd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+    free(p);
+    if (r->lockfd < 0) return cdi_fail(err, CD_E_IO, "cannot use the mirror's cache %s: %s", r->dir, strerror(errno));
+    if (flock(r->lockfd, LOCK_EX)) return cdi_fail(err, CD_E_IO, "cannot lock the mirror's cache %s: %s", r->dir, strerror(errno));
+    return CD_OK;
+}
+
+/* The pointer's one line, checked; caller frees. */
+static int read_pointer(struct run *r, struct cdi_buf *b, char **name, struct cd_err *err)
+{
+    size_t n = b->len;
+    while (n && (b->p[n - 1] == '\n' || b->p[n - 1] == '\r' || b->p[n - 1] == ' ')) n--;
+    b->p[n] = 0;
+    if (!index_name_ok((const char *)b->p))
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: current: not the name of an index", r->w);
+    *name = strdup((const char *)b->p);
+    return *name ? CD_OK : oom(err);
+}
+
+/* The snapshot the cache holds, its signature checked again (the trusted
+ * signer may have changed since). */
+static int use_cache(struct run *r, struct cd_err *err)
+{
+    int rc = settle_trust(r, &r->cix, 1, err);
+    if (!rc) rc = check_sig(r, &r->cidx, &r->csig, err);
+    return rc;
+}
+
+/* What a fresh snapshot needs: its index and signature (verified), then
+ * its files.  idx, sig and ix are the caller's. */
+static int fetch_snapshot(struct run *r, const char *name, struct cdi_buf *idx, struct cdi_buf *sig,
+                          struct cdi_mindex *ix, struct cd_err *err)
+{
+    char *sn = sig_name(name), hex[65];
+    int rc = sn ? cdi_mfetch_mem(r->f, name, CDI_MIRROR_INDEX_MAX, NULL, NULL, NULL, idx, err) : oom(err);
+    if (!rc) rc = cdi_mfetch_mem(r->f, sn, SIG_MAX, NULL, NULL, NULL, sig, err);
+    free(sn);
+    if (rc) return rc;
+    cdi_sha256_hex(idx->p, idx->len, hex);
+    if (strncmp(hex, name + 6, 64))
+        return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: SHA-256 does not match its name", r->w, name);
+    if ((rc = cdi_mindex_parse((const char *)idx->p, idx->len, ix, err)))
+        return wrap(err, rc, r->w, name);
+    if ((rc = settle_trust(r, ix, 0, err))) return rc;
+    if ((rc = check_sig(r, idx, sig, err))) return rc;
+    return fetch_files(r, ix, err);
+}
+
+static int fill(struct run *r, struct cdi_msnap *out, struct cdi_mindex *ix, int64_t checked, struct cd_err *err)
+{
+    const struct cdi_mfile *st = cdi_mindex_find(ix, "store");
+    if (!st) return cdi_fail(err, CD_E_CORRUPT, "mirror %s: the index lists no store image", r->w);
+    out->source = strdup(cdi_mfetch_source(r->f));
+    out->dir = strdup(r->dir);
+    out->image = in_dir(r, st->name);
+    out->ix = *ix;
+    memset(ix, 0, sizeof *ix);
+    out->checked = checked;
+    out->fetched_files = r->fetched;
+    out->fetched_bytes = r->fetched_bytes;
+    return out->source && out->dir && out->image ? CD_OK : oom(err);
+}
+
+int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline_ok, struct cdi_msnap *out,
+                    struct cd_err *err)
+{
+    static const struct cd_mirror_opts none = { 0 };
+    struct run r = { .o = o ? o : &none, .lockfd = -1 };
+    struct cdi_buf ptr = { 0 }, idx = { 0 }, sig = { 0 };
+    struct cdi_mindex ix = { 0 };
+    struct cdi_mcond got = { 0 };
+    char *name = NULL;
+    int unchanged = 0;
+    memset(out, 0, sizeof *out);
+    int rc = cdi_mfetch_open(src, r.o, &r.f, err);
+    if (rc) return rc;
+    r.w = cdi_mfetch_folder(r.f) ? cdi_mfetch_folder(r.f) : cdi_mfetch_source(r.f);
+    if ((rc = paths(&r, cdi_mfetch_source(r.f), err)) || (rc = lock_cache(&r, err))) goto out;
+    cache_load(&r);
+    rc = cdi_mfetch_mem(r.f, "current", CDI_MIRROR_POINTER_MAX, r.cached ? &r.st.cond : NULL, &unchanged, &got, &ptr, err);
+    if (rc) goto out;
+    if (unchanged && r.cached) {
+        name = strdup(r.st.index);
+        if (!name) { rc = oom(err); goto out; }
+        /* a 304 may leave out the validators: keep the ones we have */
+        if (!got.etag && !got.last_modified) { got = r.st.cond; memset(&r.st.cond, 0, sizeof r.st.cond); }
+    } else if ((rc = read_pointer(&r, &ptr, &name, err))) {
+        goto out;
+    }
+    if (r.cached && !strcmp(name, r.st.index)) {
+        /* the snapshot the cache has: one request, nothing else fetched */
+        if ((rc = use_cache(&r, err)) || (rc = state_save(&r, name, &got, cdi_now(), err))) goto out;
+        rc = fill(&r, out, &r.cix, cdi_now(), err);
+        goto out;
+    }
+    if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;
+    if ((rc = commit(&r, name, &idx, &sig, &ix, &got, err))) goto out;
+    if ((rc = remember(&r, err))) goto out;
+    prune(&r, name, &ix);
+    out->changed = 1;
+    rc = fill(&r, out, &ix, cdi_now(), err);
+out:
+    if (rc && rc != CD_E_NOMEM && offline_ok && r.f && cdi_mfetch_unreachable(r.f) && r.cached) {
+        /* offline: the snapshot verified earlier, said so */
+        char why[sizeof err->msg], when[24];
+        const char *m = err->msg, *c = strstr(m, ": ");
+        snprintf(why, sizeof why, "%s", c && !strncmp(m, "mirror ", 7) ? c + 2 : m);
+        cdi_fmt_time(r.st.checked, when, sizeof when);
+        memset(out, 0, sizeof *out);
+        rc = use_cache(&r, err);
+        if (!rc) rc = fill(&r, out, &r.cix, r.st.checked, err);
+        if (!rc && !(out->warning = cdi_printf("the mirror could not be reached (%s); showing the snapshot cached at %s UTC",
+                                               why, when)))
+            rc = oom(err);
+    }
+    if (rc) cdi_msnap_clear(out);
+    free(name);
+    cdi_buf_free(&ptr);
+    cdi_buf_free(&idx);
+    cdi_buf_free(&sig);
+    cdi_mindex_clear(&ix);
+    cdi_mcond_clear(&got);
+    run_clear(&r);
+    return rc;
+}
+
+void cdi_msnap_clear(struct cdi_msnap *m)
+{
+    if (!m) return;
+    free(m->source);
+    free(m->dir);
+    free(m->image);
+    cdi_mindex_clear(&m->ix);
+    free(m->warning);
+    memset(m, 0, sizeof *m);
+}
+
+int cd_mirror_verify(const char *url, const struct cd_mirror_opts *o, struct cd_mirror_info *out, struct cd_err *err)
+{
+    static const struct cd_mirror_opts none = { 0 };
+    struct run r = { .o = o ? o : &none, .lockfd = -1, .verify = 1 };
+    struct cdi_buf ptr = { 0 }, idx = { 0 }, sig = { 0 };
+    struct cdi_mindex ix = { 0 };
+    char *name = NULL;
+    if (out) memset(out, 0, sizeof *out);
+    int rc = cdi_mfetch_open(url, r.o, &r.f, err);
+    if (rc) return rc;
+    r.w = cdi_mfetch_folder(r.f) ? cdi_mfetch_folder(r.f) : cdi_mfetch_source(r.f);
+    if ((rc = paths(&r, cdi_mfetch_source(r.f), err))) goto out;
+    if ((rc = cdi_mfetch_mem(r.f, "current", CDI_MIRROR_POINTER_MAX, NULL, NULL, NULL, &ptr, err))) goto out;
+    if ((rc = read_pointer(&r, &ptr, &name, err))) goto out;
+    if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;
+    if ((rc = remember(&r, err))) goto out;
+    if (out) {
+        out->source = strdup(cdi_mfetch_source(r.f));
+        out->signer = cdi_strdup(ix.signer_subject);
+        snprintf(out->signer_sha256, sizeof out->signer_sha256, "%s", ix.signer_sha256);
+        out->generation = ix.generation;
+        out->published = ix.published;
+        out->checked = cdi_now();
+        if (!out->source || (ix.signer_subject && !out->signer)) rc = oom(err);
+    }
+out:
+    if (rc && out) cd_mirror_info_clear(out);
+    free(name);
+    cdi_buf_free(&ptr);
+    cdi_buf_free(&idx);
+    cdi_buf_free(&sig);
+    cdi_mindex_clear(&ix);
+    run_clear(&r);
+    return rc;
+}
