@@ -277,6 +277,13 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
         if (k->dropped > ERROR_BODY_MAX) { k->errbody = 1; return 0; }
         return len;
     }
+    /* a length over the cap is refused before its body is read (not with
+     * CURLOPT_MAXFILESIZE: that would cut short a long 401 page too) */
+    curl_off_t cl = -1;
+    if (k->n == 0 && !curl_easy_getinfo(k->f->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) && cl > (curl_off_t)k->max) {
+        k->over = 1;
+        return 0;
+    }
     return sink_put(k, p, len) ? 0 : len;
 }
 
@@ -477,7 +484,6 @@ static int http_get(struct cdi_mfetch *f, const char *rel, const struct cdi_mcon
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, k);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)k->max);
     for (int hop = 0;; hop++) {
         f->errbuf[0] = 0;
         k->dropped = 0;
