@@ -123,12 +123,32 @@ int cd_server_tls(cd_store *s, int64_t cert_id, char **chain_pem, char **key_pem
  * list of acceptable client CAs).  Caller frees. */
 int cd_trust_pem(cd_store *s, char **pem, struct cd_err *err);
 
+/* ---- the mirror agents are told of (certdeck/mirror.h has the settings) ----- */
+
+/* The mirror's address and credentials as handed out at check-in, password
+ * in clear.  Every field NULL when no mirror is set; user and password
+ * NULL when none. */
+struct cd_mirror_secret { char *url, *user, *password; };
+/* The server's side (certdeckd, local store only, no user: it acts for the
+ * store, as for a check-in): the settings with the password decrypted.
+ * Cheap enough for every check-in: one cached statement, and the password
+ * decrypted again only when it changed.  The caller clears *out
+ * (cd_mirror_secret_clear wipes the password). */
+int  cd_mirror_settings_secret(cd_store *s, struct cd_mirror_secret *out, struct cd_err *err);
+/* Wipes the password, frees the strings, zeroes *m. */
+void cd_mirror_secret_clear(struct cd_mirror_secret *m);
+
 /* ---- the agent's side: one check-in (certdeck agent checkin) ----------------
  * POST /agent/v1/checkin on certdeckd's agent port, TLS with the client
  * certificate, body {"name": NAME[, "password": P]}.  The answer (JSON):
  * {"accepted": true, "certificate": ID, "unauthenticated": false,
- *  "crls": [{"ca": ID, "number": N, "url": "https://HOST:PORT/crl/ID.crl"}, ...]}
- * or, refused, HTTP 403 {"accepted": false, "error": "certificate revoked"}. */
+ *  "crls": [{"ca": ID, "number": N, "url": "https://HOST:PORT/crl/ID.crl"}, ...],
+ *  "mirror": {"url": "https://mirror.example.org/pki", "user": "agents", "password": "..."}}
+ * "mirror" only when the store has one set (cd_mirror_settings_set), its
+ * "user" and "password" only when set: the model product handed clients
+ * the mirror's credentials at check-in, over this mutual-TLS port only.
+ * Refused: HTTP 403 {"accepted": false, "error": "certificate revoked"}. */
+
 struct cd_agent_opts {
     const char *server;          /* "https://HOST:PORT" (the agent port) */
     const char *cacert;          /* PEM: the CA that issued certdeckd's certificate (required) */
@@ -147,5 +167,13 @@ struct cd_agent_answer {
 /* CD_OK when the server answered (accepted or not: see out->accepted);
  * CD_E_IO and one clear message when it could not be reached. */
 int cd_agent_checkin(const struct cd_agent_opts *o, struct cd_agent_answer *out, struct cd_err *err);
+/* What an accepted answer carried about the mirror: CD_OK and *out filled
+ * (caller clears), CD_E_NOTFOUND when it named none, CD_E_IO when its
+ * "mirror" is not what certdeckd sends (not an object of strings, a URL
+ * that is not http(s)). */
+int  cd_agent_answer_mirror(const struct cd_agent_answer *a, struct cd_mirror_secret *out, struct cd_err *err);
+/* Writes m as {"url": ..., "user": ..., "password": ...} (absent ones left
+ * out) to path through cd_write_file: mode 0600, replaced whole. */
+int  cd_mirror_secret_save(const struct cd_mirror_secret *m, const char *path, struct cd_err *err);
 
 #endif

@@ -116,6 +116,10 @@ int   cli_check_out(struct cli *c, const char *path, int binary);
  * exit status of a refused binary write to a terminal. */
 int   cli_to_stdout(const char *path, int binary);
 int   cli_read_file(const char *path, unsigned char **data, size_t *len);
+/* The passphrase of CA ca_id (named ref in messages) when its key has one,
+ * or when a file is given: from the file, else a prompt.  *out NULL when
+ * none is needed.  Returns 0 or the exit status after printing why. */
+int   cli_ca_passphrase(struct cli *c, int64_t ca_id, const char *ref, const char *file, char **out);
 
 /* ---- mirrors (mirror_opts.c) ---------------------------------------------- */
 /* How the session reaches a mirror; the password is ours to wipe. */

@@ -56,17 +56,9 @@ static int cert_new(struct cli *c, int argc, char **argv)
     OPEN(c);
     int rc = cli_id(c, CD_KIND_CA, ca, &p.ca_id);
     if (rc) return cli_fail(c, rc);
-    struct cd_ca info;
-    if ((rc = cd_ca_get(c->s, c->u, p.ca_id, &info, &c->err))) return cli_fail(c, rc);
-    int needs = info.has_passphrase;
-    cd_ca_clear(&info);
     char *capass = NULL, *pass = NULL;
     int prc = 0;
-    if (needs || capf) {
-        capass = cli_passphrase(capf, "CA passphrase: ", 0, &prc);
-        if (prc) return prc;
-        if (!capass) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", ca);
-    }
+    if ((rc = cli_ca_passphrase(c, p.ca_id, ca, capf, &capass))) return rc;
     if (pf || ask) {
         pass = cli_passphrase(pf, "Certificate passphrase: ", 1, &prc);
         if (prc || !pass) { cli_free_secret(capass); return prc ? prc : cli_msg(1, "no terminal to ask the passphrase"); }

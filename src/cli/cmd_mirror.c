@@ -22,14 +22,8 @@ static int publish(struct cli *c, int argc, char **argv)
     int64_t id;
     int rc = cli_id(c, CD_KIND_CA, sign, &id);
     if (rc) return cli_fail(c, rc);
-    struct cd_ca a;
-    if ((rc = cd_ca_get(c->s, c->u, id, &a, &c->err))) return cli_fail(c, rc);
-    int needs = a.has_passphrase;
-    cd_ca_clear(&a);
-    int prc = 0;
-    char *pass = needs ? cli_passphrase(pf, "CA passphrase: ", 0, &prc) : NULL;
-    if (prc) return prc;
-    if (needs && !pass) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", sign);
+    char *pass = NULL;
+    if ((rc = cli_ca_passphrase(c, id, sign, pf, &pass))) return rc;
     struct cd_mirror_publish_opts o = { .sign_ca = id, .ca_passphrase = pass, .keep = (int)keep };
     struct cd_mirror_published r;
     rc = cd_mirror_publish(c->s, c->u, pos[0], &o, &r, &c->err);

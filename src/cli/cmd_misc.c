@@ -200,14 +200,8 @@ int cmd_crl(struct cli *c, int argc, char **argv)
     if (rc) return cli_fail(c, rc);
     /* a refused --out is known before the CRL number is spent */
     if ((rc = cli_check_out(c, out, der))) return rc;
-    struct cd_ca a;
-    if ((rc = cd_ca_get(c->s, c->u, id, &a, &c->err))) return cli_fail(c, rc);
-    int needs = a.has_passphrase;
-    cd_ca_clear(&a);
-    int prc = 0;
-    char *pass = needs ? cli_passphrase(pf, "CA passphrase: ", 0, &prc) : NULL;
-    if (prc) return prc;
-    if (needs && !pass) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", pos[0]);
+    char *pass = NULL;
+    if ((rc = cli_ca_passphrase(c, id, pos[0], pf, &pass))) return rc;
     unsigned char *data = NULL;
     size_t len = 0;
     rc = cd_crl(c->s, c->u, id, pass, (int)days, !der, &data, &len, &c->err);

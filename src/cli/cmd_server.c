@@ -1,6 +1,7 @@
 /* certdeck CLI — the server settings agents see (certdeck server ...): the
  * client password agents must send at check-in, the transitional
- * "unauthenticated clients" switch, and a status that says which is on.
+ * "unauthenticated clients" switch, the mirror agents are told of at
+ * check-in (address, user, password), and a status that says which is on.
  * Works on a local store and through certdeckd alike; the core checks the
  * right (CD_ACT_SERVER_SETTINGS) and audits every change. */
 #include <stdio.h>
@@ -68,25 +69,77 @@ static int unauthenticated_clients(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+#define MIRROR_USAGE "server mirror --url URL [--user NAME] [--password-file F | --no-password] | --remove"
+
+/* The mirror agents are told of.  The password: from --password-file, else
+ * asked on a terminal (empty keeps the stored one), else the stored one is
+ * kept; --no-password removes it. */
+static int mirror(struct cli *c, int argc, char **argv)
+{
+    const char *url = NULL, *user = NULL, *pwfile = NULL;
+    int remove = 0, nopw = 0;
+    const struct copt opts[] = { { "url", OPT_STR, &url }, { "user", OPT_STR, &user },
+                                 { "password-file", OPT_STR, &pwfile }, { "no-password", OPT_FLAG, &nopw },
+                                 { "remove", OPT_FLAG, &remove }, { NULL, 0, NULL } };
+    ARGS(opts, 1, 0, MIRROR_USAGE);
+    if (remove && (url || user || pwfile || nopw))
+        return cli_msg(2, "server mirror: --remove takes nothing else (usage: certdeck " MIRROR_USAGE ")");
+    if (!remove && !url) return cli_msg(2, "server mirror needs --url URL or --remove (usage: certdeck " MIRROR_USAGE ")");
+    if (pwfile && nopw) return cli_msg(2, "server mirror: --password-file or --no-password, not both");
+    if ((pwfile || nopw) && !user) return cli_msg(2, "server mirror: a password needs --user NAME");
+    char why[256] = "";
+    if (!cd_user_may(c->s, c->u, CD_ACT_SERVER_SETTINGS, NULL, why, sizeof why)) return cli_msg(1, "%s", why);
+    struct cd_mirror_settings old;
+    int rc = cd_mirror_settings_get(c->s, c->u, &old, &c->err);
+    if (rc) return cli_fail(c, rc);
+    char *pw = NULL;
+    if (user && !nopw && !remove) {
+        pw = cli_passphrase(pwfile, old.has_password ? "Mirror password (empty: keep the stored one): "
+                                                     : "Mirror password (empty: none): ", 1, &rc);
+        if (!rc && pw && !*pw && old.has_password) { cli_free_secret(pw); pw = NULL; }
+    }
+    if (!rc && (rc = cd_mirror_settings_set(c->s, c->u, remove ? NULL : url, user, nopw ? "" : pw, &c->err)))
+        rc = cli_fail(c, rc);
+    if (!rc && remove)
+        fprintf(stderr, "%s\n", old.url ? "mirror for agents removed: agents are told of none at their next check-in"
+                                        : "no mirror for agents was set");
+    cd_mirror_settings_clear(&old);
+    /* what is stored now, in words (never the password) */
+    if (!rc && !remove && !cd_mirror_settings_get(c->s, c->u, &old, &c->err))
+        fprintf(stderr, "mirror for agents set (%s, %s): agents receive it at their next check-in\n",
+                old.user ? "with a user" : "no user", old.has_password ? "password set" : "no password");
+    cli_free_secret(pw);
+    cd_mirror_settings_clear(&old);
+    return rc;
+}
+
 static int status(struct cli *c, int argc, char **argv)
 {
     const struct copt opts[] = { FORMAT_OPT(c), { NULL, 0, NULL } };
     ARGS(opts, 1, 0, "server status [--format table|json|csv]");
     struct cd_client_settings cs;
+    struct cd_mirror_settings ms;
     int rc = cd_client_settings_get(c->s, c->u, &cs, &c->err);
+    if (!rc) rc = cd_mirror_settings_get(c->s, c->u, &ms, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = {
         { "client_password", "Client password", OUT_BOOL },
         { "unauthenticated_clients", "Unauthenticated clients", OUT_BOOL },
         { "unauthenticated_since", "Unauthenticated since", OUT_TEXT },
+        { "mirror_url", "Mirror for agents", OUT_TEXT },
+        { "mirror_user", "Mirror user", OUT_TEXT },
+        { "mirror_password", "Mirror password", OUT_BOOL },
     };
     char since[32] = "";
     if (cs.unauthenticated) cd_format_time(cs.unauth_since, since, sizeof since);
     /* the table says it in words, json and csv as booleans */
-    const char *pw = c->fmt == FMT_TABLE ? (cs.has_password ? "set" : "not set") : cs.has_password ? "yes" : "no";
-    const char *un = c->fmt == FMT_TABLE ? (cs.unauthenticated ? "ON" : "off") : cs.unauthenticated ? "yes" : "no";
-    const char *v[] = { pw, un, since };
-    out_object(c->fmt, cols, 3, v);
+    int t = c->fmt == FMT_TABLE;
+    const char *pw = t ? (cs.has_password ? "set" : "not set") : cs.has_password ? "yes" : "no";
+    const char *un = t ? (cs.unauthenticated ? "ON" : "off") : cs.unauthenticated ? "yes" : "no";
+    const char *mpw = t ? (ms.has_password ? "set" : "not set") : ms.has_password ? "yes" : "no";
+    const char *v[] = { pw, un, since, ms.url ? ms.url : t ? "none" : "", ms.user ? ms.user : "", mpw };
+    out_object(c->fmt, cols, 6, v);
+    cd_mirror_settings_clear(&ms);
     if (cs.unauthenticated) fprintf(stderr, "%s\n", UNAUTH_WARNING);
     return 0;
 }
@@ -94,6 +147,7 @@ static int status(struct cli *c, int argc, char **argv)
 static const struct subcmd server_cmds[] = {
     { "client-password", client_password, "client-password [--old-password-file F] [--password-file F | --remove]" },
     { "unauthenticated-clients", unauthenticated_clients, "unauthenticated-clients on|off" },
+    { "mirror", mirror, "mirror --url URL [--user NAME] [--password-file F | --no-password] | --remove" },
     { "status", status, "status [--format table|json|csv]" },
     { NULL, NULL, NULL },
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include "cli.h"
 
 int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name);   /* src/tui */
@@ -57,6 +58,9 @@ static const struct { const char *name; int (*fn)(struct cli *, int, char **); }
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* no core file of a process that holds keys, passphrases and passwords
+     * (libcurl keeps its own copy of a mirror's password, unwiped) */
+    prctl(PR_SET_DUMPABLE, 0);
     struct cli c = { .limit = 0 };
     const char *fmt = NULL;
     int help = 0, version = 0, first = 1;

@@ -388,3 +388,21 @@ int cli_read_file(const char *path, unsigned char **data, size_t *len)
     *len = n;
     return 0;
 }
+
+int cli_ca_passphrase(struct cli *c, int64_t ca_id, const char *ref, const char *file, char **out)
+{
+    *out = NULL;
+    struct cd_ca a;
+    int rc = cd_ca_get(c->s, c->u, ca_id, &a, &c->err);
+    if (rc) return cli_fail(c, rc);
+    int needs = a.has_passphrase;
+    cd_ca_clear(&a);
+    /* a file given for a CA without a passphrase is read all the same: the
+     * core then says the passphrase was not expected */
+    if (!needs && !file) return 0;
+    int prc = 0;
+    *out = cli_passphrase(file, "CA passphrase: ", 0, &prc);
+    if (prc) return prc;
+    if (!*out) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", ref);
+    return 0;
+}

@@ -1,6 +1,6 @@
 /* certdeck core — the console API's other routes: who am I, tags, groups,
  * presets, console state, audit, users, permission sets, rights, and the
- * agents' client settings. */
+ * agents' client settings (the client password, the mirror they are told of). */
 #include <stdlib.h>
 #include <string.h>
 #include "api_int.h"
@@ -294,6 +294,28 @@ static int client_unauth(struct api_ctx *c, void *args)
     return cd_client_unauth_set(c->s, c->u, ((struct onoff *)args)->on, &c->err);
 }
 
+/* The mirror agents are told of: the password only ever in a request. */
+static int mirror_get(struct api_ctx *c, void *args)
+{
+    (void)args;
+    struct cd_mirror_settings ms;
+    int rc = cd_mirror_settings_get(c->s, c->u, &ms, &c->err);
+    if (!rc) rc = api_obj(c, cdi_jt_mirror, &ms);
+    cd_mirror_settings_clear(&ms);
+    return rc;
+}
+
+struct mirror { const char *url, *user, *password; };
+static const struct cdi_jfield t_mirror[] = {
+    FLD(struct mirror, url, STR), FLD(struct mirror, user, STR), SECRET(struct mirror, password), END
+};
+
+static int mirror_set(struct api_ctx *c, void *args)
+{
+    struct mirror *a = args;
+    return cd_mirror_settings_set(c->s, c->u, a->url, a->user, a->password, &c->err);
+}
+
 #define NAME sizeof(struct api_name)
 const struct api_route api_misc_routes[] = {
     { "GET", "/me", me, NULL, 0 },
@@ -326,5 +348,7 @@ const struct api_route api_misc_routes[] = {
     { "GET", "/client", client_get, NULL, 0 },
     { "POST", "/client/password", client_password, t_client_pw, sizeof(struct user) },
     { "PUT", "/client/unauthenticated", client_unauth, t_onoff, sizeof(struct onoff) },
+    { "GET", "/client/mirror", mirror_get, NULL, 0 },
+    { "PUT", "/client/mirror", mirror_set, t_mirror, sizeof(struct mirror) },
     { NULL, NULL, NULL, NULL, 0 }
 };

@@ -200,6 +200,9 @@ struct cdi_store_ops {
     int (*mirror_settings_get)(cd_store *, const cd_user *, struct cd_mirror_settings *, struct cd_err *);
     int (*mirror_settings_set)(cd_store *, const cd_user *, const char *, const char *, const char *,
                                struct cd_err *);
+    /* certdeck/server.h cd_mirror_settings_secret: local stores only (NULL
+     * elsewhere: CD_E_UNSUPPORTED) */
+    int (*mirror_settings_secret)(cd_store *, struct cd_mirror_secret *, struct cd_err *);
 };
 
 struct cd_store {

@@ -95,5 +95,9 @@ int  hs_is_readonly(const cd_store *s);
 int  hs_user_owner(cd_store *s, cd_user **out, struct cd_err *err);
 int  hs_user_login(cd_store *s, const char *name, const char *password, cd_user **out, struct cd_err *err);
 int  hs_user_can(cd_store *s, const cd_user *u, int otype, int right, const char *group, char *why, size_t n);
+/* The mirror agents are told of (store_https_mirror.c). */
+int  hs_mirror_settings_get(cd_store *s, const cd_user *u, struct cd_mirror_settings *out, struct cd_err *err);
+int  hs_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const char *user, const char *password,
+                            struct cd_err *err);
 
 #endif

@@ -50,7 +50,7 @@ enum {
 
 /* The tables. */
 extern const struct cdi_jfield cdi_jt_cert[], cdi_jt_ca[], cdi_jt_group[], cdi_jt_tag[], cdi_jt_preset[],
-    cdi_jt_audit[], cdi_jt_user_info[], cdi_jt_permset[], cdi_jt_usage[], cdi_jt_client[],
+    cdi_jt_audit[], cdi_jt_user_info[], cdi_jt_permset[], cdi_jt_usage[], cdi_jt_client[], cdi_jt_mirror[],
     cdi_jt_query[], cdi_jt_subject[], cdi_jt_ca_params[], cdi_jt_cert_params[], cdi_jt_levels[];
 extern const struct cdi_jenum cdi_je_product, cdi_je_keytype, cdi_je_reason, cdi_je_state, cdi_je_col,
     cdi_je_right, cdi_je_otype, cdi_je_export, cdi_je_kind;

@@ -121,6 +121,11 @@ const struct cdi_jfield cdi_jt_client[] = {
     { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
+#define S struct cd_mirror_settings
+const struct cdi_jfield cdi_jt_mirror[] = {
+    F(S, STR, url), F(S, STR, user), F(S, BOOL, has_password), { NULL, 0, 0, 0, 0, NULL }
+};
+#undef S
 #define S struct cd_query
 const struct cdi_jfield cdi_jt_query[] = {
     F(S, STR, filter), F(S, STR, group), F(S, BOOL, revoked), E(S, sort, col), F(S, BOOL, desc),

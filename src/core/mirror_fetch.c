@@ -142,8 +142,11 @@ static int setup(struct cdi_mfetch *f, const struct cd_mirror_opts *o, struct cd
     SET(CURLOPT_FOLLOWLOCATION, 0L);           /* followed by hand: see get() */
     SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, f->connect_ms);
-    /* no whole-transfer clock: a big file may take long, a stalled one may not */
-    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    /* no whole-transfer clock for a file: a big one may take long, but not
+     * at less than 1 KiB/s on average over the timeout (a server dripping
+     * a byte a second would otherwise hold a reader for days); the small
+     * ones (pointer, index, signature) get a whole-request clock in get() */
+    SET(CURLOPT_LOW_SPEED_LIMIT, 1024L);
     SET(CURLOPT_LOW_SPEED_TIME, stall > 0 ? stall : 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -187,6 +190,10 @@ int cdi_mfetch_open(const char *src, const struct cd_mirror_opts *o, struct cdi_
         }
         if (!(f->c = curl_easy_init())) { rc = oom(err); goto out; }
         if ((rc = setup(f, o, err))) goto out;
+        /* credentials that stay on this machine must not go out through a
+         * proxy from the environment (libcurl would use http_proxy for
+         * 127.0.0.1 too) */
+        if (!strcmp(f->scheme, "http") && loopback(f->host)) curl_easy_setopt(f->c, CURLOPT_NOPROXY, "*");
     } else if (strstr(src, "://") && strncmp(src, "file:", 5)) {
         rc = cdi_fail(err, CD_E_INVAL, "\"%.200s\": give a mirror as https://HOST[:PORT]/PATH, http://..., "
                       "file:///PATH or a folder", src);
@@ -336,7 +343,8 @@ static int failure(struct cdi_mfetch *f, CURLcode e, const struct sink *k, const
         if (!conn)
             return cdi_fail(err, CD_E_IO, "mirror %s: timed out after %g s while connecting", w,
                             (double)f->connect_ms / 1000);
-        return cdi_fail(err, CD_E_IO, "mirror %s: %s: timed out after %ld s without data", w, rel,
+        return cdi_fail(err, CD_E_IO, k->fd < 0 ? "mirror %s: %s: timed out after %ld s"
+                                                : "mirror %s: %s: timed out (under 1 KiB/s for %ld s)", w, rel,
                         (f->timeout_ms + 999) / 1000);
     }
     case CURLE_PARTIAL_FILE: {
@@ -487,6 +495,7 @@ static int http_get(struct cdi_mfetch *f, const char *rel, const struct cdi_mcon
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, k);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, k->fd < 0 ? f->timeout_ms : 0L);
     for (int hop = 0;; hop++) {
         f->errbuf[0] = 0;
         k->dropped = 0;

@@ -110,3 +110,54 @@ int cd_trust_pem(cd_store *s, char **pem, struct cd_err *err)
     int rc = OP(s, trust_pem);
     return rc ? rc : s->ops->trust_pem(s, pem, err);
 }
+
+/* ---- the mirror agents are told of (certdeck/mirror.h) -------------------------- */
+
+int cd_mirror_settings_get(cd_store *s, const cd_user *u, struct cd_mirror_settings *out, struct cd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    CHECK(s, u);
+    int rc = OP(s, mirror_settings_get);
+    if (!rc) rc = s->ops->mirror_settings_get(s, u, out, err);
+    if (rc) cd_mirror_settings_clear(out);
+    return rc;
+}
+
+int cd_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const char *user, const char *password,
+                           struct cd_err *err)
+{
+    CHECK(s, u);
+    int rc = OP(s, mirror_settings_set);
+    /* "" and NULL alike for the address and the user; the password keeps
+     * the difference (NULL: keep the stored one) */
+    return rc ? rc : s->ops->mirror_settings_set(s, u, url && *url ? url : NULL, user && *user ? user : NULL,
+                                                 password, err);
+}
+
+void cd_mirror_settings_clear(struct cd_mirror_settings *m)
+{
+    if (!m) return;
+    free(m->url);
+    free(m->user);
+    memset(m, 0, sizeof *m);
+}
+
+int cd_mirror_settings_secret(cd_store *s, struct cd_mirror_secret *out, struct cd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!s) return cdi_fail(err, CD_E_INVAL, "no store is open");
+    int rc = OP(s, mirror_settings_secret);
+    if (!rc) rc = s->ops->mirror_settings_secret(s, out, err);
+    if (rc) cd_mirror_secret_clear(out);
+    return rc;
+}
+
+void cd_mirror_secret_clear(struct cd_mirror_secret *m)
+{
+    if (!m) return;
+    if (m->password) cdi_wipe(m->password, strlen(m->password));
+    free(m->url);
+    free(m->user);
+    free(m->password);
+    memset(m, 0, sizeof *m);
+}

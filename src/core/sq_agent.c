@@ -41,8 +41,7 @@ static int meta_get(struct sq *sq, const char *k, char **v, struct cd_err *err)
     return rc;
 }
 
-/* v NULL removes the key. */
-static int meta_set(struct sq *sq, const char *k, const char *v, struct cd_err *err)
+int sq_meta_set(struct sq *sq, const char *k, const char *v, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = sq_prep(sq, v ? "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)" : "DELETE FROM meta WHERE k = ?", &st,
@@ -90,7 +89,7 @@ int sq_client_password_set(cd_store *s, const cd_user *u, const char *old_pw, co
         rc = cdi_fail(err, CD_E_PASSPHRASE, "the old client password is wrong%s",
                       cur ? "" : " (none is set: leave the old password empty)");
     if (!rc && *new_pw && !(hash = cdi_pass_hash(new_pw, err))) rc = CD_E_CRYPTO;
-    if (!rc) rc = meta_set(sq, META_PW, hash, err);
+    if (!rc) rc = sq_meta_set(sq, META_PW, hash, err);
     if (!rc) what = !*new_pw ? "Remove client password" : cur ? "Change client password" : "Set client password";
     if (cur) { cdi_wipe(cur, strlen(cur)); free(cur); }
     free(hash);
@@ -108,9 +107,9 @@ int sq_client_unauth_set(cd_store *s, const cd_user *u, int on, struct cd_err *e
     if (!rc && on && !since) {
         char now[24];
         snprintf(now, sizeof now, "%lld", (long long)cdi_now());
-        rc = meta_set(sq, META_UNAUTH, now, err);
+        rc = sq_meta_set(sq, META_UNAUTH, now, err);
     }
-    if (!rc && !on) rc = meta_set(sq, META_UNAUTH, NULL, err);
+    if (!rc && !on) rc = sq_meta_set(sq, META_UNAUTH, NULL, err);
     free(since);
     return sq_finish(sq, u, rc, on ? "Allow unauthenticated clients" : "Refuse unauthenticated clients", "server",
                      on ? "on: agents without the client password are let in" : "off", err);

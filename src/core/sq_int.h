@@ -20,7 +20,7 @@
 
 /* Statements run once per row in bulk work, prepared once per session. */
 enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE,
-       SQC_CHECKIN_STATE, SQC_CHECKIN_CERT, SQC_USAGE_UPSERT, SQC_N };
+       SQC_CHECKIN_STATE, SQC_CHECKIN_CERT, SQC_USAGE_UPSERT, SQC_MIRROR_AGENT, SQC_N };
 
 /* How a CA's key is kept (cas.key_prot): none (imported), sealed under the
  * store key, or PKCS#8 under the CA's own passphrase. */
@@ -151,6 +151,8 @@ int  sq_load_user(struct sq *sq, const char *where, const char *arg, cd_user **o
 
 char *sq_base64(const unsigned char *p, size_t n);
 
+/* Sets key k of the meta table to v; v NULL removes it (sq_agent.c). */
+int  sq_meta_set(struct sq *sq, const char *k, const char *v, struct cd_err *err);
 /* Frees what the check-in keeps per handle (sq_close). */
 void sq_agent_free(struct sq *sq);
 /* After revoking certificates of these CAs (committed): signs and stores a
@@ -225,6 +227,10 @@ int sq_crl_current(cd_store *, int64_t, unsigned char **, size_t *, struct cd_cr
 int sq_crl_index(cd_store *, struct cd_crl_info **, size_t *, struct cd_err *);
 int sq_server_tls(cd_store *, int64_t, char **, char **, struct cd_err *);
 int sq_trust_pem(cd_store *, char **, struct cd_err *);
+/* certdeck/mirror.h: the mirror agents are told of (sq_mirror_agent.c) */
+int sq_mirror_settings_get(cd_store *, const cd_user *, struct cd_mirror_settings *, struct cd_err *);
+int sq_mirror_settings_set(cd_store *, const cd_user *, const char *, const char *, const char *, struct cd_err *);
+int sq_mirror_settings_secret(cd_store *, struct cd_mirror_secret *, struct cd_err *);
 /* certdeck/mirror.h (sq_mirror.c) */
 struct cdi_mimage_opts;
 struct cdi_mimage_info;

@@ -4,8 +4,10 @@
  * The client certificate comes from the TLS session (libmicrohttpd asks
  * for one but does not check it); the core decides (cd_checkin_verify:
  * chain to a store CA, dates, revocation, client password, the
- * unauthenticated switch).  What happened is queued in memory and one
- * flusher thread writes the queue with cd_checkin_record every FLUSH_MS
+ * unauthenticated switch); an accepted one is told each CA's CRL and the
+ * mirror agents use (its address and credentials).  What happened is
+ * queued in memory and one flusher thread writes the queue with
+ * cd_checkin_record every FLUSH_MS
  * (sooner when it fills) and at shutdown, so a busy server writes one
  * transaction per batch instead of one per agent.  The queue is bounded:
  * when it is full a request waits up to FULL_WAIT_MS for the flusher to
@@ -217,10 +219,24 @@ static int parse_body(const struct srv_req *r, const char **name, const char **p
     return 0;
 }
 
-static char *answer_accepted(const struct cd_checkin_result *res, const struct cd_crl_info *crl, size_t ncrl,
-                             const char *base)
+/* The "mirror" member of an accepted answer: {"url", "user", "password"},
+ * each only when set.  *pw keeps a reference to the password's string, for
+ * the caller to wipe once the answer is text.  NULL when out of memory or
+ * not text (the settings are checked when set, so neither should happen). */
+static json_t *mirror_json(const struct cd_mirror_secret *m, json_t **pw)
 {
-    json_t *list = json_array(), *o = NULL;
+    json_t *o = json_object();
+    int bad = !o || json_object_set_new(o, "url", json_string(m->url));
+    if (!bad && m->user) bad = json_object_set_new(o, "user", json_string(m->user));
+    if (!bad && m->password) bad = !(*pw = json_string(m->password)) || json_object_set(o, "password", *pw);
+    if (bad) { json_decref(o); return NULL; }
+    return o;
+}
+
+static char *answer_accepted(const struct cd_checkin_result *res, const struct cd_crl_info *crl, size_t ncrl,
+                             const char *base, const struct cd_mirror_secret *mirror)
+{
+    json_t *list = json_array(), *o = NULL, *pw = NULL;
     char *out = NULL;
     if (!list) return NULL;
     for (size_t i = 0; i < ncrl; i++) {
@@ -232,8 +248,15 @@ static char *answer_accepted(const struct cd_checkin_result *res, const struct c
     }
     o = json_pack("{sbsIsbsO}", "accepted", 1, "certificate", (json_int_t)res->cert_id, "unauthenticated",
                   res->unauthenticated ? 1 : 0, "crls", list);
+    if (o && mirror->url) {
+        json_t *m = mirror_json(mirror, &pw);
+        if (!m || json_object_set_new(o, "mirror", m)) log_msg("the mirror for agents left out of an answer");
+    }
     if (o) out = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 out:
+    /* jansson's copy of the mirror password (the answer's text is sent) */
+    if (pw) gnutls_memset((char *)json_string_value(pw), 0, json_string_length(pw));
+    json_decref(pw);
     json_decref(list);
     json_decref(o);
     return out;
@@ -245,6 +268,7 @@ int agent_checkin(struct srv *sv, struct MHD_Connection *c, struct srv_req *r)
     json_t *root = NULL;
     const char *name = NULL, *password = NULL;
     struct cd_crl_info *crl = NULL;
+    struct cd_mirror_secret mirror = { 0 };
     size_t ncrl = 0;
     int ret;
     if (strcmp(r->method, "POST")) {
@@ -274,6 +298,12 @@ int agent_checkin(struct srv *sv, struct MHD_Connection *c, struct srv_req *r)
     cd_store *s = srv_store(sv, &err);
     int rc = s ? cd_checkin_verify(s, &rq, &res, &err) : (err.code ? err.code : CD_E_STORE);
     if (!rc && res.accepted) rc = cd_crl_index(s, &crl, &ncrl, &err);
+    if (!rc && res.accepted) {
+        /* an agent is let in without the mirror rather than refused for it */
+        struct cd_err merr = { 0 };
+        int mrc = cd_mirror_settings_secret(s, &mirror, &merr);
+        if (mrc) log_msg("the mirror for agents cannot be read: %s", cd_errmsg(&merr, mrc));
+    }
     if (rc) {
         log_msg("check-in of %s: %s", name, cd_errmsg(&err, rc));
         ret = srv_error(c, r, 0, rc, cd_errmsg(&err, rc));
@@ -291,7 +321,7 @@ int agent_checkin(struct srv *sv, struct MHD_Connection *c, struct srv_req *r)
         char base[300];
         if (host) snprintf(base, sizeof base, "https://%s", host);
         else snprintf(base, sizeof base, "%s", sv->agent.url);
-        body = answer_accepted(&res, crl, ncrl, base);
+        body = answer_accepted(&res, crl, ncrl, base, &mirror);
     } else {
         json_t *o = json_pack("{sbss}", "accepted", 0, "error", res.reason[0] ? res.reason : "refused");
         body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
@@ -304,6 +334,7 @@ int agent_checkin(struct srv *sv, struct MHD_Connection *c, struct srv_req *r)
     ret = srv_respond(c, r, res.accepted ? 200 : 403, body, strlen(body), "application/json");
 out:
     free(crl);
+    cd_mirror_secret_clear(&mirror);
     /* the client password, in jansson's copy (the raw body is wiped by http.c) */
     if (password) gnutls_memset((char *)password, 0, strlen(password));
     json_decref(root);

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include "srv.h"
 
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* no core file of a process that holds keys and passwords */
+    prctl(PR_SET_DUMPABLE, 0);
     struct srv sv;
     memset(&sv, 0, sizeof sv);
     int rc = conf_load(&sv.conf, argc, argv);

@@ -447,6 +447,8 @@ static void checkin_load(const char *bin)
                                 .keytype = CD_KEY_EC256, .days = 30 };
     int64_t ids[AGENTS];
     rc = cd_cert_new(s, u, &p, AGENTS, NULL, NULL, ids, &e);
+    /* a mirror set: every answer carries it, its password unsealed (the heavier path) */
+    if (!rc) rc = cd_mirror_settings_set(s, u, "https://mirror.example.org/pki", "agents", "bench-mirror-pw", &e);
     if (!rc) rc = write_ca(s, u, ca);
     struct agent agents[AGENTS];
     for (int i = 0; !rc && i < AGENTS; i++) rc = agent_creds(s, u, ids[i], ca, &agents[i]);

@@ -155,6 +155,21 @@ static void test_auth(void **state)
     assert_false(cdi_mfetch_wants_auth(f));
     assert_int_equal(httpd_count(&srv, "Authorization: Basic YWxpY2U6czNjcmV0LXB3\r\n"), 1);
     cdi_mfetch_close(f);
+    /* a proxy from the environment is not used for loopback: the password
+     * would leave the machine through it (the other server stands in for
+     * the proxy and must see nothing) */
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", other.port);
+    httpd_clear_log(&other);
+    setenv("http_proxy", proxy, 1);
+    setenv("ALL_PROXY", proxy, 1);
+    f = open_src(url(&srv, "/m"), &o);
+    assert_int_equal(get_mem(f, "current", 256, &b, msg), CD_E_LOGIN);
+    unsetenv("http_proxy");
+    unsetenv("ALL_PROXY");
+    assert_int_equal(httpd_count(&other, "Authorization:"), 0);
+    assert_int_equal(httpd_count(&other, "GET "), 0);
+    cdi_mfetch_close(f);
     /* plain http to a host not on loopback: refused before anything is sent */
     struct cd_err err = { 0 };
     f = NULL;
@@ -200,8 +215,19 @@ static void test_refused_and_stalled(void **state)
     struct cd_mirror_opts o = { .timeout_ms = 1000 };
     f = open_src(url(&srv, "/m"), &o);
     assert_int_equal(get_mem(f, "current", 256, &b, msg), CD_E_IO);
-    check_msg(msg, "current: timed out after 1 s without data");
+    check_msg(msg, "current: timed out after 1 s");
     assert_true(cdi_mfetch_unreachable(f));
+    cdi_mfetch_close(f);
+
+    /* one that keeps sending, slowly (a byte now and then resets no stall
+     * clock): a small object has a whole-request clock */
+    httpd_route(&srv, "/m/current", "HTTP/1.1 200 OK\r\nContent-Length: 200\r\nConnection: close\r\n\r\n"
+                "index-0000000000000000000000000000000000000000000000000000000000000000.json\n"
+                "index-0000000000000000000000000000000000000000000000000000000000000000.json\n"
+                "0123456789012345678901234567890123456789012345", 0, HTTPD_DRIP);
+    f = open_src(url(&srv, "/m"), &o);
+    assert_int_equal(get_mem(f, "current", 256, &b, msg), CD_E_IO);
+    check_msg(msg, "current: timed out after 1 s");
     cdi_mfetch_close(f);
 }
 
