@@ -4,9 +4,11 @@
  * signature over its exact bytes by a CA's key, which a shell script with
  * openssl checks too (doc/mirror.md).  Separate from the publisher and the
  * reader because both sides use it, alike. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include "json_int.h"
@@ -18,6 +20,26 @@ void cdi_sha256_hex(const void *p, size_t n, char out[65])
     unsigned char h[32];
     gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, h);
     cdi_hex(h, sizeof h, out);
+}
+
+int cdi_sha256_fd(int fd, char out[65], int64_t *size)
+{
+    gnutls_hash_hd_t h;
+    unsigned char buf[1 << 16], d[32];
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) { errno = ENOMEM; return -1; }
+    ssize_t r;
+    *size = 0;
+    while ((r = read(fd, buf, sizeof buf)) != 0) {
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) break;
+        gnutls_hash(h, buf, (size_t)r);
+        *size += r;
+    }
+    int e = r < 0 ? errno : 0;
+    gnutls_hash_deinit(h, d);
+    if (e) { errno = e; return -1; }
+    cdi_hex(d, sizeof d, out);
+    return 0;
 }
 
 /* "AB:CD:..." of 32 bytes (96 bytes with the NUL). */

@@ -66,10 +66,35 @@ int  cdi_mirror_sig_check(const char *ca_pem, size_t ca_len, const void *data, s
 int  cdi_mirror_ca_id(const char *ca_pem, size_t ca_len, char sha256[96], char **subject, struct cd_err *err);
 /* SHA-256 of n bytes, lowercase hex (65 bytes). */
 void cdi_sha256_hex(const void *p, size_t n, char out[65]);
+/* SHA-256 of what is left to read in fd, lowercase hex, and its length;
+ * -1 with errno on a read error. */
+int  cdi_sha256_fd(int fd, char out[65], int64_t *size);
 /* The signature algorithm (gnutls_sign_algorithm_t) a CA key of this kind
  * (gnutls_pk_algorithm_t) signs an index with; GNUTLS_SIGN_UNKNOWN (0)
  * for a kind that does not sign indexes. */
 int  cdi_mirror_sign_algo(int pk_algo);
+
+/* ---- local files of our own (mirror_local.c) --------------------------------------- */
+
+struct stat;
+/* 1: st (from fstat/lstat) is a regular file of geteuid() that neither its
+ * group nor others may write. */
+int  cdi_file_ours(const struct stat *st);
+/* A whole small local file (at most max bytes, NUL-terminated, the NUL not
+ * counted), never through a symbolic link (ELOOP); own: it must be ours
+ * (cdi_file_ours, else EPERM).  -1 with errno set. */
+int  cdi_read_small(const char *path, size_t max, int own, struct cdi_buf *b);
+/* Why the folder is not one certdeck may use: a symbolic link, not a
+ * folder, another user's, writable by group or others (why: room for the
+ * text); NULL when it is fine or missing (errno ENOENT). */
+const char *cdi_dir_unsafe(const char *path, char *why, size_t n);
+/* Each existing folder of path after its first `base` bytes (the user's
+ * $XDG_..._HOME, not ours to judge) checked with cdi_dir_unsafe;
+ * CD_E_INVAL naming the folder, what it holds (`what`) and the variable
+ * that moves it (`var`). */
+int  cdi_check_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err);
+/* mkdir -p path (new folders 0700), then cdi_check_dirs. */
+int  cdi_own_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err);
 
 /* ---- the publisher's store image (sqlite backend, sq_mirror.c) -------------------- */
 

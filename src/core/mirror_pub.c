@@ -129,21 +129,11 @@ static char *slurp(const char *path, size_t max, size_t *len)
 
 static int hash_file(const char *path, char hex[65], int64_t *size, struct cd_err *err)
 {
-    gnutls_hash_hd_t h;
-    unsigned char buf[1 << 16], d[32];
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return cdi_fail(err, CD_E_IO, "cannot read %s: %s", path, strerror(errno));
-    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) { close(fd); return cdi_fail(err, CD_E_CRYPTO, "SHA-256"); }
-    ssize_t r;
-    *size = 0;
-    while ((r = read(fd, buf, sizeof buf)) > 0) { gnutls_hash(h, buf, (size_t)r); *size += r; }
-    int e = r < 0 ? errno : 0;
-    if (!e && fsync(fd)) e = errno;
+    int e = cdi_sha256_fd(fd, hex, size) || fsync(fd) ? errno : 0;
     close(fd);
-    gnutls_hash_deinit(h, d);
-    if (e) return cdi_fail(err, CD_E_IO, "cannot read %s: %s", path, strerror(e));
-    cdi_hex(d, sizeof d, hex);
-    return CD_OK;
+    return e ? cdi_fail(err, CD_E_IO, "cannot read %s: %s", path, strerror(e)) : CD_OK;
 }
 
 /* ---- names and generations ---------------------------------------------- */

@@ -14,7 +14,16 @@
  * it names is in place and verified, so a failure at any step leaves the
  * cache as it was (new files are downloaded under temporary names and
  * removed on failure).  The signer a mirror was first trusted with is
- * remembered in $XDG_CONFIG_HOME/certdeck/mirrors/<key>.pem. */
+ * remembered in $XDG_CONFIG_HOME/certdeck/mirrors/<key>.pem.
+ *
+ * Nothing there is trusted for being there: every folder certdeck makes
+ * or uses (certdeck/, mirrors/, <key>/, files/, on both sides) must be a
+ * real folder of ours that no one else may write in, the remembered
+ * signer a file of ours, and cached files are opened without following
+ * links.  A cached file counts as verified only when its bytes hash to
+ * the index's SHA-256, or, for the big store image, when it is still the
+ * very file (device, inode, size, mtime) state.json recorded when it was
+ * verified: the console's first frame does not re-hash 190 MB. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +39,9 @@
 #define SIG_MAX (64u << 10)
 #define PEM_MAX (1u << 20)
 
-struct state { char *source, *index; struct cdi_mcond cond; int64_t checked; };
+/* The identity of a verified store image: the same file, unchanged. */
+struct ident { char name[80]; int64_t dev, ino, size, mtime_ns; };
+struct state { char *source, *index; struct cdi_mcond cond; int64_t checked; struct ident img; };
 
 struct run {
     const struct cd_mirror_opts *o;
@@ -38,12 +49,14 @@ struct run {
     const char *w;              /* the mirror as messages name it */
     int verify;                 /* cd_mirror_verify: all fetched afresh, nothing kept */
     char *dir, *known;          /* the cache folder; the remembered signer */
+    size_t dir_base, known_base;    /* their $XDG_..._HOME part: not ours to judge */
     int lockfd;
     struct state st;
     int cached;                 /* the cache holds the whole snapshot st.index names */
     struct cdi_buf cidx, csig;  /* its index and signature */
     struct cdi_mindex cix;
     char *pem;                  /* the trusted signer (PEM) */
+    char fp[96];                /* its SHA-256 */
     size_t pemlen;
     int remember;               /* trusted on first use: remember it once verified */
     char **tmps;                /* downloads not yet in place */
@@ -71,13 +84,16 @@ static void state_clear(struct state *s)
     memset(s, 0, sizeof *s);
 }
 
-/* $VAR, else ~/fallback: absolute paths only. */
-static char *xdg(const char *var, const char *fallback)
+/* $VAR, else ~/fallback: absolute paths only; *base: the length of that
+ * part (the user's folder, before certdeck's own). */
+static char *xdg(const char *var, const char *fallback, size_t *base)
 {
     const char *x = getenv(var), *home = getenv("HOME");
-    if (x && x[0] == '/') return cdi_printf("%s/certdeck/mirrors", x);
-    if (home && home[0] == '/') return cdi_printf("%s/%s/certdeck/mirrors", home, fallback);
-    return NULL;
+    char *p = NULL;
+    if (x && x[0] == '/') p = cdi_printf("%s/certdeck/mirrors", x);
+    else if (home && home[0] == '/') p = cdi_printf("%s/%s/certdeck/mirrors", home, fallback);
+    if (p) *base = strlen(p) - strlen("/certdeck/mirrors");
+    return p;
 }
 
 static int paths(struct run *r, const char *source, struct cd_err *err)
@@ -85,7 +101,7 @@ static int paths(struct run *r, const char *source, struct cd_err *err)
     char hex[65];
     cdi_sha256_hex(source, strlen(source), hex);
     hex[16] = 0;
-    char *cache = xdg("XDG_CACHE_HOME", ".cache"), *conf = xdg("XDG_CONFIG_HOME", ".config");
+    char *cache = xdg("XDG_CACHE_HOME", ".cache", &r->dir_base), *conf = xdg("XDG_CONFIG_HOME", ".config", &r->known_base);
     r->dir = cache ? cdi_printf("%s/%s", cache, hex) : NULL;
     r->known = conf ? cdi_printf("%s/%s.pem", conf, hex) : NULL;
     free(cache);
@@ -94,35 +110,49 @@ static int paths(struct run *r, const char *source, struct cd_err *err)
     return CD_OK;
 }
 
-/* A whole small local file; -1 with errno set. */
-static int read_small(const char *path, size_t max, struct cdi_buf *b)
+static char *in_dir(const struct run *r, const char *rel) { return cdi_printf("%s/%s", r->dir, rel); }
+
+static int own_cache(struct run *r, struct cd_err *err)
 {
-    memset(b, 0, sizeof *b);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) return -1;
-    struct stat st;
-    int rc = -1;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { errno = EINVAL; goto out; }
-    if ((size_t)st.st_size > max) { errno = EFBIG; goto out; }
-    char buf[16384];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) goto out;
-        if (n == 0) break;
-        if (b->len + (size_t)n > max) { errno = EFBIG; goto out; }
-        cdi_buf_add(b, buf, (size_t)n);
-    }
-    cdi_buf_add(b, "", 0);        /* a C string too (the NUL is not counted) */
-    if (b->oom) { errno = ENOMEM; goto out; }
-    rc = 0;
-out:
-    close(fd);
-    if (rc) cdi_buf_free(b);
+    char *files = in_dir(r, "files");
+    int rc = files ? cdi_own_dirs(files, r->dir_base, "a mirror's cache", "XDG_CACHE_HOME", err) : oom(err);
+    free(files);
     return rc;
 }
 
-static char *in_dir(const struct run *r, const char *rel) { return cdi_printf("%s/%s", r->dir, rel); }
+/* The identity of an open file. */
+static void ident_of(const struct stat *st, const char *name, struct ident *id)
+{
+    snprintf(id->name, sizeof id->name, "%s", name);
+    id->dev = (int64_t)st->st_dev;
+    id->ino = (int64_t)st->st_ino;
+    id->size = (int64_t)st->st_size;
+    id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* A file the cache has counts as the index's file when it is a file of
+ * ours of the right size whose bytes hash to the index's SHA-256, or the
+ * store image state.json recorded as verified, unchanged since.  A
+ * verified image's identity is left in r->st.img. */
+static int cached_ok(struct run *r, const struct cdi_mfile *mf)
+{
+    char *p = in_dir(r, mf->name), hex[65];
+    int fd = p ? open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW) : -1, ok = 0;
+    struct stat st;
+    struct ident id;
+    int64_t size = 0;
+    free(p);
+    if (fd < 0) return 0;
+    if (fstat(fd, &st) || !cdi_file_ours(&st) || st.st_size != mf->size) goto out;
+    ident_of(&st, mf->name, &id);
+    int image = !strcmp(mf->role, "store");
+    if (image && !memcmp(&id, &r->st.img, sizeof id)) { ok = 1; goto out; }
+    ok = !cdi_sha256_fd(fd, hex, &size) && size == mf->size && !strcmp(hex, mf->sha256);
+    if (ok && image) r->st.img = id;
+out:
+    close(fd);
+    return ok;
+}
 
 /* "index-<64 hex>.json" and nothing else (it becomes a path). */
 static int index_name_ok(const char *s)
@@ -141,12 +171,19 @@ static void state_load(struct run *r)
 {
     char *p = in_dir(r, "state.json");
     struct cdi_buf b;
-    if (!p || read_small(p, 65536, &b)) { free(p); return; }
+    if (!p || cdi_read_small(p, 65536, 1, &b)) { free(p); return; }
     free(p);
     json_t *j = json_loadb((const char *)b.p, b.len, 0, NULL);
     const char *src = json_string_value(json_object_get(j, "source")), *ix = json_string_value(json_object_get(j, "index"));
-    json_t *ck = json_object_get(j, "checked");
+    json_t *ck = json_object_get(j, "checked"), *im = json_object_get(j, "image");
     if (src && ix && json_is_integer(ck) && index_name_ok(ix)) {
+        const char *in = json_string_value(json_object_get(im, "name"));
+        json_int_t dev = 0, ino = 0, size = 0, mt = 0;
+        if (in && !json_unpack(im, "{s:I, s:I, s:I, s:I}", "dev", &dev, "ino", &ino, "size", &size, "mtime_ns", &mt)) {
+            struct ident *id = &r->st.img;
+            snprintf(id->name, sizeof id->name, "%s", in);
+            id->dev = dev, id->ino = ino, id->size = size, id->mtime_ns = mt;
+        }
         r->st.source = strdup(src);
         r->st.index = strdup(ix);
         /* validators may be null: the server sent none */
@@ -161,8 +198,14 @@ static void state_load(struct run *r)
 static int state_save(struct run *r, const char *index, const struct cdi_mcond *cond, int64_t checked,
                       struct cd_err *err)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "source", cdi_mfetch_source(r->f), "index", index,
-                          "etag", cond->etag, "last_modified", cond->last_modified, "checked", (json_int_t)checked);
+    /* the store image as it was verified (cached_ok, commit) */
+    const struct ident *id = &r->st.img;
+    json_t *img = id->name[0] ? json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", id->name, "dev", (json_int_t)id->dev,
+                                          "ino", (json_int_t)id->ino, "size", (json_int_t)id->size, "mtime_ns",
+                                          (json_int_t)id->mtime_ns) : json_null();
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:o}", "source", cdi_mfetch_source(r->f), "index", index,
+                          "etag", cond->etag, "last_modified", cond->last_modified, "checked", (json_int_t)checked,
+                          "image", img);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     char *p = in_dir(r, "state.json");
     int rc = text && p ? cd_write_file(NULL, p, text, strlen(text), 0, err) : oom(err);
@@ -173,22 +216,19 @@ static int state_save(struct run *r, const char *index, const struct cdi_mcond *
 }
 
 /* The snapshot the cache holds, when it is whole: the index state.json
- * names, its signature, and every file it lists, of the right size (each
- * was checked against its hash before it was put there). */
+ * names, its signature, and every file it lists, each still the file that
+ * was verified (cached_ok).  A cache in folders that are not safely ours
+ * is not read. */
 static void cache_load(struct run *r)
 {
     struct cd_err e = { 0 };
+    if (cdi_check_dirs(r->dir, r->dir_base, "", "", &e)) return;
     state_load(r);
     if (!r->st.index || !r->st.source || strcmp(r->st.source, cdi_mfetch_source(r->f))) return;
     char *ip = in_dir(r, r->st.index), *sn = sig_name(r->st.index), *sp = sn ? in_dir(r, sn) : NULL;
-    int ok = ip && sp && !read_small(ip, CDI_MIRROR_INDEX_MAX, &r->cidx) && !read_small(sp, SIG_MAX, &r->csig) &&
+    int ok = ip && sp && !cdi_read_small(ip, CDI_MIRROR_INDEX_MAX, 1, &r->cidx) && !cdi_read_small(sp, SIG_MAX, 1, &r->csig) &&
              !cdi_mindex_parse((const char *)r->cidx.p, r->cidx.len, &r->cix, &e);
-    for (size_t i = 0; ok && i < r->cix.n; i++) {
-        char *fp = in_dir(r, r->cix.files[i].name);
-        struct stat st;
-        ok = fp && !stat(fp, &st) && S_ISREG(st.st_mode) && st.st_size == r->cix.files[i].size;
-        free(fp);
-    }
+    for (size_t i = 0; ok && i < r->cix.n; i++) ok = cached_ok(r, &r->cix.files[i]);
     r->cached = ok;
     free(ip);
     free(sn);
@@ -209,7 +249,7 @@ static int signer_file(struct run *r, const struct cdi_mindex *ix, int from_cach
     int rc;
     if (from_cache) {
         char *p = in_dir(r, sf->name);
-        rc = p && !read_small(p, PEM_MAX, pem) ? CD_OK
+        rc = p && !cdi_read_small(p, PEM_MAX, 1, pem) ? CD_OK
                                                : cdi_fail(err, CD_E_IO, "mirror %s: the cached %s cannot be read", r->w, sf->name);
         free(p);
     } else {
@@ -225,57 +265,73 @@ static int signer_file(struct run *r, const struct cdi_mindex *ix, int from_cach
     return CD_OK;
 }
 
-/* Settles the trusted signer: o->signer_ca, else the one remembered for
- * this mirror, else trust on first use of the snapshot's own signer
- * through o->trust.  A snapshot that names another signer is refused
- * here, before its signature is even checked. */
-static int settle_trust(struct run *r, const struct cdi_mindex *ix, int from_cache, struct cd_err *err)
+/* The signer already trusted for this mirror: o->signer_ca, else the one
+ * remembered for it (a file of ours in folders of ours); r->pem stays
+ * NULL when there is none (trust on first use).  Known before the index
+ * is read: its signature is checked over its raw bytes before it is
+ * parsed. */
+static int known_signer(struct run *r, struct cd_err *err)
 {
-    char fp[96] = "";
-    char *subject = NULL;
     struct cdi_buf b = { 0 };
+    char *subject = NULL;
+    const char *given = r->o->signer_ca;
     int rc;
     if (r->pem) return CD_OK;
-    const char *given = r->o->signer_ca;
-    if (given || !read_small(r->known, PEM_MAX, &b)) {
-        if (given && read_small(given, PEM_MAX, &b))
-            return cdi_fail(err, CD_E_IO, "--signer-ca %s: %s", given, strerror(errno));
-        if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, fp, &subject, err))) {
-            wrap(err, rc, r->w, given ? given : r->known);
-            goto out;
-        }
-        if (strcasecmp(fp, ix->signer_sha256)) {
-            rc = given ? cdi_fail(err, CD_E_CRYPTO, "mirror %s: the snapshot is signed by %s (SHA-256 %s), not by the "
-                                  "CA of --signer-ca %s (SHA-256 %s)", r->w, ix->signer_subject, ix->signer_sha256, given, fp)
-                       : cdi_fail(err, CD_E_CRYPTO, "mirror %s: the mirror's signer has CHANGED: the snapshot is signed by "
-                                  "%s (SHA-256 %s), but the CA remembered for this mirror is %s (SHA-256 %s, in %s); if "
-                                  "the change is expected, remove that file (or give --signer-ca)", r->w,
-                                  ix->signer_subject, ix->signer_sha256, subject, fp, r->known);
-            goto out;
-        }
+    if (given) {
+        if (cdi_read_small(given, PEM_MAX, 0, &b)) return cdi_fail(err, CD_E_IO, "--signer-ca %s: %s", given, strerror(errno));
     } else {
-        if ((rc = signer_file(r, ix, from_cache, &b, err))) goto out;
-        if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, fp, &subject, err))) goto out;
-        if (strcasecmp(fp, ix->signer_sha256)) {
-            rc = cdi_fail(err, CD_E_CORRUPT, "mirror %s: the signer's certificate is not the one the index names", r->w);
-            goto out;
+        char *d = strdup(r->known), *slash = d ? strrchr(d, '/') : NULL;
+        if (slash) *slash = 0;
+        rc = slash ? cdi_check_dirs(d, r->known_base, "the signers it trusts", "XDG_CONFIG_HOME", err) : oom(err);
+        free(d);
+        if (rc) return rc;
+        if (cdi_read_small(r->known, PEM_MAX, 1, &b)) {
+            if (errno == ENOENT) return CD_OK;
+            return cdi_fail(err, CD_E_IO, "%s: %s; the signer remembered for a mirror must be a file of your own "
+                            "that no one else may write: remove it (certdeck asks again) or give --signer-ca",
+                            r->known, errno == EPERM ? "not a file of yours, or others may write it"
+                            : errno == ELOOP ? "a symbolic link" : strerror(errno));
         }
-        if (!r->o->trust) {
-            rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer is not known yet: %s (SHA-256 %s); give that CA's "
-                          "certificate with --signer-ca F, or open the mirror once on a terminal to be asked", r->w,
-                          subject, fp);
-            goto out;
-        }
-        if (!r->o->trust(r->o->trust_ctx, cdi_mfetch_source(r->f), subject, fp)) {
-            rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer %s (SHA-256 %s) was not trusted", r->w, subject, fp);
-            goto out;
-        }
-        r->remember = 1;
+    }
+    if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, r->fp, &subject, err))) {
+        wrap(err, rc, r->w, given ? given : r->known);
+        goto out;
     }
     r->pem = (char *)b.p;
     r->pemlen = b.len;
     b.p = NULL;
-    rc = CD_OK;
+out:
+    cdi_buf_free(&b);
+    free(subject);
+    return rc;
+}
+
+/* Trust on first use of the snapshot's own signer, through o->trust. */
+static int first_use(struct run *r, const struct cdi_mindex *ix, int from_cache, struct cd_err *err)
+{
+    char *subject = NULL;
+    struct cdi_buf b = { 0 };
+    int rc;
+    if ((rc = signer_file(r, ix, from_cache, &b, err))) goto out;
+    if ((rc = cdi_mirror_ca_id((const char *)b.p, b.len, r->fp, &subject, err))) goto out;
+    if (strcasecmp(r->fp, ix->signer_sha256)) {
+        rc = cdi_fail(err, CD_E_CORRUPT, "mirror %s: the signer's certificate is not the one the index names", r->w);
+        goto out;
+    }
+    if (!r->o->trust) {
+        rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer is not known yet: %s (SHA-256 %s); give that CA's "
+                      "certificate with --signer-ca F, or open the mirror once on a terminal to be asked", r->w,
+                      subject, r->fp);
+        goto out;
+    }
+    if (!r->o->trust(r->o->trust_ctx, cdi_mfetch_source(r->f), subject, r->fp)) {
+        rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer %s (SHA-256 %s) was not trusted", r->w, subject, r->fp);
+        goto out;
+    }
+    r->remember = 1;
+    r->pem = (char *)b.p;
+    r->pemlen = b.len;
+    b.p = NULL;
 out:
     cdi_buf_free(&b);
     free(subject);
@@ -285,7 +341,36 @@ out:
 static int check_sig(struct run *r, const struct cdi_buf *idx, const struct cdi_buf *sig, struct cd_err *err)
 {
     int rc = cdi_mirror_sig_check(r->pem, r->pemlen, idx->p, idx->len, sig->p, sig->len, err);
-    return rc ? wrap(err, rc, r->w, NULL) : CD_OK;
+    if (!rc) return CD_OK;
+    if (r->remember) return wrap(err, rc, r->w, NULL);
+    /* a signer known beforehand: say which */
+    if (r->o->signer_ca) return wrap(err, rc, r->w, "--signer-ca");
+    char m[sizeof err->msg];
+    snprintf(m, sizeof m, "%s", err->msg);
+    return cdi_fail(err, rc, "mirror %s: %s; that CA is the one remembered for this mirror (%s): if the mirror's "
+                    "signer has CHANGED and that is expected, remove that file (or give --signer-ca)", r->w, m, r->known);
+}
+
+/* The index `name` (idx, its signature sig) verified, into ix: with a
+ * signer known beforehand, its signature over the raw bytes first, then
+ * it is parsed; on first use it must be parsed first (it names its
+ * signer).  parsed: ix holds it already (the cache's, read from a folder
+ * of ours). */
+static int verify_index(struct run *r, const char *name, const struct cdi_buf *idx, const struct cdi_buf *sig,
+                        struct cdi_mindex *ix, int parsed, int from_cache, struct cd_err *err)
+{
+    int rc = known_signer(r, err), known = r->pem != NULL;
+    if (rc) return rc;
+    if (known && (rc = check_sig(r, idx, sig, err))) return rc;
+    if (!parsed && (rc = cdi_mindex_parse((const char *)idx->p, idx->len, ix, err))) return wrap(err, rc, r->w, name);
+    if (known) {
+        if (strcasecmp(r->fp, ix->signer_sha256))
+            return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s names the signer %s (SHA-256 %s), but the CA that signed "
+                            "it is another (SHA-256 %s)", r->w, name, ix->signer_subject, ix->signer_sha256, r->fp);
+        return CD_OK;
+    }
+    if ((rc = first_use(r, ix, from_cache, err))) return rc;
+    return check_sig(r, idx, sig, err);
 }
 
 /* Remembered once a snapshot it signed has been verified. */
@@ -356,23 +441,14 @@ static int fetch_one(struct run *r, const struct cdi_mfile *mf, struct cd_err *e
 
 static int fetch_files(struct run *r, const struct cdi_mindex *ix, struct cd_err *err)
 {
-    if (!r->verify) {
-        char *fd = in_dir(r, "files");
-        int bad = !fd || (mkdir(fd, 0700) && errno != EEXIST);
-        free(fd);
-        if (bad) return cdi_fail(err, CD_E_IO, "cannot make %s/files: %s", r->dir, strerror(errno));
-    }
     for (size_t i = 0; i < ix->n; i++) {
         const struct cdi_mfile *mf = &ix->files[i];
         /* one content, one file: a CA that is also the signer is fetched once */
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(ix->files[j].name, mf->name);
         if (!r->verify) {
-            /* content-named and checked before it was put there: a file the cache has is the file */
-            char *p = in_dir(r, mf->name);
-            struct stat st;
-            int have = dup || (p && !stat(p, &st) && S_ISREG(st.st_mode) && st.st_size == mf->size);
-            free(p);
+            /* a file the cache has, still the one verified, is not fetched again */
+            int have = dup || cached_ok(r, mf);
             if (have) {
                 r->tmps = realloc(r->tmps, (r->ntmps + 1) * sizeof *r->tmps);
                 if (!r->tmps) return oom(err);
@@ -401,6 +477,16 @@ static int commit(struct run *r, const char *index, const struct cdi_buf *idx, c
         else { free(r->tmps[i]); r->tmps[i] = NULL; }
         free(dst);
     }
+    /* the image as verified (hashed as it arrived, or by cached_ok): its identity */
+    const struct cdi_mfile *img = cdi_mindex_find(ix, "store");
+    char *imp = img ? in_dir(r, img->name) : NULL;
+    struct stat st;
+    if (!rc && img && strcmp(r->st.img.name, img->name)) {
+        if (!imp) rc = oom(err);
+        else if (lstat(imp, &st)) rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", imp, strerror(errno));
+        else ident_of(&st, img->name, &r->st.img);
+    }
+    free(imp);
     char *sn = sig_name(index), *ip = in_dir(r, index), *sp = sn ? in_dir(r, sn) : NULL;
     if (!rc && (!ip || !sp)) rc = oom(err);
     if (!rc) rc = cd_write_file(NULL, ip, idx->p, idx->len, 0, err);
@@ -453,7 +539,8 @@ static void run_clear(struct run *r)
 
 static int lock_cache(struct run *r, struct cd_err *err)
 {
-    if (cdi_mkdirs(r->dir)) return cdi_fail(err, CD_E_IO, "cannot make the mirror's cache %s: %s", r->dir, strerror(errno));
+    int rc = own_cache(r, err);
+    if (rc) return rc;
     char *p = in_dir(r, "lock");
     r->lockfd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
     free(p);
@@ -478,9 +565,7 @@ static int read_pointer(struct run *r, struct cdi_buf *b, char **name, struct cd
  * signer may have changed since). */
 static int use_cache(struct run *r, struct cd_err *err)
 {
-    int rc = settle_trust(r, &r->cix, 1, err);
-    if (!rc) rc = check_sig(r, &r->cidx, &r->csig, err);
-    return rc;
+    return verify_index(r, r->st.index, &r->cidx, &r->csig, &r->cix, 1, 1, err);
 }
 
 static int older(struct run *r, const struct cdi_mindex *ix, int64_t seen, struct cd_err *err)
@@ -530,10 +615,7 @@ static int fetch_snapshot(struct run *r, const char *name, struct cdi_buf *idx, 
     cdi_sha256_hex(idx->p, idx->len, hex);
     if (strncmp(hex, name + 6, 64))
         return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: SHA-256 does not match its name", r->w, name);
-    if ((rc = cdi_mindex_parse((const char *)idx->p, idx->len, ix, err)))
-        return wrap(err, rc, r->w, name);
-    if ((rc = settle_trust(r, ix, 0, err))) return rc;
-    if ((rc = check_sig(r, idx, sig, err))) return rc;
+    if ((rc = verify_index(r, name, idx, sig, ix, 0, 0, err))) return rc;
     if ((rc = not_older(r, name, ix, err))) return rc;
     return fetch_files(r, ix, err);
 }

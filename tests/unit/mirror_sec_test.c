@@ -173,9 +173,193 @@ static void test_image_has_no_fts_history(void **state)
     cdi_mindex_clear(&ix);
 }
 
+/* ---- 1. the cache and the trusted signers: folders and files of ours -------- */
+
+/* Opens the mirror store (the folder's snapshot through the cache). */
+static int open_mirror(struct sx *m, const char *signer, struct cd_err *e)
+{
+    struct cd_mirror_opts mo = { .signer_ca = signer };
+    struct cd_open_opts oo = { .mirror = &mo };
+    cd_store *s = NULL;
+    int rc = cd_store_open_ex(m->spec, &oo, &s, e);
+    cd_store_close(s);
+    return rc;
+}
+
+/* The cache folder of the mirror (there is one). */
+static void key_dir(struct sx *m, char *out, size_t cap)
+{
+    char cmd[400], p[200];
+    snprintf(p, sizeof p, "%s/certdeck/mirrors", m->cache);
+    snprintf(cmd, sizeof cmd, "ls '%s' > '%s/key.txt'", p, m->f.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/key.txt", m->f.dir);
+    size_t n = 0;
+    char *k = slurp(cmd, &n);
+    assert_non_null(k);
+    snprintf(out, cap, "%s/%.*s", p, (int)strcspn(k, "\n"), k);
+    free(k);
+}
+
+static void test_cache_folders_of_ours(void **state)
+{
+    struct sx *m = *state;
+    struct cd_err e = { 0 };
+    publish(m);
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
+    char key[300], files[320], mirrors[200];
+    key_dir(m, key, sizeof key);
+    snprintf(files, sizeof files, "%s/files", key);
+    snprintf(mirrors, sizeof mirrors, "%s/certdeck/mirrors", m->cache);
+    /* each level certdeck uses, open to others: refused, naming it */
+    const char *levels[] = { mirrors, key, files };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(chmod(levels[i], 0777), 0);
+        assert_int_equal(open_mirror(m, m->ca, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, levels[i]));
+        assert_non_null(strstr(e.msg, "others may write in it (mode 777)"));
+        assert_non_null(strstr(e.msg, "XDG_CACHE_HOME"));
+        assert_int_equal(chmod(levels[i], 0700), 0);
+    }
+    /* another user's (root can make one) */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(key, 65534, 65534), 0);
+        assert_int_equal(open_mirror(m, m->ca, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, "belongs to another user (uid 65534)"));
+        assert_int_equal(chown(key, 0, 0), 0);
+    }
+    /* a symbolic link planted in place of the key folder */
+    char moved[330];
+    snprintf(moved, sizeof moved, "%s.real", key);
+    assert_int_equal(rename(key, moved), 0);
+    assert_int_equal(symlink(moved, key), 0);
+    assert_int_equal(open_mirror(m, m->ca, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "it is a symbolic link"));
+    unlink(key);
+    assert_int_equal(rename(moved, key), 0);
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open again");
+}
+
+static void test_forged_cached_image(void **state)
+{
+    struct sx *m = *state;
+    publish(m);
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
+    struct cdi_mindex ix;
+    char name[80], key[300], img[400];
+    current_index(m, &ix, name);
+    key_dir(m, key, sizeof key);
+    const struct cdi_mfile *sf = cdi_mindex_find(&ix, "store");
+    snprintf(img, sizeof img, "%s/%s", key, sf->name);
+    /* state.json holds the verified image's identity */
+    char sp[400];
+    snprintf(sp, sizeof sp, "%s/state.json", key);
+    size_t n = 0;
+    char *st = slurp(sp, &n);
+    assert_non_null(st);
+    assert_non_null(strstr(st, "\"mtime_ns\""));
+    free(st);
+    /* a forged image of the same size, written in place */
+    char *b = slurp(img, &n);
+    assert_int_equal((int64_t)n, sf->size);
+    b[n / 2] ^= 0x55;
+    put(img, b, n);
+    /* not shown as verified: fetched again (the forged bytes are gone) */
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open after the forgery");
+    free(b);
+    b = slurp(img, &n);
+    char hex[65];
+    cdi_sha256_hex(b, n, hex);
+    assert_string_equal(hex, sf->sha256);
+    free(b);
+    /* the same with the mirror gone: nothing verified to show */
+    char away[200];
+    snprintf(away, sizeof away, "%s.away", m->pub);
+    b = slurp(img, &n);
+    b[n / 3] ^= 0x55;
+    put(img, b, n);
+    free(b);
+    assert_int_equal(rename(m->pub, away), 0);
+    struct cd_err e = { 0 };
+    assert_int_not_equal(open_mirror(m, m->ca, &e), CD_OK);
+    assert_int_equal(rename(away, m->pub), 0);
+    /* a cached file behind a symbolic link is not taken either */
+    const struct cdi_mfile *cf = cdi_mindex_find(&ix, "signer");
+    char pem[400], real[420];
+    snprintf(pem, sizeof pem, "%s/%s", key, cf->name);
+    snprintf(real, sizeof real, "%s/elsewhere.pem", m->f.dir);
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open once more");
+    assert_int_equal(rename(pem, real), 0);
+    assert_int_equal(symlink(real, pem), 0);
+    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open with a link in the cache");
+    struct stat lst;
+    assert_int_equal(lstat(pem, &lst), 0);
+    assert_true(S_ISREG(lst.st_mode));       /* fetched again in its place */
+    cdi_mindex_clear(&ix);
+}
+
+/* A certdeck that trusts on first use: every signer. */
+static int yes(void *ctx, const char *source, const char *subject, const char *fp)
+{
+    (void)ctx, (void)source, (void)subject, (void)fp;
+    return 1;
+}
+
+static void test_remembered_signer_of_ours(void **state)
+{
+    struct sx *m = *state;
+    struct cd_err e = { 0 };
+    publish(m);
+    struct cd_mirror_opts mo = { .trust = yes };
+    struct cd_open_opts oo = { .mirror = &mo };
+    cd_store *s = NULL;
+    must(&m->f, cd_store_open_ex(m->spec, &oo, &s, &m->f.err), "first use");
+    cd_store_close(s);
+    char known[300], mirrors[200], cmd[400];
+    snprintf(mirrors, sizeof mirrors, "%s/certdeck/mirrors", m->conf);
+    snprintf(cmd, sizeof cmd, "ls '%s'/*.pem > '%s/known.txt'", mirrors, m->f.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/known.txt", m->f.dir);
+    size_t n = 0;
+    char *k = slurp(cmd, &n);
+    snprintf(known, sizeof known, "%.*s", (int)strcspn(k, "\n"), k);
+    free(k);
+    /* nobody to ask now: only the remembered signer opens it */
+    must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered");
+    /* the remembered file writable by others: refused */
+    assert_int_equal(chmod(known, 0666), 0);
+    assert_int_equal(open_mirror(m, NULL, &e), CD_E_IO);
+    assert_non_null(strstr(e.msg, known));
+    assert_non_null(strstr(e.msg, "not a file of yours, or others may write it"));
+    assert_int_equal(chmod(known, 0600), 0);
+    /* a symbolic link in its place */
+    char real[320];
+    snprintf(real, sizeof real, "%s/planted.pem", m->f.dir);
+    assert_int_equal(rename(known, real), 0);
+    assert_int_equal(symlink(real, known), 0);
+    assert_int_equal(open_mirror(m, NULL, &e), CD_E_IO);
+    assert_non_null(strstr(e.msg, "a symbolic link"));
+    unlink(known);
+    assert_int_equal(rename(real, known), 0);
+    /* its folder open to others */
+    assert_int_equal(chmod(mirrors, 0777), 0);
+    assert_int_equal(open_mirror(m, NULL, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "XDG_CONFIG_HOME"));
+    assert_int_equal(chmod(mirrors, 0700), 0);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(known, 65534, 65534), 0);
+        assert_int_equal(open_mirror(m, NULL, &e), CD_E_IO);
+        assert_int_equal(chown(known, 0, 0), 0);
+    }
+    must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered again");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cache_folders_of_ours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_cached_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remembered_signer_of_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, setup, teardown),
     };
     return cmocka_run_group_tests_name("mirror_sec", tests, NULL, NULL);

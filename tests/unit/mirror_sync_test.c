@@ -218,7 +218,7 @@ static void test_trust_on_first_use(void **state)
     put(opem, pem, n);
     free(pem);
     assert_int_equal(do_pull(m, m->url, opem, &r), CD_E_CRYPTO);
-    assert_non_null(strstr(m->f.err.msg, "not by the CA of --signer-ca"));
+    assert_non_null(strstr(m->f.err.msg, "--signer-ca: the mirror index is not signed by the CA"));
 }
 
 /* One way to spoil the second generation of a snapshot. */
@@ -312,9 +312,11 @@ static void test_bad_snapshots(void **state)
     static const char *const want[T_N] = {
         [T_INDEX] = "is not signed by",
         [T_FILE] = ".db: SHA-256 does not match the index",
-        [T_SIGNER] = "not by the CA of --signer-ca",
+        [T_SIGNER] = "--signer-ca: the mirror index is not signed by the CA",
         [T_TRUNC] = "96 bytes, the index gives ",   /* 100 bytes short of a whole page count */
-        [T_MALFORMED] = "index-",
+        /* with the signer known, the index is not parsed before its
+         * signature over its raw bytes is checked */
+        [T_MALFORMED] = "--signer-ca: the mirror index is not signed by the CA",
     };
     struct cd_mirror_pull_result r;
     for (int how = 0; how < T_N; how++) {

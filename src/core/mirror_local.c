@@ -1,0 +1,104 @@
+/* certdeck core — the mirror's local files (cdi_ tier): folders and files
+ * that certdeck trusts only when they are its own.  A cache or a trusted
+ * signer is worth nothing if another local user can put files there: a
+ * folder certdeck uses must be a real folder (not a symbolic link) of its
+ * user that no one else may write in, a file it reads back a regular file
+ * of that user that no one else may write, opened without following a
+ * link.  Shared by the reader's cache (mirror_sync.c) and the publisher
+ * (mirror_pub.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "mirror_int.h"
+
+/* A regular file of ours that no one else may write (st from fstat). */
+int cdi_file_ours(const struct stat *st)
+{
+    return S_ISREG(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 022);
+}
+
+/* A whole small local file, not through a symbolic link; own: a file of
+ * the cache or the remembered signer, which must be ours (EPERM).  -1 with
+ * errno set. */
+int cdi_read_small(const char *path, size_t max, int own, struct cdi_buf *b)
+{
+    memset(b, 0, sizeof *b);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { errno = EINVAL; goto out; }
+    if (own && !cdi_file_ours(&st)) { errno = EPERM; goto out; }
+    if ((size_t)st.st_size > max) { errno = EFBIG; goto out; }
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) goto out;
+        if (n == 0) break;
+        if (b->len + (size_t)n > max) { errno = EFBIG; goto out; }
+        cdi_buf_add(b, buf, (size_t)n);
+    }
+    cdi_buf_add(b, "", 0);        /* a C string too (the NUL is not counted) */
+    if (b->oom) { errno = ENOMEM; goto out; }
+    rc = 0;
+out:
+    close(fd);
+    if (rc) cdi_buf_free(b);
+    return rc;
+}
+
+/* Why the folder is not one certdeck may use (NULL: it is); ENOENT
+ * leaves it to the caller. */
+const char *cdi_dir_unsafe(const char *path, char *why, size_t n)
+{
+    struct stat st;
+    if (lstat(path, &st)) return errno == ENOENT ? NULL : strerror(errno);
+    if (S_ISLNK(st.st_mode)) return "it is a symbolic link";
+    if (!S_ISDIR(st.st_mode)) return "it is not a folder";
+    if (st.st_uid != geteuid()) {
+        snprintf(why, n, "it belongs to another user (uid %u)", (unsigned)st.st_uid);
+        return why;
+    }
+    if (st.st_mode & 022) {
+        snprintf(why, n, "others may write in it (mode %03o)", (unsigned)(st.st_mode & 0777));
+        return why;
+    }
+    return NULL;
+}
+
+/* Each folder of path after its first `base` bytes (the user's own
+ * $XDG_..._HOME), existing ones only; what: the cache or the trusted
+ * signers. */
+int cdi_check_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err)
+{
+    char *p = strdup(path), why[80];
+    if (!p) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    int rc = CD_OK;
+    for (char *s = p + base + 1;; s++) {
+        if (*s && *s != '/') continue;
+        char c = *s;
+        *s = 0;
+        const char *bad = cdi_dir_unsafe(p, why, sizeof why);
+        if (bad) {
+            rc = cdi_fail(err, CD_E_INVAL, "%s: %s; certdeck keeps %s only in folders of its own user that no one "
+                          "else may write in: remove that folder (certdeck makes it again), or set %s to a folder "
+                          "of yours", p, bad, what, var);
+            break;
+        }
+        *s = c;
+        if (!c) break;
+    }
+    free(p);
+    return rc;
+}
+
+/* Makes the folder (mkdir -p, 0700) and checks every level of it. */
+int cdi_own_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err)
+{
+    if (cdi_mkdirs(path)) return cdi_fail(err, CD_E_IO, "cannot make %s: %s", path, strerror(errno));
+    return cdi_check_dirs(path, base, what, var, err);
+}
