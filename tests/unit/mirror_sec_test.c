@@ -251,14 +251,7 @@ static void test_forged_cached_image(void **state)
     key_dir(m, key, sizeof key);
     const struct cdi_mfile *sf = cdi_mindex_find(&ix, "store");
     snprintf(img, sizeof img, "%s/%s", key, sf->name);
-    /* state.json holds the verified image's identity */
-    char sp[400];
-    snprintf(sp, sizeof sp, "%s/state.json", key);
     size_t n = 0;
-    char *st = slurp(sp, &n);
-    assert_non_null(st);
-    assert_non_null(strstr(st, "\"mtime_ns\""));
-    free(st);
     /* a forged image of the same size, written in place */
     char *b = slurp(img, &n);
     assert_int_equal((int64_t)n, sf->size);
@@ -295,6 +288,14 @@ static void test_forged_cached_image(void **state)
     struct stat lst;
     assert_int_equal(lstat(pem, &lst), 0);
     assert_true(S_ISREG(lst.st_mode));       /* fetched again in its place */
+    /* state.json holds the verified image's identity (the first frame
+     * does not re-hash it) */
+    char sp[400];
+    snprintf(sp, sizeof sp, "%s/state.json", key);
+    char *st = slurp(sp, &n);
+    assert_non_null(st);
+    assert_non_null(strstr(st, "\"mtime_ns\""));
+    free(st);
     cdi_mindex_clear(&ix);
 }
 
