@@ -8,7 +8,11 @@
  * in journal_mode=DELETE, and the sqlite backend opens a store with
  * mirror.* meta keys without switching it to WAL), so a replica has no
  * -wal or -shm companion a rename could leave behind mismatched; a pull
- * refuses to replace a file that has one, or a hot -journal. */
+ * refuses to replace a file that has one, or a hot -journal.  A replica is
+ * 0444 on disk: opened later as a plain store path, the sqlite backend
+ * opens it read-only (SQLite never writes it, nor rolls a journal into
+ * it); pull replaces it by rename, or gives it its new keys with its
+ * mode lifted for that one transaction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -173,7 +177,7 @@ static int copy_image(const char *image, const char *into, char **tmp, struct cd
     struct stat st;
     int rc = make_temp(into, tmp, &out, err);
     if (rc) return rc;
-    if ((in = open(image, O_RDONLY | O_CLOEXEC)) < 0 || fstat(in, &st)) {
+    if ((in = open(image, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(in, &st)) {
         rc = cdi_fail(err, CD_E_IO, "cannot read %s: %s", image, strerror(errno));
         goto out;
     }
@@ -260,7 +264,7 @@ out:
 
 static int fsync_path(const char *path, int dir)
 {
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | (dir ? O_DIRECTORY : 0) | O_CLOEXEC);     /* fsync needs no write access */
     if (fd < 0) return -1;
     int rc = fsync(fd);
     close(fd);
@@ -305,13 +309,19 @@ int cd_mirror_pull(const char *url, const char *into, const struct cd_mirror_opt
         /* the same content republished (a new generation, or another
          * address): the replica's own keys change, in one transaction,
          * and its 190 MB stay where they are */
-        if ((rc = mark_replica(into, 0, &snap, img->sha256, snap.index, err))) goto out;
+        if (chmod(into, 0600)) { rc = cdi_fail(err, CD_E_IO, "cannot update %s: %s", into, strerror(errno)); goto out; }
+        rc = mark_replica(into, 0, &snap, img->sha256, snap.index, err);
+        if (chmod(into, 0444) && !rc) rc = cdi_fail(err, CD_E_IO, "cannot update %s: %s", into, strerror(errno));
+        if (rc) goto out;
         out->updated = 1;
         goto out;
     }
     if ((rc = copy_image(snap.image, into, &tmp, err))) goto out;
     if ((rc = mark_replica(tmp, 1, &snap, img->sha256, snap.index, err))) goto out;
-    if (fsync_path(tmp, 0)) { rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", tmp, strerror(errno)); goto out; }
+    if (chmod(tmp, 0444) || fsync_path(tmp, 0)) {
+        rc = cdi_fail(err, CD_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
     if (rename(tmp, into)) { rc = cdi_fail(err, CD_E_IO, "cannot replace %s: %s", into, strerror(errno)); goto out; }
     free(tmp);
     tmp = NULL;

@@ -523,6 +523,27 @@ static void sq_close(cd_store *s)
     s->impl = NULL;
 }
 
+/* SQLite rolls a hot -journal back into the database on the first read
+ * and replays a -wal: one planted beside a store by another user (in a
+ * folder others may write in) would rewrite it.  Each that exists must be
+ * a regular file of the store file's owner or ours. */
+static int companions_ok(const char *path, uid_t owner, struct cd_err *err)
+{
+    static const char *const side[] = { "-journal", "-wal", "-shm" };
+    for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+        char *p = cdi_printf("%s%s", path, side[i]);
+        struct stat st;
+        if (!p) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        int bad = !lstat(p, &st) && (!S_ISREG(st.st_mode) || (st.st_uid != owner && st.st_uid != geteuid()));
+        int rc = bad ? cdi_fail(err, CD_E_INVAL, "%s is not a file of the store's owner (%s): SQLite would apply it to "
+                                "the store %s, so it is not opened; remove it if neither of you made it", p,
+                                S_ISREG(st.st_mode) ? "another user's" : "not a regular file", path) : CD_OK;
+        free(p);
+        if (rc) return rc;
+    }
+    return CD_OK;
+}
+
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err)
 {
     int created = 0;        /* the file is ours: remove it when the open fails */
@@ -571,9 +592,14 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
     /* --read-only on a writable file keeps a writable connection: changes
      * are refused by sq_begin, records of log-ins and key exports are not */
     int image = (flags & CDI_OPEN_IMAGE) != 0;
-    sq->nowrite = image || (!(flags & CD_OPEN_CREATE) && access(sq->path, W_OK) != 0);
+    if ((rc = companions_ok(sq->path, exists ? stt.st_uid : geteuid(), err))) goto out;
+    /* a file no one may write (a pulled replica is 0444) is read-only for
+     * root too, whom access() lets write anything */
+    sq->nowrite = image || (!(flags & CD_OPEN_CREATE) && (access(sq->path, W_OK) != 0 || !(stt.st_mode & 0222)));
     sq->readonly = (flags & CD_OPEN_READONLY) || sq->nowrite;
-    int oflags = (sq->nowrite ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    /* an image is a cached file of ours: never through a symbolic link */
+    int oflags = (sq->nowrite ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX |
+                 (image ? SQLITE_OPEN_NOFOLLOW : 0);
     if (sqlite3_open_v2(sq->path, &sq->db, oflags, NULL) != SQLITE_OK) {
         rc = cdi_fail(err, CD_E_IO, "cannot open %s: %s", sq->path, sq->db ? sqlite3_errmsg(sq->db) : "out of memory");
         goto out;

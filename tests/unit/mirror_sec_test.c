@@ -355,6 +355,61 @@ static void test_remembered_signer_of_ours(void **state)
     must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered again");
 }
 
+/* ---- 3. nothing planted beside a store is applied to it ------------------ */
+
+static void test_planted_journal(void **state)
+{
+    struct sx *m = *state;
+    struct fx *f = &m->f;
+    struct cd_err e = { 0 };
+    cd_store *s = NULL;
+    char j[200], real[200];
+    snprintf(j, sizeof j, "%s-journal", f->path);
+    snprintf(real, sizeof real, "%s/elsewhere", f->dir);
+    put(real, "x", 1);
+    /* a link in place of the journal: refused, the store untouched */
+    assert_int_equal(symlink(real, j), 0);
+    assert_int_equal(cd_store_open(f->path, 0, &s, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "-journal is not a file of the store's owner (not a regular file)"));
+    unlink(j);
+    char w[200];
+    snprintf(w, sizeof w, "%s-wal", f->path);
+    if (geteuid() == 0) {
+        /* another user's journal (and WAL) */
+        put(j, "", 0);
+        assert_int_equal(chown(j, 65534, 65534), 0);
+        assert_int_equal(cd_store_open(f->path, 0, &s, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, "(another user's)"));
+        unlink(j);
+    }
+    must(f, cd_store_open(f->path, 0, &s, &f->err), "open");
+    cd_store_close(s);
+    /* a pulled replica is read-only on disk, and stays so when pull gives
+     * it new keys in place */
+    publish(m);
+    struct cd_mirror_opts o = { .signer_ca = m->ca };
+    struct cd_mirror_pull_result r;
+    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
+    struct stat st;
+    assert_int_equal(stat(m->replica, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0444);
+    publish(m);             /* the same content, a new generation */
+    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull again");
+    assert_int_equal(r.updated, 1);
+    assert_int_equal(r.generation, 2);
+    assert_int_equal(stat(m->replica, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0444);
+    /* opened as a plain store: read-only for SQLite too (no -journal is
+     * ever made or read beside it), root included */
+    must(f, cd_store_open(m->replica, 0, &s, &f->err), "open the replica");
+    assert_true(cd_store_readonly(s));
+    cd_store_close(s);
+    snprintf(j, sizeof j, "%s-journal", m->replica);
+    snprintf(w, sizeof w, "%s-wal", m->replica);
+    assert_int_not_equal(access(j, F_OK), 0);
+    assert_int_not_equal(access(w, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forged_cached_image, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remembered_signer_of_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_journal, setup, teardown),
     };
     return cmocka_run_group_tests_name("mirror_sec", tests, NULL, NULL);
 }
