@@ -431,6 +431,8 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
                                   .signer_ca = o->sign_ca, .signer_sha256 = p.ix.signer_sha256 };
     if (!(tmp = temp_name(dir, ".db"))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
     if ((rc = s->ops->mirror_image(s, u, tmp, &io, &info, err))) goto out;
+    /* a damaged image is never signed */
+    if ((rc = cdi_image_quick_check(tmp, "the new store image", err))) goto out;
     p.ix.certs = info.certs;
     p.ix.cas = info.cas;
     if ((rc = add_image(&p, tmp, err))) goto out;

@@ -520,6 +520,19 @@ static void prune(struct run *r, const char *index, const struct cdi_mindex *ix)
     if (d) closedir(d);
 }
 
+/* A store image new to the cache, whole to SQLite (signed and hashed is
+ * not enough: a publisher's damaged disk signs damage too), before the
+ * cache takes it; one already there was checked when it came. */
+static int check_image(struct run *r, const struct cdi_mindex *ix, struct cd_err *err)
+{
+    for (size_t i = 0; i < ix->n && i < r->ntmps; i++) {
+        if (!r->tmps[i] || strcmp(ix->files[i].role, "store")) continue;
+        int rc = cdi_image_quick_check(r->tmps[i], ix->files[i].name, err);
+        if (rc) return wrap(err, rc, r->w, NULL);
+    }
+    return CD_OK;
+}
+
 /* ---- one sync ------------------------------------------------------------------ */
 
 static void run_clear(struct run *r)
@@ -676,6 +689,7 @@ int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int of
         goto out;
     }
     if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;
+    if ((rc = check_image(&r, &ix, err))) goto out;
     if ((rc = commit(&r, name, &idx, &sig, &ix, &got, err))) goto out;
     if ((rc = remember(&r, err))) goto out;
     prune(&r, name, &ix);

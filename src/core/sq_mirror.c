@@ -344,13 +344,45 @@ static void make_ref(void)
     sqlite3_close_v2(mem);
 }
 
+int cdi_image_quick_check(const char *path, const char *what, struct cd_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    /* immutable: a file of our own no one writes yet (no locks, no journal) */
+    char *uri = file_uri(path, "?mode=ro&immutable=1");
+    int rc = CD_OK;
+    if (!uri) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
+        rc = cdi_fail(err, CD_E_IO, "%s: cannot open the store image: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    /* the first problem is enough to say */
+    if (sqlite3_exec(db, "PRAGMA cell_size_check=ON", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = cdi_fail(err, CD_E_CORRUPT, "%s: the store image is damaged: %s", what, sqlite3_errmsg(db));
+        goto out;
+    }
+    const char *r = (const char *)sqlite3_column_text(st, 0);
+    if (!r || strcmp(r, "ok"))
+        rc = cdi_fail(err, CD_E_CORRUPT, "%s: the store image is damaged: %.300s", what, r ? r : "no answer");
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    free(uri);
+    return rc;
+}
+
 int sq_image_check(struct sq *sq, struct cd_err *err)
 {
     /* an image came from elsewhere: its schema may carry no triggers or
      * views of its own making, and SQL in it is not trusted */
     sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(sq->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-    sqlite3_exec(sq->db, "PRAGMA trusted_schema=OFF", NULL, NULL, NULL);
+    /* a damaged page is found as it is read (the whole image had its
+     * quick_check once, when it was fetched) */
+    sqlite3_exec(sq->db, "PRAGMA trusted_schema=OFF; PRAGMA cell_size_check=ON", NULL, NULL, NULL);
     struct cdi_buf mine = { 0 };
     int rc = CD_OK;
     pthread_once(&ref_once, make_ref);
@@ -407,7 +439,7 @@ int sq_mirror_detect(struct sq *sq, int image, struct cd_err *err)
     /* nothing is written into a mirror, not even records (a replica is
      * replaced whole by the next pull); SQLite refuses too */
     sq->readonly = sq->nowrite = 1;
-    sqlite3_exec(sq->db, "PRAGMA query_only=1", NULL, NULL, NULL);
+    sqlite3_exec(sq->db, "PRAGMA query_only=1; PRAGMA cell_size_check=ON", NULL, NULL, NULL);
 out:
     free(fmt);
     free(pub);

@@ -410,6 +410,85 @@ static void test_planted_journal(void **state)
     assert_int_not_equal(access(w, F_OK), 0);
 }
 
+/* ---- 5. a damaged image, validly signed ------------------------------------ */
+
+/* Replaces the current snapshot's image with `bytes`, in a new index
+ * signed by CA 1 as the publisher would (a publisher's damaged disk). */
+static void resign_image(struct sx *m, const char *bytes, size_t n)
+{
+    struct fx *f = &m->f;
+    struct cdi_mindex ix;
+    char name[80], path[400];
+    current_index(m, &ix, name);
+    struct cdi_mfile *sf = (struct cdi_mfile *)cdi_mindex_find(&ix, "store");
+    if (!sf) fail_msg("no store image");
+    cdi_sha256_hex(bytes, n, sf->sha256);
+    sf->size = (int64_t)n;
+    free(sf->name);
+    sf->name = malloc(80);
+    snprintf(sf->name, 80, "files/%s.db", sf->sha256);
+    snprintf(path, sizeof path, "%s/%s", m->pub, sf->name);
+    put(path, bytes, n);
+    ix.generation++;
+    size_t jlen = 0, siglen = 0;
+    char *json = cdi_mindex_dump(&ix, &jlen), hex[65];
+    unsigned char *sig = NULL;
+    must(f, f->s->ops->mirror_sign(f->s, f->u, 1, NULL, json, jlen, &sig, &siglen, &f->err), "sign");
+    cdi_sha256_hex(json, jlen, hex);
+    snprintf(path, sizeof path, "%s/index-%s.json", m->pub, hex);
+    put(path, json, jlen);
+    snprintf(path, sizeof path, "%s/index-%s.sig", m->pub, hex);
+    put(path, sig, siglen);
+    snprintf(path, sizeof path, "%s/current", m->pub);
+    snprintf(name, sizeof name, "index-%s.json\n", hex);
+    put(path, name, strlen(name));
+    free(json);
+    free(sig);
+    cdi_mindex_clear(&ix);
+}
+
+static void test_damaged_signed_image(void **state)
+{
+    struct sx *m = *state;
+    struct fx *f = &m->f;
+    for (int i = 0; i < 40; i++) fx_cert(f, "bulk");     /* a few pages of certificates */
+    publish(m);
+    struct cd_mirror_opts o = { .signer_ca = m->ca };
+    struct cd_mirror_pull_result r;
+    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
+    must(f, open_mirror(m, m->ca, &f->err), "open");
+    char key[300], sp[400];
+    key_dir(m, key, sizeof key);
+    snprintf(sp, sizeof sp, "%s/state.json", key);
+    size_t n = 0, sn = 0, rn = 0;
+    char *state0 = slurp(sp, &sn), *rep0 = slurp(m->replica, &rn);
+    /* the image with one of its pages overwritten: its schema (page 1) is
+     * whole, so only a check of the whole file finds it */
+    struct cdi_mindex ix;
+    char name[80];
+    current_index(m, &ix, name);
+    char *img = pub_file(m, &ix, "store"), *b = slurp(img, &n);
+    size_t page = 4096, at = (n / page / 2) * page;
+    assert_true(at >= page);
+    memset(b + at, 0x5a, page);
+    resign_image(m, b, n);
+    struct cd_err e = { 0 };
+    assert_int_equal(cd_mirror_pull(m->spec, m->replica, &o, &r, &e), CD_E_CORRUPT);
+    assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
+    assert_int_equal(open_mirror(m, m->ca, &e), CD_E_CORRUPT);
+    assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
+    /* the cache and the replica are as they were */
+    size_t sn2 = 0, rn2 = 0;
+    char *state1 = slurp(sp, &sn2), *rep1 = slurp(m->replica, &rn2);
+    assert_int_equal(sn, sn2);
+    assert_memory_equal(state0, state1, sn);
+    assert_int_equal(rn, rn2);
+    assert_memory_equal(rep0, rep1, rn);
+    free(state0); free(state1); free(rep0); free(rep1);
+    free(b); free(img);
+    cdi_mindex_clear(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remembered_signer_of_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_signed_image, setup, teardown),
     };
     return cmocka_run_group_tests_name("mirror_sec", tests, NULL, NULL);
 }
