@@ -46,6 +46,25 @@ static int mkdir_p(const char *dir, struct cd_err *err)
     return rc;
 }
 
+/* DIR (through the links that name it) and DIR/files (no link) must be
+ * folders of ours that no one else may write: another user who may would
+ * replace a file between its check and its signature, or plant one. */
+static int folder_ours(const char *dir, const char *files, struct cd_err *err)
+{
+    char *real = realpath(dir, NULL), why[80];
+    const char *bad = real ? cdi_dir_unsafe(real, why, sizeof why) : strerror(errno);
+    const char *which = dir;
+    free(real);
+    if (!bad) {
+        bad = cdi_dir_unsafe(files, why, sizeof why);
+        which = files;
+    }
+    if (!bad) return CD_OK;
+    return cdi_fail(err, CD_E_INVAL, "%s: %s; a snapshot is published only into folders of the publishing user "
+                    "that no one else may write in (another could alter a file before it is signed): chown it, "
+                    "or chmod go-w it", which, bad);
+}
+
 static void sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -349,16 +368,32 @@ static int add_image(struct pub *p, const char *tmp, struct cd_err *err)
     return rc;
 }
 
-/* Each CA's certificate and current CRL, read from the image itself (so
- * that they are what a reader of the image sees), opened as a reader
- * opens it: a snapshot a reader would refuse is never published. */
-static int add_cas(struct pub *p, const char *image, const struct cdi_mimage_info *info, struct cd_err *err)
+/* The new image (still under its temporary name: what was built, not
+ * what a path in the served folder holds later), opened as a reader opens
+ * it: a snapshot a reader would refuse is never published. */
+static int open_image(const char *tmp, cd_store **out, struct cd_err *err)
 {
     cd_store *img = calloc(1, sizeof *img);
-    cd_user mu = { .id = 1, .name = "mirror", .admin = 1, .home_group = 1 };
+    *out = NULL;
     if (!img) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-    int rc = cdi_sqlite_open(img, image, CD_OPEN_READONLY | CDI_OPEN_IMAGE, err);
-    if (rc) { rc = cdi_fail(err, rc, "the snapshot's store image does not open: %s", cd_errmsg(err, rc)); goto out; }
+    int rc = cdi_sqlite_open(img, tmp, CD_OPEN_READONLY | CDI_OPEN_IMAGE, err);
+    if (rc) {
+        rc = cdi_fail(err, rc, "the snapshot's store image does not open: %s", cd_errmsg(err, rc));
+        free(img->name);
+        free(img);
+        return rc;
+    }
+    *out = img;
+    return CD_OK;
+}
+
+/* Each CA's certificate and current CRL, read from the image itself (so
+ * that they are what a reader of the image sees), through the connection
+ * open_image made before the image was renamed into the folder. */
+static int add_cas(struct pub *p, cd_store *img, const struct cdi_mimage_info *info, struct cd_err *err)
+{
+    cd_user mu = { .id = 1, .name = "mirror", .admin = 1, .home_group = 1 };
+    int rc = CD_OK;
     for (size_t i = 0; !rc && i < info->ncas; i++) {
         char *pem = NULL;
         unsigned char *der = NULL;
@@ -371,8 +406,6 @@ static int add_cas(struct pub *p, const char *image, const struct cdi_mimage_inf
             rc = add_file(p, "crl", info->ca_ids[i], der, len, ".crl", err);
         free(der);
     }
-out:
-    cd_store_close(img);
     return rc;
 }
 
@@ -395,6 +428,7 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
 {
     struct pub p = { .dir = dir, .out = out };
     struct cdi_mimage_info info = { 0 };
+    cd_store *img = NULL;
     char *signer = NULL, *files = NULL, *tmp = NULL, *json = NULL, *ptr = NULL;
     unsigned char *sig = NULL;
     size_t slen = 0, jlen = 0, siglen = 0;
@@ -411,7 +445,7 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
                         "\"certdeck mirror publish\" where the store file is", s->name);
     if ((rc = mkdir_p(dir, err))) return rc;
     if (!(files = cdi_printf("%s/files", dir))) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-    if ((rc = mkdir_p(files, err))) goto out;
+    if ((rc = mkdir_p(files, err)) || (rc = folder_ours(dir, files, err))) goto out;
     /* one publisher at a time per folder */
     lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
@@ -435,10 +469,9 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     if ((rc = cdi_image_quick_check(tmp, "the new store image", err))) goto out;
     p.ix.certs = info.certs;
     p.ix.cas = info.cas;
+    if ((rc = open_image(tmp, &img, err))) goto out;
     if ((rc = add_image(&p, tmp, err))) goto out;
-    char *image = cdi_printf("%s/%s", dir, p.ix.files[0].name);
-    rc = image ? add_cas(&p, image, &info, err) : cdi_fail(err, CD_E_NOMEM, "out of memory");
-    free(image);
+    rc = add_cas(&p, img, &info, err);
     if (!rc) rc = add_file(&p, "signer", 0, signer, slen, ".pem", err);
     if (rc) goto out;
     /* the index, signed (audited in s), checked against the signer's
@@ -466,6 +499,7 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     out->files = p.ix.n;
     snprintf(out->signer_sha256, sizeof out->signer_sha256, "%s", p.ix.signer_sha256);
 out:
+    cd_store_close(img);
     if (tmp) unlink(tmp);         /* ours; gone already once renamed */
     if (lock >= 0) close(lock);
     if (rc) {

@@ -348,10 +348,19 @@ int cdi_image_quick_check(const char *path, const char *what, struct cd_err *err
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    /* immutable: a file of our own no one writes yet (no locks, no journal) */
-    char *uri = file_uri(path, "?mode=ro&immutable=1");
+    /* its folder resolved (SQLite's NOFOLLOW refuses a link anywhere in the
+     * path, and DIR or $XDG_CACHE_HOME may be named through one), the file
+     * itself never through a link; immutable: a file of our own no one
+     * writes yet (no locks, no journal) */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup("."), *real = dir ? realpath(*dir ? dir : "/", NULL) : NULL;
+    char *full = real ? cdi_printf("%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path) : NULL;
+    char *uri = full ? file_uri(full, "?mode=ro&immutable=1") : NULL;
     int rc = CD_OK;
-    if (!uri) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    free(dir);
+    free(real);
+    free(full);
+    if (!uri) return cdi_fail(err, CD_E_IO, "%s: cannot open the store image: %s", what, strerror(errno ? errno : ENOMEM));
     if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
                         NULL) != SQLITE_OK) {
         rc = cdi_fail(err, CD_E_IO, "%s: cannot open the store image: %s", what, db ? sqlite3_errmsg(db) : "out of memory");

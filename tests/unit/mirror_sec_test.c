@@ -489,6 +489,65 @@ static void test_damaged_signed_image(void **state)
     cdi_mindex_clear(&ix);
 }
 
+/* ---- 4. the publish folder ---------------------------------------------- */
+
+static void test_publish_folder(void **state)
+{
+    struct sx *m = *state;
+    struct fx *f = &m->f;
+    struct cd_err e = { 0 };
+    struct cd_mirror_publish_opts o = { .sign_ca = 1 };
+    struct cd_mirror_published r;
+    publish(m);
+    char files[200];
+    snprintf(files, sizeof files, "%s/files", m->pub);
+    /* DIR or DIR/files open to others, or another user's: refused */
+    const char *levels[] = { m->pub, files };
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(chmod(levels[i], 0775), 0);
+        assert_int_equal(cd_mirror_publish(f->s, f->u, m->pub, &o, &r, &e), CD_E_INVAL);
+        assert_non_null(strstr(e.msg, levels[i]));
+        assert_non_null(strstr(e.msg, "others may write in it (mode 775)"));
+        assert_int_equal(chmod(levels[i], 0755), 0);
+        if (geteuid() == 0) {
+            assert_int_equal(chown(levels[i], 65534, 65534), 0);
+            assert_int_equal(cd_mirror_publish(f->s, f->u, m->pub, &o, &r, &e), CD_E_INVAL);
+            assert_non_null(strstr(e.msg, "belongs to another user"));
+            assert_int_equal(chown(levels[i], 0, 0), 0);
+        }
+    }
+    /* DIR named through a link is fine; files/ as a link is not */
+    char link[200];
+    snprintf(link, sizeof link, "%s/publink", f->dir);
+    assert_int_equal(symlink(m->pub, link), 0);
+    must(f, cd_mirror_publish(f->s, f->u, link, &o, &r, &f->err), "publish through a link");
+    /* the small files damaged in place (same size) or replaced by a link
+     * are written again, and what is signed is what is served */
+    struct cdi_mindex ix;
+    char name[80];
+    current_index(m, &ix, name);
+    char *ca = pub_file(m, &ix, "ca"), *crl = pub_file(m, &ix, "crl");
+    size_t n = 0;
+    char *b = slurp(ca, &n);
+    b[n / 2] ^= 1;
+    put(ca, b, n);
+    free(b);
+    char elsewhere[200];
+    snprintf(elsewhere, sizeof elsewhere, "%s/crl.elsewhere", f->dir);
+    assert_int_equal(rename(crl, elsewhere), 0);
+    assert_int_equal(symlink(elsewhere, crl), 0);
+    must(f, cd_mirror_publish(f->s, f->u, m->pub, &o, &r, &f->err), "publish again");
+    assert_int_equal(r.written, 2);
+    struct cd_mirror_opts mo = { .signer_ca = m->ca };
+    must(f, cd_mirror_verify(m->pub, &mo, NULL, &f->err), "verify");
+    struct stat st;
+    assert_int_equal(lstat(crl, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    free(ca);
+    free(crl);
+    cdi_mindex_clear(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +557,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_signed_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_folder, setup, teardown),
     };
     return cmocka_run_group_tests_name("mirror_sec", tests, NULL, NULL);
 }
