@@ -7,7 +7,8 @@
 #   mirror-verify.sh DIR|URL SIGNER-CA.pem [OUTDIR]
 #
 # URL is http(s)://HOST/PATH (curl; credentials from ~/.netrc, or set
-# CURL_OPTS, e.g. CURL_OPTS="--user name:pw --cacert web-ca.pem").
+# CURL_OPTS, e.g. CURL_OPTS="--netrc-file F --cacert web-ca.pem"; a
+# password in a command line is seen by every user of the machine).
 # OUTDIR (optional) receives the verified files.  Exit 0: the snapshot is
 # whole and signed by SIGNER-CA; 1: it is not (the reason on stderr).
 set -eu

@@ -268,6 +268,15 @@ static int cert_export(struct cli *c, int argc, char **argv)
     char *pass = NULL;
     int prc = 0;
     if (f == CD_EXPORT_PFX || f == CD_EXPORT_BASE64 || f == CD_EXPORT_KEY) {
+        /* a mirror carries no keys: said before a passphrase is asked for
+         * nothing (a refusal by right is the core's, and audited) */
+        struct cd_mirror_info mi;
+        if (!cd_store_mirror_info(c->s, &mi, NULL)) {
+            cd_mirror_info_clear(&mi);
+            char why[300];
+            cd_user_may(c->s, c->u, CD_ACT_CERT_EXPORT_KEY, NULL, why, sizeof why);
+            return cli_msg(1, "%s", why);
+        }
         pass = cli_passphrase(pf, "Export passphrase: ", 1, &prc);
         if (prc) return prc;
         if (!pass) return cli_msg(1, "a passphrase protects the exported key: give --passphrase-file F");

@@ -131,7 +131,7 @@ static int verify(struct cli *c, int argc, char **argv)
     int rc = with_mirror(c, verify_call, &p);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = {
-        { "ok", "Whole", OUT_BOOL }, { "source", "Source", OUT_TEXT }, { "generation", "Generation", OUT_NUM },
+        { "ok", "Verified", OUT_BOOL }, { "source", "Source", OUT_TEXT }, { "generation", "Generation", OUT_NUM },
         { "published", "Published", OUT_TEXT }, { "signer", "Signer", OUT_TEXT },
         { "signer_sha256", "Signer SHA-256", OUT_TEXT },
     };
@@ -147,7 +147,7 @@ static int verify(struct cli *c, int argc, char **argv)
 int cmd_mirror(struct cli *c, int argc, char **argv)
 {
     static const struct subcmd t[] = {
-        { "publish", publish, "publish DIR --sign-ca ID [--ca-passphrase-file F] [--keep N]" },
+        { "publish", publish, "publish DIR --sign-ca ID [--ca-passphrase-file F] [--keep N] [--format table|json|csv]" },
         { "pull", pull, "pull URL --into FILE [--format table|json|csv]" },
         { "verify", verify, "verify URL|DIR [--format table|json|csv]" },
         { NULL, NULL, NULL },

@@ -43,11 +43,19 @@ static int ask_signer(void *ctx, const char *mirror, const char *subject, const 
     if (!tty) return 0;
     char *m = cd_sanitize(mirror, (size_t)-1), *sub = cd_sanitize(subject, (size_t)-1),
          *fp = cd_sanitize(sha256, (size_t)-1);
+    /* also as `certdeck ca show` prints it: lower case, no colons */
+    char plain[80] = "";
+    size_t k = 0;
+    for (const char *q = fp ? fp : ""; *q && k + 1 < sizeof plain; q++)
+        if (*q != ':') plain[k++] = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
+    plain[k] = 0;
     fprintf(tty, "The mirror %s is not known yet.\n"
                  "Its snapshot is signed by the CA: %s\n"
                  "CA fingerprint (SHA-256): %s\n"
-                 "Compare it with `certdeck ca show` on the source store.  Trust this CA for this mirror and "
-                 "remember it? [y/N] ", m ? m : "?", sub ? sub : "?", fp ? fp : "?");
+                 "  (as `certdeck ca show ID` prints it: %s)\n"
+                 "Compare it on the source store, or with the CA's certificate from a channel you trust\n"
+                 "(openssl x509 -in CA.pem -noout -fingerprint -sha256).  Trust this CA for this mirror and "
+                 "remember it? [y/N] ", m ? m : "?", sub ? sub : "?", fp ? fp : "?", plain);
     fflush(tty);
     free(m);
     free(sub);

@@ -214,6 +214,9 @@ struct cd_store {
 
 #define CDI_OWN_FILES_MAX 8
 
+/* 1 when s is a mirror+ store, a store image or a pulled replica. */
+int cdi_store_is_mirror(const cd_store *s);
+
 extern const struct cdi_store_ops cdi_sqlite_ops;
 int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err *err);
 /* store_https.c: spec is "https://HOST[:PORT]" */

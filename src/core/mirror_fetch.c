@@ -89,7 +89,11 @@ static int open_folder(struct cdi_mfetch *f, const char *src, struct cd_err *err
     if (!*p) return cdi_fail(err, CD_E_INVAL, "no mirror folder given");
     char cwd[4096] = "";
     if (*p != '/' && !getcwd(cwd, sizeof cwd)) return cdi_fail(err, CD_E_IO, "cannot tell the current folder: %s", strerror(errno));
-    f->folder = *p == '/' ? strdup(p) : cdi_printf("%s/%s", cwd, p);
+    /* one name for one folder ("./stick/pki", "/media/stick/pki/"), so that
+     * it has one cache and one remembered signer; a folder not there keeps
+     * its name for the message */
+    char *real = realpath(p, NULL);
+    f->folder = real ? real : *p == '/' ? strdup(p) : cdi_printf("%s/%s", cwd, p);
     if (!f->folder) return oom(err);
     for (size_t n = strlen(f->folder); n > 1 && f->folder[n - 1] == '/'; n--) f->folder[n - 1] = 0;
     f->source = cdi_printf("file://%s", f->folder);
@@ -170,6 +174,10 @@ int cdi_mfetch_open(const char *src, const struct cd_mirror_opts *o, struct cdi_
     *out = NULL;
     if (!o) o = &none;
     if (!src || !*src) return cdi_fail(err, CD_E_INVAL, "no mirror given");
+    size_t sl = strlen(src);
+    while (sl > 1 && src[sl - 1] == '/') sl--;
+    if (sl >= 8 && !strncmp(src + sl - 8, "/current", 8))
+        return cdi_fail(err, CD_E_INVAL, "\"%.200s\": give the snapshot's folder, without /current", src);
     struct cdi_mfetch *f = calloc(1, sizeof *f);
     if (!f) return oom(err);
     f->max_size = o->max_size > 0 ? o->max_size : CD_MIRROR_MAX_SIZE;
@@ -388,11 +396,18 @@ static int status_fail(struct cdi_mfetch *f, long st, int sent_creds, const char
         if (!f->auth_ok)
             return cdi_fail(err, CD_E_LOGIN, "mirror %s: needs a user name and password (401), which plain http "
                             "to a host not on loopback would send in clear; use https://, or --insecure-auth", w);
-        return cdi_fail(err, CD_E_LOGIN, "mirror %s: needs a user name and password (401): give --user, "
-                        "or a line for it in ~/.netrc", w);
+        return cdi_fail(err, CD_E_LOGIN, "mirror %s: needs a user name and password (401): give --user NAME, "
+                        "or a \"machine %s\" line in ~/.netrc (if there is one, its password was refused)", w,
+                        f->host);
     case 403: return cdi_fail(err, CD_E_FORBIDDEN, "mirror %s: %s: forbidden (403)", w, rel);
     case 404:
-    case 410: return cdi_fail(err, CD_E_NOTFOUND, "mirror %s: %s: not found (%ld)", w, rel, st);
+    case 410:
+        if (!strcmp(rel, "current")) {
+            /* the first request: most likely the address is not a snapshot's folder */
+            return cdi_fail(err, CD_E_NOTFOUND, "mirror %s: %s/current: not found (%ld): is this the folder a "
+                            "snapshot was published into?", w, f->source, st);
+        }
+        return cdi_fail(err, CD_E_NOTFOUND, "mirror %s: %s: not found (%ld)", w, rel, st);
     default: break;
     }
     if (st >= 500) {
@@ -560,8 +575,10 @@ static int file_get(struct cdi_mfetch *f, const char *rel, struct sink *k, struc
         goto out;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-        rc = errno == ENOENT ? cdi_fail(err, CD_E_NOTFOUND, "mirror %s: %s: not found", w, rel)
-                             : cdi_fail(err, CD_E_IO, "mirror %s: %s: %s", w, rel, strerror(errno));
+        rc = errno != ENOENT ? cdi_fail(err, CD_E_IO, "mirror %s: %s: %s", w, rel, strerror(errno))
+             : !strcmp(rel, "current") ? cdi_fail(err, CD_E_NOTFOUND, "mirror %s: no file \"current\": is this the "
+                                                  "folder a snapshot was published into?", w)
+             : cdi_fail(err, CD_E_NOTFOUND, "mirror %s: %s: not found", w, rel);
         goto out;
     }
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

@@ -60,6 +60,7 @@ int sq_client_settings_get(cd_store *s, const cd_user *u, struct cd_client_setti
     char *pw = NULL, *since = NULL;
     (void)u;                       /* every user is warned: no right needed */
     memset(out, 0, sizeof *out);
+    if (sq->mirror) return sq_unpublished(err, "the server settings");
     int rc = meta_get(sq, META_PW, &pw, err);
     if (!rc) rc = meta_get(sq, META_UNAUTH, &since, err);
     if (!rc) {

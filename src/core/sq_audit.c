@@ -57,6 +57,7 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
                   struct cd_audit_list *out, struct cd_err *err)
 {
     struct sq *sq = SQ(s);
+    if (sq->mirror) return sq_unpublished(err, "the audit log");
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
     cd_filter *f = NULL;
@@ -311,6 +312,7 @@ int sq_audit_verify(cd_store *s, const cd_user *u, int64_t *checked, int64_t *ba
 {
     (void)u;
     struct sq *sq = SQ(s);
+    if (sq->mirror) return sq_unpublished(err, "the audit log");
     sqlite3_stmt *st = NULL;
     struct head h;
     char prev[65], hash_at[65] = "";

@@ -108,6 +108,9 @@ int  sq_may(struct sq *sq, const cd_user *u, int action, int64_t group_id, struc
 /* "no certificate with ID 12" / "no CA with ID 3": the one answer for an
  * object that is not there, CD_E_NOTFOUND. */
 int  sq_missing(struct cd_err *err, int kind, int64_t id);
+/* CD_E_NOTFOUND "a mirror does not carry WHAT (the source store alone has it)"
+ * (WHAT: "the audit log", "the server settings"). */
+int  sq_unpublished(struct cd_err *err, const char *what);
 /* sq_may for an existing object (kind, id) in group_id; action -1 checks
  * only that u may read it.  An object u may not read gets sq_missing's
  * answer, word for word, so IDs cannot be probed; its audit record still

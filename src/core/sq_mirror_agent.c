@@ -215,6 +215,8 @@ static int read_keys(struct sq *sq, char **url, char **user, char **sealed, stru
 int sq_mirror_settings_get(cd_store *s, const cd_user *u, struct cd_mirror_settings *out, struct cd_err *err)
 {
     (void)u;                       /* anyone logged in may read them */
+    memset(out, 0, sizeof *out);
+    if (SQ(s)->mirror) return sq_unpublished(err, "the server settings");
     char *sealed = NULL;
     int rc = read_keys(SQ(s), &out->url, &out->user, &sealed, err);
     out->has_password = sealed != NULL;

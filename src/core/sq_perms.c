@@ -59,6 +59,11 @@ int sq_missing(struct cd_err *err, int kind, int64_t id)
     return cdi_fail(err, CD_E_NOTFOUND, "no %s with ID %lld", kind == CD_KIND_CA ? "CA" : "certificate", (long long)id);
 }
 
+int sq_unpublished(struct cd_err *err, const char *what)
+{
+    return cdi_fail(err, CD_E_NOTFOUND, "a mirror does not carry %s (the source store alone has it)", what);
+}
+
 int sq_obj_may(struct sq *sq, const cd_user *u, int action, int kind, int64_t id, int64_t group_id,
                struct cd_err *err)
 {

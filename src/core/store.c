@@ -593,3 +593,13 @@ void cd_mirror_info_clear(struct cd_mirror_info *i)
     free(i->warning);
     memset(i, 0, sizeof *i);
 }
+
+int cdi_store_is_mirror(const cd_store *s)
+{
+    if (!s || !s->ops) return 0;
+    if (s->mirror) return 1;
+    struct cd_mirror_info i;
+    if (!s->ops->mirror_meta || s->ops->mirror_meta(s, &i, NULL)) return 0;
+    cd_mirror_info_clear(&i);
+    return 1;
+}

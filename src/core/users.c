@@ -41,7 +41,14 @@ int cd_user_may(cd_store *s, const cd_user *u, int action, const char *group, ch
     if (why && n) *why = 0;
     const struct cdi_action *a = cdi_action(action);
     if (!s || !u || !a) return 0;
-    if (a->changes && cd_store_readonly(s)) {
+    /* a mirror carries no private keys, and answers a CRL with the one it
+     * published instead of signing one: not a change there */
+    int mirror = cdi_store_is_mirror(s);
+    if (mirror && action == CD_ACT_CERT_EXPORT_KEY) {
+        if (why && n) snprintf(why, n, "a mirror carries no private keys; cannot %s", a->name);
+        return 0;
+    }
+    if (a->changes && cd_store_readonly(s) && !(mirror && action == CD_ACT_CA_CRL)) {
         if (why && n) snprintf(why, n, "%s; cannot %s", cd_store_readonly_reason(s), a->name);
         return 0;
     }

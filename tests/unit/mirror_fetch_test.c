@@ -110,7 +110,7 @@ static void test_statuses(void **state)
     (void)state;
     static const struct { const char *answer; int rc; const char *msg; } t[] = {
         { "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", CD_E_FORBIDDEN, ": current: forbidden (403)" },
-        { "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno!", CD_E_NOTFOUND, ": current: not found (404)" },
+        { "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno!", CD_E_NOTFOUND, "/m/current: not found (404): is this the folder a snapshot was published into?" },
         { "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", CD_E_IO, ": current: server error (500)" },
         { "HTTP/1.1 418 Teapot\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", CD_E_IO, "unexpected answer (HTTP 418)" },
     };

@@ -457,6 +457,22 @@ static void test_image_reads_like_the_store(void **state)
     char whyb[300];
     assert_false(cd_user_may(img, iu, CD_ACT_CERT_REVOKE, "/All", whyb, sizeof whyb));
     assert_int_equal(strncmp(whyb, "read-only: a mirror", 19), 0);
+    /* what a front end asks before it offers an action: no key export; the
+     * published CRL is no change */
+    assert_false(cd_user_may(img, iu, CD_ACT_CERT_EXPORT_KEY, "/All", whyb, sizeof whyb));
+    assert_non_null(strstr(whyb, "a mirror carries no private keys"));
+    assert_true(cd_user_may(img, iu, CD_ACT_CA_CRL, "/All", whyb, sizeof whyb));
+    /* what a mirror does not carry is said, not shown empty */
+    struct cd_audit_list al;
+    assert_int_equal(cd_audit_list(img, iu, NULL, NULL, 10, &al, &e), CD_E_NOTFOUND);
+    assert_non_null(strstr(e.msg, "a mirror does not carry the audit log"));
+    int64_t n1, n2;
+    assert_int_equal(cd_audit_verify(img, iu, &n1, &n2, &e), CD_E_NOTFOUND);
+    struct cd_client_settings cs;
+    assert_int_equal(cd_client_settings_get(img, iu, &cs, &e), CD_E_NOTFOUND);
+    assert_non_null(strstr(e.msg, "server settings"));
+    struct cd_mirror_settings ms;
+    assert_int_equal(cd_mirror_settings_get(img, iu, &ms, &e), CD_E_NOTFOUND);
     cd_user_free(iu);
     cd_store_close(img);
     free(path);
