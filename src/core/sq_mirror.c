@@ -366,8 +366,10 @@ int cdi_image_quick_check(const char *path, const char *what, struct cd_err *err
         rc = cdi_fail(err, CD_E_IO, "%s: cannot open the store image: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
         goto out;
     }
-    /* the first problem is enough to say */
-    if (sqlite3_exec(db, "PRAGMA cell_size_check=ON", NULL, NULL, NULL) != SQLITE_OK ||
+    /* the first problem is enough to say; mapped, not read page by page
+     * (100k: ~0.15 s instead of ~0.35 s; the file is ours, no one
+     * truncates it under the map) */
+    if (sqlite3_exec(db, "PRAGMA cell_size_check=ON; PRAGMA mmap_size=2147418112", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         rc = cdi_fail(err, CD_E_CORRUPT, "%s: the store image is damaged: %s", what, sqlite3_errmsg(db));
