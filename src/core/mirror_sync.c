@@ -684,7 +684,11 @@ int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int of
     }
     if (r.cached && !strcmp(name, r.st.index)) {
         /* the snapshot the cache has: one request, nothing else fetched */
-        if ((rc = use_cache(&r, err)) || (rc = state_save(&r, name, &got, cdi_now(), err))) goto out;
+        /* a signer accepted now (trust on first use) is remembered whatever
+         * the cache held */
+        if ((rc = use_cache(&r, err)) || (rc = state_save(&r, name, &got, cdi_now(), err)) ||
+            (rc = remember(&r, err)))
+            goto out;
         rc = fill(&r, out, name, &r.cix, cdi_now(), err);
         goto out;
     }
@@ -704,6 +708,7 @@ out:
         cdi_fmt_time(r.st.checked, when, sizeof when);
         memset(out, 0, sizeof *out);
         rc = use_cache(&r, err);
+        if (!rc) rc = remember(&r, err);
         if (!rc) rc = fill(&r, out, r.st.index, &r.cix, r.st.checked, err);
         if (!rc && !(out->warning = cdi_printf("the mirror could not be reached (%s); showing the snapshot cached at %s UTC",
                                                why, when)))
