@@ -95,6 +95,17 @@ const char *cdi_dir_unsafe(const char *path, char *why, size_t n);
 int  cdi_check_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err);
 /* mkdir -p path (new folders 0700), then cdi_check_dirs. */
 int  cdi_own_dirs(const char *path, size_t base, const char *what, const char *var, struct cd_err *err);
+/* The first folder of path, from the root, that does not exist (caller
+ * frees), NULL when all do: what a later mkdir -p of path makes. */
+char *cdi_first_missing(const char *path);
+/* The reader's cache folder dir ($XDG_CACHE_HOME/certdeck/mirrors/<key>):
+ * after a new snapshot is in place, every file the index ix does not name
+ * and every index but `index` go (cdi_cache_prune); after a failed sync
+ * that found no cache there, under its lock, what it made goes: the
+ * cache's own names, the folder, and its parents up to `made` (the first
+ * folder that sync made; NULL: none), each only while empty. */
+void cdi_cache_prune(const char *dir, const char *index, const struct cdi_mindex *ix);
+void cdi_cache_unmake(const char *dir, const char *made);
 
 /* ---- the publisher's store image (sqlite backend, sq_mirror.c) -------------------- */
 

@@ -6,6 +6,7 @@
  * of that user that no one else may write, opened without following a
  * link.  Shared by the reader's cache (mirror_sync.c) and the publisher
  * (mirror_pub.c). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -101,4 +102,90 @@ int cdi_own_dirs(const char *path, size_t base, const char *what, const char *va
 {
     if (cdi_mkdirs(path)) return cdi_fail(err, CD_E_IO, "cannot make %s: %s", path, strerror(errno));
     return cdi_check_dirs(path, base, what, var, err);
+}
+
+/* The first folder of path (from the root) that does not exist, or NULL. */
+char *cdi_first_missing(const char *path)
+{
+    char *p = strdup(path);
+    struct stat st;
+    for (char *s = p ? p + 1 : NULL; s; s++) {
+        if (*s && *s != '/') continue;
+        char c = *s;
+        *s = 0;
+        if (lstat(p, &st) && errno == ENOENT) return p;
+        *s = c;
+        if (!c) break;
+    }
+    free(p);
+    return NULL;
+}
+
+/* rmdir path, then each of its parents up to top (a prefix of path, one
+ * of its folders), each only while it is empty. */
+static void rmdirs(const char *path, const char *top)
+{
+    char *p = strdup(path);
+    size_t tl = strlen(top);
+    if (!p || strncmp(p, top, tl) || (p[tl] && p[tl] != '/')) { free(p); return; }
+    for (;;) {
+        if (rmdir(p)) break;
+        char *slash = strrchr(p, '/');
+        if (!slash || (size_t)(slash - p) < tl) break;
+        *slash = 0;
+    }
+    free(p);
+}
+
+/* ---- the reader's cache folder (mirror_sync.c) ---------------------------------- */
+
+/* After the switch: what the new snapshot does not use goes. */
+void cdi_cache_prune(const char *dir, const char *index, const struct cdi_mindex *ix)
+{
+    char *fd = cdi_printf("%s/files", dir);
+    DIR *d = fd ? opendir(fd) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int used = 0;
+        for (size_t i = 0; i < ix->n && !used; i++) used = !strcmp(ix->files[i].name + 6, e->d_name);
+        if (!used) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+    free(fd);
+    d = opendir(dir);
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "index-", 6) || !strncmp(e->d_name, index, 70)) continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+}
+
+/* A file name of the cache: files/ "<64 hex>.<ext>" or a download. */
+static int cache_file_name(const char *n)
+{
+    return !strncmp(n, ".part-", 6) ||
+           (strspn(n, "0123456789abcdef") == 64 && (!strcmp(n + 64, ".db") || !strcmp(n + 64, ".pem") ||
+                                                    !strcmp(n + 64, ".crl")));
+}
+
+/* Its own names only (a folder holding anything else stays), then the
+ * folders, each while empty. */
+void cdi_cache_unmake(const char *dir, const char *made)
+{
+    char *fd = cdi_printf("%s/files", dir);
+    DIR *d = fd ? opendir(fd) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (cache_file_name(e->d_name)) unlinkat(dirfd(d), e->d_name, 0);
+    if (d) closedir(d);
+    if ((d = opendir(dir))) {
+        while ((e = readdir(d)))
+            if (!strcmp(e->d_name, "lock") || !strcmp(e->d_name, "state.json") || !strncmp(e->d_name, "index-", 6))
+                unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+    }
+    if (fd) rmdir(fd);
+    free(fd);
+    rmdirs(dir, made ? made : dir);
 }

@@ -51,6 +51,8 @@ struct run {
     char *dir, *known;          /* the cache folder; the remembered signer */
     size_t dir_base, known_base;    /* their $XDG_..._HOME part: not ours to judge */
     int lockfd;
+    char *made;                 /* the first folder this sync made, or NULL */
+    int fresh;                  /* the cache had no state.json when locked */
     struct state st;
     int cached;                 /* the cache holds the whole snapshot st.index names */
     struct cdi_buf cidx, csig;  /* its index and signature */
@@ -498,28 +500,6 @@ static int commit(struct run *r, const char *index, const struct cdi_buf *idx, c
     return rc;
 }
 
-/* After the switch: what the new snapshot does not use goes. */
-static void prune(struct run *r, const char *index, const struct cdi_mindex *ix)
-{
-    char *fd = in_dir(r, "files");
-    DIR *d = fd ? opendir(fd) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        int used = 0;
-        for (size_t i = 0; i < ix->n && !used; i++) used = !strcmp(ix->files[i].name + 6, e->d_name);
-        if (!used) unlinkat(dirfd(d), e->d_name, 0);
-    }
-    if (d) closedir(d);
-    free(fd);
-    d = opendir(r->dir);
-    while (d && (e = readdir(d))) {
-        if (strncmp(e->d_name, "index-", 6) || !strncmp(e->d_name, index, 70)) continue;
-        unlinkat(dirfd(d), e->d_name, 0);
-    }
-    if (d) closedir(d);
-}
-
 /* A store image new to the cache, whole to SQLite (signed and hashed is
  * not enough: a publisher's damaged disk signs damage too), before the
  * cache takes it; one already there was checked when it came. */
@@ -542,6 +522,7 @@ static void run_clear(struct run *r)
     cdi_mfetch_close(r->f);
     free(r->dir);
     free(r->known);
+    free(r->made);
     state_clear(&r->st);
     cdi_buf_free(&r->cidx);
     cdi_buf_free(&r->csig);
@@ -550,15 +531,34 @@ static void run_clear(struct run *r)
     free(r->pem);
 }
 
+/* The cache folder, made when missing, and its lock held.  A sync that
+ * fails in a cache it found empty removes it (cdi_cache_unmake), lock too,
+ * perhaps while this one waits for that lock: then it starts again. */
 static int lock_cache(struct run *r, struct cd_err *err)
 {
-    int rc = own_cache(r, err);
-    if (rc) return rc;
-    char *p = in_dir(r, "lock");
-    r->lockfd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-    free(p);
-    if (r->lockfd < 0) return cdi_fail(err, CD_E_IO, "cannot use the mirror's cache %s: %s", r->dir, strerror(errno));
-    if (flock(r->lockfd, LOCK_EX)) return cdi_fail(err, CD_E_IO, "cannot lock the mirror's cache %s: %s", r->dir, strerror(errno));
+    r->made = cdi_first_missing(r->dir);
+    for (int tries = 0;; tries++) {
+        int rc = own_cache(r, err);
+        if (rc) return rc;
+        char *p = in_dir(r, "lock");
+        r->lockfd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (r->lockfd < 0 || flock(r->lockfd, LOCK_EX)) {
+            free(p);
+            return cdi_fail(err, CD_E_IO, "cannot lock the mirror's cache %s: %s", r->dir, strerror(errno));
+        }
+        struct stat a, b;
+        int same = !fstat(r->lockfd, &a) && !lstat(p, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        free(p);
+        if (same) break;
+        close(r->lockfd);
+        r->lockfd = -1;
+        if (tries == 5) return cdi_fail(err, CD_E_BUSY, "the mirror's cache %s keeps changing; try again", r->dir);
+    }
+    char *sp = in_dir(r, "state.json");
+    struct stat st;
+    if (!sp) return oom(err);
+    r->fresh = lstat(sp, &st) && errno == ENOENT;
+    free(sp);
     return CD_OK;
 }
 
@@ -696,7 +696,7 @@ int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int of
     if ((rc = check_image(&r, &ix, err))) goto out;
     if ((rc = commit(&r, name, &idx, &sig, &ix, &got, err))) goto out;
     if ((rc = remember(&r, err))) goto out;
-    prune(&r, name, &ix);
+    cdi_cache_prune(r.dir, name, &ix);
     out->changed = 1;
     rc = fill(&r, out, name, &ix, cdi_now(), err);
 out:
@@ -715,6 +715,10 @@ out:
             rc = oom(err);
     }
     if (rc) cdi_msnap_clear(out);
+    if (rc && r.fresh && r.lockfd >= 0) {
+        drop_tmps(&r);
+        cdi_cache_unmake(r.dir, r.made);
+    }
     free(name);
     cdi_buf_free(&ptr);
     cdi_buf_free(&idx);

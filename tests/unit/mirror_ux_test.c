@@ -175,6 +175,59 @@ static void test_trust_remembered_offline(void **state)
     if (rc) fail_msg("offline, without a terminal: %s", e.msg);
 }
 
+/* ---- 4. a failed open leaves no cache folder ------------------------------ */
+
+static void test_failed_open_leaves_no_cache(void **state)
+{
+    struct ux *m = *state;
+    struct cd_err e = { 0 };
+    struct cd_mirror_opts given = { .signer_ca = m->ca };
+    char spec[300], empty[200];
+    /* a folder that is not a snapshot */
+    snprintf(empty, sizeof empty, "%s/empty", m->f.dir);
+    assert_int_equal(mkdir(empty, 0700), 0);
+    snprintf(spec, sizeof spec, "mirror+file://%s", empty);
+    assert_int_not_equal(open_spec(spec, &given, &e), CD_OK);
+    char *l = listing(m, m->cache);
+    assert_string_equal(l, "missing\n");
+    free(l);
+    /* a 404 on current */
+    httpd_serve_dir(&srv, "/pki/", empty);
+    snprintf(spec, sizeof spec, "mirror+http://127.0.0.1:%d/pki", srv.port);
+    assert_int_not_equal(open_spec(spec, &given, &e), CD_OK);
+    assert_non_null(strstr(e.msg, "404"));
+    l = listing(m, m->cache);
+    assert_string_equal(l, "missing\n");
+    free(l);
+    /* a file over --max-size, the cache folder's parents already there */
+    publish(m);
+    char parent[200];
+    snprintf(parent, sizeof parent, "%s/certdeck/mirrors", m->cache);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p -m 700 '%s' '%s/certdeck' '%s'", m->cache, m->cache, parent);
+    assert_int_equal(system(cmd), 0);
+    char *before = listing(m, m->cache);
+    struct cd_mirror_opts small = { .signer_ca = m->ca, .max_size = 100 };
+    assert_int_not_equal(open_spec(m->spec, &small, &e), CD_OK);
+    assert_non_null(strstr(e.msg, "--max-size"));
+    l = listing(m, m->cache);
+    assert_string_equal(l, before);
+    free(l);
+    free(before);
+    /* a cache that holds a snapshot stays as it was */
+    must(&m->f, open_spec(m->spec, &given, &m->f.err), "open");
+    fx_cert(&m->f, "more");
+    publish(m);
+    before = listing(m, m->cache);
+    assert_int_not_equal(open_spec(m->spec, &small, &e), CD_OK);
+    l = listing(m, m->cache);
+    assert_string_equal(l, before);
+    free(l);
+    free(before);
+    /* and it is used */
+    must(&m->f, open_spec(m->spec, &given, &m->f.err), "open again");
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -193,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_trust_remembered_over_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trust_remembered_offline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_open_leaves_no_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
