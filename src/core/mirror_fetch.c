@@ -76,7 +76,8 @@ static int loopback(const char *host)
     return inet_pton(AF_INET6, host, &a6) == 1 && !memcmp(&a6, &in6addr_loopback, sizeof a6);
 }
 
-/* A folder given as "file:///PATH" or a plain path, made absolute. */
+/* A folder given as "file:///PATH", "file:PATH" (relative or absolute,
+ * as a local store is named) or a plain path, made absolute. */
 static int open_folder(struct cdi_mfetch *f, const char *src, struct cd_err *err)
 {
     const char *p = src;
@@ -84,7 +85,8 @@ static int open_folder(struct cdi_mfetch *f, const char *src, struct cd_err *err
         p = src + 5;
         if (!strncmp(p, "//localhost/", 12)) p += 11;
         else if (!strncmp(p, "///", 3)) p += 2;
-        else return cdi_fail(err, CD_E_INVAL, "\"%.200s\": give a folder as file:///PATH", src);
+        else if (!strncmp(p, "//", 2))
+            return cdi_fail(err, CD_E_INVAL, "\"%.200s\": give a folder as file:///PATH or file:PATH", src);
     }
     if (!*p) return cdi_fail(err, CD_E_INVAL, "no mirror folder given");
     char cwd[4096] = "";

@@ -106,6 +106,10 @@ char *cdi_first_missing(const char *path);
  * folder that sync made; NULL: none), each only while empty. */
 void cdi_cache_prune(const char *dir, const char *index, const struct cdi_mindex *ix);
 void cdi_cache_unmake(const char *dir, const char *made);
+/* A store path that is not a regular file: CD_E_INVAL "PATH is a mirror
+ * snapshot's folder: open it as mirror+file://ABS" when it is one (it
+ * holds `current`), else CD_E_CORRUPT "PATH is not a file". */
+int  cdi_not_a_store_file(const char *path, struct cd_err *err);
 
 /* ---- the publisher's store image (sqlite backend, sq_mirror.c) -------------------- */
 

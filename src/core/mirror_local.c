@@ -189,3 +189,19 @@ void cdi_cache_unmake(const char *dir, const char *made)
     free(fd);
     rmdirs(dir, made ? made : dir);
 }
+
+/* ---- a snapshot's folder named as a store file ------------------------------------ */
+
+int cdi_not_a_store_file(const char *path, struct cd_err *err)
+{
+    char *cur = cdi_printf("%s/current", path), *abs = NULL;
+    struct stat st;
+    int snap = cur && !stat(path, &st) && S_ISDIR(st.st_mode) && !lstat(cur, &st) && S_ISREG(st.st_mode);
+    free(cur);
+    if (snap && (abs = realpath(path, NULL))) {
+        int rc = cdi_fail(err, CD_E_INVAL, "%s is a mirror snapshot's folder: open it as mirror+file://%s", path, abs);
+        free(abs);
+        return rc;
+    }
+    return cdi_fail(err, CD_E_CORRUPT, "%s is not a file", path);
+}

@@ -579,7 +579,7 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
                       "(or \"certdeck demo\" for a demo fleet)", path);
         goto out;
     } else if (!S_ISREG(stt.st_mode)) {
-        rc = cdi_fail(err, CD_E_CORRUPT, "%s is not a file", path);
+        rc = cdi_not_a_store_file(path, err);
         goto out;
     } else if (stt.st_size == 0) {
         /* SQLite would take it for an empty database and we would fill it */

@@ -228,6 +228,51 @@ static void test_failed_open_leaves_no_cache(void **state)
     must(&m->f, open_spec(m->spec, &given, &m->f.err), "open again");
 }
 
+/* ---- 6. naming a snapshot's folder ------------------------------------------ */
+
+static void test_snapshot_folder_names(void **state)
+{
+    struct ux *m = *state;
+    struct cd_err e = { 0 };
+    cd_store *s = NULL;
+    publish(m);
+    /* as a store file: told how to open it */
+    char want[400];
+    snprintf(want, sizeof want, "%s is a mirror snapshot's folder: open it as mirror+file://%s", m->pub, m->pub);
+    assert_int_not_equal(cd_store_open(m->pub, 0, &s, &e), CD_OK);
+    assert_string_equal(e.msg, want);
+    char fpub[200];
+    snprintf(fpub, sizeof fpub, "file:%s", m->pub);
+    assert_int_not_equal(cd_store_open(fpub, 0, &s, &e), CD_OK);
+    assert_non_null(strstr(e.msg, "open it as mirror+file:///tmp/"));
+    /* another folder is still "not a file" */
+    assert_int_not_equal(cd_store_open(m->f.dir, 0, &s, &e), CD_OK);
+    snprintf(want, sizeof want, "%s is not a file", m->f.dir);
+    assert_string_equal(e.msg, want);
+    /* mirror+file:PATH, absolute or relative, is that folder */
+    struct cd_mirror_opts given = { .signer_ca = m->ca };
+    struct cd_open_opts oo = { .mirror = &given };
+    char spec[200], cwd[512];
+    snprintf(spec, sizeof spec, "mirror+file:%s", m->pub);
+    must(&m->f, cd_store_open_ex(spec, &oo, &s, &m->f.err), "mirror+file:ABS");
+    assert_string_equal(cd_store_name(s), m->spec);
+    cd_store_close(s);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(m->f.dir), 0);
+    int rc = cd_store_open_ex("mirror+file:pub", &oo, &s, &e);
+    if (rc) { assert_int_equal(chdir(cwd), 0); fail_msg("mirror+file:pub: %s", e.msg); }
+    assert_string_equal(cd_store_name(s), m->spec);
+    cd_store_close(s);
+    /* and pull takes it too */
+    struct cd_mirror_pull_result r;
+    rc = cd_mirror_pull("file:pub", "replica.db", &given, &r, &e);
+    assert_int_equal(chdir(cwd), 0);
+    if (rc) fail_msg("pull file:pub: %s", e.msg);
+    /* file://HOST/...: the forms to use */
+    assert_int_equal(open_spec("mirror+file://stick/pki", &given, &e), CD_E_INVAL);
+    assert_non_null(strstr(e.msg, "give a folder as file:///PATH or file:PATH"));
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -247,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trust_remembered_over_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trust_remembered_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_open_leaves_no_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_folder_names, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
