@@ -31,7 +31,7 @@ struct cd_mirror_published {
     int64_t generation;           /* 1 for the first publish into DIR, then +1 */
     int64_t published;            /* UTC seconds */
     int64_t certs, cas;
-    size_t  files, written;       /* files in the snapshot; of them, new in DIR */
+    size_t  files, written;       /* distinct files in the snapshot; of them, new in DIR */
     int64_t bytes;                /* total size of the snapshot's files */
     char    index[96];            /* "index-<sha256>.json" */
     char    signer_sha256[96];    /* SHA-256 fingerprint of the signing CA's certificate, hex with colons */

@@ -189,7 +189,10 @@ struct cdi_store_ops {
     const char *(*readonly_reason)(const cd_store *s);
     /* Publisher (sqlite only; NULL elsewhere: CD_E_UNSUPPORTED): the store
      * image of a snapshot, a new file at `path` (see mirror_int.h), and the
-     * index signature by CA ca_id's key (caller frees *sig). */
+     * index signature by CA ca_id's key (caller frees *sig).  mirror_sign
+     * with data NULL signs nothing: it checks all a publish needs of u and
+     * the CA (the right, Use on the CA, its key and passphrase, its
+     * validity) before anything is written, recording only a refusal. */
     int (*mirror_image)(cd_store *, const cd_user *, const char *path, const struct cdi_mimage_opts *,
                         struct cdi_mimage_info *, struct cd_err *);
     int (*mirror_sign)(cd_store *, const cd_user *, int64_t ca_id, const char *passphrase, const void *data,

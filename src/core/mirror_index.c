@@ -294,6 +294,27 @@ out:
     return rc;
 }
 
+int cdi_mirror_validity(const char *who, int64_t nb, int64_t na, int64_t now, const char *tail, struct cd_err *err)
+{
+    char when[32];
+    if (now >= nb && now <= na) return CD_OK;
+    cdi_fmt_time(now > na ? na : nb, when, sizeof when);
+    return cdi_fail(err, CD_E_STATE, "%s %s %s UTC; %s", who, now > na ? "expired on" : "is not valid before", when,
+                    tail);
+}
+
+int cdi_mirror_ca_times(const char *ca_pem, size_t ca_len, int64_t *nb, int64_t *na, struct cd_err *err)
+{
+    gnutls_x509_crt_t crt = NULL;
+    int rc = cdi_crt_load(ca_pem, ca_len, &crt, err);
+    if (rc) return rc;
+    *nb = (int64_t)gnutls_x509_crt_get_activation_time(crt);
+    *na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+    gnutls_x509_crt_deinit(crt);
+    if (*nb == -1 || *na == -1) return cdi_fail(err, CD_E_CRYPTO, "cannot read the CA certificate's validity");
+    return CD_OK;
+}
+
 int cdi_mirror_sig_check(const char *ca_pem, size_t ca_len, const void *data, size_t len, const void *sig,
                          size_t siglen, struct cd_err *err)
 {

@@ -73,6 +73,14 @@ int  cdi_sha256_fd(int fd, char out[65], int64_t *size);
  * (gnutls_pk_algorithm_t) signs an index with; GNUTLS_SIGN_UNKNOWN (0)
  * for a kind that does not sign indexes. */
 int  cdi_mirror_sign_algo(int pk_algo);
+/* CD_OK when now is within a signing CA's validity [not_before, not_after];
+ * else CD_E_STATE "<who> expired on 2026-11-07 10:00 UTC" or "<who> is
+ * not valid before ...", then "; " and tail. */
+int  cdi_mirror_validity(const char *who, int64_t not_before, int64_t not_after, int64_t now, const char *tail,
+                         struct cd_err *err);
+/* The validity of a CA certificate (PEM), UTC seconds. */
+int  cdi_mirror_ca_times(const char *ca_pem, size_t ca_len, int64_t *not_before, int64_t *not_after,
+                         struct cd_err *err);
 
 /* ---- local files of our own (mirror_local.c) --------------------------------------- */
 

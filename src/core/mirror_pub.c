@@ -321,6 +321,10 @@ static int add_file(struct pub *p, const char *role, int64_t ca_id, const void *
     int written = 0;
     int rc = put_file(p->dir, name, data, len, 1, &written, err);
     if (rc) return rc;
+    /* one content, one file: the signer's certificate is listed twice
+     * (as a ca and as the signer) but counted once */
+    int again = 0;
+    for (size_t i = 0; i < p->ix.n && !again; i++) again = !strcmp(p->ix.files[i].name, name);
     struct cdi_mfile *f = cdi_grow(&p->ix.files, p->ix.n, &p->cap, sizeof *f);
     if (!f) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     p->ix.n++;
@@ -330,7 +334,10 @@ static int add_file(struct pub *p, const char *role, int64_t ca_id, const void *
     f->size = (int64_t)len;
     memcpy(f->sha256, hex, 65);
     p->out->written += (size_t)written;
-    p->out->bytes += (int64_t)len;
+    if (!again) {
+        p->out->files++;
+        p->out->bytes += (int64_t)len;
+    }
     return f->name && f->role ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
 }
 
@@ -361,6 +368,7 @@ static int add_image(struct pub *p, const char *tmp, struct cd_err *err)
         f->role = strdup("store");
         f->size = size;
         memcpy(f->sha256, hex, 65);
+        p->out->files++;
         p->out->bytes += size;
         if (!f->name || !f->role) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
@@ -443,9 +451,25 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     if (!s->ops->mirror_image || !s->ops->mirror_sign)
         return cdi_fail(err, CD_E_UNSUPPORTED, "a mirror is published from a local store (this one is %s); run "
                         "\"certdeck mirror publish\" where the store file is", s->name);
-    if ((rc = mkdir_p(dir, err))) return rc;
-    if (!(files = cdi_printf("%s/files", dir))) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-    if ((rc = mkdir_p(files, err)) || (rc = folder_ours(dir, files, err))) goto out;
+    /* every check that can fail comes before anything is made in DIR: a
+     * refused publish leaves it as it was */
+    struct cd_mirror_info mi;
+    if (cd_store_mirror_info(s, &mi, NULL) == CD_OK) {
+        rc = cdi_fail(err, CD_E_READONLY, "%s is a mirror (of %s): it carries no private keys and cannot sign a "
+                      "snapshot; publish from the source store", s->name, mi.source ? mi.source : "a snapshot");
+        cd_mirror_info_clear(&mi);
+        return rc;
+    }
+    /* the right, Use on the CA, its key and passphrase, its validity */
+    if ((rc = s->ops->mirror_sign(s, u, o->sign_ca, o->ca_passphrase, NULL, 0, &sig, &siglen, err))) return rc;
+    if ((rc = cd_ca_export(s, u, o->sign_ca, &signer, &slen, err))) goto out;
+    if ((rc = cdi_mirror_ca_id(signer, slen, p.ix.signer_sha256, &p.ix.signer_subject, err))) goto out;
+    if (!(files = cdi_printf("%s/files", dir))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
+    /* folders that are there already are judged before anything goes in */
+    struct stat st;
+    int64_t was = 0;
+    if (!stat(dir, &st) && ((rc = folder_ours(dir, files, err)) || (rc = current_generation(dir, &was, err)))) goto out;
+    if ((rc = mkdir_p(dir, err)) || (rc = mkdir_p(files, err)) || (rc = folder_ours(dir, files, err))) goto out;
     /* one publisher at a time per folder */
     lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
@@ -457,8 +481,6 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     p.ix.generation++;
     p.ix.published = cdi_now();
     p.ix.signer_ca = o->sign_ca;
-    if ((rc = cd_ca_export(s, u, o->sign_ca, &signer, &slen, err))) goto out;
-    if ((rc = cdi_mirror_ca_id(signer, slen, p.ix.signer_sha256, &p.ix.signer_subject, err))) goto out;
     /* (not for one who may not publish: the image refuses, audited) */
     if (cd_user_may(s, u, CD_ACT_MIRROR_PUBLISH, NULL, NULL, 0)) refresh_crls(s, u);
     struct cdi_mimage_opts io = { .generation = p.ix.generation, .published = p.ix.published,
@@ -496,13 +518,13 @@ int cd_mirror_publish(cd_store *s, const cd_user *u, const char *dir, const stru
     out->published = p.ix.published;
     out->certs = p.ix.certs;
     out->cas = p.ix.cas;
-    out->files = p.ix.n;
     snprintf(out->signer_sha256, sizeof out->signer_sha256, "%s", p.ix.signer_sha256);
 out:
     cd_store_close(img);
     if (tmp) unlink(tmp);         /* ours; gone already once renamed */
     if (lock >= 0) close(lock);
     if (rc) {
+        /* what was written into DIR, if anything (an I/O failure midway) */
         size_t w = out->written;
         memset(out, 0, sizeof *out);
         out->written = w;

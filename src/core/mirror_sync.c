@@ -308,6 +308,26 @@ out:
     return rc;
 }
 
+/* The trusted signer (PEM) must be within its validity now: an expired CA
+ * (its key perhaps retired carelessly) or one not valid yet signs nothing
+ * a reader accepts. */
+static int signer_valid(struct run *r, const char *pem, size_t len, const char *subject, struct cd_err *err)
+{
+    int64_t nb = 0, na = 0;
+    char who[600], from[32], to[32];
+    int rc = cdi_mirror_ca_times(pem, len, &nb, &na, err);
+    if (rc) return wrap(err, rc, r->w, "the signer's certificate");
+    cdi_fmt_time(nb, from, sizeof from);
+    cdi_fmt_time(na, to, sizeof to);
+    snprintf(who, sizeof who, "mirror %s: the snapshot's signer %s (SHA-256 %s, valid %s to %s UTC)", r->w,
+             subject ? subject : "", r->fp, from, to);
+    if (!cdi_mirror_validity(who, nb, na, cdi_now(), "a snapshot signed by a CA outside its validity is refused", err))
+        return CD_OK;
+    char m[sizeof err->msg];
+    snprintf(m, sizeof m, "%s", err->msg);
+    return cdi_fail(err, CD_E_CRYPTO, "%s", m);
+}
+
 /* Trust on first use of the snapshot's own signer, through o->trust. */
 static int first_use(struct run *r, const struct cdi_mindex *ix, int from_cache, struct cd_err *err)
 {
@@ -320,6 +340,7 @@ static int first_use(struct run *r, const struct cdi_mindex *ix, int from_cache,
         rc = cdi_fail(err, CD_E_CORRUPT, "mirror %s: the signer's certificate is not the one the index names", r->w);
         goto out;
     }
+    if ((rc = signer_valid(r, (const char *)b.p, b.len, subject, err))) goto out;
     if (!r->o->trust) {
         rc = cdi_fail(err, CD_E_CRYPTO, "mirror %s: its signer is not known yet: %s (SHA-256 %s); give that CA's "
                       "certificate with --signer-ca F, or open the mirror once on a terminal to be asked", r->w,
@@ -369,7 +390,7 @@ static int verify_index(struct run *r, const char *name, const struct cdi_buf *i
         if (strcasecmp(r->fp, ix->signer_sha256))
             return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s names the signer %s (SHA-256 %s), but the CA that signed "
                             "it is another (SHA-256 %s)", r->w, name, ix->signer_subject, ix->signer_sha256, r->fp);
-        return CD_OK;
+        return signer_valid(r, r->pem, r->pemlen, ix->signer_subject, err);
     }
     if ((rc = first_use(r, ix, from_cache, err))) return rc;
     return check_sig(r, idx, sig, err);

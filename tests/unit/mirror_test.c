@@ -126,11 +126,17 @@ static void test_publish_and_index(void **state)
     assert_int_equal(r.generation, 1);
     assert_int_equal(r.certs, 15);
     assert_int_equal(r.cas, 4);
-    /* image + 4 CA certificates + CRLs (not the passphrase CA's: none signed) + signer */
-    assert_int_equal(r.files, 1 + 4 + 3 + 1);
+    /* image + 4 CA certificates + CRLs (not the passphrase CA's: none signed);
+     * the signer's certificate is CA 1's: one file, listed twice */
+    assert_int_equal(r.files, 1 + 4 + 3);
     struct cdi_mindex ix;
     size_t len;
     char *t = current_index(m, &ix, &len);
+    assert_int_equal(ix.n, 1 + 4 + 3 + 1);
+    int64_t bytes = 0;
+    for (size_t i = 0; i < ix.n; i++)
+        if (strcmp(ix.files[i].role, "signer")) bytes += ix.files[i].size;
+    assert_int_equal(r.bytes, bytes);
     assert_int_equal(ix.generation, 1);
     assert_int_equal(ix.certs, 15);
     assert_int_equal(ix.signer_ca, 1);

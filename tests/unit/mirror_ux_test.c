@@ -6,6 +6,7 @@
  * folder (--store DIR, mirror+file:PATH). */
 #include "helpers.h"
 #include <sys/stat.h>
+#include <time.h>
 #include <gnutls/abstract.h>
 #include "mirror_int.h"
 #include "sq_int.h"
@@ -228,6 +229,242 @@ static void test_failed_open_leaves_no_cache(void **state)
     must(&m->f, open_spec(m->spec, &given, &m->f.err), "open again");
 }
 
+/* ---- 2, 3, 5. the publisher: refusals before anything is written ------------ */
+
+static int64_t new_ca(struct ux *m, const char *cn, int64_t nb, int64_t na, const char *pass)
+{
+    struct cd_ca_params c = { .subject = { .cn = cn }, .keytype = CD_KEY_EC256, .not_before = nb, .not_after = na,
+                              .days = 30, .passphrase = pass };
+    int64_t id = 0;
+    must(&m->f, cd_ca_new(m->f.s, m->f.u, &c, &id, &m->f.err), cn);
+    return id;
+}
+
+static int64_t audits(struct ux *m)
+{
+    struct cd_audit_list al = { 0 };
+    must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
+    int64_t n = (int64_t)al.n;
+    cd_audit_list_free(&al);
+    return n;
+}
+
+/* Publishing as `s`/`u` with CA `ca` is refused with rc and a message
+ * holding `says`; the folder is as it was. */
+static void refused(struct ux *m, cd_store *s, const cd_user *u, int64_t ca, const char *pass, int rc,
+                    const char *says)
+{
+    struct cd_mirror_publish_opts o = { .sign_ca = ca, .ca_passphrase = pass };
+    struct cd_mirror_published r;
+    struct cd_err e = { 0 };
+    char *before = listing(m, m->pub);
+    int got = cd_mirror_publish(s, u, m->pub, &o, &r, &e);
+    char *after = listing(m, m->pub);
+    if (got != rc || !strstr(e.msg, says)) fail_msg("CA %lld: %d \"%s\", expected %d \"%s\"", (long long)ca, got, e.msg, rc, says);
+    assert_string_equal(after, before);
+    assert_int_equal(r.written, 0);
+    free(before);
+    free(after);
+}
+
+static void test_publish_refusals_leave_dir(void **state)
+{
+    struct ux *m = *state;
+    struct fx *f = &m->f;
+    int64_t now = (int64_t)time(NULL), day = 86400;
+    int64_t pass = new_ca(m, "Pass CA", 0, 0, "right-passphrase-1");
+    int64_t old = new_ca(m, "Old CA", now - 20 * day, now - 2 * day, NULL);
+    int64_t early = new_ca(m, "Early CA", now + 2 * day, now + 20 * day, NULL);
+    must(f, cd_group_add(f->s, f->u, "/All/Lab", &f->err), "group");
+    must(f, cd_user_add(f->s, f->u, "alice", "/All/Lab", "alice-password-1", &f->err), "alice");
+    must(f, cd_user_add(f->s, f->u, "bob", "/All/Lab", "bob-password-12", &f->err), "bob");
+    /* bob reads everything in /All, uses nothing */
+    const char *all[] = { "/All" };
+    int lv[CD_OT_COUNT] = { [CD_OT_CERTS] = CD_RIGHT_READ, [CD_OT_CAS] = CD_RIGHT_READ };
+    must(f, cd_permset_add(f->s, f->u, "readers", all, 1, lv, &f->err), "permset");
+    must(f, cd_permset_grant(f->s, f->u, "readers", "bob", 1, &f->err), "grant");
+    cd_user *alice = NULL, *bob = NULL;
+    must(f, cd_user_login(f->s, "alice", "alice-password-1", &alice, &f->err), "login alice");
+    must(f, cd_user_login(f->s, "bob", "bob-password-12", &bob, &f->err), "login bob");
+    /* each refusal, into a folder not there yet, then into one holding a snapshot */
+    for (int round = 0; round < 2; round++) {
+        int64_t n = audits(m);
+        refused(m, f->s, f->u, pass, "wrong-passphrase", CD_E_PASSPHRASE, "");
+        refused(m, f->s, f->u, pass, NULL, CD_E_PASSPHRASE, "needs its passphrase");
+        refused(m, f->s, f->u, old, NULL, CD_E_STATE, "expired on");
+        refused(m, f->s, f->u, old, NULL, CD_E_STATE, "; a mirror must be signed by a valid CA");
+        refused(m, f->s, f->u, early, NULL, CD_E_STATE, "is not valid before");
+        refused(m, f->s, alice, 1, NULL, CD_E_FORBIDDEN, "");
+        refused(m, f->s, bob, 1, NULL, CD_E_FORBIDDEN, "");
+        /* each refusal is recorded in the store, once */
+        assert_int_equal(audits(m), n + 7);
+        if (round == 0) {
+            char *l = listing(m, m->pub);
+            assert_string_equal(l, "missing\n");
+            free(l);
+            struct cd_mirror_published r;
+            must(f, publish_rc(m, pass, "right-passphrase-1", &r, &f->err), "publish with the passphrase");
+            assert_int_equal(audits(m), n + 7 + 1);
+        }
+    }
+    char want[120];
+    snprintf(want, sizeof want, "CA %lld expired on ", (long long)old);
+    refused(m, f->s, f->u, old, NULL, CD_E_STATE, want);
+    /* a folder another may write in: refused before files/ is made */
+    char other[200];
+    snprintf(other, sizeof other, "%s/open", f->dir);
+    assert_int_equal(mkdir(other, 0700), 0);
+    assert_int_equal(chmod(other, 0777), 0);
+    struct cd_mirror_publish_opts o = { .sign_ca = 1 };
+    struct cd_mirror_published r;
+    struct cd_err e = { 0 };
+    assert_int_equal(cd_mirror_publish(f->s, f->u, other, &o, &r, &e), CD_E_INVAL);
+    char *l = listing(m, other);
+    assert_string_equal(l, ". d 4096 777\n");
+    free(l);
+    /* from a mirror and from a replica: refused plainly */
+    struct cd_mirror_opts given = { .signer_ca = m->ca };
+    struct cd_open_opts oo = { .mirror = &given };
+    cd_store *ms = NULL;
+    cd_user *mu = NULL;
+    char pemp[200];
+    snprintf(pemp, sizeof pemp, "%s/pass.pem", f->dir);
+    char *pem = NULL;
+    size_t pn = 0;
+    must(f, cd_ca_export(f->s, f->u, pass, &pem, &pn, &f->err), "export");
+    put(pemp, pem, pn);
+    free(pem);
+    given.signer_ca = pemp;
+    must(f, cd_store_open_ex(m->spec, &oo, &ms, &f->err), "open the mirror");
+    must(f, cd_user_owner(ms, &mu, &f->err), "mirror user");
+    refused(m, ms, mu, 1, NULL, CD_E_READONLY, "is a mirror (of file://");
+    refused(m, ms, mu, 1, NULL, CD_E_READONLY, "cannot sign a snapshot; publish from the source store");
+    cd_user_free(mu);
+    cd_store_close(ms);
+    struct cd_mirror_pull_result pr;
+    must(f, cd_mirror_pull(m->pub, m->replica, &given, &pr, &f->err), "pull");
+    must(f, cd_store_open(m->replica, 0, &ms, &f->err), "open the replica");
+    must(f, cd_user_owner(ms, &mu, &f->err), "replica user");
+    refused(m, ms, mu, 1, NULL, CD_E_READONLY, "is a mirror (of file://");
+    cd_user_free(mu);
+    cd_store_close(ms);
+    cd_user_free(alice);
+    cd_user_free(bob);
+}
+
+/* A snapshot signed by `ca` (its key used directly, as a publisher of an
+ * older certdeck would have), made from the current one. */
+static void sign_as(struct ux *m, int64_t ca)
+{
+    struct fx *f = &m->f;
+    char path[400], name[200], hex[65];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/current", m->pub);
+    char *cur = slurp(path, &n);
+    assert_non_null(cur);
+    snprintf(path, sizeof path, "%s/%.*s", m->pub, (int)strcspn(cur, "\n"), cur);
+    free(cur);
+    char *t = slurp(path, &n);
+    struct cdi_mindex ix;
+    must(f, cdi_mindex_parse(t, n, &ix, &f->err), "parse");
+    free(t);
+    char *pem = NULL;
+    size_t pn = 0;
+    must(f, cd_ca_export(f->s, f->u, ca, &pem, &pn, &f->err), "export");
+    struct cdi_mfile *sf = (struct cdi_mfile *)cdi_mindex_find(&ix, "signer");
+    cdi_sha256_hex(pem, pn, sf->sha256);
+    sf->size = (int64_t)pn;
+    snprintf(sf->name, strlen(sf->name) + 1, "files/%s.pem", sf->sha256);
+    snprintf(path, sizeof path, "%s/%s", m->pub, sf->name);
+    put(path, pem, pn);
+    free(ix.signer_subject);
+    must(f, cdi_mirror_ca_id(pem, pn, ix.signer_sha256, &ix.signer_subject, &f->err), "ca id");
+    ix.signer_ca = ca;
+    ix.generation++;
+    size_t jl = 0;
+    char *json = cdi_mindex_dump(&ix, &jl);
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_privkey_t pk = NULL;
+    gnutls_datum_t d = { (unsigned char *)json, (unsigned)jl }, sig = { 0 };
+    must(f, sq_ca_load(SQ(f->s), f->u, ca, NULL, CD_RIGHT_USE, &crt, &key, &f->err), "key");
+    assert_int_equal(gnutls_privkey_init(&pk), 0);
+    assert_int_equal(gnutls_privkey_import_x509(pk, key, 0), 0);
+    assert_int_equal(gnutls_privkey_sign_data2(pk, (gnutls_sign_algorithm_t)cdi_mirror_sign_algo(
+                                                   gnutls_x509_privkey_get_pk_algorithm(key)), 0, &d, &sig), 0);
+    cdi_sha256_hex(json, jl, hex);
+    snprintf(path, sizeof path, "%s/index-%s.json", m->pub, hex);
+    put(path, json, jl);
+    snprintf(path, sizeof path, "%s/index-%s.sig", m->pub, hex);
+    put(path, sig.data, sig.size);
+    snprintf(path, sizeof path, "%s/current", m->pub);
+    snprintf(name, sizeof name, "index-%s.json\n", hex);
+    put(path, name, strlen(name));
+    gnutls_free(sig.data);
+    gnutls_privkey_deinit(pk);
+    gnutls_x509_privkey_deinit(key);
+    gnutls_x509_crt_deinit(crt);
+    free(json);
+    free(pem);
+    cdi_mindex_clear(&ix);
+}
+
+static void test_reader_refuses_invalid_signer(void **state)
+{
+    struct ux *m = *state;
+    struct fx *f = &m->f;
+    int64_t now = (int64_t)time(NULL), day = 86400;
+    int64_t old = new_ca(m, "Old CA", now - 20 * day, now - 2 * day, NULL);
+    int64_t early = new_ca(m, "Early CA", now + 2 * day, now + 20 * day, NULL);
+    const int64_t cas[] = { old, early };
+    const char *says[] = { "expired on", "is not valid before" };
+    publish(m);
+    struct cd_mirror_opts one = { .signer_ca = m->ca };
+    struct cd_mirror_pull_result pr;
+    must(f, cd_mirror_pull(m->pub, m->replica, &one, &pr, &f->err), "pull");
+    for (int i = 0; i < 2; i++) {
+        char pemp[200];
+        snprintf(pemp, sizeof pemp, "%s/ca-%d.pem", f->dir, i);
+        char *pem = NULL;
+        size_t pn = 0;
+        must(f, cd_ca_export(f->s, f->u, cas[i], &pem, &pn, &f->err), "export");
+        put(pemp, pem, pn);
+        free(pem);
+        sign_as(m, cas[i]);
+        char *cache = listing(m, m->cache), *conf = listing(m, m->conf);
+        struct stat rs0, rs1;
+        assert_int_equal(stat(m->replica, &rs0), 0);
+        struct cd_err e = { 0 };
+        /* a signer given */
+        struct cd_mirror_opts given = { .signer_ca = pemp };
+        assert_int_equal(cd_mirror_pull(m->pub, m->replica, &given, &pr, &e), CD_E_CRYPTO);
+        if (!strstr(e.msg, says[i]) || !strstr(e.msg, "a snapshot signed by a CA outside its validity is refused") ||
+            !strstr(e.msg, " UTC)") || !strstr(e.msg, i ? "CN=Early CA" : "CN=Old CA"))
+            fail_msg("pull: %s", e.msg);
+        assert_int_equal(open_spec(m->spec, &given, &e), CD_E_CRYPTO);
+        assert_non_null(strstr(e.msg, says[i]));
+        assert_int_equal(cd_mirror_verify(m->pub, &given, NULL, &e), CD_E_CRYPTO);
+        assert_non_null(strstr(e.msg, says[i]));
+        /* trust on first use: not even asked */
+        asked = 0;
+        struct cd_mirror_opts ask = { .trust = yes };
+        assert_int_equal(cd_mirror_pull(m->pub, m->replica, &ask, &pr, &e), CD_E_CRYPTO);
+        assert_non_null(strstr(e.msg, says[i]));
+        assert_int_equal(asked, 0);
+        /* cache, trusted signers and replica as they were */
+        char *l = listing(m, m->cache);
+        assert_string_equal(l, cache);
+        free(l);
+        l = listing(m, m->conf);
+        assert_string_equal(l, conf);
+        free(l);
+        assert_int_equal(stat(m->replica, &rs1), 0);
+        assert_true(rs0.st_ino == rs1.st_ino && rs0.st_mtime == rs1.st_mtime);
+        free(cache);
+        free(conf);
+    }
+}
+
 /* ---- 6. naming a snapshot's folder ------------------------------------------ */
 
 static void test_snapshot_folder_names(void **state)
@@ -293,6 +530,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trust_remembered_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_open_leaves_no_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_folder_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_refusals_leave_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_refuses_invalid_signer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
