@@ -96,4 +96,36 @@ static inline int64_t fx_count(struct fx *f, const char *filter, int revoked)
     return n;
 }
 
+/* Fails the test with the core's message when rc is not CD_OK. */
+static inline void fx_must(struct fx *f, int rc, const char *what)
+{
+    if (rc) fail_msg("%s: %s", what, cd_errmsg(&f->err, rc));
+}
+
+/* Writes n bytes to path (replacing it). */
+static inline void fx_put(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* The whole file, NUL-terminated (caller frees); NULL when unreadable. */
+static inline char *fx_slurp(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, fp) != (size_t)n) n = 0;
+    fclose(fp);
+    b[n] = 0;
+    *len = (size_t)n;
+    return b;
+}
+
 #endif

@@ -18,39 +18,11 @@ struct sx {
     char pub[128], ca[128], replica[128], cache[160], conf[160], spec[200];
 };
 
-static void must(struct fx *f, int rc, const char *what)
-{
-    if (rc) fail_msg("%s: %s", what, cd_errmsg(&f->err, rc));
-}
-
-static void put(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    fclose(fp);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, fp) != (size_t)n) n = 0;
-    fclose(fp);
-    b[n] = 0;
-    *len = (size_t)n;
-    return b;
-}
-
 static void publish(struct sx *m)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = 1 };
     struct cd_mirror_published r;
-    must(&m->f, cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, &r, &m->f.err), "publish");
+    fx_must(&m->f, cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, &r, &m->f.err), "publish");
 }
 
 static int setup(void **state)
@@ -71,8 +43,8 @@ static int setup(void **state)
     setenv("HOME", m->f.dir, 1);
     char *pem = NULL;
     size_t n = 0;
-    must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
-    put(m->ca, pem, n);
+    fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
+    fx_put(m->ca, pem, n);
     free(pem);
     return 0;
 }
@@ -93,12 +65,12 @@ static void current_index(struct sx *m, struct cdi_mindex *ix, char name[80])
     char path[300];
     size_t n = 0, len = 0;
     snprintf(path, sizeof path, "%s/current", m->pub);
-    char *cur = slurp(path, &n);
+    char *cur = fx_slurp(path, &n);
     assert_non_null(cur);
     snprintf(name, 80, "%.*s", (int)strcspn(cur, "\n"), cur);
     free(cur);
     snprintf(path, sizeof path, "%s/%s", m->pub, name);
-    char *t = slurp(path, &len);
+    char *t = fx_slurp(path, &len);
     assert_non_null(t);
     struct cd_err e = { 0 };
     if (cdi_mindex_parse(t, len, ix, &e)) fail_msg("parse: %s", e.msg);
@@ -131,17 +103,17 @@ static void test_image_has_no_fts_history(void **state)
     /* a character nothing else uses, once: the one trigram that begins
      * with it ("жq ") is stored whole (FTS5 compresses a term only by the
      * prefix it shares with the term before it) */
-    must(f, cd_cert_describe(f->s, f->u, 1, "qЖq", &f->err), "describe");
-    must(f, cd_cert_describe(f->s, f->u, 1, "plain words", &f->err), "describe again");
+    fx_must(f, cd_cert_describe(f->s, f->u, 1, "qЖq", &f->err), "describe");
+    fx_must(f, cd_cert_describe(f->s, f->u, 1, "plain words", &f->err), "describe again");
     /* the store's own index still has it (else this test proves nothing) */
     size_t n = 0;
-    char *b = slurp(f->path, &n);
+    char *b = fx_slurp(f->path, &n);
     int in_store = has(b, n, "жq ");
     free(b);
     if (!in_store) {
         char wal[200];
         snprintf(wal, sizeof wal, "%s-wal", f->path);
-        b = slurp(wal, &n);
+        b = fx_slurp(wal, &n);
         in_store = b && has(b, n, "жq ");
         free(b);
     }
@@ -151,21 +123,21 @@ static void test_image_has_no_fts_history(void **state)
     char name[80];
     current_index(m, &ix, name);
     char *img = pub_file(m, &ix, "store");
-    b = slurp(img, &n);
+    b = fx_slurp(img, &n);
     assert_non_null(b);
     assert_false(has(b, n, "жq "));
         free(b);
     /* and the search still works in the image */
     cd_store *s = calloc(1, sizeof *s);
-    must(f, cdi_sqlite_open(s, img, CD_OPEN_READONLY | CDI_OPEN_IMAGE, &f->err), "open image");
+    fx_must(f, cdi_sqlite_open(s, img, CD_OPEN_READONLY | CDI_OPEN_IMAGE, &f->err), "open image");
     cd_user *iu = NULL;
-    must(f, cd_user_owner(s, &iu, &f->err), "owner");
+    fx_must(f, cd_user_owner(s, &iu, &f->err), "owner");
     struct cd_query q = { .filter = "plain", .revoked = 1 };
     int64_t cnt = -1;
-    must(f, cd_cert_count(s, iu, &q, &cnt, &f->err), "count");
+    fx_must(f, cd_cert_count(s, iu, &q, &cnt, &f->err), "count");
     assert_int_equal(cnt, 1);
     q.filter = "qЖq";
-    must(f, cd_cert_count(s, iu, &q, &cnt, &f->err), "count");
+    fx_must(f, cd_cert_count(s, iu, &q, &cnt, &f->err), "count");
     assert_int_equal(cnt, 0);
     cd_user_free(iu);
     cd_store_close(s);
@@ -195,7 +167,7 @@ static void key_dir(struct sx *m, char *out, size_t cap)
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/key.txt", m->f.dir);
     size_t n = 0;
-    char *k = slurp(cmd, &n);
+    char *k = fx_slurp(cmd, &n);
     assert_non_null(k);
     snprintf(out, cap, "%s/%.*s", p, (int)strcspn(k, "\n"), k);
     free(k);
@@ -206,7 +178,7 @@ static void test_cache_folders_of_ours(void **state)
     struct sx *m = *state;
     struct cd_err e = { 0 };
     publish(m);
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
     char key[300], files[320], mirrors[200];
     key_dir(m, key, sizeof key);
     snprintf(files, sizeof files, "%s/files", key);
@@ -237,14 +209,14 @@ static void test_cache_folders_of_ours(void **state)
     assert_non_null(strstr(e.msg, "it is a symbolic link"));
     unlink(key);
     assert_int_equal(rename(moved, key), 0);
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open again");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open again");
 }
 
 static void test_forged_cached_image(void **state)
 {
     struct sx *m = *state;
     publish(m);
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
     struct cdi_mindex ix;
     char name[80], key[300], img[400];
     current_index(m, &ix, name);
@@ -253,14 +225,14 @@ static void test_forged_cached_image(void **state)
     snprintf(img, sizeof img, "%s/%s", key, sf->name);
     size_t n = 0;
     /* a forged image of the same size, written in place */
-    char *b = slurp(img, &n);
+    char *b = fx_slurp(img, &n);
     assert_int_equal((int64_t)n, sf->size);
     b[n / 2] ^= 0x55;
-    put(img, b, n);
+    fx_put(img, b, n);
     /* not shown as verified: fetched again (the forged bytes are gone) */
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open after the forgery");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open after the forgery");
     free(b);
-    b = slurp(img, &n);
+    b = fx_slurp(img, &n);
     char hex[65];
     cdi_sha256_hex(b, n, hex);
     assert_string_equal(hex, sf->sha256);
@@ -268,9 +240,9 @@ static void test_forged_cached_image(void **state)
     /* the same with the mirror gone: nothing verified to show */
     char away[200];
     snprintf(away, sizeof away, "%s.away", m->pub);
-    b = slurp(img, &n);
+    b = fx_slurp(img, &n);
     b[n / 3] ^= 0x55;
-    put(img, b, n);
+    fx_put(img, b, n);
     free(b);
     assert_int_equal(rename(m->pub, away), 0);
     struct cd_err e = { 0 };
@@ -281,10 +253,10 @@ static void test_forged_cached_image(void **state)
     char pem[400], real[420];
     snprintf(pem, sizeof pem, "%s/%s", key, cf->name);
     snprintf(real, sizeof real, "%s/elsewhere.pem", m->f.dir);
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open once more");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open once more");
     assert_int_equal(rename(pem, real), 0);
     assert_int_equal(symlink(real, pem), 0);
-    must(&m->f, open_mirror(m, m->ca, &m->f.err), "open with a link in the cache");
+    fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open with a link in the cache");
     struct stat lst;
     assert_int_equal(lstat(pem, &lst), 0);
     assert_true(S_ISREG(lst.st_mode));       /* fetched again in its place */
@@ -292,7 +264,7 @@ static void test_forged_cached_image(void **state)
      * does not re-hash it) */
     char sp[400];
     snprintf(sp, sizeof sp, "%s/state.json", key);
-    char *st = slurp(sp, &n);
+    char *st = fx_slurp(sp, &n);
     assert_non_null(st);
     assert_non_null(strstr(st, "\"mtime_ns\""));
     free(st);
@@ -314,7 +286,7 @@ static void test_remembered_signer_of_ours(void **state)
     struct cd_mirror_opts mo = { .trust = yes };
     struct cd_open_opts oo = { .mirror = &mo };
     cd_store *s = NULL;
-    must(&m->f, cd_store_open_ex(m->spec, &oo, &s, &m->f.err), "first use");
+    fx_must(&m->f, cd_store_open_ex(m->spec, &oo, &s, &m->f.err), "first use");
     cd_store_close(s);
     char known[300], mirrors[200], cmd[400];
     snprintf(mirrors, sizeof mirrors, "%s/certdeck/mirrors", m->conf);
@@ -322,11 +294,11 @@ static void test_remembered_signer_of_ours(void **state)
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/known.txt", m->f.dir);
     size_t n = 0;
-    char *k = slurp(cmd, &n);
+    char *k = fx_slurp(cmd, &n);
     snprintf(known, sizeof known, "%.*s", (int)strcspn(k, "\n"), k);
     free(k);
     /* nobody to ask now: only the remembered signer opens it */
-    must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered");
+    fx_must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered");
     /* the remembered file writable by others: refused */
     assert_int_equal(chmod(known, 0666), 0);
     assert_int_equal(open_mirror(m, NULL, &e), CD_E_IO);
@@ -352,7 +324,7 @@ static void test_remembered_signer_of_ours(void **state)
         assert_int_equal(open_mirror(m, NULL, &e), CD_E_IO);
         assert_int_equal(chown(known, 0, 0), 0);
     }
-    must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered again");
+    fx_must(&m->f, open_mirror(m, NULL, &m->f.err), "remembered again");
 }
 
 /* ---- 3. nothing planted beside a store is applied to it ------------------ */
@@ -366,7 +338,7 @@ static void test_planted_journal(void **state)
     char j[200], real[200];
     snprintf(j, sizeof j, "%s-journal", f->path);
     snprintf(real, sizeof real, "%s/elsewhere", f->dir);
-    put(real, "x", 1);
+    fx_put(real, "x", 1);
     /* a link in place of the journal: refused, the store untouched */
     assert_int_equal(symlink(real, j), 0);
     assert_int_equal(cd_store_open(f->path, 0, &s, &e), CD_E_INVAL);
@@ -376,32 +348,32 @@ static void test_planted_journal(void **state)
     snprintf(w, sizeof w, "%s-wal", f->path);
     if (geteuid() == 0) {
         /* another user's journal (and WAL) */
-        put(j, "", 0);
+        fx_put(j, "", 0);
         assert_int_equal(chown(j, 65534, 65534), 0);
         assert_int_equal(cd_store_open(f->path, 0, &s, &e), CD_E_INVAL);
         assert_non_null(strstr(e.msg, "(another user's)"));
         unlink(j);
     }
-    must(f, cd_store_open(f->path, 0, &s, &f->err), "open");
+    fx_must(f, cd_store_open(f->path, 0, &s, &f->err), "open");
     cd_store_close(s);
     /* a pulled replica is read-only on disk, and stays so when pull gives
      * it new keys in place */
     publish(m);
     struct cd_mirror_opts o = { .signer_ca = m->ca };
     struct cd_mirror_pull_result r;
-    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
+    fx_must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
     struct stat st;
     assert_int_equal(stat(m->replica, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0444);
     publish(m);             /* the same content, a new generation */
-    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull again");
+    fx_must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull again");
     assert_int_equal(r.updated, 1);
     assert_int_equal(r.generation, 2);
     assert_int_equal(stat(m->replica, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0444);
     /* opened as a plain store: read-only for SQLite too (no -journal is
      * ever made or read beside it), root included */
-    must(f, cd_store_open(m->replica, 0, &s, &f->err), "open the replica");
+    fx_must(f, cd_store_open(m->replica, 0, &s, &f->err), "open the replica");
     assert_true(cd_store_readonly(s));
     cd_store_close(s);
     snprintf(j, sizeof j, "%s-journal", m->replica);
@@ -428,20 +400,20 @@ static void resign_image(struct sx *m, const char *bytes, size_t n)
     sf->name = malloc(80);
     snprintf(sf->name, 80, "files/%s.db", sf->sha256);
     snprintf(path, sizeof path, "%s/%s", m->pub, sf->name);
-    put(path, bytes, n);
+    fx_put(path, bytes, n);
     ix.generation++;
     size_t jlen = 0, siglen = 0;
     char *json = cdi_mindex_dump(&ix, &jlen), hex[65];
     unsigned char *sig = NULL;
-    must(f, f->s->ops->mirror_sign(f->s, f->u, 1, NULL, json, jlen, &sig, &siglen, &f->err), "sign");
+    fx_must(f, f->s->ops->mirror_sign(f->s, f->u, 1, NULL, json, jlen, &sig, &siglen, &f->err), "sign");
     cdi_sha256_hex(json, jlen, hex);
     snprintf(path, sizeof path, "%s/index-%s.json", m->pub, hex);
-    put(path, json, jlen);
+    fx_put(path, json, jlen);
     snprintf(path, sizeof path, "%s/index-%s.sig", m->pub, hex);
-    put(path, sig, siglen);
+    fx_put(path, sig, siglen);
     snprintf(path, sizeof path, "%s/current", m->pub);
     snprintf(name, sizeof name, "index-%s.json\n", hex);
-    put(path, name, strlen(name));
+    fx_put(path, name, strlen(name));
     free(json);
     free(sig);
     cdi_mindex_clear(&ix);
@@ -455,19 +427,19 @@ static void test_damaged_signed_image(void **state)
     publish(m);
     struct cd_mirror_opts o = { .signer_ca = m->ca };
     struct cd_mirror_pull_result r;
-    must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
-    must(f, open_mirror(m, m->ca, &f->err), "open");
+    fx_must(f, cd_mirror_pull(m->spec, m->replica, &o, &r, &f->err), "pull");
+    fx_must(f, open_mirror(m, m->ca, &f->err), "open");
     char key[300], sp[400];
     key_dir(m, key, sizeof key);
     snprintf(sp, sizeof sp, "%s/state.json", key);
     size_t n = 0, sn = 0, rn = 0;
-    char *state0 = slurp(sp, &sn), *rep0 = slurp(m->replica, &rn);
+    char *state0 = fx_slurp(sp, &sn), *rep0 = fx_slurp(m->replica, &rn);
     /* the image with one of its pages overwritten: its schema (page 1) is
      * whole, so only a check of the whole file finds it */
     struct cdi_mindex ix;
     char name[80];
     current_index(m, &ix, name);
-    char *img = pub_file(m, &ix, "store"), *b = slurp(img, &n);
+    char *img = pub_file(m, &ix, "store"), *b = fx_slurp(img, &n);
     size_t page = 4096, at = (n / page / 2) * page;
     assert_true(at >= page);
     memset(b + at, 0x5a, page);
@@ -479,7 +451,7 @@ static void test_damaged_signed_image(void **state)
     assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
     /* the cache and the replica are as they were */
     size_t sn2 = 0, rn2 = 0;
-    char *state1 = slurp(sp, &sn2), *rep1 = slurp(m->replica, &rn2);
+    char *state1 = fx_slurp(sp, &sn2), *rep1 = fx_slurp(m->replica, &rn2);
     assert_int_equal(sn, sn2);
     assert_memory_equal(state0, state1, sn);
     assert_int_equal(rn, rn2);
@@ -520,7 +492,7 @@ static void test_publish_folder(void **state)
     char link[200];
     snprintf(link, sizeof link, "%s/publink", f->dir);
     assert_int_equal(symlink(m->pub, link), 0);
-    must(f, cd_mirror_publish(f->s, f->u, link, &o, &r, &f->err), "publish through a link");
+    fx_must(f, cd_mirror_publish(f->s, f->u, link, &o, &r, &f->err), "publish through a link");
     /* the small files damaged in place (same size) or replaced by a link
      * are written again, and what is signed is what is served */
     struct cdi_mindex ix;
@@ -528,18 +500,18 @@ static void test_publish_folder(void **state)
     current_index(m, &ix, name);
     char *ca = pub_file(m, &ix, "ca"), *crl = pub_file(m, &ix, "crl");
     size_t n = 0;
-    char *b = slurp(ca, &n);
+    char *b = fx_slurp(ca, &n);
     b[n / 2] ^= 1;
-    put(ca, b, n);
+    fx_put(ca, b, n);
     free(b);
     char elsewhere[200];
     snprintf(elsewhere, sizeof elsewhere, "%s/crl.elsewhere", f->dir);
     assert_int_equal(rename(crl, elsewhere), 0);
     assert_int_equal(symlink(elsewhere, crl), 0);
-    must(f, cd_mirror_publish(f->s, f->u, m->pub, &o, &r, &f->err), "publish again");
+    fx_must(f, cd_mirror_publish(f->s, f->u, m->pub, &o, &r, &f->err), "publish again");
     assert_int_equal(r.written, 2);
     struct cd_mirror_opts mo = { .signer_ca = m->ca };
-    must(f, cd_mirror_verify(m->pub, &mo, NULL, &f->err), "verify");
+    fx_must(f, cd_mirror_verify(m->pub, &mo, NULL, &f->err), "verify");
     struct stat st;
     assert_int_equal(lstat(crl, &st), 0);
     assert_true(S_ISREG(st.st_mode));

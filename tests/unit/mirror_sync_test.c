@@ -19,24 +19,6 @@ struct mx {
     char url[128];
 };
 
-static void put(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    fclose(fp);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) return NULL;
-    char *b = malloc(1 << 24);
-    *n = fread(b, 1, 1 << 24, fp);
-    fclose(fp);
-    return b;
-}
-
 static void publish(struct mx *m, int64_t ca)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = ca };
@@ -65,7 +47,7 @@ static int setup(void **state)
     char *pem = NULL;
     size_t n = 0;
     assert_int_equal(cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), CD_OK);
-    put(m->ca, pem, n);
+    fx_put(m->ca, pem, n);
     free(pem);
     publish(m, 1);
     httpd_unroute(&srv);
@@ -103,7 +85,7 @@ static void tree(const char *dir, const char *rel, char *out, size_t cap)
                 tree(dir, sub, out, cap);
             } else {
                 size_t len = 0;
-                char *b = slurp(full, &len);
+                char *b = fx_slurp(full, &len);
                 unsigned char md[32] = { 0 };
                 if (b) gnutls_hash_fast(GNUTLS_DIG_SHA256, b, len, md);
                 free(b);
@@ -215,7 +197,7 @@ static void test_trust_on_first_use(void **state)
     char *pem = NULL;
     size_t n = 0;
     assert_int_equal(cd_ca_export(m->f.s, m->f.u, other, &pem, &n, &m->f.err), CD_OK);
-    put(opem, pem, n);
+    fx_put(opem, pem, n);
     free(pem);
     assert_int_equal(do_pull(m, m->url, opem, &r), CD_E_CRYPTO);
     assert_non_null(strstr(m->f.err.msg, "--signer-ca: the mirror index is not signed by the CA"));
@@ -229,7 +211,7 @@ static void pointer(struct mx *m, char *name, size_t cap)
     char p[200];
     size_t n = 0;
     snprintf(p, sizeof p, "%s/current", m->pub);
-    char *b = slurp(p, &n);
+    char *b = fx_slurp(p, &n);
     assert_non_null(b);
     snprintf(name, cap, "%.*s", (int)strcspn(b, "\r\n"), b);
     free(b);
@@ -243,13 +225,13 @@ static void set_index(struct mx *m, const char *text, size_t len, const char *si
     gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, md);
     for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", md[i]);
     snprintf(p, sizeof p, "%s/index-%s.json", m->pub, hex);
-    put(p, text, len);
+    fx_put(p, text, len);
     snprintf(p, sizeof p, "%s/index-%s.sig", m->pub, hex);
-    put(p, sig, siglen);
+    fx_put(p, sig, siglen);
     char cur[100];
     snprintf(cur, sizeof cur, "index-%s.json\n", hex);
     snprintf(p, sizeof p, "%s/current", m->pub);
-    put(p, cur, strlen(cur));
+    fx_put(p, cur, strlen(cur));
 }
 
 static void spoil(struct mx *m, int how, char *good, size_t cap)
@@ -274,7 +256,7 @@ static void spoil(struct mx *m, int how, char *good, size_t cap)
     snprintf(good, cap, "%s", name);
     snprintf(p, sizeof p, "%s/%s", m->pub, name);
     snprintf(sp, sizeof sp, "%s/%.70s.sig", m->pub, name);
-    char *ix = slurp(p, &n), *sig = slurp(sp, &sn);
+    char *ix = fx_slurp(p, &n), *sig = fx_slurp(sp, &sn);
     assert_non_null(ix);
     if (how == T_INDEX) {
         /* edited after signing, renamed by its new hash so that only the signature can tell */
@@ -295,11 +277,11 @@ static void spoil(struct mx *m, int how, char *good, size_t cap)
         char fp[400];
         snprintf(fp, sizeof fp, "%s/%.*s", m->pub, (int)(db + 3 - start), start);
         size_t len = 0;
-        char *b = slurp(fp, &len);
+        char *b = fx_slurp(fp, &len);
         assert_non_null(b);
         if (how == T_FILE) b[len / 2] ^= 1;
         else len -= 100;
-        put(fp, b, len);
+        fx_put(fp, b, len);
         free(b);
     }
     free(ix);
@@ -326,14 +308,14 @@ static void test_bad_snapshots(void **state)
         before[0] = after[0] = 0;
         tree(m->cache, "", before, sizeof before);
         size_t rl = 0, rl2 = 0;
-        char *rep = slurp(m->replica, &rl), good[120], gp[200];
+        char *rep = fx_slurp(m->replica, &rl), good[120], gp[200];
         spoil(m, how, good, sizeof good);
         int rc = do_pull(m, m->url, m->ca, &r);
         if (rc == CD_OK) fail_msg("case %d: a spoilt snapshot was pulled", how);
         if (!strstr(m->f.err.msg, want[how])) fail_msg("case %d: \"%s\" lacks \"%s\"", how, m->f.err.msg, want[how]);
         tree(m->cache, "", after, sizeof after);
         assert_string_equal(before, after);
-        char *rep2 = slurp(m->replica, &rl2);
+        char *rep2 = fx_slurp(m->replica, &rl2);
         assert_int_equal(rl, rl2);
         assert_memory_equal(rep, rep2, rl);
         free(rep);
@@ -344,7 +326,7 @@ static void test_bad_snapshots(void **state)
         /* the good pointer back, and a fresh generation for the next case */
         snprintf(gp, sizeof gp, "%s/current", m->pub);
         strcat(good, "\n");
-        put(gp, good, strlen(good));
+        fx_put(gp, good, strlen(good));
         publish(m, 1);
     }
 }
@@ -392,7 +374,7 @@ static void test_rollback_refused(void **state)
     before[0] = after[0] = 0;
     tree(m->cache, "", before, sizeof before);
     size_t rl = 0, rl2 = 0;
-    char *rep = slurp(m->replica, &rl);
+    char *rep = fx_slurp(m->replica, &rl);
 
     /* the mirror serves generation 1 again (validly signed): refused by
      * pull, by the mirror store, by verify (the cache saw generation 2) */
@@ -415,7 +397,7 @@ static void test_rollback_refused(void **state)
     cd_mirror_info_clear(&vi);
     tree(m->cache, "", after, sizeof after);
     assert_string_equal(before, after);
-    char *rep2 = slurp(m->replica, &rl2);
+    char *rep2 = fx_slurp(m->replica, &rl2);
     assert_int_equal(rl, rl2);
     assert_memory_equal(rep, rep2, rl);
     free(rep2);
@@ -429,7 +411,7 @@ static void test_rollback_refused(void **state)
     tree(st_json, "", after, sizeof after);
     assert_null(strstr(after, "state.json"));
     assert_null(strstr(after, ".db "));
-    rep2 = slurp(m->replica, &rl2);
+    rep2 = fx_slurp(m->replica, &rl2);
     assert_int_equal(rl, rl2);
     assert_memory_equal(rep, rep2, rl);
     free(rep2);

@@ -19,11 +19,6 @@ struct mt {
     int64_t ca_pass, ca_rsa, ca_ed;
 };
 
-static void must(struct fx *f, int rc, const char *what)
-{
-    if (rc) fail_msg("%s: %s", what, cd_errmsg(&f->err, rc));
-}
-
 /* A store with a bit of everything, public and secret. */
 static int mt_setup(void **state)
 {
@@ -34,26 +29,26 @@ static int mt_setup(void **state)
     *state = m;
     struct fx *f = &m->f;
     snprintf(m->pub, sizeof m->pub, "%s/pub", f->dir);
-    must(f, cd_group_add(f->s, f->u, "/All/Lab", &f->err), "group");
-    must(f, cd_user_add(f->s, f->u, "alice", "/All/Lab", "alice-password-1", &f->err), "user");
+    fx_must(f, cd_group_add(f->s, f->u, "/All/Lab", &f->err), "group");
+    fx_must(f, cd_user_add(f->s, f->u, "alice", "/All/Lab", "alice-password-1", &f->err), "user");
     struct cd_ca_params c = { .subject = { .cn = "Pass CA" }, .keytype = CD_KEY_EC256, .days = 365,
                               .passphrase = CA_PASS };
-    must(f, cd_ca_new(f->s, f->u, &c, &m->ca_pass, &f->err), "ca");
+    fx_must(f, cd_ca_new(f->s, f->u, &c, &m->ca_pass, &f->err), "ca");
     struct cd_ca_params r = { .subject = { .cn = "RSA CA" }, .keytype = CD_KEY_RSA2048, .days = 365 };
-    must(f, cd_ca_new(f->s, f->u, &r, &m->ca_rsa, &f->err), "rsa ca");
+    fx_must(f, cd_ca_new(f->s, f->u, &r, &m->ca_rsa, &f->err), "rsa ca");
     struct cd_ca_params e = { .subject = { .cn = "Ed CA" }, .keytype = CD_KEY_ED25519, .days = 365 };
-    must(f, cd_ca_new(f->s, f->u, &e, &m->ca_ed, &f->err), "ed ca");
+    fx_must(f, cd_ca_new(f->s, f->u, &e, &m->ca_ed, &f->err), "ed ca");
     const char *tags[] = { "berlin", NULL };
     struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "host" },
                                 .description = "lab agent", .tags = tags, .group = "/All/Lab",
                                 .keytype = CD_KEY_EC256, .days = 90, .passphrase = CERT_PASS };
-    must(f, cd_cert_new(f->s, f->u, &p, 12, NULL, NULL, NULL, &f->err), "certs");
+    fx_must(f, cd_cert_new(f->s, f->u, &p, 12, NULL, NULL, NULL, &f->err), "certs");
     int64_t id = 5;
-    must(f, cd_cert_revoke(f->s, f->u, &id, 1, 1, &f->err), "revoke");
-    must(f, cd_preset_save(f->s, f->u, "lab", "group:/All/Lab", NULL, NULL, &f->err), "preset");
-    must(f, cd_preset_share(f->s, f->u, "lab", 1, &f->err), "share");
-    must(f, cd_preset_save(f->s, f->u, "private", "product:agent", NULL, NULL, &f->err), "preset 2");
-    must(f, cd_client_password_set(f->s, f->u, NULL, CLIENT_PW, &f->err), "client password");
+    fx_must(f, cd_cert_revoke(f->s, f->u, &id, 1, 1, &f->err), "revoke");
+    fx_must(f, cd_preset_save(f->s, f->u, "lab", "group:/All/Lab", NULL, NULL, &f->err), "preset");
+    fx_must(f, cd_preset_share(f->s, f->u, "lab", 1, &f->err), "share");
+    fx_must(f, cd_preset_save(f->s, f->u, "private", "product:agent", NULL, NULL, &f->err), "preset 2");
+    fx_must(f, cd_client_password_set(f->s, f->u, NULL, CLIENT_PW, &f->err), "client password");
     return 0;
 }
 
@@ -67,25 +62,10 @@ static int mt_teardown(void **state)
     return fx_teardown(state);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, fp) != (size_t)n) n = 0;
-    fclose(fp);
-    b[n] = 0;
-    *len = (size_t)n;
-    return b;
-}
-
 static void publish(struct mt *m, int64_t ca, const char *pass, int keep, struct cd_mirror_published *r)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = ca, .ca_passphrase = pass, .keep = keep };
-    must(&m->f, cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, r, &m->f.err), "publish");
+    fx_must(&m->f, cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, r, &m->f.err), "publish");
 }
 
 /* The current index of the publish folder, parsed, and its text. */
@@ -94,14 +74,14 @@ static char *current_index(struct mt *m, struct cdi_mindex *ix, size_t *len)
     char path[256], name[128];
     snprintf(path, sizeof path, "%s/current", m->pub);
     size_t n;
-    char *cur = slurp(path, &n);
+    char *cur = fx_slurp(path, &n);
     assert_non_null(cur);
     assert_true(n > 1 && cur[n - 1] == '\n');
     cur[n - 1] = 0;
     snprintf(name, sizeof name, "%s", cur);
     free(cur);
     snprintf(path, sizeof path, "%s/%s", m->pub, name);
-    char *t = slurp(path, len);
+    char *t = fx_slurp(path, len);
     assert_non_null(t);
     struct cd_err e = { 0 };
     int rc = cdi_mindex_parse(t, *len, ix, &e);
@@ -147,7 +127,7 @@ static void test_publish_and_index(void **state)
         char path[256], hex[65];
         snprintf(path, sizeof path, "%s/%s", m->pub, ix.files[i].name);
         size_t n;
-        char *b = slurp(path, &n);
+        char *b = fx_slurp(path, &n);
         assert_non_null(b);
         assert_int_equal(n, ix.files[i].size);
         cdi_sha256_hex(b, n, hex);
@@ -165,17 +145,17 @@ static void test_publish_and_index(void **state)
     /* the signature checks with the signer's certificate */
     char *pem = NULL, sigp[256];
     size_t pl, sl;
-    must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &pl, &m->f.err), "export");
+    fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &pl, &m->f.err), "export");
     char hex[65];
     cdi_sha256_hex(t, len, hex);
     snprintf(sigp, sizeof sigp, "%s/index-%s.sig", m->pub, hex);
-    char *sig = slurp(sigp, &sl);
+    char *sig = fx_slurp(sigp, &sl);
     assert_non_null(sig);
     struct cd_err e = { 0 };
     assert_int_equal(cdi_mirror_sig_check(pem, pl, t, len, sig, sl, &e), CD_OK);
     /* audited once in the source */
     struct cd_audit_list al = { 0 };
-    must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
+    fx_must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
     assert_int_equal(al.n, 1);
     cd_audit_list_free(&al);
     free(sig); free(pem); free(again); free(t);
@@ -266,13 +246,13 @@ static void test_signature_refusals(void **state)
         char *t = current_index(m, &ix, &len), hex[65], path[256], *pem = NULL;
         cdi_sha256_hex(t, len, hex);
         snprintf(path, sizeof path, "%s/index-%s.sig", m->pub, hex);
-        char *sig = slurp(path, &sl);
-        must(&m->f, cd_ca_export(m->f.s, m->f.u, cas[k], &pem, &pl, &m->f.err), "export");
+        char *sig = fx_slurp(path, &sl);
+        fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, cas[k], &pem, &pl, &m->f.err), "export");
         assert_int_equal(cdi_mirror_sig_check(pem, pl, t, len, sig, sl, &e), CD_OK);
         /* another CA's certificate: refused */
         char *other = NULL;
         size_t ol;
-        must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &other, &ol, &m->f.err), "export 1");
+        fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &other, &ol, &m->f.err), "export 1");
         assert_int_equal(cdi_mirror_sig_check(other, ol, t, len, sig, sl, &e), CD_E_CRYPTO);
         assert_non_null(strstr(e.msg, "not signed by"));
         /* an index edited after signing: refused */
@@ -331,11 +311,11 @@ static void test_image_has_no_secrets(void **state)
     sqlite3_close(db);
     /* the bytes: no store key, no key blob, no passphrase or password hash */
     size_t n;
-    char *bytes = slurp(img, &n);
+    char *bytes = fx_slurp(img, &n);
     char keyp[200];
     snprintf(keyp, sizeof keyp, "%s.key", m->f.path);
     size_t kl;
-    char *key = slurp(keyp, &kl);
+    char *key = fx_slurp(keyp, &kl);
     assert_int_equal(kl, 32);
     assert_false(contains(bytes, n, key, kl));
     sqlite3 *src = ((struct sq *)m->f.s->impl)->db;
@@ -375,8 +355,8 @@ static void same_list(struct fx *f, cd_store *img, cd_user *iu, const char *filt
 {
     struct cd_query q = { .filter = filter, .revoked = 1 };
     struct cd_cert_list a = { 0 }, b = { 0 };
-    must(f, cd_cert_list(f->s, f->u, &q, &a, &f->err), "source list");
-    must(f, cd_cert_list(img, iu, &q, &b, &f->err), "image list");
+    fx_must(f, cd_cert_list(f->s, f->u, &q, &a, &f->err), "source list");
+    fx_must(f, cd_cert_list(img, iu, &q, &b, &f->err), "image list");
     if (a.n != b.n) fail_msg("filter %s: %zu rows in the store, %zu in the image", filter ? filter : "", a.n, b.n);
     for (size_t i = 0; i < a.n; i++) {
         assert_int_equal(a.rows[i].id, b.rows[i].id);
@@ -406,9 +386,9 @@ static void test_image_reads_like_the_store(void **state)
     char *path = image_path(m, &ix);
     int rc;
     cd_store *img = open_image(path, &f->err, &rc);
-    must(f, rc, "open image");
+    fx_must(f, rc, "open image");
     cd_user *iu = NULL;
-    must(f, cd_user_owner(img, &iu, &f->err), "owner");
+    fx_must(f, cd_user_owner(img, &iu, &f->err), "owner");
     assert_string_equal(iu->name, "mirror");
     same_list(f, img, iu, NULL);
     same_list(f, img, iu, "tag:berlin");
@@ -420,31 +400,31 @@ static void test_image_reads_like_the_store(void **state)
     /* the image alone knows nothing of its publish (the index does) */
     assert_string_equal(why, "read-only: a mirror of a published snapshot; change the source store and publish again");
     struct cd_mirror_info mi;
-    must(f, cd_store_mirror_info(img, &mi, &f->err), "mirror info");
+    fx_must(f, cd_store_mirror_info(img, &mi, &f->err), "mirror info");
     assert_int_equal(mi.generation, 0);
     assert_int_equal(mi.published, 0);
     assert_string_equal(mi.signer_sha256, "");
     cd_mirror_info_clear(&mi);
     /* presets: the shared one; tags; groups */
     struct cd_preset_list pl = { 0 };
-    must(f, cd_preset_list(img, iu, &pl, &f->err), "presets");
+    fx_must(f, cd_preset_list(img, iu, &pl, &f->err), "presets");
     assert_int_equal(pl.n, 1);
     assert_string_equal(pl.rows[0].name, "lab");
     cd_preset_list_free(&pl);
     struct cd_group_list gl = { 0 };
-    must(f, cd_group_list(img, iu, &gl, &f->err), "groups");
+    fx_must(f, cd_group_list(img, iu, &gl, &f->err), "groups");
     assert_int_equal(gl.n, 2);
     cd_group_list_free(&gl);
     /* public exports work; keys do not exist here */
     unsigned char *out = NULL;
     size_t ol = 0;
-    must(f, cd_cert_export(img, iu, 4, CD_EXPORT_PEM, NULL, &out, &ol, &f->err), "export pem");
+    fx_must(f, cd_cert_export(img, iu, 4, CD_EXPORT_PEM, NULL, &out, &ol, &f->err), "export pem");
     free(out);
     struct cd_err e = { 0 };
     assert_int_equal(cd_cert_export(img, iu, 4, CD_EXPORT_KEY, "x-passphrase-1", &out, &ol, &e), CD_E_READONLY);
     assert_non_null(strstr(e.msg, "a mirror carries no private keys"));
     /* the CRL as stored; none for the passphrase CA, said plainly */
-    must(f, cd_crl(img, iu, 1, NULL, 7, 0, &out, &ol, &f->err), "crl");
+    fx_must(f, cd_crl(img, iu, 1, NULL, 7, 0, &out, &ol, &f->err), "crl");
     free(out);
     assert_int_equal(cd_crl(img, iu, m->ca_pass, NULL, 7, 0, &out, &ol, &e), CD_E_READONLY);
     assert_non_null(strstr(e.msg, "cannot sign"));
@@ -514,15 +494,15 @@ static void test_schema_and_replica(void **state)
     sqlite3_close(db);
     cd_store *rs = NULL;
     cd_user *ru = NULL;
-    must(f, cd_store_open(copy, 0, &rs, &f->err), "open replica");
-    must(f, cd_user_owner(rs, &ru, &f->err), "owner");
+    fx_must(f, cd_store_open(copy, 0, &rs, &f->err), "open replica");
+    fx_must(f, cd_user_owner(rs, &ru, &f->err), "owner");
     assert_true(cd_store_readonly(rs));
     assert_string_equal(cd_store_readonly_reason(rs), "read-only: a mirror of https://m.example/pki (snapshot of "
                         "2026-12-07 10:00 UTC); change the source store and publish again");
     struct cd_err e = { 0 };
     assert_int_equal(cd_tag_create(rs, ru, "x", &e), CD_E_READONLY);
     struct cd_mirror_info mi;
-    must(f, cd_store_mirror_info(rs, &mi, &f->err), "info");
+    fx_must(f, cd_store_mirror_info(rs, &mi, &f->err), "info");
     assert_string_equal(mi.source, "https://m.example/pki");
     cd_mirror_info_clear(&mi);
     cd_user_free(ru);
@@ -556,7 +536,7 @@ static int count_dir(const char *dir, const char *prefix)
     char p[300];
     snprintf(p, sizeof p, "%s.count", dir);
     size_t n;
-    char *t = slurp(p, &n);
+    char *t = fx_slurp(p, &n);
     int v = t ? atoi(t) : -1;
     free(t);
     unlink(p);
@@ -631,7 +611,7 @@ static void test_generations_and_gc(void **state)
     publish(m, 1, NULL, 3, &r);
     assert_int_equal(r.written, 1);
     size_t n = 0;
-    char *b = slurp(path, &n);
+    char *b = fx_slurp(path, &n);
     char hex[65];
     cdi_sha256_hex(b, n, hex);
     free(b);

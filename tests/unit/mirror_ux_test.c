@@ -19,34 +19,6 @@ struct ux {
     char pub[128], ca[128], replica[128], cache[160], conf[160], spec[200];
 };
 
-static void must(struct fx *f, int rc, const char *what)
-{
-    if (rc) fail_msg("%s: %s", what, cd_errmsg(&f->err, rc));
-}
-
-static void put(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    fclose(fp);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, fp) != (size_t)n) n = 0;
-    fclose(fp);
-    b[n] = 0;
-    *len = (size_t)n;
-    return b;
-}
-
 /* Everything under dir (names, kinds, sizes, modes, SHA-256 of the
  * files), or "missing"; caller frees. */
 static char *listing(struct ux *m, const char *dir)
@@ -57,7 +29,7 @@ static char *listing(struct ux *m, const char *dir)
              "find . -type f -exec sha256sum {} + | sort; }; else echo missing; fi > '%s' 2>&1", dir, dir, out);
     assert_int_equal(system(cmd), 0);
     size_t n = 0;
-    char *t = slurp(out, &n);
+    char *t = fx_slurp(out, &n);
     assert_non_null(t);
     unlink(out);
     return t;
@@ -72,7 +44,7 @@ static int publish_rc(struct ux *m, int64_t ca, const char *pass, struct cd_mirr
 static void publish(struct ux *m)
 {
     struct cd_mirror_published r;
-    must(&m->f, publish_rc(m, 1, NULL, &r, &m->f.err), "publish");
+    fx_must(&m->f, publish_rc(m, 1, NULL, &r, &m->f.err), "publish");
 }
 
 static int setup(void **state)
@@ -93,8 +65,8 @@ static int setup(void **state)
     setenv("HOME", m->f.dir, 1);
     char *pem = NULL;
     size_t n = 0;
-    must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
-    put(m->ca, pem, n);
+    fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
+    fx_put(m->ca, pem, n);
     free(pem);
     httpd_unroute(&srv);
     httpd_clear_log(&srv);
@@ -137,16 +109,16 @@ static void test_trust_remembered_over_cache(void **state)
     publish(m);
     /* the cache gets the snapshot with a signer given, not remembered */
     struct cd_mirror_opts given = { .signer_ca = m->ca };
-    must(&m->f, open_spec(m->spec, &given, &m->f.err), "open with --signer-ca");
+    fx_must(&m->f, open_spec(m->spec, &given, &m->f.err), "open with --signer-ca");
     char *conf = listing(m, m->conf);
     assert_string_equal(conf, "missing\n");
     free(conf);
     /* then on a terminal: asked once, and remembered */
     struct cd_mirror_opts ask = { .trust = yes };
     asked = 0;
-    must(&m->f, open_spec(m->spec, &ask, &m->f.err), "trust on first use");
+    fx_must(&m->f, open_spec(m->spec, &ask, &m->f.err), "trust on first use");
     assert_int_equal(asked, 1);
-    must(&m->f, open_spec(m->spec, &ask, &m->f.err), "again");
+    fx_must(&m->f, open_spec(m->spec, &ask, &m->f.err), "again");
     assert_int_equal(asked, 1);
     /* without a terminal: the remembered signer */
     struct cd_mirror_opts none = { 0 };
@@ -164,12 +136,12 @@ static void test_trust_remembered_offline(void **state)
     char spec[200];
     snprintf(spec, sizeof spec, "mirror+http://127.0.0.1:%d/pki", srv.port);
     struct cd_mirror_opts given = { .signer_ca = m->ca };
-    must(&m->f, open_spec(spec, &given, &m->f.err), "open with --signer-ca");
+    fx_must(&m->f, open_spec(spec, &given, &m->f.err), "open with --signer-ca");
     /* the server goes: the mirror cannot be reached */
     httpd_route(&srv, "/pki/current", "x", 0, HTTPD_SILENT);
     struct cd_mirror_opts ask = { .trust = yes, .timeout_ms = 300 };
     asked = 0;
-    must(&m->f, open_spec(spec, &ask, &m->f.err), "offline, trust on first use");
+    fx_must(&m->f, open_spec(spec, &ask, &m->f.err), "offline, trust on first use");
     assert_int_equal(asked, 1);
     struct cd_mirror_opts none = { .timeout_ms = 300 };
     int rc = open_spec(spec, &none, &e);
@@ -216,7 +188,7 @@ static void test_failed_open_leaves_no_cache(void **state)
     free(l);
     free(before);
     /* a cache that holds a snapshot stays as it was */
-    must(&m->f, open_spec(m->spec, &given, &m->f.err), "open");
+    fx_must(&m->f, open_spec(m->spec, &given, &m->f.err), "open");
     fx_cert(&m->f, "more");
     publish(m);
     before = listing(m, m->cache);
@@ -226,7 +198,7 @@ static void test_failed_open_leaves_no_cache(void **state)
     free(l);
     free(before);
     /* and it is used */
-    must(&m->f, open_spec(m->spec, &given, &m->f.err), "open again");
+    fx_must(&m->f, open_spec(m->spec, &given, &m->f.err), "open again");
 }
 
 /* ---- 2, 3, 5. the publisher: refusals before anything is written ------------ */
@@ -236,14 +208,14 @@ static int64_t new_ca(struct ux *m, const char *cn, int64_t nb, int64_t na, cons
     struct cd_ca_params c = { .subject = { .cn = cn }, .keytype = CD_KEY_EC256, .not_before = nb, .not_after = na,
                               .days = 30, .passphrase = pass };
     int64_t id = 0;
-    must(&m->f, cd_ca_new(m->f.s, m->f.u, &c, &id, &m->f.err), cn);
+    fx_must(&m->f, cd_ca_new(m->f.s, m->f.u, &c, &id, &m->f.err), cn);
     return id;
 }
 
 static int64_t audits(struct ux *m)
 {
     struct cd_audit_list al = { 0 };
-    must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
+    fx_must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
     int64_t n = (int64_t)al.n;
     cd_audit_list_free(&al);
     return n;
@@ -275,17 +247,17 @@ static void test_publish_refusals_leave_dir(void **state)
     int64_t pass = new_ca(m, "Pass CA", 0, 0, "right-passphrase-1");
     int64_t old = new_ca(m, "Old CA", now - 20 * day, now - 2 * day, NULL);
     int64_t early = new_ca(m, "Early CA", now + 2 * day, now + 20 * day, NULL);
-    must(f, cd_group_add(f->s, f->u, "/All/Lab", &f->err), "group");
-    must(f, cd_user_add(f->s, f->u, "alice", "/All/Lab", "alice-password-1", &f->err), "alice");
-    must(f, cd_user_add(f->s, f->u, "bob", "/All/Lab", "bob-password-12", &f->err), "bob");
+    fx_must(f, cd_group_add(f->s, f->u, "/All/Lab", &f->err), "group");
+    fx_must(f, cd_user_add(f->s, f->u, "alice", "/All/Lab", "alice-password-1", &f->err), "alice");
+    fx_must(f, cd_user_add(f->s, f->u, "bob", "/All/Lab", "bob-password-12", &f->err), "bob");
     /* bob reads everything in /All, uses nothing */
     const char *all[] = { "/All" };
     int lv[CD_OT_COUNT] = { [CD_OT_CERTS] = CD_RIGHT_READ, [CD_OT_CAS] = CD_RIGHT_READ };
-    must(f, cd_permset_add(f->s, f->u, "readers", all, 1, lv, &f->err), "permset");
-    must(f, cd_permset_grant(f->s, f->u, "readers", "bob", 1, &f->err), "grant");
+    fx_must(f, cd_permset_add(f->s, f->u, "readers", all, 1, lv, &f->err), "permset");
+    fx_must(f, cd_permset_grant(f->s, f->u, "readers", "bob", 1, &f->err), "grant");
     cd_user *alice = NULL, *bob = NULL;
-    must(f, cd_user_login(f->s, "alice", "alice-password-1", &alice, &f->err), "login alice");
-    must(f, cd_user_login(f->s, "bob", "bob-password-12", &bob, &f->err), "login bob");
+    fx_must(f, cd_user_login(f->s, "alice", "alice-password-1", &alice, &f->err), "login alice");
+    fx_must(f, cd_user_login(f->s, "bob", "bob-password-12", &bob, &f->err), "login bob");
     /* each refusal, into a folder not there yet, then into one holding a snapshot */
     for (int round = 0; round < 2; round++) {
         int64_t n = audits(m);
@@ -303,7 +275,7 @@ static void test_publish_refusals_leave_dir(void **state)
             assert_string_equal(l, "missing\n");
             free(l);
             struct cd_mirror_published r;
-            must(f, publish_rc(m, pass, "right-passphrase-1", &r, &f->err), "publish with the passphrase");
+            fx_must(f, publish_rc(m, pass, "right-passphrase-1", &r, &f->err), "publish with the passphrase");
             assert_int_equal(audits(m), n + 7 + 1);
         }
     }
@@ -331,20 +303,20 @@ static void test_publish_refusals_leave_dir(void **state)
     snprintf(pemp, sizeof pemp, "%s/pass.pem", f->dir);
     char *pem = NULL;
     size_t pn = 0;
-    must(f, cd_ca_export(f->s, f->u, pass, &pem, &pn, &f->err), "export");
-    put(pemp, pem, pn);
+    fx_must(f, cd_ca_export(f->s, f->u, pass, &pem, &pn, &f->err), "export");
+    fx_put(pemp, pem, pn);
     free(pem);
     given.signer_ca = pemp;
-    must(f, cd_store_open_ex(m->spec, &oo, &ms, &f->err), "open the mirror");
-    must(f, cd_user_owner(ms, &mu, &f->err), "mirror user");
+    fx_must(f, cd_store_open_ex(m->spec, &oo, &ms, &f->err), "open the mirror");
+    fx_must(f, cd_user_owner(ms, &mu, &f->err), "mirror user");
     refused(m, ms, mu, 1, NULL, CD_E_READONLY, "is a mirror (of file://");
     refused(m, ms, mu, 1, NULL, CD_E_READONLY, "cannot sign a snapshot; publish from the source store");
     cd_user_free(mu);
     cd_store_close(ms);
     struct cd_mirror_pull_result pr;
-    must(f, cd_mirror_pull(m->pub, m->replica, &given, &pr, &f->err), "pull");
-    must(f, cd_store_open(m->replica, 0, &ms, &f->err), "open the replica");
-    must(f, cd_user_owner(ms, &mu, &f->err), "replica user");
+    fx_must(f, cd_mirror_pull(m->pub, m->replica, &given, &pr, &f->err), "pull");
+    fx_must(f, cd_store_open(m->replica, 0, &ms, &f->err), "open the replica");
+    fx_must(f, cd_user_owner(ms, &mu, &f->err), "replica user");
     refused(m, ms, mu, 1, NULL, CD_E_READONLY, "is a mirror (of file://");
     cd_user_free(mu);
     cd_store_close(ms);
@@ -360,25 +332,25 @@ static void sign_as(struct ux *m, int64_t ca)
     char path[400], name[200], hex[65];
     size_t n = 0;
     snprintf(path, sizeof path, "%s/current", m->pub);
-    char *cur = slurp(path, &n);
+    char *cur = fx_slurp(path, &n);
     assert_non_null(cur);
     snprintf(path, sizeof path, "%s/%.*s", m->pub, (int)strcspn(cur, "\n"), cur);
     free(cur);
-    char *t = slurp(path, &n);
+    char *t = fx_slurp(path, &n);
     struct cdi_mindex ix;
-    must(f, cdi_mindex_parse(t, n, &ix, &f->err), "parse");
+    fx_must(f, cdi_mindex_parse(t, n, &ix, &f->err), "parse");
     free(t);
     char *pem = NULL;
     size_t pn = 0;
-    must(f, cd_ca_export(f->s, f->u, ca, &pem, &pn, &f->err), "export");
+    fx_must(f, cd_ca_export(f->s, f->u, ca, &pem, &pn, &f->err), "export");
     struct cdi_mfile *sf = (struct cdi_mfile *)cdi_mindex_find(&ix, "signer");
     cdi_sha256_hex(pem, pn, sf->sha256);
     sf->size = (int64_t)pn;
     snprintf(sf->name, strlen(sf->name) + 1, "files/%s.pem", sf->sha256);
     snprintf(path, sizeof path, "%s/%s", m->pub, sf->name);
-    put(path, pem, pn);
+    fx_put(path, pem, pn);
     free(ix.signer_subject);
-    must(f, cdi_mirror_ca_id(pem, pn, ix.signer_sha256, &ix.signer_subject, &f->err), "ca id");
+    fx_must(f, cdi_mirror_ca_id(pem, pn, ix.signer_sha256, &ix.signer_subject, &f->err), "ca id");
     ix.signer_ca = ca;
     ix.generation++;
     size_t jl = 0;
@@ -387,19 +359,19 @@ static void sign_as(struct ux *m, int64_t ca)
     gnutls_x509_privkey_t key = NULL;
     gnutls_privkey_t pk = NULL;
     gnutls_datum_t d = { (unsigned char *)json, (unsigned)jl }, sig = { 0 };
-    must(f, sq_ca_load(SQ(f->s), f->u, ca, NULL, CD_RIGHT_USE, &crt, &key, &f->err), "key");
+    fx_must(f, sq_ca_load(SQ(f->s), f->u, ca, NULL, CD_RIGHT_USE, &crt, &key, &f->err), "key");
     assert_int_equal(gnutls_privkey_init(&pk), 0);
     assert_int_equal(gnutls_privkey_import_x509(pk, key, 0), 0);
     assert_int_equal(gnutls_privkey_sign_data2(pk, (gnutls_sign_algorithm_t)cdi_mirror_sign_algo(
                                                    gnutls_x509_privkey_get_pk_algorithm(key)), 0, &d, &sig), 0);
     cdi_sha256_hex(json, jl, hex);
     snprintf(path, sizeof path, "%s/index-%s.json", m->pub, hex);
-    put(path, json, jl);
+    fx_put(path, json, jl);
     snprintf(path, sizeof path, "%s/index-%s.sig", m->pub, hex);
-    put(path, sig.data, sig.size);
+    fx_put(path, sig.data, sig.size);
     snprintf(path, sizeof path, "%s/current", m->pub);
     snprintf(name, sizeof name, "index-%s.json\n", hex);
-    put(path, name, strlen(name));
+    fx_put(path, name, strlen(name));
     gnutls_free(sig.data);
     gnutls_privkey_deinit(pk);
     gnutls_x509_privkey_deinit(key);
@@ -421,14 +393,14 @@ static void test_reader_refuses_invalid_signer(void **state)
     publish(m);
     struct cd_mirror_opts one = { .signer_ca = m->ca };
     struct cd_mirror_pull_result pr;
-    must(f, cd_mirror_pull(m->pub, m->replica, &one, &pr, &f->err), "pull");
+    fx_must(f, cd_mirror_pull(m->pub, m->replica, &one, &pr, &f->err), "pull");
     for (int i = 0; i < 2; i++) {
         char pemp[200];
         snprintf(pemp, sizeof pemp, "%s/ca-%d.pem", f->dir, i);
         char *pem = NULL;
         size_t pn = 0;
-        must(f, cd_ca_export(f->s, f->u, cas[i], &pem, &pn, &f->err), "export");
-        put(pemp, pem, pn);
+        fx_must(f, cd_ca_export(f->s, f->u, cas[i], &pem, &pn, &f->err), "export");
+        fx_put(pemp, pem, pn);
         free(pem);
         sign_as(m, cas[i]);
         char *cache = listing(m, m->cache), *conf = listing(m, m->conf);
@@ -491,7 +463,7 @@ static void test_snapshot_folder_names(void **state)
     struct cd_open_opts oo = { .mirror = &given };
     char spec[200], cwd[512];
     snprintf(spec, sizeof spec, "mirror+file:%s", m->pub);
-    must(&m->f, cd_store_open_ex(spec, &oo, &s, &m->f.err), "mirror+file:ABS");
+    fx_must(&m->f, cd_store_open_ex(spec, &oo, &s, &m->f.err), "mirror+file:ABS");
     assert_string_equal(cd_store_name(s), m->spec);
     cd_store_close(s);
     assert_non_null(getcwd(cwd, sizeof cwd));
