@@ -5,7 +5,7 @@
  * open to others, damaged files in it, a corrupt but signed image, FTS
  * history in the image, and an index that is never parsed before its
  * signature is checked. */
-#include "helpers.h"
+#include "mirror_fx.h"
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -13,54 +13,17 @@
 #include "mirror_int.h"
 #include "sq_int.h"
 
-struct sx {
-    struct fx f;
-    char pub[128], ca[128], replica[128], cache[160], conf[160], spec[200];
-};
-
-static void publish(struct sx *m)
+static void publish(struct mfx *m)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = 1 };
     struct cd_mirror_published r;
     fx_must(&m->f, cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, &r, &m->f.err), "publish");
 }
 
-static int setup(void **state)
-{
-    if (fx_setup(state)) return -1;
-    struct sx *m = calloc(1, sizeof *m);
-    m->f = *(struct fx *)*state;
-    free(*state);
-    *state = m;
-    snprintf(m->pub, sizeof m->pub, "%s/pub", m->f.dir);
-    snprintf(m->ca, sizeof m->ca, "%s/ca.pem", m->f.dir);
-    snprintf(m->replica, sizeof m->replica, "%s/replica.db", m->f.dir);
-    snprintf(m->cache, sizeof m->cache, "%s/cache", m->f.dir);
-    snprintf(m->conf, sizeof m->conf, "%s/conf", m->f.dir);
-    snprintf(m->spec, sizeof m->spec, "mirror+file://%s", m->pub);
-    setenv("XDG_CACHE_HOME", m->cache, 1);
-    setenv("XDG_CONFIG_HOME", m->conf, 1);
-    setenv("HOME", m->f.dir, 1);
-    char *pem = NULL;
-    size_t n = 0;
-    fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
-    fx_put(m->ca, pem, n);
-    free(pem);
-    return 0;
-}
 
-static int teardown(void **state)
-{
-    struct sx *m = *state;
-    struct fx *f = malloc(sizeof *f);
-    *f = m->f;
-    free(m);
-    *state = f;
-    return fx_teardown(state);
-}
 
 /* The current index of the publish folder, parsed. */
-static void current_index(struct sx *m, struct cdi_mindex *ix, char name[80])
+static void current_index(struct mfx *m, struct cdi_mindex *ix, char name[80])
 {
     char path[300];
     size_t n = 0, len = 0;
@@ -77,7 +40,7 @@ static void current_index(struct sx *m, struct cdi_mindex *ix, char name[80])
     free(t);
 }
 
-static char *pub_file(struct sx *m, const struct cdi_mindex *ix, const char *role)
+static char *pub_file(struct mfx *m, const struct cdi_mindex *ix, const char *role)
 {
     const struct cdi_mfile *mf = cdi_mindex_find(ix, role);
     assert_non_null(mf);
@@ -98,7 +61,7 @@ static int has(const char *hay, size_t n, const char *needle)
 
 static void test_image_has_no_fts_history(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     /* a character nothing else uses, once: the one trigram that begins
      * with it ("жq ") is stored whole (FTS5 compresses a term only by the
@@ -148,7 +111,7 @@ static void test_image_has_no_fts_history(void **state)
 /* ---- 1. the cache and the trusted signers: folders and files of ours -------- */
 
 /* Opens the mirror store (the folder's snapshot through the cache). */
-static int open_mirror(struct sx *m, const char *signer, struct cd_err *e)
+static int open_mirror(struct mfx *m, const char *signer, struct cd_err *e)
 {
     struct cd_mirror_opts mo = { .signer_ca = signer };
     struct cd_open_opts oo = { .mirror = &mo };
@@ -159,7 +122,7 @@ static int open_mirror(struct sx *m, const char *signer, struct cd_err *e)
 }
 
 /* The cache folder of the mirror (there is one). */
-static void key_dir(struct sx *m, char *out, size_t cap)
+static void key_dir(struct mfx *m, char *out, size_t cap)
 {
     char cmd[400], p[200];
     snprintf(p, sizeof p, "%s/certdeck/mirrors", m->cache);
@@ -175,7 +138,7 @@ static void key_dir(struct sx *m, char *out, size_t cap)
 
 static void test_cache_folders_of_ours(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     publish(m);
     fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
@@ -214,7 +177,7 @@ static void test_cache_folders_of_ours(void **state)
 
 static void test_forged_cached_image(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     publish(m);
     fx_must(&m->f, open_mirror(m, m->ca, &m->f.err), "open");
     struct cdi_mindex ix;
@@ -280,7 +243,7 @@ static int yes(void *ctx, const char *source, const char *subject, const char *f
 
 static void test_remembered_signer_of_ours(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     publish(m);
     struct cd_mirror_opts mo = { .trust = yes };
@@ -331,7 +294,7 @@ static void test_remembered_signer_of_ours(void **state)
 
 static void test_planted_journal(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     struct cd_err e = { 0 };
     cd_store *s = NULL;
@@ -386,7 +349,7 @@ static void test_planted_journal(void **state)
 
 /* Replaces the current snapshot's image with `bytes`, in a new index
  * signed by CA 1 as the publisher would (a publisher's damaged disk). */
-static void resign_image(struct sx *m, const char *bytes, size_t n)
+static void resign_image(struct mfx *m, const char *bytes, size_t n)
 {
     struct fx *f = &m->f;
     struct cdi_mindex ix;
@@ -421,7 +384,7 @@ static void resign_image(struct sx *m, const char *bytes, size_t n)
 
 static void test_damaged_signed_image(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     for (int i = 0; i < 40; i++) fx_cert(f, "bulk");     /* a few pages of certificates */
     publish(m);
@@ -465,7 +428,7 @@ static void test_damaged_signed_image(void **state)
 
 static void test_publish_folder(void **state)
 {
-    struct sx *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     struct cd_err e = { 0 };
     struct cd_mirror_publish_opts o = { .sign_ca = 1 };
@@ -523,13 +486,13 @@ static void test_publish_folder(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_cache_folders_of_ours, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forged_cached_image, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_remembered_signer_of_ours, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_planted_journal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_signed_image, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_folders_of_ours, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_cached_image, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_remembered_signer_of_ours, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_image_has_no_fts_history, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_planted_journal, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_signed_image, mfx_setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_folder, mfx_setup, mfx_teardown),
     };
     return cmocka_run_group_tests_name("mirror_sec", tests, NULL, NULL);
 }

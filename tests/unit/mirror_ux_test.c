@@ -4,7 +4,7 @@
  * publisher and by readers), a failed open that leaves no cache folder,
  * the publish result's count of files, and the ways of naming a snapshot's
  * folder (--store DIR, mirror+file:PATH). */
-#include "helpers.h"
+#include "mirror_fx.h"
 #include <sys/stat.h>
 #include <time.h>
 #include <gnutls/abstract.h>
@@ -14,14 +14,9 @@
 
 static struct httpd srv;
 
-struct ux {
-    struct fx f;
-    char pub[128], ca[128], replica[128], cache[160], conf[160], spec[200];
-};
-
 /* Everything under dir (names, kinds, sizes, modes, SHA-256 of the
  * files), or "missing"; caller frees. */
-static char *listing(struct ux *m, const char *dir)
+static char *listing(struct mfx *m, const char *dir)
 {
     char cmd[900], out[300];
     snprintf(out, sizeof out, "%s/listing.txt", m->f.dir);
@@ -35,13 +30,13 @@ static char *listing(struct ux *m, const char *dir)
     return t;
 }
 
-static int publish_rc(struct ux *m, int64_t ca, const char *pass, struct cd_mirror_published *r, struct cd_err *e)
+static int publish_rc(struct mfx *m, int64_t ca, const char *pass, struct cd_mirror_published *r, struct cd_err *e)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = ca, .ca_passphrase = pass };
     return cd_mirror_publish(m->f.s, m->f.u, m->pub, &o, r, e);
 }
 
-static void publish(struct ux *m)
+static void publish(struct mfx *m)
 {
     struct cd_mirror_published r;
     fx_must(&m->f, publish_rc(m, 1, NULL, &r, &m->f.err), "publish");
@@ -49,39 +44,12 @@ static void publish(struct ux *m)
 
 static int setup(void **state)
 {
-    if (fx_setup(state)) return -1;
-    struct ux *m = calloc(1, sizeof *m);
-    m->f = *(struct fx *)*state;
-    free(*state);
-    *state = m;
-    snprintf(m->pub, sizeof m->pub, "%s/pub", m->f.dir);
-    snprintf(m->ca, sizeof m->ca, "%s/ca.pem", m->f.dir);
-    snprintf(m->replica, sizeof m->replica, "%s/replica.db", m->f.dir);
-    snprintf(m->cache, sizeof m->cache, "%s/cache", m->f.dir);
-    snprintf(m->conf, sizeof m->conf, "%s/conf", m->f.dir);
-    snprintf(m->spec, sizeof m->spec, "mirror+file://%s", m->pub);
-    setenv("XDG_CACHE_HOME", m->cache, 1);
-    setenv("XDG_CONFIG_HOME", m->conf, 1);
-    setenv("HOME", m->f.dir, 1);
-    char *pem = NULL;
-    size_t n = 0;
-    fx_must(&m->f, cd_ca_export(m->f.s, m->f.u, 1, &pem, &n, &m->f.err), "export");
-    fx_put(m->ca, pem, n);
-    free(pem);
+    if (mfx_setup(state)) return -1;
     httpd_unroute(&srv);
     httpd_clear_log(&srv);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct ux *m = *state;
-    struct fx *f = malloc(sizeof *f);
-    *f = m->f;
-    free(m);
-    *state = f;
-    return fx_teardown(state);
-}
 
 static int open_spec(const char *spec, const struct cd_mirror_opts *mo, struct cd_err *e)
 {
@@ -104,7 +72,7 @@ static int yes(void *ctx, const char *source, const char *subject, const char *f
 
 static void test_trust_remembered_over_cache(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     publish(m);
     /* the cache gets the snapshot with a signer given, not remembered */
@@ -129,7 +97,7 @@ static void test_trust_remembered_over_cache(void **state)
 /* Offline, the cached snapshot's signer accepted is remembered too. */
 static void test_trust_remembered_offline(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     publish(m);
     httpd_serve_dir(&srv, "/pki/", m->pub);
@@ -152,7 +120,7 @@ static void test_trust_remembered_offline(void **state)
 
 static void test_failed_open_leaves_no_cache(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     struct cd_mirror_opts given = { .signer_ca = m->ca };
     char spec[300], empty[200];
@@ -203,7 +171,7 @@ static void test_failed_open_leaves_no_cache(void **state)
 
 /* ---- 2, 3, 5. the publisher: refusals before anything is written ------------ */
 
-static int64_t new_ca(struct ux *m, const char *cn, int64_t nb, int64_t na, const char *pass)
+static int64_t new_ca(struct mfx *m, const char *cn, int64_t nb, int64_t na, const char *pass)
 {
     struct cd_ca_params c = { .subject = { .cn = cn }, .keytype = CD_KEY_EC256, .not_before = nb, .not_after = na,
                               .days = 30, .passphrase = pass };
@@ -212,7 +180,7 @@ static int64_t new_ca(struct ux *m, const char *cn, int64_t nb, int64_t na, cons
     return id;
 }
 
-static int64_t audits(struct ux *m)
+static int64_t audits(struct mfx *m)
 {
     struct cd_audit_list al = { 0 };
     fx_must(&m->f, cd_audit_list(m->f.s, m->f.u, NULL, "action:\"Publish mirror\"", 0, &al, &m->f.err), "audit");
@@ -223,7 +191,7 @@ static int64_t audits(struct ux *m)
 
 /* Publishing as `s`/`u` with CA `ca` is refused with rc and a message
  * holding `says`; the folder is as it was. */
-static void refused(struct ux *m, cd_store *s, const cd_user *u, int64_t ca, const char *pass, int rc,
+static void refused(struct mfx *m, cd_store *s, const cd_user *u, int64_t ca, const char *pass, int rc,
                     const char *says)
 {
     struct cd_mirror_publish_opts o = { .sign_ca = ca, .ca_passphrase = pass };
@@ -241,7 +209,7 @@ static void refused(struct ux *m, cd_store *s, const cd_user *u, int64_t ca, con
 
 static void test_publish_refusals_leave_dir(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     int64_t now = (int64_t)time(NULL), day = 86400;
     int64_t pass = new_ca(m, "Pass CA", 0, 0, "right-passphrase-1");
@@ -326,7 +294,7 @@ static void test_publish_refusals_leave_dir(void **state)
 
 /* A snapshot signed by `ca` (its key used directly, as a publisher of an
  * older certdeck would have), made from the current one. */
-static void sign_as(struct ux *m, int64_t ca)
+static void sign_as(struct mfx *m, int64_t ca)
 {
     struct fx *f = &m->f;
     char path[400], name[200], hex[65];
@@ -383,7 +351,7 @@ static void sign_as(struct ux *m, int64_t ca)
 
 static void test_reader_refuses_invalid_signer(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct fx *f = &m->f;
     int64_t now = (int64_t)time(NULL), day = 86400;
     int64_t old = new_ca(m, "Old CA", now - 20 * day, now - 2 * day, NULL);
@@ -441,7 +409,7 @@ static void test_reader_refuses_invalid_signer(void **state)
 
 static void test_snapshot_folder_names(void **state)
 {
-    struct ux *m = *state;
+    struct mfx *m = *state;
     struct cd_err e = { 0 };
     cd_store *s = NULL;
     publish(m);
@@ -498,12 +466,12 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_trust_remembered_over_cache, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trust_remembered_offline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_open_leaves_no_cache, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_snapshot_folder_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_refusals_leave_dir, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reader_refuses_invalid_signer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trust_remembered_over_cache, setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_trust_remembered_offline, setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_open_leaves_no_cache, setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_folder_names, setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_refusals_leave_dir, setup, mfx_teardown),
+        cmocka_unit_test_setup_teardown(test_reader_refuses_invalid_signer, setup, mfx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
