@@ -179,13 +179,18 @@ struct cdi_mseen {
     const char *index;
     const char *signer_sha256;
 };
-/* cdi_mirror_sync, refusing also a snapshot older than *seen (NULL: only
- * the cache's own), or another snapshot under its generation, when it
- * has the same signer (CD_E_CRYPTO "... older than generation N already
- * seen here ..."); the cache is then as it was.  cdi_mirror_sync refuses
- * the same against the cache's snapshot. */
-int  cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int offline_ok,
-                          const struct cdi_mseen *seen, struct cdi_msnap *out, struct cd_err *err);
+/* cdi_mirror_sync (not offline) for a pull.  It refuses also a snapshot
+ * older than *seen (the replica's; NULL: none), or another snapshot under
+ * its generation, when it has the same signer (CD_E_CRYPTO "... older than
+ * generation N already seen here ..."), the cache then as it was; every
+ * sync refuses the same against the cache's own snapshot.  hook (NULL:
+ * none): ready() gets a store image new to the cache, verified by its
+ * hash, as a file descriptor of its own (ready closes it), just before the
+ * image's quick_check, so that the replica's copy and its flush to disk
+ * overlap that check; whether the sync succeeds decides if it is used. */
+struct cdi_mhook { void (*ready)(void *ctx, int fd); void *ctx; };
+int  cdi_mirror_sync_hook(const char *src, const struct cd_mirror_opts *o, const struct cdi_mseen *seen,
+                          const struct cdi_mhook *hook, struct cdi_msnap *out, struct cd_err *err);
 
 /* A mirror+ store's own state (struct cd_store .mirror), freed by
  * cd_store_close through cdi_mstate_free. */

@@ -524,10 +524,12 @@ static int commit(struct run *r, const char *index, const struct cdi_buf *idx, c
 /* A store image new to the cache, whole to SQLite (signed and hashed is
  * not enough: a publisher's damaged disk signs damage too), before the
  * cache takes it; one already there was checked when it came. */
-static int check_image(struct run *r, const struct cdi_mindex *ix, struct cd_err *err)
+static int check_image(struct run *r, const struct cdi_mindex *ix, const struct cdi_mhook *hook, struct cd_err *err)
 {
     for (size_t i = 0; i < ix->n && i < r->ntmps; i++) {
         if (!r->tmps[i] || strcmp(ix->files[i].role, "store")) continue;
+        int fd = hook ? open(r->tmps[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (fd >= 0) hook->ready(hook->ctx, fd);
         int rc = cdi_image_quick_check(r->tmps[i], ix->files[i].name, err);
         if (rc) return wrap(err, rc, r->w, NULL);
     }
@@ -671,14 +673,8 @@ static int fill(struct run *r, struct cdi_msnap *out, const char *name, struct c
     return out->source && out->dir && out->image ? CD_OK : oom(err);
 }
 
-int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline_ok, struct cdi_msnap *out,
-                    struct cd_err *err)
-{
-    return cdi_mirror_sync_seen(src, o, offline_ok, NULL, out, err);
-}
-
-int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int offline_ok, const struct cdi_mseen *seen,
-                         struct cdi_msnap *out, struct cd_err *err)
+static int sync_run(const char *src, const struct cd_mirror_opts *o, int offline_ok, const struct cdi_mseen *seen,
+                    const struct cdi_mhook *hook, struct cdi_msnap *out, struct cd_err *err)
 {
     static const struct cd_mirror_opts none = { 0 };
     struct run r = { .o = o ? o : &none, .lockfd = -1, .seen = seen };
@@ -714,7 +710,7 @@ int cdi_mirror_sync_seen(const char *src, const struct cd_mirror_opts *o, int of
         goto out;
     }
     if ((rc = fetch_snapshot(&r, name, &idx, &sig, &ix, err))) goto out;
-    if ((rc = check_image(&r, &ix, err))) goto out;
+    if ((rc = check_image(&r, &ix, hook, err))) goto out;
     if ((rc = commit(&r, name, &idx, &sig, &ix, &got, err))) goto out;
     if ((rc = remember(&r, err))) goto out;
     cdi_cache_prune(r.dir, name, &ix);
@@ -748,6 +744,18 @@ out:
     cdi_mcond_clear(&got);
     run_clear(&r);
     return rc;
+}
+
+int cdi_mirror_sync(const char *src, const struct cd_mirror_opts *o, int offline_ok, struct cdi_msnap *out,
+                    struct cd_err *err)
+{
+    return sync_run(src, o, offline_ok, NULL, NULL, out, err);
+}
+
+int cdi_mirror_sync_hook(const char *src, const struct cd_mirror_opts *o, const struct cdi_mseen *seen,
+                         const struct cdi_mhook *hook, struct cdi_msnap *out, struct cd_err *err)
+{
+    return sync_run(src, o, 0, seen, hook, out, err);
 }
 
 void cdi_msnap_clear(struct cdi_msnap *m)

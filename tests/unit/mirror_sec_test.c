@@ -6,6 +6,7 @@
  * history in the image, and an index that is never parsed before its
  * signature is checked. */
 #include "mirror_fx.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -419,6 +420,13 @@ static void test_damaged_signed_image(void **state)
     assert_memory_equal(state0, state1, sn);
     assert_int_equal(rn, rn2);
     assert_memory_equal(rep0, rep1, rn);
+    /* nor is anything left beside the replica (its copy, made while the
+     * image was checked, is gone with the refusal) */
+    DIR *d = opendir(m->f.dir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d));)
+        if (strstr(de->d_name, ".pull-")) fail_msg("left beside the replica: %s", de->d_name);
+    closedir(d);
     free(state0); free(state1); free(rep0); free(rep1);
     free(b); free(img);
     cdi_mindex_clear(&ix);
