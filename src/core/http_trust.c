@@ -21,6 +21,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include "http_trust_int.h"
+#include "mirror_int.h"
 
 #define FP_LEN 96    /* "AB:CD:..." for 32 bytes, NUL */
 
@@ -232,11 +233,32 @@ char *cdi_trust_known_path(const char *hostport)
     return path;
 }
 
+/* The remembered CA decides whom this user trusts: its folders (below
+ * $XDG_CONFIG_HOME) and the file itself must be this user's alone, as the
+ * mirror's remembered signers are (mirror_local.c); make: create the
+ * folders first. */
+static int known_safe(const struct cdi_trust *t, const char *known, int make, struct cd_err *err)
+{
+    const char *k = strstr(known, "/certdeck/known/"), *slash = strrchr(known, '/');
+    char *dir = strndup(known, (size_t)(slash - known));
+    if (!dir) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    size_t base = k ? (size_t)(k - known) : 0;
+    const char *what = "the CAs remembered for certdeckd servers";
+    int rc = make ? cdi_own_dirs(dir, base, what, "XDG_CONFIG_HOME", err)
+                  : cdi_check_dirs(dir, base, what, "XDG_CONFIG_HOME", err);
+    free(dir);
+    struct stat st;
+    if (!rc && !make && (lstat(known, &st) || !cdi_file_ours(&st)))
+        rc = cdi_fail(err, CD_E_CRYPTO, "certdeckd at %s: the remembered CA file %s is not a file of yours that only "
+                      "you may write (a link, or another's, or writable by others): remove it", t->hostport, known);
+    return rc;
+}
+
 /* Trust on first use: probe, show the CA to trust(), remember it. */
 static int first_use(struct cdi_trust *t, const struct cdi_http_opts *o, const char *known, struct cd_err *err)
 {
     struct chain ch = { 0, NULL };
-    char fp[FP_LEN], *subject = NULL, *dir = NULL;
+    char fp[FP_LEN], *subject = NULL;
     gnutls_datum_t pem = { NULL, 0 };
     int rc = probe(t, &ch, err);
     if (rc) return rc;
@@ -251,18 +273,12 @@ static int first_use(struct cdi_trust *t, const struct cdi_http_opts *o, const c
         goto out;
     }
     if (gnutls_pem_base64_encode2("CERTIFICATE", ca, &pem) < 0) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-    const char *slash = strrchr(known, '/');
-    dir = strndup(known, (size_t)(slash - known));
-    if (!dir || cdi_mkdirs(dir)) {
-        rc = cdi_fail(err, CD_E_IO, "cannot make the folder %s: %s", dir ? dir : known, strerror(errno));
-        goto out;
-    }
+    if ((rc = known_safe(t, known, 1, err))) goto out;
     if ((rc = cd_write_file(NULL, known, pem.data, pem.size, 0, err))) goto out;
     if (!(t->cafile = strdup(known))) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
 out:
     gnutls_free(pem.data);
     free(subject);
-    free(dir);
     chain_clear(&ch);
     return rc;
 }
@@ -292,7 +308,11 @@ int cdi_trust_settle(struct cdi_trust *t, const struct cdi_http_opts *o, struct 
     }
     char *known = cdi_trust_known_path(t->hostport);
     struct stat st;
-    if (known && stat(known, &st) == 0) {
+    if (known && lstat(known, &st) == 0) {
+        if ((rc = known_safe(t, known, 0, err))) {
+            free(known);
+            return rc;
+        }
         if ((rc = ca_file_first(t, known, "the remembered CA file", fp, err))) {
             if (rc == CD_E_CRYPTO)
                 rc = cdi_fail(err, CD_E_CRYPTO, "certdeckd at %s: the remembered CA file %s is damaged: remove it",

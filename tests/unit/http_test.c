@@ -428,6 +428,19 @@ static void test_trust_on_first_use(void **state)
     assert_int_equal(cdi_http_request(h, "GET", "/", NULL, 0, &status, &b, &err), CD_OK);
     cdi_http_close(h);
     cdi_buf_free(&b);
+    /* whom we trust is ours alone: a remembered file others may write, or
+     * a folder others may write in, is refused (never silently used) */
+    assert_int_equal(chmod(known, 0666), 0);
+    assert_int_equal(tofu_open(d.port, &a, &h, &err), CD_E_CRYPTO);
+    assert_non_null(strstr(err.msg, "not a file of yours"));
+    assert_int_equal(chmod(known, 0600), 0);
+    assert_int_equal(chmod(kdir, 0777), 0);
+    assert_int_equal(tofu_open(d.port, &a, &h, &err), CD_E_INVAL);
+    assert_non_null(strstr(err.msg, kdir));
+    assert_int_equal(chmod(kdir, 0700), 0);
+    assert_int_equal(tofu_open(d.port, &a, &h, &err), CD_OK);
+    cdi_http_close(h);
+    assert_int_equal(a.n, 1);
     tlsd_stop(&d);
 }
 
