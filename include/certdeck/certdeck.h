@@ -12,4 +12,5 @@
 #include <certdeck/server.h>
 #include <certdeck/api.h>
 #include <certdeck/mirror.h>
+#include <certdeck/check.h>
 #endif

@@ -30,7 +30,9 @@ static void usage(FILE *f)
           "                               status (server --help)\n"
           "  audit [--object OBJ] | audit verify\n"
           "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n"
-          "  mirror ...                   publish, pull, verify a signed snapshot (mirror --help)\n\n"
+          "  mirror ...                   publish, pull, verify a signed snapshot (mirror --help)\n"
+          "  check [--warn 90d] [--crit 14d] [--at DATE] [--filter EXPR]\n"
+          "                               expiry for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
           "https://HOST:PORT is a certdeckd server: --cacert F (or $CERTDECK_CACERT) is the CA\n"
           "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
@@ -53,7 +55,7 @@ static const struct { const char *name; int (*fn)(struct cli *, int, char **); }
     { "init", cmd_init }, { "demo", cmd_demo }, { "ca", cmd_ca }, { "cert", cmd_cert },
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
     { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "server", cmd_server },
-    { "agent", cmd_agent }, { "mirror", cmd_mirror },
+    { "agent", cmd_agent }, { "mirror", cmd_mirror }, { "check", cmd_check },
 };
 
 int main(int argc, char **argv)
