@@ -14,7 +14,7 @@
     "  CRITICAL: within --crit, or expired.  --warn/--crit: N (days), Nd, Nw, Nh.\n" \
     "  --at DATE (2026-01-31, 2026-01-31T10:00:00Z) evaluates as of that time;\n" \
     "  --filter restricts the certificates (CAs are always checked).\n" \
-    "  --limit N lists at most N objects of each kind (all by default).\n" \
+    "  --limit N lists at most N objects of each kind (default: 20 in a table or CSV, all in JSON).\n" \
     "  Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
 
 /* "90", "90d", "2w", "36h" -> seconds; -1 when bad. */
@@ -135,7 +135,10 @@ int cmd_check(struct cli *c, int argc, char **argv)
     int np = 0;
     int a = cli_args(argc, argv, opts, pos, 0, 0, &np, CHECK_USAGE);
     if (a) return a < 0 ? 0 : CD_CHECK_UNKNOWN;
-    struct cd_check_opts o = { .filter = filter, .limit = limit > 0 ? limit : 0 };
+    /* a monitoring line is read by a person: the first 20 of each kind (the
+     * counts stay exact); JSON is for programs and carries every object */
+    if (limit <= 0) limit = c->fmt == FMT_JSON ? 0 : 20;
+    struct cd_check_opts o = { .filter = filter, .limit = limit };
     if (warn && (o.warn = parse_window(warn)) < 0)
         return cli_msg(CD_CHECK_UNKNOWN, "--warn takes days (90, 90d), weeks (12w) or hours (36h), not \"%s\"", warn);
     if (crit && (o.crit = parse_window(crit)) < 0)
