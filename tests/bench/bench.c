@@ -221,6 +221,49 @@ static void latency(cd_store *s, cd_user *u, const char *label, const char *scal
     printf("%-36s %-6s p50 %7.2f ms   p95 %7.2f ms\n", label, scale, t[RUNS / 2], t[RUNS * 95 / 100]);
 }
 
+/* certdeck check (the monitoring summary: three counts and the first 20
+ * offenders per kind) against the same three counts in raw SQL on the
+ * same file, best of 5 each. */
+static void check_bench(cd_store *s, cd_user *u, const char *path, const char *scale)
+{
+    double best = 1e9, raw = 1e9;
+    struct cd_err e = { 0 };
+    int64_t now = cdi_now(), counts[3] = { 0, 0, 0 };
+    for (int i = 0; i < 5; i++) {
+        struct cd_check_opts o = { .limit = 20 };
+        struct cd_check_result r;
+        double t0 = bench_now();
+        int rc = cd_check(s, u, &o, &r, &e);
+        double dt = bench_now() - t0;
+        if (rc) die("check", &e, rc);
+        cd_check_free(&r);
+        if (dt < best) best = dt;
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM certs WHERE revoked_at = 0 AND not_after <= ?", -1, &st, NULL)) {
+        fprintf(stderr, "bench: %s: %s\n", path, sqlite3_errmsg(db));
+        exit(1);
+    }
+    for (int i = 0; i < 5; i++) {
+        double t0 = bench_now();
+        static const int64_t days[3] = { 0, 14, 90 };
+        for (int k = 0; k < 3; k++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, now + days[k] * 86400);
+            if (sqlite3_step(st) == SQLITE_ROW) counts[k] = sqlite3_column_int64(st, 0);
+        }
+        double dt = bench_now() - t0;
+        if (dt < raw) raw = dt;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    printf("%-36s %-6s %7.1f ms   raw SQL, the same 3 counts %6.1f ms (%.1fx; %lld expired, %lld within 90 days;"
+           " target < 1000 ms)\n", "certdeck check (summary, 20 listed)", scale, best * 1000, raw * 1000,
+           raw > 0 ? best / raw : 0, (long long)counts[0], (long long)counts[2]);
+}
+
 static void mk_text(int i, char *b, size_t n) { snprintf(b, n, "%04d", (i * 7919) % 10000); }
 static void mk_tag(int i, char *b, size_t n) { snprintf(b, n, "tag:%s", tags[i % 8]); }
 static void mk_prod(int i, char *b, size_t n)
@@ -373,6 +416,7 @@ int main(int argc, char **argv)
         latency(s, u, "tag (tag:pci)", sizes[k].label, mk_tag);
         latency(s, u, "product + expiry", sizes[k].label, mk_prod);
         latency(s, u, "group subtree", sizes[k].label, mk_group);
+        check_bench(s, u, sizes[k].path, sizes[k].label);
         /* a user with Read on one site only: every query also passes the
          * permission filter (schema 6's user_rights) */
         cd_user *ro = restricted(s, u);
