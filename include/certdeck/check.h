@@ -19,9 +19,20 @@ enum cd_check_level { CD_CHECK_OK = 0, CD_CHECK_WARNING = 1, CD_CHECK_CRITICAL =
 #define CD_CHECK_WARN_DEFAULT (90 * 86400LL)
 #define CD_CHECK_CRIT_DEFAULT (14 * 86400LL)
 
+/* The store's warning window, in days: what "expiring" means everywhere (the
+ * status of CAs and certificates, the filter status:expiring, the console's
+ * banner and side panel, check's default --warn).  Stored in the store
+ * (default 90 days), carried by mirror images.  Anyone logged in may read
+ * it; setting it (CD_EXPIRY_WARN_MIN_DAYS..CD_EXPIRY_WARN_MAX_DAYS) is for
+ * administrators (CD_ACT_SERVER_SETTINGS) and audited. */
+#define CD_EXPIRY_WARN_MIN_DAYS 1
+#define CD_EXPIRY_WARN_MAX_DAYS 3650
+int cd_expiry_warning_get(cd_store *s, const cd_user *u, int *days, struct cd_err *err);
+int cd_expiry_warning_set(cd_store *s, const cd_user *u, int days, struct cd_err *err);
+
 struct cd_check_opts {
     int64_t     at;      /* evaluate as of this time (UTC seconds); 0 = now */
-    int64_t     warn;    /* warning window in seconds; 0 = CD_CHECK_WARN_DEFAULT */
+    int64_t     warn;    /* warning window in seconds; 0 = the store's (cd_expiry_warning_get) */
     int64_t     crit;    /* critical window in seconds; 0 = CD_CHECK_CRIT_DEFAULT; <= warn */
     const char *filter;  /* filter language: restricts the certificates (not the CAs) */
     int64_t     limit;   /* offenders listed per kind (CAs, certificates); <= 0: all */

@@ -11,7 +11,8 @@
 #define CHECK_USAGE \
     "check [--warn 90d] [--crit 14d] [--at DATE] [--filter EXPR] [--format table|json|csv]\n" \
     "  WARNING: a CA or an unrevoked certificate expires within --warn;\n" \
-    "  CRITICAL: within --crit, or expired.  --warn/--crit: N (days), Nd, Nw, Nh.\n" \
+    "  CRITICAL: within --crit, or expired.  --warn/--crit: N (days), Nd, Nw, Nh;\n" \
+    "  --warn defaults to the store's expiry warning window (certdeck server expiry-warning).\n" \
     "  --at DATE (2026-01-31, 2026-01-31T10:00:00Z) evaluates as of that time;\n" \
     "  --filter restricts the certificates (CAs are always checked).\n" \
     "  --limit N lists at most N objects of each kind (default: 20 in a table or CSV, all in JSON).\n" \

@@ -1,10 +1,12 @@
 /* certdeck CLI — the server settings agents see (certdeck server ...): the
  * client password agents must send at check-in, the transitional
  * "unauthenticated clients" switch, the mirror agents are told of at
- * check-in (address, user, password), and a status that says which is on.
+ * check-in (address, user, password), the expiry warning window (what
+ * "expiring" means), and a status that says which is on.
  * Works on a local store and through certdeckd alike; the core checks the
  * right (CD_ACT_SERVER_SETTINGS) and audits every change. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
@@ -69,6 +71,21 @@ static int unauthenticated_clients(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* What "expiring" means everywhere: N days (N or Nd). */
+static int expiry_warning(struct cli *c, int argc, char **argv)
+{
+    ARGS(NULL, 1, 1, "server expiry-warning DAYS");
+    char *end = NULL;
+    long d = strtol(pos[0], &end, 10);
+    if (end == pos[0] || (*end && strcmp(end, "d")) || d < CD_EXPIRY_WARN_MIN_DAYS || d > CD_EXPIRY_WARN_MAX_DAYS)
+        return cli_msg(2, "server expiry-warning takes a number of days from %d to %d (90 or 90d)",
+                       CD_EXPIRY_WARN_MIN_DAYS, CD_EXPIRY_WARN_MAX_DAYS);
+    int rc = cd_expiry_warning_set(c->s, c->u, (int)d, &c->err);
+    if (rc) return cli_fail(c, rc);
+    fprintf(stderr, "expiry warning window set to %ld days: a CA or certificate is \"expiring\" within it\n", d);
+    return 0;
+}
+
 #define MIRROR_USAGE "server mirror --url URL [--user NAME] [--password-file F | --no-password] | --remove"
 
 /* The mirror agents are told of.  The password: from --password-file, else
@@ -119,7 +136,9 @@ static int status(struct cli *c, int argc, char **argv)
     ARGS(opts, 1, 0, "server status [--format table|json|csv]");
     struct cd_client_settings cs;
     struct cd_mirror_settings ms;
+    int days = 0;
     int rc = cd_client_settings_get(c->s, c->u, &cs, &c->err);
+    if (!rc) rc = cd_expiry_warning_get(c->s, c->u, &days, &c->err);
     if (!rc) rc = cd_mirror_settings_get(c->s, c->u, &ms, &c->err);
     if (rc) return cli_fail(c, rc);
     static const struct out_col cols[] = {
@@ -129,6 +148,7 @@ static int status(struct cli *c, int argc, char **argv)
         { "mirror_url", "Mirror for agents", OUT_TEXT },
         { "mirror_user", "Mirror user", OUT_TEXT },
         { "mirror_password", "Mirror password", OUT_BOOL },
+        { "expiry_warning_days", "Expiry warning (days)", OUT_NUM },
     };
     char since[32] = "";
     if (cs.unauthenticated) cd_format_time(cs.unauth_since, since, sizeof since);
@@ -137,8 +157,10 @@ static int status(struct cli *c, int argc, char **argv)
     const char *pw = t ? (cs.has_password ? "set" : "not set") : cs.has_password ? "yes" : "no";
     const char *un = t ? (cs.unauthenticated ? "ON" : "off") : cs.unauthenticated ? "yes" : "no";
     const char *mpw = t ? (ms.has_password ? "set" : "not set") : ms.has_password ? "yes" : "no";
-    const char *v[] = { pw, un, since, ms.url ? ms.url : t ? "none" : "", ms.user ? ms.user : "", mpw };
-    out_object(c->fmt, cols, 6, v);
+    char dstr[16];
+    snprintf(dstr, sizeof dstr, "%d", days);
+    const char *v[] = { pw, un, since, ms.url ? ms.url : t ? "none" : "", ms.user ? ms.user : "", mpw, dstr };
+    out_object(c->fmt, cols, 7, v);
     cd_mirror_settings_clear(&ms);
     if (cs.unauthenticated) fprintf(stderr, "%s\n", UNAUTH_WARNING);
     return 0;
@@ -148,6 +170,7 @@ static const struct subcmd server_cmds[] = {
     { "client-password", client_password, "client-password [--old-password-file F] [--password-file F | --remove]" },
     { "unauthenticated-clients", unauthenticated_clients, "unauthenticated-clients on|off" },
     { "mirror", mirror, "mirror --url URL [--user NAME] [--password-file F | --no-password] | --remove" },
+    { "expiry-warning", expiry_warning, "expiry-warning DAYS" },
     { "status", status, "status [--format table|json|csv]" },
     { NULL, NULL, NULL },
 };

@@ -316,6 +316,26 @@ static int mirror_set(struct api_ctx *c, void *args)
     return cd_mirror_settings_set(c->s, c->u, a->url, a->user, a->password, &c->err);
 }
 
+/* The warning window: read by everyone, set by administrators. */
+static int expiry_get(struct api_ctx *c, void *args)
+{
+    (void)args;
+    int days = 0;
+    int rc = cd_expiry_warning_get(c->s, c->u, &days, &c->err);
+    return rc ? rc : api_int(c, "days", days, 0);
+}
+
+struct days { int64_t days; };
+static const struct cdi_jfield t_days[] = { FLD(struct days, days, I64), END };
+
+static int expiry_set(struct api_ctx *c, void *args)
+{
+    int64_t d = ((struct days *)args)->days;
+    /* out of int's range is out of the window's: the core says which */
+    int days = d < 0 || d > CD_EXPIRY_WARN_MAX_DAYS ? 0 : (int)d;
+    return cd_expiry_warning_set(c->s, c->u, days, &c->err);
+}
+
 #define NAME sizeof(struct api_name)
 const struct api_route api_misc_routes[] = {
     { "GET", "/me", me, NULL, 0 },
@@ -350,5 +370,7 @@ const struct api_route api_misc_routes[] = {
     { "PUT", "/client/unauthenticated", client_unauth, t_onoff, sizeof(struct onoff) },
     { "GET", "/client/mirror", mirror_get, NULL, 0 },
     { "PUT", "/client/mirror", mirror_set, t_mirror, sizeof(struct mirror) },
+    { "GET", "/expiry-warning", expiry_get, NULL, 0 },
+    { "PUT", "/expiry-warning", expiry_set, t_days, sizeof(struct days) },
     { NULL, NULL, NULL, NULL, 0 }
 };

@@ -142,6 +142,30 @@ static int check_certs(cd_store *s, const cd_user *u, const struct cd_check_opts
     return rc;
 }
 
+/* A backend without the operation says so by name. */
+#define OP(s, op) ((s)->ops->op ? CD_OK : cdi_fail(err, CD_E_UNSUPPORTED, \
+                   "%s stores do not support this", (s)->ops->name))
+
+int cd_expiry_warning_get(cd_store *s, const cd_user *u, int *days, struct cd_err *err)
+{
+    if (!s || !days) return cdi_fail(err, CD_E_INVAL, "no store is open");
+    if (!u) return cdi_fail(err, CD_E_FORBIDDEN, "no acting user");
+    *days = CDI_EXPIRY_WARN_DEFAULT_DAYS;
+    int rc = OP(s, expiry_warning_get);
+    return rc ? rc : s->ops->expiry_warning_get(s, u, days, err);
+}
+
+int cd_expiry_warning_set(cd_store *s, const cd_user *u, int days, struct cd_err *err)
+{
+    if (!s) return cdi_fail(err, CD_E_INVAL, "no store is open");
+    if (!u) return cdi_fail(err, CD_E_FORBIDDEN, "no acting user");
+    if (days < CD_EXPIRY_WARN_MIN_DAYS || days > CD_EXPIRY_WARN_MAX_DAYS)
+        return cdi_fail(err, CD_E_INVAL, "the expiry warning window must be %d to %d days", CD_EXPIRY_WARN_MIN_DAYS,
+                        CD_EXPIRY_WARN_MAX_DAYS);
+    int rc = OP(s, expiry_warning_set);
+    return rc ? rc : s->ops->expiry_warning_set(s, u, days, err);
+}
+
 int cd_check(cd_store *s, const cd_user *u, const struct cd_check_opts *o, struct cd_check_result *out,
              struct cd_err *err)
 {
@@ -149,7 +173,12 @@ int cd_check(cd_store *s, const cd_user *u, const struct cd_check_opts *o, struc
     memset(out, 0, sizeof *out);
     struct cd_check_result *r = out;
     r->at = o->at ? o->at : cdi_now();
-    r->warn = o->warn ? o->warn : CD_CHECK_WARN_DEFAULT;
+    r->warn = o->warn;
+    if (!r->warn) {
+        int days, rc = cd_expiry_warning_get(s, u, &days, err);
+        if (rc) return rc;
+        r->warn = (int64_t)days * 86400;
+    }
     r->crit = o->crit ? o->crit : CD_CHECK_CRIT_DEFAULT;
     if (r->crit > r->warn && !o->crit) r->crit = r->warn;   /* a short --warn alone narrows the default */
     if (r->warn < 0 || r->crit < 0)

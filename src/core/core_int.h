@@ -206,6 +206,10 @@ struct cdi_store_ops {
     /* certdeck/server.h cd_mirror_settings_secret: local stores only (NULL
      * elsewhere: CD_E_UNSUPPORTED) */
     int (*mirror_settings_secret)(cd_store *, struct cd_mirror_secret *, struct cd_err *);
+
+    /* certdeck/check.h: the warning window, in days */
+    int (*expiry_warning_get)(cd_store *, const cd_user *, int *, struct cd_err *);
+    int (*expiry_warning_set)(cd_store *, const cd_user *, int, struct cd_err *);
 };
 
 struct cd_store {
@@ -226,10 +230,12 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
 extern const struct cdi_store_ops cdi_https_ops;
 int cdi_https_open(cd_store *s, const char *spec, const struct cd_open_opts *o, struct cd_err *err);
 
-/* State of a certificate at `now` (expiring = within 90 days). */
-#define CDI_EXPIRING_SECS (90 * 86400LL)
+/* The warning window when the store sets none (certdeck/check.h). */
+#define CDI_EXPIRY_WARN_DEFAULT_DAYS 90
 /* Full text of a DER certificate (pki.c). */
 int cdi_crt_print(const unsigned char *der, size_t len, char **text, struct cd_err *err);
-int cdi_state(int64_t not_before, int64_t not_after, int64_t revoked_at, int64_t now);
+/* State of a certificate at `now`; expiring: within `warn` seconds (the
+ * store's window, cd_expiry_warning_get): the one rule. */
+int cdi_state(int64_t not_before, int64_t not_after, int64_t revoked_at, int64_t now, int64_t warn);
 
 #endif

@@ -62,8 +62,9 @@ void cdi_sql_text(struct cdi_sql *q, const char *s);        /* appends "?" bound
 void cdi_sql_int(struct cdi_sql *q, int64_t v);             /* appends "?" bound to v */
 void cdi_sql_free(struct cdi_sql *q);
 
-/* Appends "(condition)" for the filter over alias c (certs) or a (cas). */
-int  cdi_filter_sql(const cd_filter *f, int target, int64_t now, struct cdi_sql *q,
+/* Appends "(condition)" for the filter over alias c (certs) or a (cas);
+ * status:expiring means within `warn` seconds of `now`. */
+int  cdi_filter_sql(const cd_filter *f, int target, int64_t now, int64_t warn, struct cdi_sql *q,
                     struct cd_err *err);
 /* Query planning: when the filter is an "and" of terms and one of them is a
  * tag (tag:x) or a free-text word of 3+ characters, appends a JOIN on

@@ -42,7 +42,7 @@ void cdi_sql_free(struct cdi_sql *q)
 
 #define ADD(q, s) cdi_buf_add(&(q)->sql, s, strlen(s))
 
-struct ctx { int target; int64_t now; struct cdi_sql *q; struct cd_err *err; const char *a; };
+struct ctx { int target; int64_t now, warn; struct cdi_sql *q; struct cd_err *err; const char *a; };
 
 static int term_fail(struct ctx *c, const struct node *n, const char *fmt, const char *v)
     CDI_PRINTF(3, 0);
@@ -172,7 +172,7 @@ static int status_cond(struct ctx *c, const struct node *n)
         int exp = !strcasecmp(v, "expiring");
         snprintf(tmp, sizeof tmp, "(%s.not_before <= ", a); ADD(c->q, tmp); cdi_sql_int(c->q, c->now);
         snprintf(tmp, sizeof tmp, " AND %s.not_after %s ", a, exp ? "<=" : ">"); ADD(c->q, tmp);
-        cdi_sql_int(c->q, c->now + CDI_EXPIRING_SECS);
+        cdi_sql_int(c->q, c->now + c->warn);
         if (exp) { snprintf(tmp, sizeof tmp, " AND %s.not_after > ", a); ADD(c->q, tmp); cdi_sql_int(c->q, c->now); }
         ADD(c->q, notrev); ADD(c->q, ")");
         return CD_OK;
@@ -412,9 +412,9 @@ static int node_sql(struct ctx *c, const struct node *n)
     return term_sql(c, n);
 }
 
-int cdi_filter_sql(const cd_filter *f, int target, int64_t now, struct cdi_sql *q, struct cd_err *err)
+int cdi_filter_sql(const cd_filter *f, int target, int64_t now, int64_t warn, struct cdi_sql *q, struct cd_err *err)
 {
-    struct ctx c = { target, now, q, err, target == CDI_TARGET_CERT ? "c" : target == CDI_TARGET_CA ? "a" : "x" };
+    struct ctx c = { target, now, warn, q, err, target == CDI_TARGET_CERT ? "c" : target == CDI_TARGET_CA ? "a" : "x" };
     if (!f || !f->root) { ADD(q, "1"); return CD_OK; }
     ADD(q, "(");
     int rc = node_sql(&c, f->root);

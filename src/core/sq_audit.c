@@ -101,7 +101,7 @@ int sq_audit_list(cd_store *s, const cd_user *u, const char *object, const char 
         cdi_sql_text(&w, object);
         cdi_buf_addf(&w.sql, " AND ");
     }
-    rc = cdi_filter_sql(f, CDI_TARGET_AUDIT, cdi_now(), &w, err);
+    rc = cdi_filter_sql(f, CDI_TARGET_AUDIT, cdi_now(), 0, &w, err);
     cdi_buf_addf(&w.sql, " ORDER BY x.id DESC LIMIT ");
     cdi_sql_int(&w, limit > 0 ? limit : -1);
     if (!rc) rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);

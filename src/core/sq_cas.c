@@ -25,7 +25,7 @@ static void ca_select(const cd_user *u, struct cdi_sql *w)
     cdi_buf_addf(&w->sql, "%s", CA_FROM);
 }
 
-static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now)
+static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now, int64_t warn)
 {
     ca->id = sqlite3_column_int64(st, 0);
     ca->description = sq_text(st, 1); ca->cn = sq_text(st, 2); ca->subject = sq_text(st, 3);
@@ -38,7 +38,7 @@ static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now)
     ca->can_sign = prot != SQ_KEY_NONE;
     ca->has_passphrase = prot == SQ_KEY_PASS;
     ca->cert_count = sqlite3_column_int64(st, 13);
-    ca->state = cdi_state(ca->not_before, ca->not_after, 0, now);
+    ca->state = cdi_state(ca->not_before, ca->not_after, 0, now, warn);
 }
 
 static int insert_ca(struct sq *sq, const cd_user *u, const struct cdi_issued *o, const char *desc,
@@ -172,16 +172,17 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     struct cdi_sql w = { 0 };
     cd_filter *f = NULL;
     sqlite3_stmt *st = NULL;
-    int64_t now = cdi_now();
+    int64_t now = cdi_now(), warn = 0;
     memset(out, 0, sizeof *out);
     int rc = sq_check_group(sq, u, q, err);
+    if (!rc) rc = sq_expiry_secs(sq, &warn, err);
     if (!rc) rc = cd_filter_parse(q && q->filter ? q->filter : "", &f, err);
     if (rc) return rc;
     ca_select(u, &w);
     cdi_buf_addf(&w.sql, " WHERE ");
     sq_visible(u, CD_OT_CAS, "a.group_id", &w);
     cdi_buf_addf(&w.sql, " AND ");
-    if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, &w, err))) goto out;
+    if ((rc = cdi_filter_sql(f, CDI_TARGET_CA, now, warn, &w, err))) goto out;
     if (q && q->group && *q->group) sq_in_subtree(&w, "a.group_id", q->group);
     cdi_buf_addf(&w.sql, " ORDER BY a.id");
     sq_page(&w, q);
@@ -193,7 +194,7 @@ int sq_ca_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct c
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cd_ca *row = cdi_grow(&out->rows, out->n, &cap, sizeof *row);
         if (!row) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-        ca_row(st, row, now);
+        ca_row(st, row, now, warn);
         out->n++;
     }
     rc = sq_done(sq, r, "CA list", err);
@@ -216,10 +217,12 @@ int sq_ca_get(cd_store *s, const cd_user *u, int64_t id, struct cd_ca *out, stru
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, CD_OT_CAS, "a.group_id", &w);
+    int64_t warn = 0;
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) rc = sq_expiry_secs(sq, &warn, err);
     if (!rc) {
         sq_bind_all(st, &w);
-        if (sqlite3_step(st) == SQLITE_ROW) ca_row(st, out, cdi_now());
+        if (sqlite3_step(st) == SQLITE_ROW) ca_row(st, out, cdi_now(), warn);
         else rc = sq_missing(err, CD_KIND_CA, id);
     }
     sqlite3_finalize(st);

@@ -20,7 +20,7 @@ static const char CERT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id JOIN groups
  * has its group: the rows are the same). */
 static const char CERT_LEFT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id LEFT JOIN groups g ON g.id = c.group_id";
 
-static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now)
+static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now, int64_t warn)
 {
     c->id = sqlite3_column_int64(st, 0);
     c->ca_id = sqlite3_column_int64(st, 1);
@@ -35,7 +35,7 @@ static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now)
     c->revoked_at = sqlite3_column_int64(st, 16);
     c->revoke_reason = strdup(c->revoked_at ? cd_reason_name(sqlite3_column_int(st, 17)) : "");
     c->has_passphrase = sqlite3_column_int(st, 18);
-    c->state = cdi_state(c->not_before, c->not_after, c->revoked_at, now);
+    c->state = cdi_state(c->not_before, c->not_after, c->revoked_at, now, warn);
 }
 
 static const char *sort_expr(int col)
@@ -60,7 +60,7 @@ static const char *sort_expr(int col)
 
 /* Joins and WHERE clause shared by list and count.  joins: the text of the
  * other joins, or NULL; *driver gets the driving join's key (list only). */
-static int where(const cd_user *u, const struct cd_query *q, int64_t now, const char *joins,
+static int where(const cd_user *u, const struct cd_query *q, int64_t now, int64_t warn, const char *joins,
                  const char **driver, struct cdi_sql *w, struct cd_err *err)
 {
     cd_filter *f = NULL;
@@ -73,7 +73,7 @@ static int where(const cd_user *u, const struct cd_query *q, int64_t now, const 
     if (!(q && q->revoked) && !cdi_filter_wants_revoked(f)) cdi_buf_addf(&w->sql, " AND c.revoked_at = 0");
     if (q && q->group && *q->group) sq_in_subtree(w, "c.group_id", q->group);
     cdi_buf_addf(&w->sql, " AND ");
-    rc = cdi_filter_sql(f, CDI_TARGET_CERT, now, w, err);
+    rc = cdi_filter_sql(f, CDI_TARGET_CERT, now, warn, w, err);
     cd_filter_free(f);
     return rc;
 }
@@ -84,7 +84,7 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     struct sq *sq = SQ(s);
     struct cdi_sql w = { 0 };
     sqlite3_stmt *st = NULL;
-    int64_t now = cdi_now();
+    int64_t now = cdi_now(), warn = 0;
     memset(out, 0, sizeof *out);
     const char *driver = NULL;
     /* The page's ids first, then its rows: OFFSET steps over rows one by
@@ -95,13 +95,14 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
      * under a second, which a remote client paging through needs. */
     cdi_buf_addf(&w.sql, "SELECT %s%s WHERE c.id IN (SELECT c.id FROM certs c", CERT_SEL, CERT_JOINS);
     int rc = sq_check_group(sq, u, q, err);
+    if (!rc) rc = sq_expiry_secs(sq, &warn, err);
     const char *dir = q && q->desc ? "DESC" : "ASC";
     int sort = q ? q->sort : CD_COL_ID;
     const char *se = sort_expr(sort);
     /* the WHERE never needs a or g (cd_cert_count has no joins); only
      * these two orders do */
     int joins = sort == CD_COL_ISSUER || sort == CD_COL_GROUP;
-    if (!rc) rc = where(u, q, now, joins ? CERT_LEFT_JOINS : NULL, &driver, &w, err);
+    if (!rc) rc = where(u, q, now, warn, joins ? CERT_LEFT_JOINS : NULL, &driver, &w, err);
     if (rc) goto out;
     /* by id, follow the driving index's own order so no sort is needed */
     if (se) cdi_buf_addf(&w.sql, " ORDER BY %s %s, c.id %s", se, dir, dir);
@@ -118,7 +119,7 @@ int sq_cert_list(cd_store *s, const cd_user *u, const struct cd_query *q, struct
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cd_cert *row = cdi_grow(&out->rows, out->n, &cap, sizeof *row);
         if (!row) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); goto out; }
-        cert_row(st, row, now);
+        cert_row(st, row, now, warn);
         out->n++;
     }
     rc = sq_done(sq, r, "certificate list", err);
@@ -170,7 +171,9 @@ int sq_cert_count(cd_store *s, const cd_user *u, const struct cd_query *q, int64
     /* capped: the driving join lets the count stop after `limit` rows in
      * index order; the CA and group joins are only needed by the page query */
     cdi_buf_addf(&w.sql, capped ? "SELECT count(*) FROM (SELECT 1 FROM certs c" : "SELECT count(*) FROM certs c");
-    int rc = where(u, q, cdi_now(), NULL, capped ? &driver : NULL, &w, err);
+    int64_t warn = 0;
+    int rc = sq_expiry_secs(sq, &warn, err);
+    if (!rc) rc = where(u, q, cdi_now(), warn, NULL, capped ? &driver : NULL, &w, err);
     if (!rc && capped) {
         cdi_buf_addf(&w.sql, " LIMIT ");
         cdi_sql_int(&w, q->limit);
@@ -196,10 +199,12 @@ int sq_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out, 
     cdi_sql_int(&w, id);
     cdi_buf_addf(&w.sql, " AND ");
     sq_visible(u, CD_OT_CERTS, "c.group_id", &w);
+    int64_t warn = 0;
     int rc = w.sql.oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : sq_prep(sq, (char *)w.sql.p, &st, err);
+    if (!rc) rc = sq_expiry_secs(sq, &warn, err);
     if (!rc) {
         sq_bind_all(st, &w);
-        if (sqlite3_step(st) == SQLITE_ROW) cert_row(st, out, cdi_now());
+        if (sqlite3_step(st) == SQLITE_ROW) cert_row(st, out, cdi_now(), warn);
         else rc = sq_missing(err, CD_KIND_CERT, id);
     }
     sqlite3_finalize(st);

@@ -20,7 +20,7 @@
 
 /* Statements run once per row in bulk work, prepared once per session. */
 enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE,
-       SQC_CHECKIN_STATE, SQC_CHECKIN_CERT, SQC_USAGE_UPSERT, SQC_MIRROR_AGENT, SQC_N };
+       SQC_CHECKIN_STATE, SQC_CHECKIN_CERT, SQC_USAGE_UPSERT, SQC_MIRROR_AGENT, SQC_EXPIRY, SQC_N };
 
 /* How a CA's key is kept (cas.key_prot): none (imported), sealed under the
  * store key, or PKCS#8 under the CA's own passphrase. */
@@ -57,6 +57,13 @@ struct sq {
 
 
 int  sq_dberr(struct sq *sq, struct cd_err *err, const char *what);
+/* The warning window (sq_expiry.c), meta key SQ_META_EXPIRY (days): read
+ * once per list or get, never per row, and never cached across calls (other
+ * handles, certdeckd's threads, may change it). */
+#define SQ_META_EXPIRY "expiry_warning_days"
+int  sq_expiry_secs(struct sq *sq, int64_t *secs, struct cd_err *err);
+int  sq_expiry_warning_get(cd_store *s, const cd_user *u, int *days, struct cd_err *err);
+int  sq_expiry_warning_set(cd_store *s, const cd_user *u, int days, struct cd_err *err);
 /* How a row loop ends: CD_OK when the last step r was SQLITE_DONE, else the
  * database's error (a loop that stopped on an error must not pass for a
  * short list). */

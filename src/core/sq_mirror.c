@@ -21,7 +21,7 @@
 
 /* What is copied, table by table; everything else of the store (users,
  * audit, audit_head, user_state, login_fails, permission sets, meta's
- * client password and settings) stays behind.  Keys: cas.key NULL with
+ * client password and settings, but the warning window) stays behind.  Keys: cas.key NULL with
  * key_prot 0 (none), certs.key empty (the column is NOT NULL).  The FTS5
  * index is copied as its shadow tables: re-tokenising costs seconds per
  * 100k certificates. */
@@ -37,6 +37,8 @@ static const char *const copy_sql[] = {
     "INSERT INTO tags SELECT id, name FROM src.tags",
     "INSERT INTO cert_tags SELECT tag_id, cert_id FROM src.cert_tags",
     "INSERT INTO ca_tags SELECT tag_id, ca_id FROM src.ca_tags",
+    /* the settings readers need to see what the source sees (allow-list) */
+    "INSERT INTO meta(k, v) SELECT k, v FROM src.meta WHERE k IN ('" SQ_META_EXPIRY "')",
     /* the triggers counted the rows above; the source's own counts win */
     "DELETE FROM cert_counts",
     "INSERT INTO cert_counts SELECT tag_id, group_id, revoked, n FROM src.cert_counts",

@@ -758,6 +758,7 @@ const struct cdi_store_ops cdi_https_ops = {
     .permset_list = permset_list,
     .cert_usage = cert_usage, .client_settings_get = client_settings_get,
     .client_password_set = client_password_set, .client_unauth_set = client_unauth_set,
+    .expiry_warning_get = hs_expiry_warning_get, .expiry_warning_set = hs_expiry_warning_set,
     .mirror_settings_get = hs_mirror_settings_get, .mirror_settings_set = hs_mirror_settings_set,
     /* the server's side: certdeckd answers these from its own store */
     .checkin_verify = NULL, .checkin_record = NULL, .crl_current = NULL, .crl_index = NULL,

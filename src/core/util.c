@@ -136,11 +136,11 @@ void cdi_buf_free(struct cdi_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-int cdi_state(int64_t nb, int64_t na, int64_t revoked_at, int64_t now)
+int cdi_state(int64_t nb, int64_t na, int64_t revoked_at, int64_t now, int64_t warn)
 {
     if (revoked_at) return CD_STATE_REVOKED;
     if (now < nb) return CD_STATE_NOTYET;
     if (now >= na) return CD_STATE_EXPIRED;
-    if (na - now <= CDI_EXPIRING_SECS) return CD_STATE_EXPIRING;
+    if (na - now <= warn) return CD_STATE_EXPIRING;
     return CD_STATE_VALID;
 }
