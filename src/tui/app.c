@@ -174,20 +174,39 @@ void app_warnings(struct app *a)
     struct cd_client_settings cs;
     /* one cheap read; a store without the settings (an old server) shows no banner */
     a->unauth_on = cd_client_settings_get(a->s, a->u, &cs, &e) == CD_OK && cs.unauthenticated;
-    struct cd_query q = { .filter = "status:expired" };
-    struct cd_ca_list cl;
-    int expired_cas = 0;
-    if (cd_ca_list(a->s, a->u, &q, &cl, &e) == CD_OK) {
-        expired_cas = (int)cl.n;
+    int days = 0;
+    if (cd_expiry_warning_get(a->s, a->u, &days, &e)) days = 0;
+    /* CAs first, by name (one takes its whole fleet with it), then certificates */
+    static const char *const terms[2] = { "status:expired", "status:expiring" };
+    static const char *const words[2] = { "expired", "expiring" };
+    char part[4][120];
+    int np = 0;
+    for (int k = 0; k < 2; k++) {
+        struct cd_query q = { .filter = terms[k] };
+        struct cd_ca_list cl;
+        if (cd_ca_list(a->s, a->u, &q, &cl, &e) != CD_OK) continue;
+        if (cl.n) {
+            char *name = cd_sanitize(cl.rows[0].cn, (size_t)-1), fit[80];
+            cd_fit_width(name ? name : "?", 24, fit, sizeof fit);
+            free(name);
+            if (cl.n == 1) snprintf(part[np++], sizeof part[0], "CA %s %s", fit, words[k]);
+            else snprintf(part[np++], sizeof part[0], "CAs %s and %zu more %s", fit, cl.n - 1, words[k]);
+        }
         cd_ca_list_free(&cl);
     }
-    int64_t expiring = 0;
-    q.filter = "status:expiring";
-    cd_cert_count(a->s, a->u, &q, &expiring, &e);
+    int64_t n[2] = { 0, 0 };
+    for (int k = 0; k < 2; k++) {
+        struct cd_query q = { .filter = terms[k] };
+        if (cd_cert_count(a->s, a->u, &q, &n[k], &e)) n[k] = 0;
+    }
+    if (n[0] || n[1])
+        snprintf(part[np++], sizeof part[0], "%lld certificate%s expired, %lld expiring", (long long)n[0],
+                 n[0] == 1 ? "" : "s", (long long)n[1]);
     size_t l = strlen(a->warning);
-    if (expired_cas || expiring)
-        snprintf(a->warning + l, sizeof a->warning - l, " ! %d expired CA%s, %lld expiring <90d ", expired_cas,
-                 expired_cas == 1 ? "" : "s", (long long)expiring);
+    for (int i = 0; i < np && l < sizeof a->warning; i++)
+        l += (size_t)snprintf(a->warning + l, sizeof a->warning - l, "%s%s", i ? "; " : " ! ", part[i]);
+    if (np && days && l < sizeof a->warning)
+        snprintf(a->warning + l, sizeof a->warning - l, " (<%dd) ", days);
 }
 
 static const char *short_label(int req)

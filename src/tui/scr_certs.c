@@ -27,6 +27,8 @@ struct certs {
     /* one entry per row of groups / tags, reallocated with the lists */
     unsigned char *collapsed, *tag_on;
     int64_t *subtree;            /* certificates in each group and its subgroups */
+    int status;                  /* the panel's status entry chosen: 0 none, else 1 + STATUS_* */
+    int64_t nstatus[2];          /* its counts: expiring, expired (revoked excluded) */
     char query[1024];            /* filter + chosen tags, as sent */
     int64_t all;                 /* rows without filter, for the counts; -1 = to count */
     int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
@@ -96,6 +98,12 @@ static const struct table_src cert_src = {
 
 /* ---- side panel -------------------------------------------------------- */
 
+/* The panel's status entries: each a filter term, counted over all the user
+ * may read (revoked excluded), the core's window deciding "expiring". */
+enum { STATUS_EXPIRING, STATUS_EXPIRED, STATUS_N };
+static const char *const STATUS_LABEL[STATUS_N] = { "Expiring", "Expired" };
+static const char *const STATUS_TERM[STATUS_N] = { "status:expiring", "status:expired" };
+
 static int hidden_by_collapse(struct certs *c, size_t i)
 {
     const char *p = c->groups.rows[i].path;
@@ -107,10 +115,15 @@ static int hidden_by_collapse(struct certs *c, size_t i)
     return 0;
 }
 
-/* Panel items: visible groups, then tags.  Returns the count; kind and idx of item `at`. */
+/* Panel items: the status entries (kind 2), visible groups (0), then tags
+ * (1).  Returns the count; kind and idx of item `at`. */
 static int panel_items(struct certs *c, int at, int *kind, size_t *idx)
 {
     int n = 0;
+    for (size_t i = 0; i < STATUS_N; i++) {
+        if (n == at) { *kind = 2; *idx = i; }
+        n++;
+    }
     for (size_t i = 0; i < c->groups.n; i++) {
         if (hidden_by_collapse(c, i)) continue;
         if (n == at) { *kind = 0; *idx = i; }
@@ -167,11 +180,17 @@ static void load_side(struct app *a, struct certs *c)
                                c->groups.rows[j].path[l] == '/'; j++)
             c->subtree[i] += c->groups.rows[j].certs;
     }
+    for (int i = 0; i < STATUS_N; i++) {
+        struct cd_query q = { .filter = STATUS_TERM[i] };
+        if (cd_cert_count(a->s, a->u, &q, &c->nstatus[i], &e)) c->nstatus[i] = 0;
+    }
 }
 
 static void compose_query(struct certs *c)
 {
     size_t l = (size_t)snprintf(c->query, sizeof c->query, "%s", c->fb.text);
+    if (c->status)
+        l += (size_t)snprintf(c->query + l, sizeof c->query - l, "%s%s", l ? " and " : "", STATUS_TERM[c->status - 1]);
     for (size_t i = 0; i < c->tags.n; i++) {
         if (!c->tag_on[i]) continue;
         char *q = c->tags.rows[i].name;
@@ -336,6 +355,7 @@ static void *open_certs(struct app *a, const void *arg)
         c->t.cols[c->t.ncols++] = (struct tcol){ cols[i].id, cd_col_title(cols[i].id), cols[i].w, cols[i].vis };
     c->sort = CD_COL_ID;
     c->panel = -1;
+    c->panel_cur = STATUS_N;     /* on the group "All" */
     c->all = -1;
     set_titles(c);
     restore(a, c);
@@ -371,16 +391,17 @@ static void draw_panel(struct certs *c, int y, int h)
     int n = panel_items(c, -1, &(int){ 0 }, &(size_t){ 0 });
     if (c->panel_cur >= n) c->panel_cur = n - 1;
     if (c->panel_cur < 0) c->panel_cur = 0;
-    draw_text(y, 0, PANEL_W, " Access groups", theme_attr(C_HEADER));
-    int row = y + 1, tags_hdr = 0;
-    int first = c->panel_cur - (h - 4) > 0 ? c->panel_cur - (h - 4) : 0;
+    static const char *const hdr[3] = { " Access groups", " Tags", " Expiry" };
+    int row = y, shown = -1;
+    /* room for the three headings above the cursor */
+    int first = c->panel_cur - (h - 5) > 0 ? c->panel_cur - (h - 5) : 0;
     for (int i = first; i < n && row < y + h; i++) {
         int kind;
         size_t idx;
         panel_items(c, i, &kind, &idx);
-        if (kind == 1 && !tags_hdr) {
-            tags_hdr = 1;
-            draw_text(row++, 0, PANEL_W, " Tags", theme_attr(C_HEADER));
+        if (kind != shown) {
+            shown = kind;
+            draw_text(row++, 0, PANEL_W, hdr[kind], theme_attr(C_HEADER));
             if (row >= y + h) break;
         }
         char line[300];
@@ -395,10 +416,13 @@ static void draw_panel(struct certs *c, int y, int h)
             snprintf(line, sizeof line, "%*s%s%s %s (%lld)", g->depth * 2, "", chosen ? ">" : " ",
                      has_kids ? (c->collapsed[idx] ? "+" : "-") : " ", name ? name + 1 : g->path,
                      (long long)c->subtree[idx]);
-        } else {
+        } else if (kind == 1) {
             struct cd_tag *t = &c->tags.rows[idx];
             snprintf(line, sizeof line, " [%c] %s (%lld)", c->tag_on[idx] ? 'x' : ' ', t->name,
                      (long long)t->certs);
+        } else {
+            snprintf(line, sizeof line, " %s %s (%lld)", c->status == (int)idx + 1 ? ">" : " ", STATUS_LABEL[idx],
+                     (long long)c->nstatus[idx]);
         }
         draw_text(row++, 0, PANEL_W, line, attr);
     }
@@ -486,8 +510,13 @@ static int panel_request(struct app *a, struct certs *c, int req)
             snprintf(c->group, sizeof c->group, "%s", idx == 0 ? "" : c->groups.rows[idx].path);
             c->t.cur = 0;
             apply(a, c);
-        } else {
+        } else if (kind == 1) {
             c->tag_on[idx] = !c->tag_on[idx];
+            c->t.cur = 0;
+            apply(a, c);
+        } else if (req != REQ_LEFT && req != REQ_RIGHT) {
+            /* chosen again: off */
+            c->status = c->status == (int)idx + 1 ? 0 : (int)idx + 1;
             c->t.cur = 0;
             apply(a, c);
         }
