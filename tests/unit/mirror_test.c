@@ -379,6 +379,8 @@ static void test_image_reads_like_the_store(void **state)
     struct mt *m = *state;
     struct fx *f = &m->f;
     struct cd_mirror_published r;
+    /* the warning window travels with the image: states read the same */
+    fx_must(f, cd_expiry_warning_set(f->s, f->u, 45, &f->err), "expiry window");
     publish(m, 1, NULL, 0, &r);
     struct cdi_mindex ix;
     size_t len;
@@ -390,6 +392,10 @@ static void test_image_reads_like_the_store(void **state)
     cd_user *iu = NULL;
     fx_must(f, cd_user_owner(img, &iu, &f->err), "owner");
     assert_string_equal(iu->name, "mirror");
+    int days = 0;
+    fx_must(f, cd_expiry_warning_get(img, iu, &days, &f->err), "image window");
+    assert_int_equal(days, 45);
+    assert_int_equal(cd_expiry_warning_set(img, iu, 30, &f->err), CD_E_READONLY);
     same_list(f, img, iu, NULL);
     same_list(f, img, iu, "tag:berlin");
     same_list(f, img, iu, "host-00000");          /* free text: the copied search index */
