@@ -250,7 +250,7 @@ int sq_mirror_sign(cd_store *, const cd_user *, int64_t, const char *, const voi
                    size_t *, struct cd_err *);
 int sq_mirror_meta(const cd_store *, struct cd_mirror_info *, struct cd_err *);
 const char *sq_readonly_reason(const cd_store *);
-/* This build's migrations, in order (store_sqlite.c); sq_schema_make runs
+/* This build's migrations, in order (sq_schema.c); sq_schema_make runs
  * them all on an empty database (0, or -1 on an SQLite error). */
 const char *const *sq_migrations(size_t *n);
 int sq_schema_make(sqlite3 *db);
