@@ -180,8 +180,8 @@ int cdi_msync_remember(struct run *r, struct cd_err *err)
     char *d = strdup(r->known), *slash = d ? strrchr(d, '/') : NULL;
     if (!slash) { free(d); return oom(err); }
     *slash = 0;
-    int rc = cdi_mkdirs(d) ? cdi_fail(err, CD_E_IO, "cannot make %s: %s", d, strerror(errno))
-                           : cd_write_file(NULL, r->known, r->pem, r->pemlen, 0, err);
+    int rc = cdi_own_dirs(d, r->known_base, "the signers it trusts", "XDG_CONFIG_HOME", err);
+    if (!rc) rc = cd_write_file(NULL, r->known, r->pem, r->pemlen, 0, err);
     free(d);
     if (!rc) r->remember = 0;
     return rc;
