@@ -13,4 +13,5 @@
 #include <certdeck/api.h>
 #include <certdeck/mirror.h>
 #include <certdeck/check.h>
+#include <certdeck/lifecycle.h>
 #endif

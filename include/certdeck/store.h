@@ -27,7 +27,12 @@ struct cd_mirror_opts;
     X(CD_PRODUCT_SERVER, "server", "Server") \
     X(CD_PRODUCT_PROXY,  "proxy",  "Proxy")  \
     X(CD_PRODUCT_MDM,    "mdm",    "MDM")    \
-    X(CD_PRODUCT_CUSTOM, "custom", "Custom")
+    X(CD_PRODUCT_CUSTOM, "custom", "Custom") \
+    X(CD_PRODUCT_APN,    "apn",    "APN")    \
+    X(CD_PRODUCT_ABM,    "abm",    "ABM")
+/* apn (Apple Push Notification service, the MDM's push certificate) and abm
+ * (Apple Business Manager) are signed by Apple, not by a CA of the store:
+ * certdeck/lifecycle.h cd_cert_request. */
 enum cd_product {
 #define CD_X(e, n, l) e,
     CD_PRODUCT_LIST(CD_X)
@@ -64,7 +69,10 @@ enum cd_keytype {
     X(CD_STATE_EXPIRING, "expiring") \
     X(CD_STATE_EXPIRED,  "expired")  \
     X(CD_STATE_REVOKED,  "revoked")  \
-    X(CD_STATE_NOTYET,   "notyet")
+    X(CD_STATE_NOTYET,   "notyet")   \
+    X(CD_STATE_PENDING,  "pending")
+/* pending: a request made here (APN/ABM) whose signed certificate has not
+ * been imported yet (certdeck/lifecycle.h) */
 enum cd_state {
 #define CD_X(e, n) e,
     CD_STATE_LIST(CD_X)
@@ -215,6 +223,8 @@ struct cd_ca {
     int     has_passphrase;
     int64_t cert_count;
     int     state;             /* enum cd_state */
+    int64_t successor;         /* the CA that took over at a rollover, 0: none (lifecycle.h) */
+    int64_t predecessor;       /* the CA this one took over from, 0: none */
 };
 struct cd_ca_list { size_t n; struct cd_ca *rows; };
 
@@ -260,6 +270,10 @@ struct cd_cert {
     int64_t not_before, not_after, created, revoked_at;
     int     has_passphrase;
     int     state;             /* enum cd_state */
+    int     has_key;           /* 0: no private key in the store (a signed CSR, an imported
+                                  certificate): exports offer the certificate and chain only */
+    int64_t replaces;          /* the certificate this one renews, 0: none (lifecycle.h) */
+    int64_t replaced_by;       /* the newest certificate renewing this one, 0: none */
 };
 struct cd_cert_list { size_t n; struct cd_cert *rows; };
 

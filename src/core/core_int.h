@@ -90,6 +90,7 @@ const struct cdi_action *cdi_action(int action);   /* NULL when unknown */
 struct cdi_mimage_opts;
 struct cdi_mimage_info;
 struct cdi_mstate;
+struct cdi_import;
 struct cdi_store_ops {
     const char *name;
     void (*close)(cd_store *s);
@@ -210,6 +211,24 @@ struct cdi_store_ops {
     /* certdeck/check.h: the warning window, in days */
     int (*expiry_warning_get)(cd_store *, const cd_user *, int *, struct cd_err *);
     int (*expiry_warning_set)(cd_store *, const cd_user *, int, struct cd_err *);
+
+    /* certdeck/lifecycle.h (lifecycle.c checks the arguments, then these;
+     * NULL: CD_E_UNSUPPORTED) */
+    int (*cert_renew)(cd_store *, const cd_user *, const struct cd_renew_params *, const int64_t *, size_t,
+                      cd_progress_fn, void *, int64_t *, struct cd_err *);
+    int (*ca_rollover)(cd_store *, const cd_user *, int64_t, const struct cd_ca_params *, cd_progress_fn, void *,
+                       int64_t *, size_t *, struct cd_err *);
+    int (*cert_request)(cd_store *, const cd_user *, const struct cd_cert_params *, int64_t, int64_t *, char **,
+                        size_t *, struct cd_err *);
+    int (*cert_csr)(cd_store *, const cd_user *, int64_t, char **, size_t *, struct cd_err *);
+    int (*cert_import_signed)(cd_store *, const cd_user *, int64_t, const void *, size_t, struct cd_err *);
+    int (*cert_sign)(cd_store *, const cd_user *, const struct cd_cert_params *, const void *, size_t, int64_t *,
+                     struct cd_err *);
+    /* Writes what an import parsed (import.c, backend-independent): the
+     * items in one transaction, skipping what is stored already, and fills
+     * rep.  See struct cdi_import in import_int.h. */
+    int (*import)(cd_store *, const cd_user *, const struct cdi_import *, struct cd_import_report *,
+                  struct cd_err *);
 };
 
 struct cd_store {
@@ -229,6 +248,17 @@ int cdi_sqlite_open(cd_store *s, const char *path, unsigned flags, struct cd_err
 /* store_https.c: spec is "https://HOST[:PORT]" */
 extern const struct cdi_store_ops cdi_https_ops;
 int cdi_https_open(cd_store *s, const char *spec, const struct cd_open_opts *o, struct cd_err *err);
+
+/* A cd_cert_params checked as every way of making a peer certificate
+ * checks it (store.c): subject (with CDI_PARAMS_SUBJECT), description,
+ * validity, passphrase, product, hosts, key type (with CDI_PARAMS_KEYTYPE);
+ * out->p is a copy whose tags are trimmed and checked.  Clear it with
+ * cdi_params_clear, also after a failure. */
+enum { CDI_PARAMS_SUBJECT = 1 << 0, CDI_PARAMS_KEYTYPE = 1 << 1 };
+struct cdi_params { struct cd_cert_params p; void *names; const char **tags; };
+int  cdi_cert_params_check(const struct cd_cert_params *p, unsigned what, struct cdi_params *out,
+                           struct cd_err *err);
+void cdi_params_clear(struct cdi_params *q);
 
 /* The warning window when the store sets none (certdeck/check.h). */
 #define CDI_EXPIRY_WARN_DEFAULT_DAYS 90

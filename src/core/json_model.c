@@ -54,7 +54,8 @@ const struct cdi_jfield cdi_jt_cert[] = {
     F(S, STR, cn), F(S, STR, subject), F(S, STR, issuer), F(S, STR, serial), F(S, STR, fingerprint),
     F(S, STR, key_alg), F(S, STR, tags), F(S, STR, group), F(S, STR, revoke_reason),
     F(S, I64, not_before), F(S, I64, not_after), F(S, I64, created), F(S, I64, revoked_at),
-    F(S, BOOL, has_passphrase), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
+    F(S, BOOL, has_passphrase), E(S, state, state), F(S, BOOL, has_key), F(S, I64, replaces),
+    F(S, I64, replaced_by), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_ca
@@ -62,7 +63,8 @@ const struct cdi_jfield cdi_jt_ca[] = {
     F(S, I64, id), F(S, STR, description), F(S, STR, cn), F(S, STR, subject), F(S, STR, serial),
     F(S, STR, fingerprint), F(S, STR, key_alg), F(S, STR, tags), F(S, STR, group),
     F(S, I64, not_before), F(S, I64, not_after), F(S, I64, created), F(S, BOOL, can_sign),
-    F(S, BOOL, has_passphrase), F(S, I64, cert_count), E(S, state, state), { NULL, 0, 0, 0, 0, NULL }
+    F(S, BOOL, has_passphrase), F(S, I64, cert_count), E(S, state, state), F(S, I64, successor),
+    F(S, I64, predecessor), { NULL, 0, 0, 0, 0, NULL }
 };
 #undef S
 #define S struct cd_group

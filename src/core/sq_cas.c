@@ -15,7 +15,8 @@ static const char CA_COLS[] =
     " (SELECT group_concat(t.name, ',') FROM ca_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ca_id = a.id),"
     " g.path, a.not_before, a.not_after, a.created, a.key_prot,"
     " (SELECT count(*) FROM certs c WHERE c.ca_id = a.id AND c.revoked_at = 0 AND ";
-static const char CA_FROM[] = ") FROM cas a JOIN groups g ON g.id = a.group_id";
+static const char CA_FROM[] = "), a.successor, (SELECT max(p.id) FROM cas p WHERE p.successor = a.id)"
+    " FROM cas a JOIN groups g ON g.id = a.group_id";
 
 /* "SELECT <columns> FROM ..." with the certificate count limited to what u may read */
 static void ca_select(const cd_user *u, struct cdi_sql *w)
@@ -38,6 +39,8 @@ static void ca_row(sqlite3_stmt *st, struct cd_ca *ca, int64_t now, int64_t warn
     ca->can_sign = prot != SQ_KEY_NONE;
     ca->has_passphrase = prot == SQ_KEY_PASS;
     ca->cert_count = sqlite3_column_int64(st, 13);
+    ca->successor = sqlite3_column_int64(st, 14);
+    ca->predecessor = sqlite3_column_int64(st, 15);
     ca->state = cdi_state(ca->not_before, ca->not_after, 0, now, warn);
 }
 

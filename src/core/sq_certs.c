@@ -13,8 +13,9 @@ static const char CERT_SEL[] =
     "c.id, c.ca_id, c.description, c.product, c.host, c.cn, c.subject, coalesce(a.cn, c.issuer),"
     " c.serial, c.fingerprint, c.key_alg,"
     " (SELECT group_concat(t.name, ',') FROM cert_tags x JOIN tags t ON t.id = x.tag_id WHERE x.cert_id = c.id),"
-    " g.path, c.not_before, c.not_after, c.created, c.revoked_at, c.revoke_reason, c.pass_hash IS NOT NULL"
-    " FROM certs c";
+    " g.path, c.not_before, c.not_after, c.created, c.revoked_at, c.revoke_reason, c.pass_hash IS NOT NULL,"
+    " length(c.key) > 0, c.replaces, (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0),"
+    " c.pending FROM certs c";
 static const char CERT_JOINS[] = " LEFT JOIN cas a ON a.id = c.ca_id JOIN groups g ON g.id = c.group_id";
 /* The same for a page's ids sorted by issuer or group (every certificate
  * has its group: the rows are the same). */
@@ -35,7 +36,11 @@ static void cert_row(sqlite3_stmt *st, struct cd_cert *c, int64_t now, int64_t w
     c->revoked_at = sqlite3_column_int64(st, 16);
     c->revoke_reason = strdup(c->revoked_at ? cd_reason_name(sqlite3_column_int(st, 17)) : "");
     c->has_passphrase = sqlite3_column_int(st, 18);
-    c->state = cdi_state(c->not_before, c->not_after, c->revoked_at, now, warn);
+    c->has_key = sqlite3_column_int(st, 19);
+    c->replaces = sqlite3_column_int64(st, 20);
+    c->replaced_by = sqlite3_column_int64(st, 21);
+    c->state = sqlite3_column_int(st, 22) && !c->revoked_at ? CD_STATE_PENDING
+             : cdi_state(c->not_before, c->not_after, c->revoked_at, now, warn);
 }
 
 static const char *sort_expr(int col)

@@ -28,12 +28,14 @@
 static const char *const copy_sql[] = {
     "INSERT INTO groups SELECT id, parent, path FROM src.groups",
     "INSERT INTO cas(id, description, cn, subject, serial, fingerprint, not_before, not_after, key_alg, der, key,"
-    " key_prot, group_id, crl_number, created) SELECT id, description, cn, subject, serial, fingerprint,"
-    " not_before, not_after, key_alg, der, NULL, 0, group_id, crl_number, created FROM src.cas",
+    " key_prot, group_id, crl_number, created, successor) SELECT id, description, cn, subject, serial,"
+    " fingerprint, not_before, not_after, key_alg, der, NULL, 0, group_id, crl_number, created, successor"
+    " FROM src.cas",
     "INSERT INTO certs(id, ca_id, product, host, description, cn, subject, issuer, serial, fingerprint, not_before,"
-    " not_after, key_alg, der, key, pass_hash, group_id, revoked_at, revoke_reason, created) SELECT id, ca_id,"
-    " product, host, description, cn, subject, issuer, serial, fingerprint, not_before, not_after, key_alg, der,"
-    " X'', NULL, group_id, revoked_at, revoke_reason, created FROM src.certs",
+    " not_after, key_alg, der, key, pass_hash, group_id, revoked_at, revoke_reason, created, replaces, pending,"
+    " csr) SELECT id, ca_id, product, host, description, cn, subject, issuer, serial, fingerprint, not_before,"
+    " not_after, key_alg, der, X'', NULL, group_id, revoked_at, revoke_reason, created, replaces, pending, csr"
+    " FROM src.certs",
     "INSERT INTO tags SELECT id, name FROM src.tags",
     "INSERT INTO cert_tags SELECT tag_id, cert_id FROM src.cert_tags",
     "INSERT INTO ca_tags SELECT tag_id, ca_id FROM src.ca_tags",

@@ -137,6 +137,21 @@ static const char *const migrations[] = {
     "DELETE FROM usage WHERE id NOT IN (SELECT max(id) FROM usage GROUP BY cert_id, client);"
     "DROP INDEX usage_cert;"
     "CREATE UNIQUE INDEX usage_cert ON usage(cert_id, client);",
+    /* 8 -> 9: the lifecycle (certdeck/lifecycle.h).  replaces: the
+     * certificate a renewal replaces (0: none); the old row's replaced_by
+     * is found through certs_replaces.  A certificate with no private key
+     * here (a signed CSR, an imported certificate) has key X''.  pending
+     * (APN/ABM, signed by Apple): a key and its request (csr, DER) wait for
+     * the signed certificate; der and serial are X'' and '', the
+     * fingerprint 'pending-' and the row's key id, not_before = not_after =
+     * SQ_PENDING_TIME, so no expiry query ever counts it.  cas.successor:
+     * the CA that took over at a rollover (0: none). */
+    "ALTER TABLE certs ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE certs ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE certs ADD COLUMN csr BLOB;"
+    "CREATE INDEX certs_replaces ON certs(replaces) WHERE replaces <> 0;"
+    "CREATE INDEX certs_pending ON certs(pending) WHERE pending <> 0;"
+    "ALTER TABLE cas ADD COLUMN successor INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(N_MIGRATIONS == SQ_SCHEMA_VERSION, "one migration per schema version");

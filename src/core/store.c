@@ -258,13 +258,13 @@ int cd_ca_move(cd_store *s, const cd_user *u, int64_t id, const char *group, str
     return s->ops->move(s, u, CD_KIND_CA, &id, 1, group, err);
 }
 
-int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, size_t n,
-                cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err)
+/* The checks every way of making a peer certificate shares (core_int.h). */
+int cdi_cert_params_check(const struct cd_cert_params *p, unsigned what, struct cdi_params *out,
+                          struct cd_err *err)
 {
-    CHECK(s, u);
-    if (n < 1 || n > 1000000)
-        return cdi_fail(err, CD_E_INVAL, "the count must be between 1 and 1000000");
-    int rc = check_subject(&p->subject, err);
+    memset(out, 0, sizeof *out);
+    out->p = *p;
+    int rc = (what & CDI_PARAMS_SUBJECT) ? check_subject(&p->subject, err) : CD_OK;
     if (!rc) rc = check_description(p->description, err);
     if (!rc) rc = check_validity(p->not_before, p->not_after, p->days, err);
     if (!rc) rc = check_passphrase(p->passphrase, err);
@@ -272,27 +272,48 @@ int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, s
         rc = cdi_fail(err, CD_E_INVAL, "unknown product");
     /* the SAN rule pki.c writes by, before a single key is generated */
     if (!rc) rc = cdi_hosts_each(p->host, NULL, NULL, err);
-    if (!rc && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
+    if (!rc && (what & CDI_PARAMS_KEYTYPE) && (p->keytype < 0 || p->keytype >= CD_KEY_COUNT))
         rc = cdi_fail(err, CD_E_INVAL, "unknown key type");
     if (rc) return rc;
     /* the tags to create and assign, checked and trimmed like tag_create's */
     size_t nt = 0;
     while (p->tags && p->tags[nt]) nt++;
-    if (!nt) return s->ops->cert_new(s, u, p, n, progress, ctx, ids, err);
+    if (!nt) return CD_OK;
     char (*names)[TAG_MAX + 1] = calloc(nt, sizeof *names);
     const char **tags = calloc(nt + 1, sizeof *tags);
-    if (!names || !tags) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+    out->names = names;
+    out->tags = tags;
+    if (!names || !tags) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < nt; i++) {
         rc = tag_name(p->tags[i], names[i], err);
         tags[i] = names[i];
     }
-    if (!rc) {
-        struct cd_cert_params q = *p;
-        q.tags = tags;
-        rc = s->ops->cert_new(s, u, &q, n, progress, ctx, ids, err);
-    }
-    free(names);
-    free(tags);
+    out->p.tags = tags;
+    return rc;
+}
+
+void cdi_params_clear(struct cdi_params *q)
+{
+    free(q->names);
+    free(q->tags);
+    memset(q, 0, sizeof *q);
+}
+
+int cd_cert_new(cd_store *s, const cd_user *u, const struct cd_cert_params *p, size_t n,
+                cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err)
+{
+    CHECK(s, u);
+    if (n < 1 || n > 1000000)
+        return cdi_fail(err, CD_E_INVAL, "the count must be between 1 and 1000000");
+    if (cd_product_external(p->product))
+        return cdi_fail(err, CD_E_INVAL, "%s certificates are signed by Apple, not by a CA here: make a request "
+                        "(certdeck cert new --product %s --cn CN --csr-out FILE), then import what Apple returns "
+                        "(certdeck cert import-signed ID FILE)", cd_product_label(p->product),
+                        cd_product_name(p->product));
+    struct cdi_params q;
+    int rc = cdi_cert_params_check(p, CDI_PARAMS_SUBJECT | CDI_PARAMS_KEYTYPE, &q, err);
+    if (!rc) rc = s->ops->cert_new(s, u, &q.p, n, progress, ctx, ids, err);
+    cdi_params_clear(&q);
     return rc;
 }
 

@@ -506,7 +506,7 @@ static void test_server_tls(void **state)
 static void test_schema7_upgrade(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(sqlite3_exec(raw(f), "DROP TABLE crls; DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id);"
+    assert_int_equal(sqlite3_exec(raw(f), FX_UNDO_SCHEMA9 "DROP TABLE crls; DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id);"
                                   "INSERT INTO usage(cert_id, client, address, first_seen, last_seen) VALUES"
                                   " (2, 'a', '1', 1, 2), (2, 'a', '2', 3, 4), (2, 'b', '3', 5, 6);"
                                   "PRAGMA user_version=7", NULL, NULL, NULL), SQLITE_OK);

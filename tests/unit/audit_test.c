@@ -171,7 +171,7 @@ static void test_upgraded_schema6_store_verifies(void **state)
 {
     struct fx *f = *state;
     fx_cert(f, "old");
-    sql(f, "DROP TABLE audit_head; DROP TABLE crls; DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id);"
+    sql(f, FX_UNDO_SCHEMA9 "DROP TABLE audit_head; DROP TABLE crls; DROP INDEX usage_cert; CREATE INDEX usage_cert ON usage(cert_id);"
            " PRAGMA user_version=6");
     /* without its key the upgrade cannot seal the head: it is refused, and nothing changes */
     char key[160], moved[170];

@@ -130,7 +130,7 @@ static void test_migration_from_v1(void **state)
 {
     struct fx *f = *state;
     /* a version-1 store: no user_state table, the first indexes */
-    assert_int_equal(sqlite3_exec(raw(f), "DROP TABLE user_state; DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id);"
+    assert_int_equal(sqlite3_exec(raw(f), FX_UNDO_SCHEMA9 "DROP TABLE user_state; DROP INDEX certs_group; CREATE INDEX certs_group ON certs(group_id);"
                  "DROP INDEX certs_na; CREATE INDEX certs_na ON certs(not_after);"
                  "DROP TRIGGER cc_cert_ins; DROP TRIGGER cc_cert_del; DROP TRIGGER cc_cert_upd;"
                  "DROP TRIGGER cc_tag_ins; DROP TRIGGER cc_tag_del; DROP TABLE cert_counts;"
