@@ -31,6 +31,17 @@ const char *cdi_keytype_label(int k)
     return "?";
 }
 
+int cdi_keytype_of(int pk, unsigned bits)
+{
+    switch (pk) {
+    case GNUTLS_PK_ECDSA: return bits == 256 ? CD_KEY_EC256 : -1;
+    case GNUTLS_PK_EDDSA_ED25519: return CD_KEY_ED25519;
+    case GNUTLS_PK_RSA:
+        return bits == 2048 ? CD_KEY_RSA2048 : bits == 3072 ? CD_KEY_RSA3072 : bits == 4096 ? CD_KEY_RSA4096 : -1;
+    }
+    return -1;
+}
+
 static int keygen(int keytype, gnutls_x509_privkey_t *out, struct cd_err *err)
 {
     int rc = CD_OK;
@@ -143,7 +154,20 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     gnutls_x509_crt_t crt = NULL;
     memset(o, 0, sizeof *o);
     o->keytype = r->keytype;
-    if ((rc = keygen(r->keytype, &k, err))) goto out;
+    if (r->pubkey) {
+        unsigned bits = 0;
+        o->keytype = cdi_keytype_of(gnutls_pubkey_get_pk_algorithm(r->pubkey, &bits), bits);
+    } else if (r->key) {
+        unsigned bits = 0;
+        o->keytype = cdi_keytype_of(gnutls_x509_privkey_get_pk_algorithm2(r->key, &bits), bits);
+    } else if ((rc = keygen(r->keytype, &k, err))) {
+        goto out;
+    }
+    if (o->keytype < 0) {
+        rc = cdi_fail(err, CD_E_UNSUPPORTED, "the key is of a type certdeck does not issue for "
+                      "(EC P-256, Ed25519, RSA 2048/3072/4096)");
+        goto out;
+    }
     GT(gnutls_x509_crt_init(&crt), "certificate");
     GT(gnutls_x509_crt_set_version(crt, 3), "version");
     /* 20 random octets, top bit clear (positive) and non-zero first octet
@@ -155,7 +179,8 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     GT(gnutls_x509_crt_set_activation_time(crt, (time_t)r->nb), "validity");
     GT(gnutls_x509_crt_set_expiration_time(crt, (time_t)r->na), "validity");
     if ((rc = set_name(crt, r->sub, err))) goto out;
-    GT(gnutls_x509_crt_set_key(crt, k), "public key");
+    if (r->pubkey) GT(gnutls_x509_crt_set_pubkey(crt, r->pubkey), "public key");
+    else GT(gnutls_x509_crt_set_key(crt, r->key ? r->key : k), "public key");
     unsigned char kid[64];
     size_t kidsz = sizeof kid;
     GT(gnutls_x509_crt_get_key_id(crt, 0, kid, &kidsz), "key id");
@@ -166,7 +191,7 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     } else {
         GT(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), "basic constraints");
         unsigned ku = GNUTLS_KEY_DIGITAL_SIGNATURE;
-        if (r->keytype >= CD_KEY_RSA2048) ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+        if (o->keytype >= CD_KEY_RSA2048) ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
         GT(gnutls_x509_crt_set_key_usage(crt, ku), "key usage");
         if (r->product != CD_PRODUCT_AGENT)
             GT(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0), "extended key usage");
@@ -174,7 +199,11 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
         if ((rc = set_hosts(crt, r->host, err))) goto out;
     }
     gnutls_x509_crt_t issuer = r->issuer ? r->issuer : crt;
-    gnutls_x509_privkey_t ikey = r->issuer ? r->issuer_key : k;
+    gnutls_x509_privkey_t ikey = r->issuer ? r->issuer_key : r->key ? r->key : k;
+    if (!ikey) {
+        rc = cdi_fail(err, CD_E_INVAL, "a self-signed certificate needs its private key");
+        goto out;
+    }
     if (r->issuer) {
         unsigned char akid[64];
         size_t akidsz = sizeof akid;
@@ -192,7 +221,8 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     o->nb = r->nb;
     o->na = r->na;
     if ((rc = crt_names(crt, o, err))) goto out;
-    if ((rc = cdi_key_export_plain(k, &o->key, err))) goto out;
+    /* a given key stays the caller's; a CSR's leaves none */
+    if (k && (rc = cdi_key_export_plain(k, &o->key, err))) goto out;
 out:
     if (crt) gnutls_x509_crt_deinit(crt);
     if (k) gnutls_x509_privkey_deinit(k);

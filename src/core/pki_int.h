@@ -8,6 +8,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/abstract.h>
 #include "core_int.h"
 
 #define CDI_PBKDF2_ITER 600000
@@ -34,12 +35,20 @@ struct cdi_issue_req {
     const char *host;                 /* SAN list; NULL / "*" = none */
     gnutls_x509_crt_t issuer;         /* NULL: self-signed */
     gnutls_x509_privkey_t issuer_key;
+    /* The key pair to certify: key (an existing one, kept: a renewal with
+     * the same key), else pubkey (a CSR's: out->key stays empty), else a
+     * new one of keytype (out->key gets it).  With either, keytype is
+     * taken from the key. */
+    gnutls_x509_privkey_t key;
+    gnutls_pubkey_t pubkey;
 };
 
 int  cdi_pki_init(struct cd_err *err);
 int  cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *out, struct cd_err *err);
 void cdi_issued_clear(struct cdi_issued *o);
 const char *cdi_keytype_label(int keytype);
+/* enum cd_keytype of a GnuTLS algorithm and size; -1 when certdeck does not issue for it. */
+int  cdi_keytype_of(int pk, unsigned bits);
 
 /* A batch's template (pki.c): made from its first certificate `first`
  * (issued by cdi_pki_issue from r, key still plain PKCS#8), it issues the
