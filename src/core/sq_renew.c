@@ -311,7 +311,13 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
     if ((rc = cdi_crt_load(t->der.data, t->der.size, &old, err))) goto out;
     if ((rc = read_subject(old, &rs, t->old, err))) goto out;
     unsigned bits = 0;
-    int kt = cdi_keytype_of(gnutls_x509_crt_get_pk_algorithm(old, &bits), bits);
+    int kt = -1;
+    gnutls_pubkey_t pub = NULL;
+    if (gnutls_pubkey_init(&pub) >= 0 && gnutls_pubkey_import_x509(pub, old, 0) >= 0) {
+        int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);   /* sets bits: read after it */
+        kt = cdi_keytype_of(pk, bits);
+    }
+    if (pub) gnutls_pubkey_deinit(pub);
     if (kt < 0) {
         rc = cdi_fail(err, CD_E_UNSUPPORTED, "cert %lld has a key of a type certdeck does not issue for", (long long)t->old);
         goto out;
