@@ -334,7 +334,7 @@ static int term_sql(struct ctx *c, const struct node *n)
             return term_fail(c, n, "replaced takes yes or no (replaced:yes)%s", "");
         if (n->op == OP_NE) yes = !yes;
         ADD(q, yes ? "EXISTS" : "NOT EXISTS");
-        ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id)");
+        ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)");   /* the partial index */
         return CD_OK;
     }
     case F_GROUP: return group_cond(c, n);

@@ -223,7 +223,7 @@ static int prepare(struct renew *R, const int64_t *ids, struct cd_err *err)
     if ((rc = sq_store_key(sq, err))) goto out;
     rc = sq_prep(sq, "SELECT c.ca_id, c.product, c.host, c.description, c.group_id, c.der, c.key, c.fingerprint,"
                      " c.pass_hash, c.not_before, c.not_after, c.revoked_at, c.pending,"
-                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id) FROM certs c WHERE c.id = ?",
+                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0) FROM certs c WHERE c.id = ?",
                  &st, err);
     int64_t now = cdi_now();
     for (size_t i = 0; i < R->n && !rc; i++) {
@@ -414,7 +414,7 @@ static int recheck(struct renew *R, struct cd_err *err)
     sqlite3_stmt *st = NULL;
     if (!rc) rc = sq_prep(sq, "SELECT s.replaces FROM temp.renew_stage s LEFT JOIN certs c ON c.id = s.replaces"
                               " WHERE c.id IS NULL OR c.revoked_at <> 0 OR c.group_id <> s.group_id"
-                              " OR EXISTS(SELECT 1 FROM certs r WHERE r.replaces = s.replaces) LIMIT 1", &st, err);
+                              " OR EXISTS(SELECT 1 FROM certs r WHERE r.replaces = s.replaces AND r.replaces <> 0) LIMIT 1", &st, err);
     if (!rc) {
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW)

@@ -33,7 +33,7 @@ static int valid_certs(struct sq *sq, int64_t ca, int64_t **ids, size_t *n, stru
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int rc = sq_prep(sq, "SELECT c.id FROM certs c WHERE c.ca_id = ?1 AND c.revoked_at = 0 AND c.pending = 0"
-                         " AND c.not_after > ?2 AND NOT EXISTS(SELECT 1 FROM certs r WHERE r.replaces = c.id)"
+                         " AND c.not_after > ?2 AND NOT EXISTS(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)"
                          " ORDER BY c.id", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, ca);
