@@ -34,6 +34,8 @@ struct ritem {
     int product;
     size_t ca;                  /* index in renew.ca */
     char *host, *desc, *pass_hash;
+    char *subject, *oldcn;      /* the old row's subject (RFC 4514) and CN: the template's test */
+    int ec256;                  /* the old key is P-256 (templates are) */
     char cn[80];                /* written by the worker that makes it */
     gnutls_datum_t der, key;    /* the old certificate; its sealed key (same_key only) */
     char fp[65];
@@ -71,6 +73,8 @@ static void renew_free(struct renew *R)
         free(t->host);
         free(t->desc);
         free(t->pass_hash);
+        free(t->subject);
+        free(t->oldcn);
         free(t->der.data);
         free(t->key.data);
     }
@@ -188,7 +192,10 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
                         "expiry %s UTC; choose fewer days (--days) or another CA (--ca)", (long long)id, t1,
                         (long long)c->id, t2);
     }
-    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)))
+    t->ec256 = sqlite3_column_text(st, 16) &&
+               !strcmp((const char *)sqlite3_column_text(st, 16), cdi_keytype_label(CD_KEY_EC256));
+    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)) || !(t->subject = sq_text(st, 14)) ||
+        !(t->oldcn = sq_text(st, 15)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (sqlite3_column_type(st, 8) != SQLITE_NULL && !(t->pass_hash = sq_text(st, 8)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
@@ -223,7 +230,8 @@ static int prepare(struct renew *R, const int64_t *ids, struct cd_err *err)
     if ((rc = sq_store_key(sq, err))) goto out;
     rc = sq_prep(sq, "SELECT c.ca_id, c.product, c.host, c.description, c.group_id, c.der, c.key, c.fingerprint,"
                      " c.pass_hash, c.not_before, c.not_after, c.revoked_at, c.pending,"
-                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0) FROM certs c WHERE c.id = ?",
+                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0), c.subject, c.cn, c.key_alg"
+                     " FROM certs c WHERE c.id = ?",
                  &st, err);
     int64_t now = cdi_now();
     for (size_t i = 0; i < R->n && !rc; i++) {
@@ -239,8 +247,49 @@ out:
 
 /* ---- phase 2: the engine's callbacks ------------------------------------ */
 
-/* One thread's copies of the CAs, loaded as its items need them. */
-struct rmaker { size_t n; gnutls_x509_crt_t *crt; gnutls_x509_privkey_t *key; };
+/* One thread's copies of the CAs, loaded as its items need them, and its
+ * template (pki.c): made from a renewal whose CN ends in 6 digits, it
+ * issues the renewals of the same shape (same CA, product, host, validity,
+ * P-256, old subject string equal but for those digits: a batch made by
+ * cert new --count) at the cost of a key and a signature. */
+#define TMPL_MIN 32             /* batches from this size on use templates */
+#define TMPL_BUILDS 8           /* templates a thread makes at most */
+#define TMPL_MISSES 16          /* renewals in a row of another shape: the template goes */
+struct rmaker {
+    size_t n;
+    gnutls_x509_crt_t *crt;
+    gnutls_x509_privkey_t *key;
+    struct cdi_tmpl *tmpl;
+    size_t tmpl_item;           /* the renewal it was made from */
+    size_t digits;              /* where the CN's digits are in that one's old subject string */
+    int builds, misses;
+};
+
+/* Where the last 6 characters of t->oldcn are in t->subject: after the one
+ * "CN=<cn>" that ends an attribute; (size_t)-1 when not exactly once. */
+static size_t cn_digits(const struct ritem *t)
+{
+    size_t cl = strlen(t->oldcn), at = (size_t)-1;
+    if (cl < 6) return at;
+    for (const char *s = t->subject; (s = strstr(s, "CN=")) != NULL; s++)
+        if ((s == t->subject || s[-1] == ',') && !strncmp(s + 3, t->oldcn, cl) && (s[3 + cl] == ',' || !s[3 + cl])) {
+            if (at != (size_t)-1) return (size_t)-1;
+            at = (size_t)(s - t->subject) + 3 + cl - 6;
+        }
+    return at;
+}
+
+/* 1 when m's template makes t's renewal exactly as cdi_pki_issue would. */
+static int tmpl_fits(const struct renew *R, const struct rmaker *m, const struct ritem *t)
+{
+    if (!m->tmpl || !t->ec256 || R->p->same_key) return 0;
+    const struct ritem *a = &R->it[m->tmpl_item];
+    size_t p = m->digits, sl = strlen(a->subject), cl = strlen(t->oldcn);
+    return t->ca == a->ca && t->product == a->product && t->nb == a->nb && t->na == a->na &&
+           !strcmp(t->host, a->host) && cdi_tmpl_fits(m->tmpl, t->oldcn) && strlen(t->subject) == sl &&
+           !memcmp(t->subject, a->subject, p) && !memcmp(t->subject + p, t->oldcn + cl - 6, 6) &&
+           !strcmp(t->subject + p + 6, a->subject + p + 6);
+}
 
 static int rm_init(void *ctx, void **state, struct cd_err *err)
 {
@@ -264,6 +313,7 @@ static void rm_fini(void *ctx, void *state)
     (void)ctx;
     struct rmaker *m = state;
     if (!m) return;
+    cdi_tmpl_free(m->tmpl);                     /* before the key it signs with */
     for (size_t c = 0; c < m->n; c++) {
         if (m->key[c]) gnutls_x509_privkey_deinit(m->key[c]);
         if (m->crt[c]) gnutls_x509_crt_deinit(m->crt[c]);
@@ -308,6 +358,17 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
         if ((rc = cdi_crt_load(c->der.data, c->der.size, &m->crt[t->ca], err))) goto out;
         if ((rc = cdi_key_import_plain(c->plain.data, c->plain.size, &m->key[t->ca], err))) goto out;
     }
+    if (tmpl_fits(R, m, t)) {
+        m->misses = 0;
+        if ((rc = cdi_tmpl_issue(m->tmpl, t->oldcn, o, err))) goto out;
+        snprintf(t->cn, sizeof t->cn, "%.79s", t->oldcn);
+        goto seal;
+    }
+    if (m->tmpl && ++m->misses >= TMPL_MISSES) {
+        cdi_tmpl_free(m->tmpl);
+        m->tmpl = NULL;
+        m->misses = 0;
+    }
     if ((rc = cdi_crt_load(t->der.data, t->der.size, &old, err))) goto out;
     if ((rc = read_subject(old, &rs, t->old, err))) goto out;
     unsigned bits = 0;
@@ -329,12 +390,23 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
     struct cdi_issue_req r = { .sub = &rs.s, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
                                .host = t->host, .issuer = m->crt[t->ca], .issuer_key = m->key[t->ca], .key = k };
     if ((rc = cdi_pki_issue(&r, o, err))) goto out;
+    snprintf(t->cn, sizeof t->cn, "%.79s", rs.v[0]);
+    /* a template costs a probe (a key, a signature, a parse): big batches only */
+    size_t at;
+    if (!k && !m->tmpl && R->n >= TMPL_MIN && m->builds < TMPL_BUILDS && t->ec256 && !strcmp(t->oldcn, rs.v[0]) &&
+        (at = cn_digits(t)) != (size_t)-1) {
+        m->builds++;
+        if ((m->tmpl = cdi_tmpl_new(&r, o))) {
+            m->tmpl_item = i;
+            m->digits = at;
+        }
+    }
+seal:;
     const gnutls_datum_t *pk = k ? &plain : &o->key;        /* a given key stays ours: pki.c */
     if ((rc = cdi_seal(R->sq->key, o->fp, 64, pk->data, pk->size, &sealed, err))) goto out;
     if (o->key.data) { cdi_wipe(o->key.data, o->key.size); gnutls_free(o->key.data); }
     o->key = sealed;
     sealed.data = NULL;
-    snprintf(t->cn, sizeof t->cn, "%.79s", rs.v[0]);
 out:
     if (plain.data) { cdi_wipe(plain.data, plain.size); gnutls_free(plain.data); }
     gnutls_free(sealed.data);

@@ -207,7 +207,8 @@ static void test_bulk_by_ids(void **state)
     enum { N = 600 };
     int64_t *ids = calloc(N, sizeof *ids), *nids = calloc(N, sizeof *nids);
     const char *tags[] = { "fleet", NULL };
-    struct cd_cert_params cp = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "node" },
+    struct cd_cert_params cp = { .ca_id = 1, .product = CD_PRODUCT_SERVER, .host = "node.example.org",
+                                 .subject = { .cn = "node", .o = "Fleet Ltd", .c = "SK" },
                                  .keytype = CD_KEY_EC256, .days = 60, .tags = tags };
     fx_must(f, cd_cert_new(f->s, f->u, &cp, N, NULL, NULL, ids, &f->err), "bulk");
     int64_t r0 = audits(f, "Renew certificate");
@@ -225,6 +226,11 @@ static void test_bulk_by_ids(void **state)
         assert_int_equal(b.replaces, ids[i]);
         assert_int_equal(a.replaced_by, nids[i]);
         assert_string_equal(a.cn, b.cn);
+        assert_string_equal(a.subject, b.subject);     /* made by the template (pki.c) or not */
+        assert_string_equal(a.host, b.host);
+        assert_string_equal(a.key_alg, b.key_alg);
+        assert_int_equal(b.not_after - b.not_before, a.not_after - a.not_before);
+        assert_string_not_equal(a.fingerprint, b.fingerprint);
         cd_cert_clear(&a);
         cd_cert_clear(&b);
     }
