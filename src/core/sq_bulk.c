@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sq_int.h"
 #include "sq_bulk_int.h"
 
 #define MAX_THREADS 64
@@ -112,4 +113,24 @@ int sq_bulk_run(const struct sq_bulk *b, struct cd_err *err)
     pthread_mutex_destroy(&r->mu);
     free(r);
     return rc;
+}
+
+void sq_bulk_stage_clear(struct sq *sq, const char *table)
+{
+    /* Outside a transaction the staged rows go without a rollback journal
+     * (half the time: it would copy every page it frees): nothing needs
+     * undoing, and a crash takes the TEMP file with it anyway.  Inside a
+     * caller's transaction (init, a rollover) the journal mode cannot
+     * change. */
+    sqlite3 *db = sq->db;
+    sqlite3_stmt *st = NULL;
+    char mode[64] = "", del[96];
+    if (sqlite3_get_autocommit(db) && sqlite3_prepare_v2(db, "PRAGMA temp.journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(mode, sizeof mode, "PRAGMA temp.journal_mode=%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (*mode) sqlite3_exec(db, "PRAGMA temp.journal_mode=OFF", NULL, NULL, NULL);
+    snprintf(del, sizeof del, "DELETE FROM temp.%s", table);
+    sqlite3_exec(db, del, NULL, NULL, NULL);
+    if (*mode) sqlite3_exec(db, mode, NULL, NULL, NULL);
 }

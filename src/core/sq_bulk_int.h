@@ -30,4 +30,9 @@ struct sq_bulk {
  * returned; every worker is joined and every slot wiped before it returns. */
 int sq_bulk_run(const struct sq_bulk *b, struct cd_err *err);
 
+/* Empties TEMP table `table` (a constant name) after a run, wiping its
+ * staged keys' pages from use without journalling them where it may. */
+struct sq;
+void sq_bulk_stage_clear(struct sq *sq, const char *table);
+
 #endif

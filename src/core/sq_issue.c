@@ -412,20 +412,7 @@ static void run_free(struct run *run)
     sqlite3_finalize(run->ins);
     sqlite3_finalize(run->tag);
     free(run->tag_ids);
-    /* Outside a transaction the staged rows go without a rollback journal
-     * (half the time: it would copy every page it frees): nothing needs
-     * undoing, and a crash takes the TEMP file with it anyway.  Inside
-     * the caller's transaction (init) the journal mode cannot change. */
-    sqlite3 *db = run->sq->db;
-    sqlite3_stmt *st = NULL;
-    char mode[64] = "";
-    if (sqlite3_get_autocommit(db) && sqlite3_prepare_v2(db, "PRAGMA temp.journal_mode", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(mode, sizeof mode, "PRAGMA temp.journal_mode=%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (*mode) sqlite3_exec(db, "PRAGMA temp.journal_mode=OFF", NULL, NULL, NULL);
-    sqlite3_exec(db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
-    if (*mode) sqlite3_exec(db, mode, NULL, NULL, NULL);
+    sq_bulk_stage_clear(run->sq, "bulk_stage");
     bulk_free(run->b);
 }
 

@@ -553,17 +553,6 @@ static int move_in(struct renew *R, int64_t *new_ids, struct cd_err *err)
     return rc;
 }
 
-/* TEMP rows go without a rollback journal where that may change (outside
- * a transaction), as sq_issue.c clears its own. */
-static void stage_clear(struct sq *sq)
-{
-    sqlite3 *db = sq->db;
-    int outside = sqlite3_get_autocommit(db);
-    if (outside) sqlite3_exec(db, "PRAGMA temp.journal_mode=OFF", NULL, NULL, NULL);
-    sqlite3_exec(db, "DELETE FROM temp.renew_stage", NULL, NULL, NULL);
-    if (outside) sqlite3_exec(db, "PRAGMA temp.journal_mode=DELETE", NULL, NULL, NULL);
-}
-
 int sq_renew_tx(struct sq *sq, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids, size_t n,
                 cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err)
 {
@@ -571,7 +560,7 @@ int sq_renew_tx(struct sq *sq, const cd_user *u, const struct cd_renew_params *p
     int rc = prepare(&R, ids, err);
     if (!rc) rc = generate(&R, err);
     if (!rc) rc = move_in(&R, new_ids, err);
-    stage_clear(sq);
+    sq_bulk_stage_clear(sq, "renew_stage");
     renew_free(&R);
     return rc;
 }
@@ -598,7 +587,7 @@ int sq_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p
     /* success records are per certificate (above); this one is the batch's,
      * and what a refusal or failure leaves behind */
     rc = sq_finish(sq, u, rc, "Renew certificates", obj, detail, err);
-    stage_clear(sq);
+    sq_bulk_stage_clear(sq, "renew_stage");
     renew_free(&R);
     return rc;
 }
