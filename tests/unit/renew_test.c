@@ -289,6 +289,42 @@ static void test_rollover(void **state)
     assert_int_equal(total(f), n0);
 }
 
+/* a rollover is all or nothing: a renewal that does not fit the new CA, or
+ * a user without the rights, leaves no new CA and no successor */
+static void test_rollover_refusals(void **state)
+{
+    struct fx *f = *state;
+    fx_cert(f, "thirty-days");
+    struct cd_ca_list l0 = { 0 }, l1 = { 0 };
+    struct cd_query q = { 0 };
+    fx_must(f, cd_ca_list(f->s, f->u, &q, &l0, &f->err), "cas");
+    int64_t n0 = total(f);
+    struct cd_ca_params cp = { .subject = { .cn = "Too short" }, .keytype = CD_KEY_EC256, .days = 2 };
+    assert_int_equal(cd_ca_rollover(f->s, f->u, 1, &cp, NULL, NULL, NULL, NULL, &f->err), CD_E_INVAL);
+    assert_non_null(strstr(f->err.msg, "after CA"));
+    const char *g[] = { "/All" };
+    int lv[CD_OT_COUNT];
+    for (int t = 0; t < CD_OT_COUNT; t++) lv[t] = CD_RIGHT_READ;
+    fx_must(f, cd_user_add(f->s, f->u, "viewer", "/All", PW, &f->err), "user");
+    fx_must(f, cd_permset_add(f->s, f->u, "viewers", g, 1, lv, &f->err), "set");
+    fx_must(f, cd_permset_grant(f->s, f->u, "viewers", "viewer", 1, &f->err), "grant");
+    cd_user *v = NULL;
+    fx_must(f, cd_user_login(f->s, "viewer", PW, &v, &f->err), "login");
+    cp.days = 3650;
+    assert_int_equal(cd_ca_rollover(f->s, v, 1, &cp, NULL, NULL, NULL, NULL, &f->err), CD_E_FORBIDDEN);
+    cd_user_free(v);
+    fx_must(f, cd_ca_list(f->s, f->u, &q, &l1, &f->err), "cas");
+    assert_int_equal(l1.n, l0.n);
+    assert_int_equal(total(f), n0);
+    struct cd_ca a = { 0 };
+    fx_must(f, cd_ca_get(f->s, f->u, 1, &a, &f->err), "ca");
+    assert_int_equal(a.successor, 0);
+    cd_ca_clear(&a);
+    cd_ca_list_free(&l0);
+    cd_ca_list_free(&l1);
+    assert_int_equal(audits(f, "Roll over CA"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -298,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rights, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bulk_by_ids, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollover, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_refusals, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
