@@ -127,6 +127,25 @@ static void test_same_key_and_days(void **state)
     free(out);
 }
 
+/* --ca: the renewal comes from another CA, its passphrase given */
+static void test_other_ca(void **state)
+{
+    struct fx *f = *state;
+    int64_t old = fx_cert(f, "moving"), ca2 = 0, nid = 0;
+    struct cd_ca_params cp = { .subject = { .cn = "Second CA" }, .keytype = CD_KEY_EC256, .passphrase = "ca-pass-12345" };
+    fx_must(f, cd_ca_new(f->s, f->u, &cp, &ca2, &f->err), "ca");
+    struct cd_renew_params p = { .ca_id = ca2 };
+    assert_int_equal(cd_cert_renew(f->s, f->u, &p, &old, 1, NULL, NULL, &nid, &f->err), CD_E_PASSPHRASE);
+    p.ca_passphrase = "ca-pass-12345";
+    fx_must(f, cd_cert_renew(f->s, f->u, &p, &old, 1, NULL, NULL, &nid, &f->err), "renew");
+    struct cd_cert b = { 0 };
+    fx_must(f, cd_cert_get(f->s, f->u, nid, &b, &f->err), "get");
+    assert_int_equal(b.ca_id, ca2);
+    assert_int_equal(b.replaces, old);
+    assert_non_null(strstr(b.issuer, "Second CA"));
+    cd_cert_clear(&b);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
     struct fx *f = *state;
@@ -330,6 +349,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test_setup_teardown(test_renew_carries_and_links, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_same_key_and_days, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_other_ca, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_change_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rights, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bulk_by_ids, fx_setup, fx_teardown),
