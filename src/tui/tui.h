@@ -110,6 +110,13 @@ struct app {
     char mirror[300];           /* a mirror or a pulled replica: where its snapshot came from, else "" */
     int64_t mirror_published;   /* when that snapshot was published (UTC s) */
     char mirror_warning[200];   /* why an older cached snapshot is shown (the mirror was not reached) */
+    /* Certificates expired / expiring (revoked excluded, the core's window):
+     * counted once per refresh, here only, and shared by the banner and the
+     * certificate screen's side panel; -1 until counted (app_expiry_counts) */
+    int64_t nexpired, nexpiring;
+    int warn_days;              /* the store's warning window, for the banner */
+    char ca_parts[2][120];      /* the banner's CA part: expired, expiring */
+    int nca_parts;
     struct { const struct scr_ops *ops; void *st; } stack[8];
     int depth;
 };
@@ -129,7 +136,11 @@ int  app_readonly(struct app *a);
  * reason in the status line (no right, or read-only mode). */
 int  app_allowed(struct app *a, int req, int kind, const char *group, int say);
 void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
-void app_warnings(struct app *a);    /* recomputes the banner */
+/* After a change: recomputes the banner's CA part and marks the expiry
+ * counts to be counted again, after the next frame is drawn. */
+void app_warnings(struct app *a);
+/* Counts them (the one place that does) and completes the banner. */
+void app_expiry_counts(struct app *a);
 void app_mirror(struct app *a);      /* reads what the top line says of a mirror (once, at start) */
 int  app_command(struct app *a, const char *line);   /* ":" command line */
 /* getch, or APP_STOP once the console must end (a signal, the terminal gone). */
