@@ -58,7 +58,7 @@
     X(REQ_PASSWORD,  "password",      "Change the user's password (Users screen)") \
     X(REQ_GRANT,     "user-permsets", "Permission sets of the user (Users screen)") \
     X(REQ_PERMSETS,  "permsets",      "Permission sets screen (from the Users screen)") \
-    X(REQ_SERVER,    "server",        "Server settings: client password, unauthenticated clients") \
+    X(REQ_SERVER,    "server",        "Server settings: client password, mirror, unauthenticated clients, expiry warning window") \
     X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
     X(REQ_QUIT,      "quit",          "Quit")
 
