@@ -88,6 +88,7 @@ static int req_action(int req, int kind)
     case REQ_TAGS: return ca ? CD_ACT_CA_TAG : CD_ACT_CERT_TAG;
     case REQ_EXPORT: return ca ? CD_ACT_CA_EXPORT : CD_ACT_CERT_EXPORT;
     case REQ_CRL: return ca ? CD_ACT_CA_CRL : -1;
+    case REQ_RENEW: return ca ? CD_ACT_CA_NEW : CD_ACT_CERT_NEW;
     }
     return -1;
 }
@@ -248,6 +249,9 @@ static const char *short_label(int req)
     case REQ_GRANT: return "Sets";
     case REQ_PERMSETS: return "PermSets";
     case REQ_SERVER: return "Server";
+    case REQ_RENEW: return "Renew";
+    case REQ_CSR: return "SaveCSR";
+    case REQ_SIGNED: return "ImportSigned";
     case REQ_FILTER: return "Filter";
     case REQ_ESCAPE: return "Back";
     case REQ_QUIT: return "Quit";
@@ -543,7 +547,7 @@ int state_attr(int state)
     case CD_STATE_EXPIRING: return theme_attr(C_ST_EXPIRING);
     case CD_STATE_EXPIRED: return theme_attr(C_ST_EXPIRED);
     case CD_STATE_REVOKED: return theme_attr(C_ST_REVOKED);
-    case CD_STATE_NOTYET: return theme_attr(C_ST_NOTYET);
+    case CD_STATE_NOTYET: case CD_STATE_PENDING: return theme_attr(C_ST_NOTYET);
     }
     return theme_attr(C_NORMAL);
 }

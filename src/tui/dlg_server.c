@@ -12,7 +12,7 @@
 #include <string.h>
 #include "tui.h"
 
-enum { SV_PW, SV_OLD, SV_NEW, SV_NEW2, SV_MURL, SV_MUSER, SV_MPW, SV_MPWST, SV_WARN, SV_UNAUTH, SV_N };
+enum { SV_PW, SV_OLD, SV_NEW, SV_NEW2, SV_MURL, SV_MUSER, SV_MPW, SV_MPWST, SV_UNAUTH, SV_WARN, SV_N };
 
 static const char *const pw_choices[] = { "keep", "change", "remove", NULL };
 static const char *const unauth_choices[] = { "off", "on", NULL };

@@ -19,7 +19,7 @@ static const struct { int key; int req; } bindings[] = {
     { 'p', REQ_CERTS }, { 's', REQ_SORT }, { 'S', REQ_SORT_REV }, { 'i', REQ_IMPORT },
     { 'D', REQ_DELETE }, { 'L', REQ_CRL }, { 'b', REQ_PANEL }, { 'C', REQ_COLUMNS }, { 'P', REQ_PRESETS }, { '+', REQ_WIDER },
     { '-', REQ_NARROWER }, { 'U', REQ_USERS }, { 'd', REQ_DISABLE }, { 'w', REQ_PASSWORD }, { 'o', REQ_GRANT },
-    { 'O', REQ_PERMSETS }, { 'V', REQ_SERVER }, { 12 /* ^L */, REQ_REDRAW }, { 'q', REQ_QUIT },
+    { 'O', REQ_PERMSETS }, { 'V', REQ_SERVER }, { 'N', REQ_RENEW }, { 'W', REQ_CSR }, { 'I', REQ_SIGNED }, { 12 /* ^L */, REQ_REDRAW }, { 'q', REQ_QUIT },
     { KEY_F(10), REQ_QUIT },
 };
 #define NB (sizeof bindings / sizeof bindings[0])

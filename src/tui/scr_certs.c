@@ -617,7 +617,21 @@ static int request_certs(struct app *a, void *st, int req, int key)
         return 1;
     }
     case REQ_ENTER:
-        if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
+        if (cur) {
+            int64_t id = cur->id;
+            /* a replaced row whose renewal is in use: revoke it as superseded? */
+            if (renew_offer_superseded(a, cur, 1)) refresh_all(a, c);
+            app_push(a, &scr_details, &id);
+        }
+        return 1;
+    case REQ_RENEW:
+        if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) && (ids = table_targets(a, &c->t, &n))) {
+            if (dlg_renew(a, ids, n)) { c->t.nmarks = 0; refresh_all(a, c); }
+            free(ids);
+        }
+        return 1;
+    case REQ_CSR: case REQ_SIGNED:
+        if (cur && cert_action(a, req, cur->id)) refresh_all(a, c);
         return 1;
     case REQ_NEW:
         if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a, c->group)) refresh_all(a, c);
@@ -725,7 +739,7 @@ int certs_command(struct app *a, int argc, char **argv)
 }
 
 static const int keybar_certs[] = { REQ_HELP, REQ_NEW, REQ_USAGE, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
-                                    REQ_REVOKE, REQ_MOVE, REQ_QUIT, REQ_FILTER, REQ_REVOKED, REQ_CAS, REQ_NONE };
+                                    REQ_REVOKE, REQ_MOVE, REQ_QUIT, REQ_FILTER, REQ_REVOKED, REQ_CAS, REQ_RENEW, REQ_NONE };
 
 const struct scr_ops scr_certs = {
     "Peer certificates", open_certs, draw_certs, request_certs, close_certs, keybar_certs, counts_certs,
