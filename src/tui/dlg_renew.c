@@ -194,7 +194,7 @@ void renew_describe(struct app *a, const struct cd_cert *c, char *out, size_t n)
     char k[16];
     if (uses)
         snprintf(out, n, "cert %lld, seen in use by %lld client%s: %s revokes this one as superseded",
-                 (long long)c->replaced_by, (long long)uses, uses == 1 ? "" : "s", key_label(REQ_REVOKE, k, sizeof k));
+                 (long long)c->replaced_by, (long long)uses, uses == 1 ? "" : "s", key_hint(REQ_REVOKE, k, sizeof k));
     else if (c->state != CD_STATE_REVOKED)
         snprintf(out, n, "cert %lld, not seen in use yet (revoke this one once it is)", (long long)c->replaced_by);
     else
@@ -268,7 +268,7 @@ int cert_action(struct app *a, int req, int64_t id)
     case REQ_CSR: case REQ_SIGNED:
         if (c.state != CD_STATE_PENDING) {
             app_status(a, 1, "certificate %lld is not a pending APN/ABM request (%s: on a pending row)", (long long)id,
-                       key_label(req, k, sizeof k));
+                       key_hint(req, k, sizeof k));
             break;
         }
         if (req == REQ_CSR) dlg_save_csr(a, id, c.cn);

@@ -33,7 +33,7 @@ int request_submit(struct app *a, struct form *fm, const struct cd_cert_params *
     rc = cd_write_file(a->s, path, csr, len, flags, &e);
     free(csr);
     char k[16];
-    key_label(REQ_CSR, k, sizeof k);
+    key_hint(REQ_CSR, k, sizeof k);
     if (rc) {
         /* the pending row is made: the request can be saved again */
         app_status(a, 1, "request made (certificate %lld, pending) but not written: %s; %s on the row saves it again",
@@ -43,7 +43,7 @@ int request_submit(struct app *a, struct form *fm, const struct cd_cert_params *
     char r[40] = "";
     if (replaces) snprintf(r, sizeof r, ", renewing certificate %lld", (long long)replaces);
     app_status(a, 0, "certificate %lld pending%s: request written to %s; take it to Apple's portal, then %s imports the "
-               "signed certificate", (long long)id, r, path, key_label(REQ_SIGNED, k, sizeof k));
+               "signed certificate", (long long)id, r, path, key_hint(REQ_SIGNED, k, sizeof k));
     return 0;
 }
 

@@ -79,6 +79,14 @@ const char *key_label(int req, char *buf, size_t n)
     return keyname_of(first, buf, n);
 }
 
+/* The first letter bound, for a hint in prose ("R revokes ..."); else key_label. */
+const char *key_hint(int req, char *buf, size_t n)
+{
+    for (size_t i = 0; i < NB; i++)
+        if (bindings[i].req == req && bindings[i].key > 32 && bindings[i].key < 127) return keyname_of(bindings[i].key, buf, n);
+    return key_label(req, buf, n);
+}
+
 int keymap_at(size_t i, int *key, int *req)
 {
     if (i >= NB) return 0;

@@ -170,7 +170,7 @@ static void *open_details(struct app *a, const void *arg)
         char k1[16], k2[16];
         if (c.state == CD_STATE_PENDING)
             add(t, "  Status        pending: the request waits for Apple's signature — %s saves the request again, "
-                   "%s imports the signed certificate", key_label(REQ_CSR, k1, sizeof k1), key_label(REQ_SIGNED, k2, sizeof k2));
+                   "%s imports the signed certificate", key_hint(REQ_CSR, k1, sizeof k1), key_hint(REQ_SIGNED, k2, sizeof k2));
         else
             add(t, "  Status        %s", cd_state_name(c.state));
         if (c.replaces) add(t, "  Replaces      cert %lld", (long long)c.replaces);
@@ -255,7 +255,7 @@ static void *open_ca_details(struct app *a, const void *arg)
     if (c.predecessor) add(t, "  Predecessor   CA %lld (this CA took over from it at a rollover)", (long long)c.predecessor);
     if (c.successor) add(t, "  Successor     CA %lld (took over at a rollover; this CA stays until its certificates are gone)",
                          (long long)c.successor);
-    else if (c.can_sign) add(t, "  Successor     none (%s rolls the CA over)", key_label(REQ_RENEW, k, sizeof k));
+    else if (c.can_sign) add(t, "  Successor     none (%s rolls the CA over)", key_hint(REQ_RENEW, k, sizeof k));
     char *pem = NULL;
     size_t len = 0;
     if (cd_ca_export(a->s, a->u, id, &pem, &len, &e) == CD_OK) {

@@ -76,6 +76,7 @@ int         keymap_lookup(int key);              /* key -> request */
 const char *req_name(int req);
 const char *req_help(int req);
 const char *key_label(int req, char *buf, size_t n);   /* first key bound, "F2" / "n" */
+const char *key_hint(int req, char *buf, size_t n);    /* its letter for prose, "R" */
 /* Each binding in order, for the help screen: returns 0 at the end. */
 int         keymap_at(size_t i, int *key, int *req);
 
