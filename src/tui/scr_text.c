@@ -164,7 +164,8 @@ static void *open_details(struct app *a, const void *arg)
         add(t, "  Product       %s", c.product);
         add(t, "  Host          %s", c.host);
         add(t, "  Subject       %s", c.subject);
-        add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
+        if (c.ca_id) add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
+        else add(t, "  Issuer        %s%s", c.issuer, c.state == CD_STATE_PENDING ? "(not signed yet)" : "  (not a CA of this store)");
         add(t, "  Valid from    %s UTC", cd_format_time(c.not_before, b1, sizeof b1));
         add(t, "  Valid to      %s UTC", cd_format_time(c.not_after, b2, sizeof b2));
         char k1[16], k2[16];
