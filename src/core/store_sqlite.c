@@ -302,20 +302,17 @@ static int make_key_file(struct sq *sq, struct cd_err *err)
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* mkdir -p of the folder that will hold the file at path (cdi_mkdirs). */
 static int mkdirs(const char *path)
 {
     char *d = strdup(path);
     if (!d) return -1;
     char *slash = strrchr(d, '/');
-    if (!slash || slash == d) { free(d); return 0; }
-    *slash = 0;
-    for (char *p = d + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(d, 0700);
-        *p = '/';
+    int r = 0;
+    if (slash && slash != d) {
+        *slash = 0;
+        r = cdi_mkdirs(d);
     }
-    int r = mkdir(d, 0700) && errno != EEXIST ? -1 : 0;
     free(d);
     return r;
 }
