@@ -200,8 +200,8 @@ static int cert_show(struct cli *c, int argc, char **argv)
     int64_t uses = 0;
     cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
     char b[CD_COL_COUNT][64], t1[32], t2[32], t3[32];
-    struct out_col oc[CD_COL_COUNT + 8];
-    const char *v[CD_COL_COUNT + 8];
+    struct out_col oc[CD_COL_COUNT + 16];
+    const char *v[CD_COL_COUNT + 16];
     int n = 0;
     for (int i = 0; i < CD_COL_COUNT; i++) {
         oc[n] = cert_col(i);
