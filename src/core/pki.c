@@ -64,6 +64,11 @@ out:
     return rc;
 }
 
+int cdi_keygen(int keytype, gnutls_x509_privkey_t *out, struct cd_err *err)
+{
+    return keygen(keytype, out, err);
+}
+
 static int set_name(gnutls_x509_crt_t crt, const struct cd_subject *s, struct cd_err *err)
 {
     int rc = CD_OK;
