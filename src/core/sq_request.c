@@ -212,7 +212,8 @@ static int complete(struct sq *sq, int64_t id, sqlite3_stmt *row, gnutls_x509_cr
     }
     if ((rc = cdi_crt_describe(crt, &d->o, err))) goto out;
     unsigned bits = 0;
-    d->key_alg = cdi_keytype_label(cdi_keytype_of(gnutls_x509_privkey_get_pk_algorithm2(key, &bits), bits));
+    int pk = gnutls_x509_privkey_get_pk_algorithm2(key, &bits);     /* before bits is read */
+    d->key_alg = cdi_keytype_label(cdi_keytype_of(pk, bits));
     int gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d->der);
     if (gt < 0) { rc = cdi_fail(err, CD_E_CRYPTO, "certificate: %s", gnutls_strerror(gt)); goto out; }
     rc = cdi_seal(sq->key, d->o.fp, 64, plain.data, plain.size, &d->sealed, err);
