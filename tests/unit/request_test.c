@@ -6,6 +6,7 @@
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
 #include "helpers.h"
+#include "https_int.h"
 
 #define DAY 86400LL
 
@@ -353,6 +354,58 @@ static void test_sign_refusals(void **state)
     gnutls_x509_privkey_deinit(k2);
 }
 
+/* The same over the https backend (api_request.c, store_https_request.c):
+ * the server's core decides, the answers carry the request and the IDs. */
+static void test_https(void **state)
+{
+    struct fx *f = *state;
+    cd_store *r = NULL;
+    cd_user *ru = NULL;
+    fx_must(f, cdi_https_open_local(f->s, f->u, 0, &r, &f->err), "open");
+    fx_must(f, cd_user_owner(r, &ru, &f->err), "owner");
+    struct apple a;
+    apple_make(&a);
+    struct cd_cert_params p = { .product = CD_PRODUCT_ABM, .subject = { .cn = "abm" }, .keytype = CD_KEY_EC256 };
+    int64_t id = 0;
+    char *pem = NULL, *again = NULL;
+    size_t len = 0, alen = 0;
+    fx_must(f, cd_cert_request(r, ru, &p, 0, &id, &pem, &len, &f->err), "request");
+    assert_true(id > 0);
+    assert_int_equal(len, strlen(pem));
+    fx_must(f, cd_cert_csr(r, ru, id, &again, &alen, &f->err), "csr");
+    assert_string_equal(pem, again);
+    char *text = NULL;
+    fx_must(f, cd_cert_text(r, ru, id, &text, &f->err), "text");
+    assert_non_null(strstr(text, "Pending"));
+    free(text);
+    size_t slen = 0;
+    char *signed_pem = apple_sign(&a, pem, &slen);
+    fx_must(f, cd_cert_import_signed(r, ru, id, signed_pem, slen, &f->err), "import-signed");
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.state, CD_STATE_VALID);
+    cd_cert_clear(&c);
+    assert_int_equal(cd_cert_revoke(r, ru, &id, 1, 0, &f->err), CD_E_STATE);
+    assert_non_null(strstr(f->err.msg, "never revoked"));
+    gnutls_datum_t der;
+    gnutls_x509_privkey_t k = client_csr(&der, 1, "remote.example.org");
+    struct cd_cert_params sp = { .ca_id = 1, .product = CD_PRODUCT_PROXY, .days = 100 };
+    int64_t sid = 0;
+    fx_must(f, cd_cert_sign(r, ru, &sp, der.data, der.size, &sid, &f->err), "sign");
+    fx_must(f, cd_cert_get(f->s, f->u, sid, &c, &f->err), "get");
+    assert_string_equal(c.cn, "remote.example.org");
+    assert_int_equal(c.has_key, 0);
+    cd_cert_clear(&c);
+    der.data[der.size - 5] ^= 0x55;
+    assert_int_equal(cd_cert_sign(r, ru, &sp, der.data, der.size, &sid, &f->err), CD_E_INVAL);
+    gnutls_free(der.data);
+    gnutls_x509_privkey_deinit(k);
+    free(pem); free(again); free(signed_pem);
+    apple_free(&a);
+    cd_user_free(ru);
+    cd_store_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_signed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sign, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sign_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_https, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
