@@ -221,7 +221,6 @@ static int cert_show(struct cli *c, int argc, char **argv)
                  "certdeck cert import-signed %lld FILE.pem", (long long)id, (long long)id);
         oc[n] = (struct out_col){ "next_step", "Next step", 0 }; v[n++] = next;
     }
-    oc[n] = (struct out_col){ "key_stored", "Private key", OUT_BOOL }; v[n++] = ce.has_key ? "yes" : "no";
     if (ce.revoked_at) {
         cd_format_time(ce.revoked_at, t3, sizeof t3);
         oc[n] = (struct out_col){ "revoked_at", "Revoked", 0 }; v[n++] = t3;

@@ -8,8 +8,8 @@
 
 /* A request for key, subject written attribute by attribute (never by DN
  * string), signed by key with SHA-256 (Ed25519: its own scheme).  der:
- * gnutls_free. */
-int  cdi_csr_make(gnutls_x509_privkey_t key, const struct cd_subject *sub, gnutls_datum_t *der,
+ * gnutls_free; dn (RFC 4514, for the row's subject): free. */
+int  cdi_csr_make(gnutls_x509_privkey_t key, const struct cd_subject *sub, gnutls_datum_t *der, char **dn,
                   struct cd_err *err);
 /* Parses a request (PEM or DER) and checks its signature: a request not
  * signed by the key it holds is CD_E_INVAL. */

@@ -23,10 +23,12 @@ static const char **name_slot(struct cd_subject *s, size_t i)
     return slot[i];
 }
 
-int cdi_csr_make(gnutls_x509_privkey_t key, const struct cd_subject *sub, gnutls_datum_t *der, struct cd_err *err)
+int cdi_csr_make(gnutls_x509_privkey_t key, const struct cd_subject *sub, gnutls_datum_t *der, char **dn,
+                 struct cd_err *err)
 {
     int rc = CD_OK;
     gnutls_x509_crq_t crq = NULL;
+    gnutls_datum_t d = { 0 };
     struct cd_subject s = *sub;
     GT(gnutls_x509_crq_init(&crq), "request");
     GT(gnutls_x509_crq_set_version(crq, 1), "request version");
@@ -40,7 +42,10 @@ int cdi_csr_make(gnutls_x509_privkey_t key, const struct cd_subject *sub, gnutls
                                   ? GNUTLS_DIG_UNKNOWN : GNUTLS_DIG_SHA256;
     GT(gnutls_x509_crq_sign2(crq, key, dig, 0), "signing the request");
     GT(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, der), "request export");
+    GT(gnutls_x509_crq_get_dn3(crq, &d, 0), "subject");
+    if (!(*dn = strndup((char *)d.data, d.size))) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
 out:
+    gnutls_free(d.data);
     if (crq) gnutls_x509_crq_deinit(crq);
     return rc;
 }

@@ -118,7 +118,7 @@ int sq_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
     struct sq *sq = SQ(s);
     gnutls_x509_privkey_t key = NULL;
     gnutls_datum_t csr = { 0 }, plain = { 0 }, sealed = { 0 };
-    char fp[CDI_PENDING_FP_LEN + 1] = "", *pem = NULL;
+    char fp[CDI_PENDING_FP_LEN + 1] = "", *pem = NULL, *dn = NULL;
     int64_t group = 0, group2 = 0, newid = 0;
     if (id) *id = 0;
     if (csr_pem) *csr_pem = NULL;
@@ -129,7 +129,7 @@ int sq_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
     if (!rc) rc = sq_store_key(sq, err);
     if (!rc) rc = request_check(sq, u, p, replaces, &group, err);
     if (!rc) rc = cdi_keygen(p->keytype, &key, err);
-    if (!rc) rc = cdi_csr_make(key, &p->subject, &csr, err);
+    if (!rc) rc = cdi_csr_make(key, &p->subject, &csr, &dn, err);
     if (!rc) rc = cdi_pending_fp(key, fp, err);
     if (!rc) rc = cdi_key_export_plain(key, &plain, err);
     if (!rc) rc = cdi_seal(sq->key, fp, strlen(fp), plain.data, plain.size, &sealed, err);
@@ -139,7 +139,7 @@ int sq_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
     if (!rc && group2 != group) rc = cdi_fail(err, CD_E_STATE, "the access group changed meanwhile; try again");
     if (!rc) {
         struct newrow r = { .p = p, .group = group, .replaces = replaces, .cn = p->subject.cn,
-                            .subject = "", .issuer = "Apple (pending)", .serial = "", .fp = fp,
+                            .subject = dn, .issuer = "Apple (pending)", .serial = "", .fp = fp,
                             .key_alg = cdi_keytype_label(p->keytype), .nb = SQ_PENDING_TIME,
                             .na = SQ_PENDING_TIME, .key = &sealed, .csr = &csr, .pending = 1 };
         rc = insert_row(sq, &r, &newid, err);
@@ -157,6 +157,7 @@ int sq_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
         *len = 0;
     }
     free(pem);
+    free(dn);
     if (plain.data) { cdi_wipe(plain.data, plain.size); gnutls_free(plain.data); }
     gnutls_free(sealed.data);
     gnutls_free(csr.data);

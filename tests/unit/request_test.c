@@ -108,6 +108,7 @@ static void test_request_pending(void **state)
     assert_int_equal(c.state, CD_STATE_PENDING);
     assert_int_equal(c.has_key, 1);
     assert_int_equal(c.ca_id, 0);
+    assert_string_equal(c.subject, "CN=push.example.org,O=Example");
     assert_string_equal(c.product, "APN");
     assert_string_equal(c.tags, "apple");
     assert_int_equal(strncmp(c.fingerprint, "pending-", 8), 0);
