@@ -355,6 +355,57 @@ static void test_sign_refusals(void **state)
     gnutls_x509_privkey_deinit(k2);
 }
 
+/* Rights: a request, a completion and a signature need Create certificates
+ * (Write on certificates) in the group; the request is read with Read; a
+ * certificate u cannot see answers as a missing one. */
+static void test_rights(void **state)
+{
+    struct fx *f = *state;
+    const char *pw = "a long password 1";
+    fx_must(f, cd_group_add(f->s, f->u, "/All/A", &f->err), "group");
+    fx_must(f, cd_user_add(f->s, f->u, "bob", "/All/A", pw, &f->err), "user");
+    const char *where[] = { "/All/A" };
+    int rights[CD_OT_COUNT] = { 0 };
+    rights[CD_OT_CERTS] = CD_RIGHT_READ;
+    fx_must(f, cd_permset_add(f->s, f->u, "readers", where, 1, rights, &f->err), "permset");
+    fx_must(f, cd_permset_grant(f->s, f->u, "readers", "bob", 1, &f->err), "grant");
+    cd_user *bob = NULL;
+    fx_must(f, cd_user_login(f->s, "bob", pw, &bob, &f->err), "login");
+    struct cd_cert_params p = { .product = CD_PRODUCT_APN, .subject = { .cn = "push" }, .group = "/All/A",
+                                .keytype = CD_KEY_EC256 };
+    int64_t id = 0, hidden = 0;
+    char *pem = NULL;
+    size_t len = 0;
+    assert_int_equal(cd_cert_request(f->s, bob, &p, 0, &id, &pem, &len, &f->err), CD_E_FORBIDDEN);
+    assert_null(pem);
+    fx_must(f, cd_cert_request(f->s, f->u, &p, 0, &id, &pem, &len, &f->err), "request");
+    p.group = NULL;
+    fx_must(f, cd_cert_request(f->s, f->u, &p, 0, &hidden, &pem, &len, &f->err), "request in /All");
+    free(pem);
+    pem = NULL;
+    fx_must(f, cd_cert_csr(f->s, bob, id, &pem, &len, &f->err), "bob reads the request");
+    struct apple a;
+    apple_make(&a);
+    size_t slen = 0;
+    char *signed_pem = apple_sign(&a, pem, &slen);
+    assert_int_equal(cd_cert_import_signed(f->s, bob, id, signed_pem, slen, &f->err), CD_E_FORBIDDEN);
+    free(pem);
+    pem = NULL;
+    assert_int_equal(cd_cert_csr(f->s, bob, hidden, &pem, &len, &f->err), CD_E_NOTFOUND);
+    assert_null(pem);
+    gnutls_datum_t der;
+    gnutls_x509_privkey_t k = client_csr(&der, 0, "c");
+    struct cd_cert_params sp = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .group = "/All/A" };
+    int64_t sid = 0;
+    assert_int_equal(cd_cert_sign(f->s, bob, &sp, der.data, der.size, &sid, &f->err), CD_E_FORBIDDEN);
+    assert_int_equal(fx_count(f, "status:pending", 0), 2);
+    gnutls_free(der.data);
+    gnutls_x509_privkey_deinit(k);
+    free(signed_pem);
+    apple_free(&a);
+    cd_user_free(bob);
+}
+
 /* The same over the https backend (api_request.c, store_https_request.c):
  * the server's core decides, the answers carry the request and the IDs. */
 static void test_https(void **state)
@@ -415,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sign, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sign_refusals, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_https, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rights, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
