@@ -22,7 +22,8 @@ static void progress(void *ctx, size_t done, size_t total)
 static const char U_NEW[] = "new --ca ID --product agent|server|proxy|mdm|custom --cn CN [--host H] [--key ec256|ed25519|rsa2048|rsa3072|rsa4096]\n"
     "      [--days N | --valid-from DATE --valid-to DATE] [--description D] [--tag T]... [--group G]\n"
     "      [--o O] [--ou OU] [--l L] [--st ST] [--c C] [--passphrase-file F | --ask-passphrase]\n"
-    "      [--ca-passphrase-file F] [--count N]";
+    "      [--ca-passphrase-file F] [--count N]\n"
+    "  APN/ABM (Apple signs them): cert new --product apn|abm --cn CN --csr-out F (cert new --product apn --help)";
 
 static int cert_new(struct cli *c, int argc, char **argv)
 {
