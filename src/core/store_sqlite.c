@@ -663,4 +663,7 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .mirror_settings_secret = sq_mirror_settings_secret,
     .readonly_reason = sq_readonly_reason, .mirror_image = sq_mirror_image, .mirror_sign = sq_mirror_sign,
     .mirror_meta = sq_mirror_meta,
+    /* APN/ABM requests and external CSRs (sq_request.c) */
+    .cert_request = sq_cert_request, .cert_csr = sq_cert_csr, .cert_import_signed = sq_cert_import_signed,
+    .cert_sign = sq_cert_sign,
 };
