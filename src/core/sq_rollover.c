@@ -80,7 +80,7 @@ static int same_certs(struct sq *sq, int64_t ca, const int64_t *ids, size_t n, s
         int gone = k < n && (k >= m || ids[k] < now[k]);
         rc = cdi_fail(err, CD_E_STATE, "CA %lld's certificates changed while the rollover was prepared (cert %lld was "
                       "%s meanwhile); nothing was changed: run the rollover again", (long long)ca,
-                      (long long)(gone ? ids[k] : now[k]), gone ? "revoked, renewed or deleted" : "issued or renewed");
+                      (long long)(gone ? ids[k] : now[k]), gone ? "revoked, renewed, expired or deleted" : "issued");
     }
     free(now);
     return rc;
