@@ -298,7 +298,7 @@ int main(int argc, char **argv)
     /* --quick: 100k only; --console: only the console part (seeds first);
      * --bulk: only bulk issuance and the lock rows */
     int quick = 0, console = 0, bulk = 0, server = 0, checkins = 0, mirror = 0;
-    int renew = 0;              /* --renew: only the raw limit and bulk renewal */
+    int renew = 0;              /* --renew: only the raw limit, bulk renewal and the rollover */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--console")) console = 1;

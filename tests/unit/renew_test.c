@@ -3,7 +3,10 @@
  * RDNs, tags, group, description), the key (same or new), the refusals
  * (which leave the store as it was), the rights, bulk renewal by IDs, and
  * the rollover (successor, the valid certificates reissued under the new
- * CA and linked, revoked and expired ones left alone). */
+ * CA and linked, revoked and expired ones left alone; refused with the
+ * count and the days the new CA needs when renewals would outlive it;
+ * another writer gets in while its keys are made; a certificate revoked
+ * meanwhile refuses it, leaving nothing). */
 #include <time.h>
 #include <gnutls/x509.h>
 #include <sqlite3.h>
