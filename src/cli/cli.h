@@ -161,6 +161,7 @@ int cmd_server(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_mirror(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
 
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };

@@ -664,4 +664,5 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .mirror_settings_secret = sq_mirror_settings_secret,
     .readonly_reason = sq_readonly_reason, .mirror_image = sq_mirror_image, .mirror_sign = sq_mirror_sign,
     .mirror_meta = sq_mirror_meta,
+    .import = sq_import,
 };
