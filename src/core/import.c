@@ -287,7 +287,6 @@ static int parse_p12(struct cdi_import *im, const void *data, size_t len, const 
     int rc = CD_OK;
     GT(gnutls_pkcs12_init(&p12), "PKCS#12");
     int gt = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_DER, 0);
-    if (gt < 0) gt = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_PEM, 0);
     if (gt < 0) { rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key"); goto out; }
     const char *pw = pass ? pass : "";
     if (gnutls_pkcs12_verify_mac(p12, pw) < 0) {
@@ -401,16 +400,17 @@ int cdi_import_parse(struct cdi_import *im, const void *data, size_t len, const 
             gnutls_x509_crt_deinit(crt);
             rc = add_cert(im, data, len, source, err);
         } else {
-            /* a PKCS#8 key (plain or encrypted) or else a PKCS#12 */
-            unsigned char *kd = NULL;
-            size_t kl = 0;
-            char keyid[65] = "", alg[64];
-            struct cd_err kerr = { 0 };
-            rc = cdi_import_key_read(data, len, 0, pass, &kd, &kl, keyid, alg, sizeof alg, &kerr);
-            if (rc == CD_E_INVAL) rc = parse_p12(im, data, len, pass, source, err);
-            else {
-                if (rc && err) *err = kerr;
-                rc = key_found(im, rc, kd, kl, keyid, alg, source, err);
+            /* a PKCS#12 (first: GnuTLS's key reader would take its key
+             * alone), or else a PKCS#8 key, plain or encrypted */
+            rc = parse_p12(im, data, len, pass, source, err);
+            if (rc == CD_E_INVAL) {
+                unsigned char *kd = NULL;
+                size_t kl = 0;
+                char keyid[65] = "", alg[64];
+                rc = cdi_import_key_read(data, len, 0, pass, &kd, &kl, keyid, alg, sizeof alg, err);
+                if (rc == CD_E_INVAL)
+                    rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key (PEM or DER)");
+                else rc = key_found(im, rc, kd, kl, keyid, alg, source, err);
             }
         }
     }
