@@ -140,7 +140,9 @@ static int add_ca(struct era *e, struct cd_err *err)
     }
     cdi_wipe(asked, sizeof asked);
     cdi_buf_free(&b);
-    if (krc == CD_E_PASSPHRASE && pass && *pass && !(e->o && e->o->ask))
+    /* a passphrase given that opens nothing is a mistake to fix, not a
+     * choice to leave the key behind */
+    if (krc == CD_E_PASSPHRASE && pass && *pass)
         return cdi_fail(err, CD_E_PASSPHRASE, "private/ca.key: %s", kerr.msg);
     if (krc == CD_E_PASSPHRASE)
         return set_why(&ca->key_why, err, "private/ca.key is encrypted and no passphrase opened it: the CA comes "
