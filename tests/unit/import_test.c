@@ -1,0 +1,290 @@
+/* cd_import (certdeck/lifecycle.h): certificates, chains, PKCS#12 and keys
+ * made by another store with the core's own API, imported here. */
+#include "helpers.h"
+
+static const char PASS[] = "import-pass-1";
+
+/* The store the imported things come from, and the one they go to. */
+struct ix { struct fx dst; void *src; };
+
+static int ix_setup(void **state)
+{
+    struct ix *x = calloc(1, sizeof *x);
+    void *d = NULL;
+    if (fx_setup(&d) || fx_setup(&x->src)) return -1;
+    x->dst = *(struct fx *)d;
+    free(d);
+    *state = x;
+    return 0;
+}
+
+static int ix_teardown(void **state)
+{
+    struct ix *x = *state;
+    struct fx *d = malloc(sizeof *d);
+    *d = x->dst;
+    void *p = d;
+    fx_teardown(&p);
+    fx_teardown(&x->src);
+    free(x);
+    return 0;
+}
+
+static struct fx *src(struct ix *x) { return x->src; }
+
+/* A new certificate of the source store, exported as fmt. */
+static unsigned char *src_export(struct ix *x, int64_t id, int fmt, size_t *len)
+{
+    unsigned char *out = NULL;
+    struct fx *s = src(x);
+    fx_must(s, cd_cert_export(s->s, s->u, id, fmt, PASS, &out, len, &s->err), "export");
+    return out;
+}
+
+/* The source's CA 1 and a certificate of it, PEM, one after the other. */
+static char *src_chain(struct ix *x, int64_t id, size_t *len)
+{
+    struct fx *s = src(x);
+    char *ca = NULL;
+    size_t calen = 0, clen = 0;
+    fx_must(s, cd_ca_export(s->s, s->u, 1, &ca, &calen, &s->err), "ca export");
+    unsigned char *c = src_export(x, id, CD_EXPORT_PEM, &clen);
+    char *all = malloc(calen + clen + 1);
+    memcpy(all, ca, calen);
+    memcpy(all + calen, c, clen);
+    *len = calen + clen;
+    free(ca);
+    free(c);
+    return all;
+}
+
+static size_t count(const struct cd_import_report *r, int what, int taken)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) n += r->rows[i].what == what && r->rows[i].taken == taken;
+    return n;
+}
+
+static int64_t id_of(const struct cd_import_report *r, int what)
+{
+    for (size_t i = 0; i < r->n; i++) if (r->rows[i].what == what) return r->rows[i].id;
+    return 0;
+}
+
+static size_t ca_count(struct fx *f)
+{
+    struct cd_ca_list l;
+    fx_must(f, cd_ca_list(f->s, f->u, NULL, &l, &f->err), "ca list");
+    size_t n = l.n;
+    cd_ca_list_free(&l);
+    return n;
+}
+
+static void test_chain(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    size_t len = 0;
+    char *pem = src_chain(x, fx_cert(src(x), "leaf-1"), &len);
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, pem, len, NULL, &r, &f->err), "import");
+    assert_int_equal(count(&r, CD_IMPORT_CA, 1), 1);
+    assert_int_equal(count(&r, CD_IMPORT_CERT, 1), 1);
+    assert_int_equal(r.taken, 2);
+    assert_int_equal(r.skipped, 0);
+    int64_t ca = id_of(&r, CD_IMPORT_CA), id = id_of(&r, CD_IMPORT_CERT);
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.ca_id, ca);                        /* linked to the CA it verifies against */
+    assert_int_equal(c.has_key, 0);
+    assert_string_equal(c.product, cd_product_label(CD_PRODUCT_CUSTOM));
+    assert_string_equal(c.cn, "leaf-1");
+    assert_string_equal(c.description, "Imported");
+    cd_cert_clear(&c);
+    struct cd_ca a;
+    fx_must(f, cd_ca_get(f->s, f->u, ca, &a, &f->err), "ca get");
+    assert_int_equal(a.can_sign, 0);                      /* no key came with it */
+    cd_ca_clear(&a);
+    /* twice: nothing twice */
+    fx_must(f, cd_import(f->s, f->u, pem, len, NULL, &r, &f->err), "again");
+    assert_int_equal(r.taken, 0);
+    assert_int_equal(r.skipped, 2);
+    char want[64];
+    snprintf(want, sizeof want, "already in the store as cert %lld", (long long)id);
+    assert_string_equal(r.rows[1].why, want);
+    cd_import_report_free(&r);
+    free(pem);
+}
+
+static void test_der(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    size_t len = 0;
+    unsigned char *der = src_export(x, fx_cert(src(x), "der-1"), CD_EXPORT_DER, &len);
+    struct cd_import_report r;
+    struct cd_import_opts o = { .group = "/All", .description = "from DER" };
+    fx_must(f, cd_import(f->s, f->u, der, len, &o, &r, &f->err), "import");
+    assert_int_equal(r.taken, 1);
+    assert_int_equal(count(&r, CD_IMPORT_CERT, 1), 1);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, r.rows[0].id, &c, &f->err), "get");
+    assert_int_equal(c.ca_id, 0);                         /* its CA is not here */
+    assert_string_equal(c.description, "from DER");
+    cd_cert_clear(&c);
+    cd_import_report_free(&r);
+    free(der);
+}
+
+static void test_pkcs12_and_wrong_pass(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    size_t len = 0;
+    unsigned char *pfx = src_export(x, fx_cert(src(x), "pfx-1"), CD_EXPORT_PFX, &len);
+    struct cd_import_report r;
+    struct cd_import_opts bad = { .passphrase = "wrong" };
+    assert_int_equal(cd_import(f->s, f->u, pfx, len, &bad, &r, &f->err), CD_E_PASSPHRASE);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(ca_count(f), 1);                     /* nothing written */
+    assert_int_equal(fx_count(f, "cn:pfx-1", 0), 0);
+    assert_int_equal(cd_import(f->s, f->u, pfx, len, NULL, &r, &f->err), CD_E_PASSPHRASE);
+    struct cd_import_opts o = { .passphrase = PASS };
+    fx_must(f, cd_import(f->s, f->u, pfx, len, &o, &r, &f->err), "import");
+    assert_int_equal(count(&r, CD_IMPORT_CA, 1), 1);      /* the chain's CA */
+    int64_t id = id_of(&r, CD_IMPORT_CERT);
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.has_key, 1);
+    cd_cert_clear(&c);
+    free(pfx);
+}
+
+static void test_key_completes(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    int64_t sid = fx_cert(src(x), "keyless-1");
+    size_t dlen = 0, klen = 0;
+    unsigned char *der = src_export(x, sid, CD_EXPORT_DER, &dlen);
+    unsigned char *key = src_export(x, sid, CD_EXPORT_KEY, &klen);     /* encrypted PKCS#8 PEM */
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, der, dlen, NULL, &r, &f->err), "cert");
+    int64_t id = r.rows[0].id;
+    cd_import_report_free(&r);
+    /* encrypted: refused without the passphrase, nothing written */
+    assert_int_equal(cd_import(f->s, f->u, key, klen, NULL, &r, &f->err), CD_E_PASSPHRASE);
+    struct cd_import_opts o = { .passphrase = PASS };
+    fx_must(f, cd_import(f->s, f->u, key, klen, &o, &r, &f->err), "key");
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.rows[0].what, CD_IMPORT_KEY);
+    assert_int_equal(r.rows[0].taken, 1);
+    assert_int_equal(r.rows[0].id, id);
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.has_key, 1);
+    cd_cert_clear(&c);
+    /* the key works: a .pfx of it exports */
+    unsigned char *out = NULL;
+    size_t olen = 0;
+    fx_must(f, cd_cert_export(f->s, f->u, id, CD_EXPORT_PFX, PASS, &out, &olen, &f->err), "pfx");
+    free(out);
+    /* again: the certificate has its key now, so the key matches no key-less row */
+    fx_must(f, cd_import(f->s, f->u, key, klen, &o, &r, &f->err), "key again");
+    assert_int_equal(r.taken, 0);
+    assert_int_equal(r.skipped, 1);
+    cd_import_report_free(&r);
+    free(der);
+    free(key);
+}
+
+static void test_key_matches_nothing(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    size_t klen = 0;
+    unsigned char *key = src_export(x, fx_cert(src(x), "stray"), CD_EXPORT_KEY, &klen);
+    struct cd_import_report r;
+    struct cd_import_opts o = { .passphrase = PASS };
+    fx_must(f, cd_import(f->s, f->u, key, klen, &o, &r, &f->err), "key");
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.rows[0].what, CD_IMPORT_KEY);
+    assert_int_equal(r.rows[0].taken, 0);
+    assert_non_null(strstr(r.rows[0].why, "matches no certificate"));
+    cd_import_report_free(&r);
+    free(key);
+}
+
+static void test_not_a_file_we_know(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    struct cd_import_report r;
+    assert_int_equal(cd_import(f->s, f->u, "hello", 5, NULL, &r, &f->err), CD_E_INVAL);
+    const char *other = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+    fx_must(f, cd_import(f->s, f->u, other, strlen(other), NULL, &r, &f->err), "crl block");
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.rows[0].taken, 0);
+    assert_int_equal(r.rows[0].what, CD_IMPORT_OTHER);
+    cd_import_report_free(&r);
+}
+
+static void test_rights(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    static const char PW[] = "carol-password-1";
+    fx_must(f, cd_user_add(f->s, f->u, "carol", "/All", PW, &f->err), "user");
+    const char *all[] = { "/All" };
+    int rights[CD_OT_COUNT];
+    for (int t = 0; t < CD_OT_COUNT; t++) rights[t] = CD_RIGHT_READ;
+    rights[CD_OT_CERTS] = CD_RIGHT_WRITE;                 /* certificates yes, CAs no */
+    fx_must(f, cd_permset_add(f->s, f->u, "certs", all, 1, rights, &f->err), "permset");
+    fx_must(f, cd_permset_grant(f->s, f->u, "certs", "carol", 1, &f->err), "grant");
+    cd_user *carol = NULL;
+    fx_must(f, cd_user_login(f->s, "carol", PW, &carol, &f->err), "login");
+    size_t len = 0;
+    char *pem = src_chain(x, fx_cert(src(x), "rights-1"), &len);
+    struct cd_import_report r;
+    /* the chain holds a CA: refused, and nothing of it written */
+    assert_int_equal(cd_import(f->s, carol, pem, len, NULL, &r, &f->err), CD_E_FORBIDDEN);
+    assert_int_equal(ca_count(f), 1);
+    assert_int_equal(fx_count(f, "cn:rights-1", 0), 0);
+    /* the leaf alone: allowed */
+    size_t dlen = 0;
+    unsigned char *der = src_export(x, fx_cert(src(x), "rights-2"), CD_EXPORT_DER, &dlen);
+    fx_must(f, cd_import(f->s, carol, der, dlen, NULL, &r, &f->err), "leaf");
+    assert_int_equal(r.taken, 1);
+    cd_import_report_free(&r);
+    /* the audit log: the refusal, and one record per object imported */
+    struct cd_audit_list al;
+    fx_must(f, cd_audit_list(f->s, f->u, NULL, NULL, 0, &al, &f->err), "audit");
+    int forbidden = 0, imported = 0;
+    for (size_t i = 0; i < al.n; i++) {
+        if (!strcmp(al.rows[i].action, "Import") && !strcmp(al.rows[i].result, "Forbidden")) forbidden++;
+        if (!strcmp(al.rows[i].action, "Import certificate")) imported++;
+    }
+    assert_int_equal(forbidden, 1);
+    assert_int_equal(imported, 1);
+    cd_audit_list_free(&al);
+    cd_user_free(carol);
+    free(der);
+    free(pem);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_chain, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_der, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_pkcs12_and_wrong_pass, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_key_completes, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_key_matches_nothing, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_file_we_know, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_rights, ix_setup, ix_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
