@@ -422,8 +422,8 @@ int cdi_import_parse(struct cdi_import *im, const void *data, size_t len, const 
 
 /* ---- public entry points ------------------------------------------------ */
 
-static int import_run(cd_store *s, const cd_user *u, struct cdi_import *im, const struct cd_import_opts *o,
-                      struct cd_import_report *rep, struct cd_err *err)
+int cdi_import_run(cd_store *s, const cd_user *u, struct cdi_import *im, const struct cd_import_opts *o,
+                   struct cd_import_report *rep, struct cd_err *err)
 {
     im->group = o ? o->group : NULL;
     im->description = o && o->description ? o->description : "Imported";
@@ -443,7 +443,7 @@ int cd_import(cd_store *s, const cd_user *u, const void *data, size_t len, const
     if (!s->ops->import) return cdi_fail(err, CD_E_UNSUPPORTED, "%s stores do not support this", s->ops->name);
     struct cdi_import im = { 0 };
     int rc = cdi_import_parse(&im, data, len, o ? o->passphrase : NULL, "file", err);
-    if (!rc) rc = import_run(s, u, &im, o, rep, err);
+    if (!rc) rc = cdi_import_run(s, u, &im, o, rep, err);
     cdi_import_clear(&im);
     return rc;
 }
@@ -459,7 +459,7 @@ int cd_import_easyrsa(cd_store *s, const cd_user *u, const char *dir, const stru
     if (!s->ops->import) return cdi_fail(err, CD_E_UNSUPPORTED, "%s stores do not support this", s->ops->name);
     struct cdi_import im = { 0 };
     int rc = cdi_import_easyrsa_parse(&im, dir, o, err);
-    if (!rc) rc = import_run(s, u, &im, o, rep, err);
+    if (!rc) rc = cdi_import_run(s, u, &im, o, rep, err);
     cdi_import_clear(&im);
     return rc;
 }

@@ -75,6 +75,11 @@ int cdi_import_key_read(const void *data, size_t len, int fmt_pem, const char *p
 int cdi_import_put_key(struct cdi_import *im, unsigned char *der, size_t len, const char *keyid,
                        const char *source, struct cd_err *err);
 
+/* Hands im to the store's import op with o's group and description
+ * (checked), filling rep; rep is emptied on failure. */
+int cdi_import_run(cd_store *s, const cd_user *u, struct cdi_import *im, const struct cd_import_opts *o,
+                   struct cd_import_report *rep, struct cd_err *err);
+
 /* import_easyrsa.c: an easy-rsa 3 PKI folder into im (the CA first, its
  * key opened with o->passphrase or asked for with o->ask; certificates
  * with their keys; index.txt's revocations on them).  A folder that is not

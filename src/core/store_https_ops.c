@@ -763,4 +763,5 @@ const struct cdi_store_ops cdi_https_ops = {
     /* the server's side: certdeckd answers these from its own store */
     .checkin_verify = NULL, .checkin_record = NULL, .crl_current = NULL, .crl_index = NULL,
     .server_tls = NULL, .trust_pem = NULL,
+    .import = hs_import,
 };

@@ -1,6 +1,7 @@
 /* cd_import (certdeck/lifecycle.h): certificates, chains, PKCS#12 and keys
  * made by another store with the core's own API, imported here. */
 #include "helpers.h"
+#include "https_int.h"
 
 static const char PASS[] = "import-pass-1";
 
@@ -275,6 +276,49 @@ static void test_rights(void **state)
     free(pem);
 }
 
+/* The same through the https store (certdeckd's API, in process): the
+ * client parses, the server parses again and writes. */
+static void test_https(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    cd_store *h = NULL;
+    cd_user *hu = NULL;
+    fx_must(f, cdi_https_open_local(f->s, f->u, 0, &h, &f->err), "https");
+    fx_must(f, cd_user_owner(h, &hu, &f->err), "owner");
+    size_t len = 0, plen = 0;
+    char *pem = src_chain(x, fx_cert(src(x), "over-https"), &len);
+    unsigned char *pfx = src_export(x, fx_cert(src(x), "pfx-https"), CD_EXPORT_PFX, &plen);
+    struct cd_import_report r;
+    fx_must(f, cd_import(h, hu, pem, len, NULL, &r, &f->err), "chain");
+    assert_int_equal(r.taken, 2);
+    assert_int_equal(count(&r, CD_IMPORT_CA, 1), 1);
+    int64_t id = id_of(&r, CD_IMPORT_CERT);
+    assert_string_equal(r.rows[1].name, "over-https");
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_string_equal(c.cn, "over-https");
+    assert_true(c.ca_id > 1);
+    cd_cert_clear(&c);
+    struct cd_import_opts o = { .passphrase = PASS };
+    fx_must(f, cd_import(h, hu, pfx, plen, &o, &r, &f->err), "pfx");
+    assert_int_equal(r.taken, 1);                          /* the CA is there already */
+    assert_int_equal(r.skipped, 1);
+    id = id_of(&r, CD_IMPORT_CERT);
+    cd_import_report_free(&r);
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.has_key, 1);
+    cd_cert_clear(&c);
+    fx_must(f, cd_import(h, hu, pem, len, NULL, &r, &f->err), "again");
+    assert_int_equal(r.taken, 0);
+    cd_import_report_free(&r);
+    cd_user_free(hu);
+    cd_store_close(h);
+    free(pfx);
+    free(pem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_matches_nothing, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_not_a_file_we_know, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_rights, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_https, ix_setup, ix_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
