@@ -40,7 +40,8 @@ static void print_report(struct cli *c, const struct cd_import_report *r)
     for (size_t i = 0; i < r->n; i++) {
         const struct cd_import_item *it = &r->rows[i];
         char id[24] = "";
-        if (it->id) snprintf(id, sizeof id, "%lld", (long long)it->id);
+        /* none: blank in a table, 0 in JSON and CSV */
+        if (it->id || c->fmt != FMT_TABLE) snprintf(id, sizeof id, "%lld", (long long)it->id);
         const char *v[5] = { it->taken ? "imported" : "skipped", what_name(it->what), id, it->name, it->why };
         out_row(&o, v);
     }

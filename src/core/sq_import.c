@@ -67,7 +67,8 @@ static int seal(struct imp *x, const struct cdi_import_obj *o, const char *fp, g
 static int names_ok(const struct cdi_import_obj *o, char *why, size_t n)
 {
     struct cd_err e = { 0 };
-    if (cdi_check_text(&e, "its common name", o->cn, 0, 0) || cdi_check_text(&e, "its subject", o->subject, 0, 0)) {
+    if (cdi_check_text(&e, "its common name", o->cn, 0, 0) || cdi_check_text(&e, "its subject", o->subject, 0, 0) ||
+        cdi_check_text(&e, "its issuer", o->issuer, 0, 0)) {
         snprintf(why, n, "%s", e.msg);
         return 0;
     }

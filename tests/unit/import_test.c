@@ -1,5 +1,6 @@
 /* cd_import (certdeck/lifecycle.h): certificates, chains, PKCS#12 and keys
  * made by another store with the core's own API, imported here. */
+#include <time.h>
 #include "helpers.h"
 #include "https_int.h"
 
@@ -133,6 +134,30 @@ static void test_der(void **state)
     fx_must(f, cd_cert_get(f->s, f->u, r.rows[0].id, &c, &f->err), "get");
     assert_int_equal(c.ca_id, 0);                         /* its CA is not here */
     assert_string_equal(c.description, "from DER");
+    cd_cert_clear(&c);
+    cd_import_report_free(&r);
+    free(der);
+}
+
+/* An expired certificate comes in all the same, and says so. */
+static void test_expired(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst;
+    struct fx *s = src(x);
+    int64_t now = (int64_t)time(NULL);
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "old" },
+                                .keytype = CD_KEY_EC256, .not_before = now - 3600, .not_after = now - 60 };
+    int64_t sid = 0;
+    fx_must(s, cd_cert_new(s->s, s->u, &p, 1, NULL, NULL, &sid, &s->err), "expired cert");
+    size_t len = 0;
+    unsigned char *der = src_export(x, sid, CD_EXPORT_DER, &len);
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, der, len, NULL, &r, &f->err), "import");
+    assert_int_equal(r.taken, 1);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, r.rows[0].id, &c, &f->err), "get");
+    assert_int_equal(c.state, CD_STATE_EXPIRED);
     cd_cert_clear(&c);
     cd_import_report_free(&r);
     free(der);
@@ -324,6 +349,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_der, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_expired, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_pkcs12_and_wrong_pass, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_key_completes, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_key_matches_nothing, ix_setup, ix_teardown),
