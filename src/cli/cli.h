@@ -150,6 +150,15 @@ int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 int cmd_ca(struct cli *c, int argc, char **argv);
 int cmd_cert(struct cli *c, int argc, char **argv);
+/* cmd_request.c: APN/ABM requests and external CSRs (cert new --product
+ * apn|abm, csr, import-signed, request-renew, sign); cli_product_external:
+ * 1 when argv's --product is one Apple signs */
+int cli_product_external(int argc, char **argv);
+int cli_cert_request(struct cli *c, int argc, char **argv);
+int cli_cert_request_renew(struct cli *c, int argc, char **argv);
+int cli_cert_csr(struct cli *c, int argc, char **argv);
+int cli_cert_import_signed(struct cli *c, int argc, char **argv);
+int cli_cert_sign(struct cli *c, int argc, char **argv);
 int cmd_tag(struct cli *c, int argc, char **argv);
 int cmd_group(struct cli *c, int argc, char **argv);
 int cmd_preset(struct cli *c, int argc, char **argv);

@@ -22,10 +22,12 @@ static void progress(void *ctx, size_t done, size_t total)
 static const char U_NEW[] = "new --ca ID --product agent|server|proxy|mdm|custom --cn CN [--host H] [--key ec256|ed25519|rsa2048|rsa3072|rsa4096]\n"
     "      [--days N | --valid-from DATE --valid-to DATE] [--description D] [--tag T]... [--group G]\n"
     "      [--o O] [--ou OU] [--l L] [--st ST] [--c C] [--passphrase-file F | --ask-passphrase]\n"
-    "      [--ca-passphrase-file F] [--count N]";
+    "      [--ca-passphrase-file F] [--count N]\n"
+    "  APN/ABM (Apple signs them): cert new --product apn|abm --cn CN --csr-out F (cert new --product apn --help)";
 
 static int cert_new(struct cli *c, int argc, char **argv)
 {
+    if (cli_product_external(argc, argv)) return cli_cert_request(c, argc, argv);    /* Apple signs it */
     const char *ca = NULL, *product = NULL, *key = "ec256", *vf = NULL, *vt = NULL, *pf = NULL, *capf = NULL;
     struct cd_cert_params p = { 0 };
     struct strlist tags = { 0 };
@@ -200,8 +202,8 @@ static int cert_show(struct cli *c, int argc, char **argv)
     int64_t uses = 0;
     cd_cert_usage_count(c->s, c->u, id, &uses, &c->err);
     char b[CD_COL_COUNT][64], t1[32], t2[32], t3[32];
-    struct out_col oc[CD_COL_COUNT + 8];
-    const char *v[CD_COL_COUNT + 8];
+    struct out_col oc[CD_COL_COUNT + 16];
+    const char *v[CD_COL_COUNT + 16];
     int n = 0;
     for (int i = 0; i < CD_COL_COUNT; i++) {
         oc[n] = cert_col(i);
@@ -214,6 +216,12 @@ static int cert_show(struct cli *c, int argc, char **argv)
     oc[n] = (struct out_col){ "key", "Key", 0 }; v[n++] = ce.key_alg;
     oc[n] = (struct out_col){ "passphrase", "Passphrase", OUT_BOOL }; v[n++] = ce.has_passphrase ? "yes" : "no";
     oc[n] = (struct out_col){ "usage", "Used by", 1 }; v[n++] = t2;
+    char next[160];
+    if (ce.state == CD_STATE_PENDING) {
+        snprintf(next, sizeof next, "pending: certdeck cert csr %lld gives the request for Apple's portal; then "
+                 "certdeck cert import-signed %lld FILE.pem", (long long)id, (long long)id);
+        oc[n] = (struct out_col){ "next_step", "Next step", 0 }; v[n++] = next;
+    }
     if (ce.revoked_at) {
         cd_format_time(ce.revoked_at, t3, sizeof t3);
         oc[n] = (struct out_col){ "revoked_at", "Revoked", 0 }; v[n++] = t3;
@@ -276,6 +284,18 @@ static int cert_export(struct cli *c, int argc, char **argv)
             char why[300];
             cd_user_may(c->s, c->u, CD_ACT_CERT_EXPORT_KEY, NULL, why, sizeof why);
             return cli_msg(1, "%s", why);
+        }
+        /* no key here (a signed CSR, a pending request): the core says so
+         * before a passphrase is asked for nothing */
+        struct cd_cert ce;
+        if (!cd_cert_get(c->s, c->u, id, &ce, &c->err)) {
+            int nokey = !ce.has_key || ce.state == CD_STATE_PENDING;
+            cd_cert_clear(&ce);
+            unsigned char *d = NULL;
+            size_t dl = 0;
+            int krc = nokey ? cd_cert_export(c->s, c->u, id, f, NULL, &d, &dl, &c->err) : CD_OK;
+            free(d);
+            if (krc) return cli_fail(c, krc);
         }
         pass = cli_passphrase(pf, "Export passphrase: ", 1, &prc);
         if (prc) return prc;
@@ -403,6 +423,10 @@ static int cert_move(struct cli *c, int argc, char **argv)
 
 static const struct subcmd cert_cmds[] = {
     { "new", cert_new, "new --ca ID --product P --cn CN [options] (cert new --help)" },
+    { "csr", cli_cert_csr, "csr ID [--out F]   (an APN/ABM certificate's request)" },
+    { "import-signed", cli_cert_import_signed, "import-signed ID FILE   (completes a pending APN/ABM certificate)" },
+    { "request-renew", cli_cert_request_renew, "request-renew ID --csr-out F   (renews an APN/ABM certificate)" },
+    { "sign", cli_cert_sign, "sign CSR --ca ID --product P [options] (cert sign --help)" },
     { "list", cert_list, "list [--filter EXPR] [--revoked] [--sort COL] [--columns ...]" },
     { "show", cert_show, "show ID [--format table|json|csv]" },
     { "usage", cert_usage, "usage ID [--format table|json|csv]" },

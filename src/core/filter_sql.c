@@ -164,10 +164,16 @@ static int status_cond(struct ctx *c, const struct node *n)
         ADD(c->q, "c.revoked_at <> 0");
         return CD_OK;
     }
+    if (!strcasecmp(v, "pending")) {
+        /* APN/ABM requests waiting for Apple's certificate (schema 9) */
+        ADD(c->q, cert ? "(c.pending <> 0 AND c.revoked_at = 0)" : "0");
+        return CD_OK;
+    }
     if (!strcasecmp(v, "expired")) {
         snprintf(tmp, sizeof tmp, "(%s.not_after <= ", a); ADD(c->q, tmp);
     } else if (!strcasecmp(v, "notyet")) {
-        snprintf(tmp, sizeof tmp, "(%s.not_before > ", a); ADD(c->q, tmp);
+        /* a pending row sits at SQ_PENDING_TIME: not yet valid, but pending */
+        snprintf(tmp, sizeof tmp, "(%s%s.not_before > ", cert ? "c.pending = 0 AND " : "", a); ADD(c->q, tmp);
     } else if (!strcasecmp(v, "valid") || !strcasecmp(v, "expiring")) {
         int exp = !strcasecmp(v, "expiring");
         snprintf(tmp, sizeof tmp, "(%s.not_before <= ", a); ADD(c->q, tmp); cdi_sql_int(c->q, c->now);
@@ -177,7 +183,7 @@ static int status_cond(struct ctx *c, const struct node *n)
         ADD(c->q, notrev); ADD(c->q, ")");
         return CD_OK;
     } else {
-        return term_fail(c, n, "unknown status \"%.40s\" (valid, expiring, expired, revoked, notyet)", v);
+        return term_fail(c, n, "unknown status \"%.40s\" (valid, expiring, expired, revoked, notyet, pending)", v);
     }
     cdi_sql_int(c->q, c->now);
     ADD(c->q, notrev); ADD(c->q, ")");

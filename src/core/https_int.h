@@ -106,5 +106,13 @@ int  hs_import(cd_store *s, const cd_user *u, const struct cdi_import *im, struc
 /* The warning window (store_https_mirror.c). */
 int  hs_expiry_warning_get(cd_store *s, const cd_user *u, int *days, struct cd_err *err);
 int  hs_expiry_warning_set(cd_store *s, const cd_user *u, int days, struct cd_err *err);
+/* APN/ABM requests and external CSRs (store_https_request.c). */
+int  hs_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *p, int64_t replaces, int64_t *id,
+                     char **csr_pem, size_t *len, struct cd_err *err);
+int  hs_cert_csr(cd_store *s, const cd_user *u, int64_t id, char **csr_pem, size_t *len, struct cd_err *err);
+int  hs_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void *data, size_t len,
+                           struct cd_err *err);
+int  hs_cert_sign(cd_store *s, const cd_user *u, const struct cd_cert_params *p, const void *csr, size_t len,
+                  int64_t *id, struct cd_err *err);
 
 #endif

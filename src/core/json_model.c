@@ -19,7 +19,7 @@
 static const char *state_name(int v) { return cd_state_name(v); }
 static int state_parse(const char *s)
 {
-    for (int i = CD_STATE_VALID; i <= CD_STATE_NOTYET; i++)
+    for (int i = CD_STATE_VALID; i <= CD_STATE_PENDING; i++)      /* every state a row can be in */
         if (!strcmp(s, cd_state_name(i))) return i;
     return -1;
 }

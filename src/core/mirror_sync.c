@@ -219,7 +219,21 @@ static int fetch_one(struct run *r, const struct cdi_mfile *mf, struct cd_err *e
     if (mf->size > max)
         return cdi_fail(err, CD_E_IO, "mirror %s: %s: %lld bytes, larger than the limit of %lld bytes (--max-size)",
                         r->w, mf->name, (long long)mf->size, (long long)max);
-    if (r->verify) {
+    /* verifying keeps nothing, but the store image is read whole by
+     * SQLite as a pull would (vimage: a temporary file of its own, removed
+     * once checked) */
+    const char *tdir = getenv("TMPDIR");
+    if (r->verify && !strcmp(mf->role, "store")) {
+        if ((tmp = cdi_printf("%s/certdeck-verify-XXXXXX", tdir && *tdir ? tdir : "/tmp"))) fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0 && tmp) {
+            rc = cdi_fail(err, CD_E_IO, "cannot write a temporary file in %s: %s", tdir && *tdir ? tdir : "/tmp",
+                          strerror(errno));
+            free(tmp);
+            return rc;
+        }
+        r->vimage = tmp;
+        tmp = NULL;
+    } else if (r->verify) {
         fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     } else if ((tmp = cdi_printf("%s/files/.part-XXXXXX", r->dir))) {
         fd = mkostemp(tmp, O_CLOEXEC);
@@ -243,6 +257,7 @@ static int fetch_one(struct run *r, const struct cdi_mfile *mf, struct cd_err *e
                         (long long)got, (long long)mf->size);
     if (strcmp(sha, mf->sha256))
         return cdi_fail(err, CD_E_CORRUPT, "mirror %s: %s: SHA-256 does not match the index", r->w, mf->name);
+    if (r->vimage && (rc = cdi_image_quick_check(r->vimage, mf->name, err))) return wrap(err, rc, r->w, NULL);
     r->fetched++;
     r->fetched_bytes += got;
     return CD_OK;
@@ -327,6 +342,8 @@ static int check_image(struct run *r, const struct cdi_mindex *ix, const struct 
 static void run_clear(struct run *r)
 {
     drop_tmps(r);
+    if (r->vimage) unlink(r->vimage);
+    free(r->vimage);
     if (r->lockfd >= 0) close(r->lockfd);
     cdi_mfetch_close(r->f);
     free(r->dir);

@@ -31,6 +31,7 @@ struct run {
     size_t pemlen;
     int remember;               /* trusted on first use: remember it once verified */
     char **tmps;                /* downloads not yet in place */
+    char *vimage;               /* verifying: the store image's temporary copy, removed at the end */
     size_t ntmps;
     size_t fetched;
     int64_t fetched_bytes;

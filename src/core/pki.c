@@ -64,6 +64,11 @@ out:
     return rc;
 }
 
+int cdi_keygen(int keytype, gnutls_x509_privkey_t *out, struct cd_err *err)
+{
+    return keygen(keytype, out, err);
+}
+
 static int set_name(gnutls_x509_crt_t crt, const struct cd_subject *s, struct cd_err *err)
 {
     int rc = CD_OK;
@@ -156,10 +161,12 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     o->keytype = r->keytype;
     if (r->pubkey) {
         unsigned bits = 0;
-        o->keytype = cdi_keytype_of(gnutls_pubkey_get_pk_algorithm(r->pubkey, &bits), bits);
+        int pk = gnutls_pubkey_get_pk_algorithm(r->pubkey, &bits);     /* before bits is read */
+        o->keytype = cdi_keytype_of(pk, bits);
     } else if (r->key) {
         unsigned bits = 0;
-        o->keytype = cdi_keytype_of(gnutls_x509_privkey_get_pk_algorithm2(r->key, &bits), bits);
+        int pk = gnutls_x509_privkey_get_pk_algorithm2(r->key, &bits);  /* before bits is read */
+        o->keytype = cdi_keytype_of(pk, bits);
     } else if ((rc = keygen(r->keytype, &k, err))) {
         goto out;
     }

@@ -47,6 +47,8 @@ int  cdi_pki_init(struct cd_err *err);
 int  cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *out, struct cd_err *err);
 void cdi_issued_clear(struct cdi_issued *o);
 const char *cdi_keytype_label(int keytype);
+/* A new key pair of enum cd_keytype. */
+int  cdi_keygen(int keytype, gnutls_x509_privkey_t *out, struct cd_err *err);
 /* enum cd_keytype of a GnuTLS algorithm and size; -1 when certdeck does not issue for it. */
 int  cdi_keytype_of(int pk, unsigned bits);
 

@@ -313,14 +313,15 @@ int sq_fts_refresh(struct sq *sq, int64_t id, struct cd_err *err)
 }
 
 /* Reads what an export needs; checks the right on the certificate's group. */
-struct certrow { gnutls_datum_t der, key; char fp[65], cn[80]; char *pass_hash; int64_t ca_id, group; int64_t revoked; };
+struct certrow { gnutls_datum_t der, key; char fp[65], cn[80]; char *pass_hash; int64_t ca_id, group; int64_t revoked;
+                 int pending; };
 
 static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
     memset(r, 0, sizeof *r);
-    int rc = sq_prep(sq, "SELECT der, key, fingerprint, cn, pass_hash, ca_id, group_id, revoked_at FROM certs WHERE id = ?",
-                     &st, err);
+    int rc = sq_prep(sq, "SELECT der, key, fingerprint, cn, pass_hash, ca_id, group_id, revoked_at, pending FROM certs"
+                     " WHERE id = ?", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -341,6 +342,7 @@ static int load_cert(struct sq *sq, int64_t id, struct certrow *r, struct cd_err
     r->ca_id = sqlite3_column_int64(st, 5);
     r->group = sqlite3_column_int64(st, 6);
     r->revoked = sqlite3_column_int64(st, 7);
+    r->pending = sqlite3_column_int(st, 8);
     sqlite3_finalize(st);
     return rc;
 }
@@ -383,6 +385,13 @@ static int do_export(struct sq *sq, const cd_user *u, int64_t id, int fmt, const
         rc = cdi_fail(err, CD_E_READONLY, "a mirror carries no private keys: export the key from the source store");
     if (!rc) rc = sq_obj_may(sq, u, needs_key ? CD_ACT_CERT_EXPORT_KEY : CD_ACT_CERT_EXPORT, CD_KIND_CERT, id, r.group,
                              err);
+    if (!rc && r.pending)
+        rc = cdi_fail(err, CD_E_STATE, "certificate %lld is pending: Apple has not signed its request yet (certdeck "
+                      "cert csr %lld gives the request; then certdeck cert import-signed %lld FILE.pem)",
+                      (long long)id, (long long)id, (long long)id);
+    if (!rc && needs_key && !r.key.size)
+        rc = cdi_fail(err, CD_E_STATE, "no private key in the store (certificate %lld was signed from a request, "
+                      "its key stays where the request was made): export pem, der or chain", (long long)id);
     if (rc) goto out;
     if (needs_key) {
         if (!pass || !*pass) {
@@ -497,7 +506,7 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
     size_t ncas = 0, cap = 0;
     char obj[32] = "";
     int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_prep(sq, "SELECT group_id, revoked_at, ca_id FROM certs WHERE id = ?", &sel, err);
+    if (!rc) rc = sq_prep(sq, "SELECT group_id, revoked_at, ca_id, product FROM certs WHERE id = ?", &sel, err);
     if (!rc) rc = sq_prep(sq, "UPDATE certs SET revoked_at = ?, revoke_reason = ? WHERE id = ?", &upd, err);
     for (size_t i = 0; i < n && !rc; i++) {
         snprintf(obj, sizeof obj, "cert %lld", (long long)ids[i]);
@@ -506,6 +515,14 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         if (sqlite3_step(sel) != SQLITE_ROW) { rc = sq_missing(err, CD_KIND_CERT, ids[i]); break; }
         if ((rc = sq_obj_may(sq, u, CD_ACT_CERT_REVOKE, CD_KIND_CERT, ids[i], sqlite3_column_int64(sel, 0), err))) break;
         if (sqlite3_column_int64(sel, 1)) { rc = cdi_fail(err, CD_E_STATE, "certificate %lld is already revoked", (long long)ids[i]); break; }
+        if (cd_product_external(sqlite3_column_int(sel, 3))) {
+            /* the one rule: Apple's certificates are Apple's to revoke */
+            rc = cdi_fail(err, CD_E_STATE, "certificate %lld is an %s certificate: APN and ABM certificates are renewed "
+                          "(a new request, then import-signed), never revoked: Apple's certificate is not on any CRL "
+                          "of this store, and Apple's portal is where it is revoked", (long long)ids[i],
+                          cd_product_label(sqlite3_column_int(sel, 3)));
+            break;
+        }
         int64_t ca = sqlite3_column_int64(sel, 2);
         size_t k = 0;
         while (k < ncas && cas[k] != ca) k++;

@@ -155,6 +155,10 @@ int  sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p,
                   struct cd_err *err);
 int  sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n,
                     cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err);
+/* Validity of a certificate CA ca issues for p (days, not_before,
+ * not_after), inside the CA's own (sq_issue.c). */
+int  sq_cert_validity(const struct cd_cert_params *p, gnutls_x509_crt_t ca, int64_t *nb, int64_t *na,
+                      struct cd_err *err);
 /* Loads a CA's certificate and (unless want_key is 0) its decrypted key. */
 int  sq_ca_load(struct sq *sq, const cd_user *u, int64_t id, const char *pass, int right,
                 gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key, struct cd_err *err);
@@ -231,6 +235,14 @@ int sq_permset_add(cd_store *, const cd_user *, const char *, const char *const 
 int sq_permset_rm(cd_store *, const cd_user *, const char *, struct cd_err *);
 int sq_permset_grant(cd_store *, const cd_user *, const char *, const char *, int, struct cd_err *);
 int sq_permset_list(cd_store *, const cd_user *, struct cd_permset_list *, struct cd_err *);
+/* certdeck/lifecycle.h: requests signed elsewhere (APN/ABM) and external
+ * requests signed here (sq_request.c) */
+int sq_cert_request(cd_store *, const cd_user *, const struct cd_cert_params *, int64_t, int64_t *, char **,
+                    size_t *, struct cd_err *);
+int sq_cert_csr(cd_store *, const cd_user *, int64_t, char **, size_t *, struct cd_err *);
+int sq_cert_import_signed(cd_store *, const cd_user *, int64_t, const void *, size_t, struct cd_err *);
+int sq_cert_sign(cd_store *, const cd_user *, const struct cd_cert_params *, const void *, size_t, int64_t *,
+                 struct cd_err *);
 /* certdeck/server.h (sq_agent.c, sq_crl.c) */
 int sq_cert_usage(cd_store *, const cd_user *, int64_t, struct cd_usage_list *, struct cd_err *);
 int sq_client_settings_get(cd_store *, const cd_user *, struct cd_client_settings *, struct cd_err *);

@@ -303,6 +303,34 @@ static int check_rights(struct sq *sq, const cd_user *u, const struct cd_cert_pa
     return rc;
 }
 
+/* The validity of a certificate CA ca issues for p: days, not_before and
+ * not_after as asked, the default backdating kept inside the CA, and never
+ * outside the CA's own validity (the one rule for every way of issuing). */
+int sq_cert_validity(const struct cd_cert_params *p, gnutls_x509_crt_t ca, int64_t *nb_out, int64_t *na_out,
+                     struct cd_err *err)
+{
+    int64_t ca_nb = (int64_t)gnutls_x509_crt_get_activation_time(ca);
+    int64_t ca_na = (int64_t)gnutls_x509_crt_get_expiration_time(ca);
+    int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
+    if (nb < ca_nb) nb = p->not_before ? nb : ca_nb;      /* the default backdating stays inside the CA */
+    int64_t na = p->not_after ? p->not_after : nb + (int64_t)(p->days ? p->days : 730) * 86400;
+    char t1[32], t2[32];
+    if (na > ca_na) {
+        cdi_fmt_time(na, t1, sizeof t1);
+        cdi_fmt_time(ca_na, t2, sizeof t2);
+        return cdi_fail(err, CD_E_INVAL, "\"valid to\" %s UTC is after the CA's own expiry %s UTC; choose fewer "
+                        "days or another CA", t1, t2);
+    }
+    if (nb < ca_nb) {
+        cdi_fmt_time(nb, t1, sizeof t1);
+        cdi_fmt_time(ca_nb, t2, sizeof t2);
+        return cdi_fail(err, CD_E_INVAL, "\"valid from\" %s UTC is before the CA's own start %s UTC", t1, t2);
+    }
+    *nb_out = nb;
+    *na_out = na;
+    return CD_OK;
+}
+
 static int prepare(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n, struct bulk *b,
                    struct cd_err *err)
 {
@@ -316,25 +344,8 @@ static int prepare(struct sq *sq, const cd_user *u, const struct cd_cert_params 
         rc = cdi_fail(err, CD_E_INVAL, "with --count the CN gets a \"-000001\" suffix: keep it within 57 characters");
         goto out;
     }
-    int64_t ca_nb = (int64_t)gnutls_x509_crt_get_activation_time(ca);
-    int64_t ca_na = (int64_t)gnutls_x509_crt_get_expiration_time(ca);
-    int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
-    if (nb < ca_nb) nb = p->not_before ? nb : ca_nb;      /* the default backdating stays inside the CA */
-    int64_t na = p->not_after ? p->not_after : nb + (int64_t)(p->days ? p->days : 730) * 86400;
-    char t1[32], t2[32];
-    if (na > ca_na) {
-        cdi_fmt_time(na, t1, sizeof t1);
-        cdi_fmt_time(ca_na, t2, sizeof t2);
-        rc = cdi_fail(err, CD_E_INVAL, "\"valid to\" %s UTC is after the CA's own expiry %s UTC; choose fewer "
-                      "days or another CA", t1, t2);
-        goto out;
-    }
-    if (nb < ca_nb) {
-        cdi_fmt_time(nb, t1, sizeof t1);
-        cdi_fmt_time(ca_nb, t2, sizeof t2);
-        rc = cdi_fail(err, CD_E_INVAL, "\"valid from\" %s UTC is before the CA's own start %s UTC", t1, t2);
-        goto out;
-    }
+    int64_t nb = 0, na = 0;
+    if ((rc = sq_cert_validity(p, ca, &nb, &na, err))) goto out;
     if (p->passphrase && *p->passphrase && !(b->pass_hash = cdi_pass_hash(p->passphrase, err))) {
         rc = CD_E_CRYPTO;
         goto out;

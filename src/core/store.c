@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mirror_int.h"
+#include "csr_int.h"
 
 static int null_store(struct cd_err *err)
 {
@@ -382,10 +383,17 @@ int cd_cert_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct 
 {
     CHECK(s, u);
     *text = NULL;
-    /* decoding is the same for every backend: fetch the DER, print it here */
+    /* decoding is the same for every backend: fetch the DER, print it here;
+     * a pending certificate (APN/ABM) has none yet: its request instead */
+    struct cd_cert ce;
+    int rc = s->ops->cert_get(s, u, id, &ce, err);
+    if (rc) return rc;
+    int pending = ce.state == CD_STATE_PENDING;
+    cd_cert_clear(&ce);
+    if (pending) return cdi_csr_text(s, u, id, text, err);
     unsigned char *der = NULL;
     size_t len = 0;
-    int rc = s->ops->cert_export(s, u, id, CD_EXPORT_DER, NULL, &der, &len, err);
+    rc = s->ops->cert_export(s, u, id, CD_EXPORT_DER, NULL, &der, &len, err);
     if (rc) return rc;
     rc = cdi_crt_print(der, len, text, err);
     free(der);

@@ -763,5 +763,9 @@ const struct cdi_store_ops cdi_https_ops = {
     /* the server's side: certdeckd answers these from its own store */
     .checkin_verify = NULL, .checkin_record = NULL, .crl_current = NULL, .crl_index = NULL,
     .server_tls = NULL, .trust_pem = NULL,
+    /* APN/ABM requests and external CSRs (store_https_request.c) */
+    .cert_request = hs_cert_request, .cert_csr = hs_cert_csr, .cert_import_signed = hs_cert_import_signed,
+    .cert_sign = hs_cert_sign,
+    /* imports (store_https_import.c) */
     .import = hs_import,
 };

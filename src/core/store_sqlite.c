@@ -302,20 +302,17 @@ static int make_key_file(struct sq *sq, struct cd_err *err)
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* mkdir -p of the folder that will hold the file at path (cdi_mkdirs). */
 static int mkdirs(const char *path)
 {
     char *d = strdup(path);
     if (!d) return -1;
     char *slash = strrchr(d, '/');
-    if (!slash || slash == d) { free(d); return 0; }
-    *slash = 0;
-    for (char *p = d + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(d, 0700);
-        *p = '/';
+    int r = 0;
+    if (slash && slash != d) {
+        *slash = 0;
+        r = cdi_mkdirs(d);
     }
-    int r = mkdir(d, 0700) && errno != EEXIST ? -1 : 0;
     free(d);
     return r;
 }
@@ -664,5 +661,9 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .mirror_settings_secret = sq_mirror_settings_secret,
     .readonly_reason = sq_readonly_reason, .mirror_image = sq_mirror_image, .mirror_sign = sq_mirror_sign,
     .mirror_meta = sq_mirror_meta,
+    /* APN/ABM requests and external CSRs (sq_request.c) */
+    .cert_request = sq_cert_request, .cert_csr = sq_cert_csr, .cert_import_signed = sq_cert_import_signed,
+    .cert_sign = sq_cert_sign,
+    /* imports (sq_import.c) */
     .import = sq_import,
 };

@@ -88,6 +88,7 @@ static int req_action(int req, int kind)
     case REQ_TAGS: return ca ? CD_ACT_CA_TAG : CD_ACT_CERT_TAG;
     case REQ_EXPORT: return ca ? CD_ACT_CA_EXPORT : CD_ACT_CERT_EXPORT;
     case REQ_CRL: return ca ? CD_ACT_CA_CRL : -1;
+    case REQ_RENEW: return ca ? CD_ACT_CA_NEW : CD_ACT_CERT_NEW;
     }
     return -1;
 }
@@ -166,21 +167,36 @@ static void snapshot_age(int64_t published, char *out, size_t n)
     else snprintf(out, n, "snapshot %s, %lld d old", when, (long long)(age / 86400));
 }
 
+/* The banner: the mirror's warning, the CAs (looked up by app_warnings)
+ * and the certificate counts once counted. */
+static void compose_warning(struct app *a)
+{
+    snprintf(a->warning, sizeof a->warning, "%s", a->mirror_warning);
+    size_t l = strlen(a->warning);
+    int np = a->nca_parts;
+    for (int i = 0; i < np && l < sizeof a->warning; i++)
+        l += (size_t)snprintf(a->warning + l, sizeof a->warning - l, "%s%s", i ? "; " : " ! ", a->ca_parts[i]);
+    if ((a->nexpired > 0 || a->nexpiring > 0) && l < sizeof a->warning) {
+        l += (size_t)snprintf(a->warning + l, sizeof a->warning - l, "%s%lld certificate%s expired, %lld expiring",
+                              np ? "; " : " ! ", (long long)a->nexpired, a->nexpired == 1 ? "" : "s",
+                              (long long)(a->nexpiring > 0 ? a->nexpiring : 0));
+        np++;
+    }
+    if (np && a->warn_days && l < sizeof a->warning)
+        snprintf(a->warning + l, sizeof a->warning - l, " (<%dd) ", a->warn_days);
+}
+
 void app_warnings(struct app *a)
 {
-    /* the mirror's own warning first: what the whole screen shows is old */
-    snprintf(a->warning, sizeof a->warning, "%s", a->mirror_warning);
     struct cd_err e = { 0 };
     struct cd_client_settings cs;
     /* one cheap read; a store without the settings (an old server) shows no banner */
     a->unauth_on = cd_client_settings_get(a->s, a->u, &cs, &e) == CD_OK && cs.unauthenticated;
-    int days = 0;
-    if (cd_expiry_warning_get(a->s, a->u, &days, &e)) days = 0;
+    if (cd_expiry_warning_get(a->s, a->u, &a->warn_days, &e)) a->warn_days = 0;
     /* CAs first, by name (one takes its whole fleet with it), then certificates */
     static const char *const terms[2] = { "status:expired", "status:expiring" };
     static const char *const words[2] = { "expired", "expiring" };
-    char part[4][120];
-    int np = 0;
+    a->nca_parts = 0;
     for (int k = 0; k < 2; k++) {
         struct cd_query q = { .filter = terms[k] };
         struct cd_ca_list cl;
@@ -189,24 +205,24 @@ void app_warnings(struct app *a)
             char *name = cd_sanitize(cl.rows[0].cn, (size_t)-1), fit[80];
             cd_fit_width(name ? name : "?", 24, fit, sizeof fit);
             free(name);
-            if (cl.n == 1) snprintf(part[np++], sizeof part[0], "CA %s %s", fit, words[k]);
-            else snprintf(part[np++], sizeof part[0], "CAs %s and %zu more %s", fit, cl.n - 1, words[k]);
+            char *p = a->ca_parts[a->nca_parts++];
+            if (cl.n == 1) snprintf(p, sizeof a->ca_parts[0], "CA %s %s", fit, words[k]);
+            else snprintf(p, sizeof a->ca_parts[0], "CAs %s and %zu more %s", fit, cl.n - 1, words[k]);
         }
         cd_ca_list_free(&cl);
     }
-    int64_t n[2] = { 0, 0 };
-    for (int k = 0; k < 2; k++) {
-        struct cd_query q = { .filter = terms[k] };
-        if (cd_cert_count(a->s, a->u, &q, &n[k], &e)) n[k] = 0;
-    }
-    if (n[0] || n[1])
-        snprintf(part[np++], sizeof part[0], "%lld certificate%s expired, %lld expiring", (long long)n[0],
-                 n[0] == 1 ? "" : "s", (long long)n[1]);
-    size_t l = strlen(a->warning);
-    for (int i = 0; i < np && l < sizeof a->warning; i++)
-        l += (size_t)snprintf(a->warning + l, sizeof a->warning - l, "%s%s", i ? "; " : " ! ", part[i]);
-    if (np && days && l < sizeof a->warning)
-        snprintf(a->warning + l, sizeof a->warning - l, " (<%dd) ", days);
+    a->nexpired = a->nexpiring = -1;     /* counted after the next frame */
+    compose_warning(a);
+}
+
+void app_expiry_counts(struct app *a)
+{
+    struct cd_err e = { 0 };
+    struct cd_query q = { .filter = "status:expired" };
+    if (cd_cert_count(a->s, a->u, &q, &a->nexpired, &e)) a->nexpired = 0;
+    q.filter = "status:expiring";
+    if (cd_cert_count(a->s, a->u, &q, &a->nexpiring, &e)) a->nexpiring = 0;
+    compose_warning(a);
 }
 
 static const char *short_label(int req)
@@ -233,6 +249,9 @@ static const char *short_label(int req)
     case REQ_GRANT: return "Sets";
     case REQ_PERMSETS: return "PermSets";
     case REQ_SERVER: return "Server";
+    case REQ_RENEW: return "Renew";
+    case REQ_CSR: return "SaveCSR";
+    case REQ_SIGNED: return "ImportSigned";
     case REQ_FILTER: return "Filter";
     case REQ_ESCAPE: return "Back";
     case REQ_QUIT: return "Quit";
@@ -443,7 +462,7 @@ int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name)
     timeout(500);          /* wake up to notice SIGINT/SIGTERM */
     char err[200] = "";
     int trc = theme_load(theme, err, sizeof err);
-    struct app a = { .s = s, .u = u };
+    struct app a = { .s = s, .u = u, .nexpired = -1, .nexpiring = -1 };
     getmaxyx(stdscr, a.rows, a.cols);
     if (trc) app_status(&a, 1, "theme: %s", err);
     int rc = 0;
@@ -459,7 +478,17 @@ int tui_run(cd_store *s, cd_user *u, const char *theme, const char *login_name)
     free(last);
     while (!rc && !a.quit && !stop_flag) {
         app_redraw(&a);
-        int ch = app_getch();
+        /* the frame first, then the expiry counts (slow on a big store),
+         * unless a key is already waiting: it goes first */
+        int ch;
+        if (a.nexpired < 0) {
+            timeout(1);
+            ch = getch();
+            timeout(500);
+            if (ch == ERR) { app_expiry_counts(&a); continue; }
+        } else {
+            ch = app_getch();
+        }
         if (ch == APP_STOP) break;
         if (ch == ERR) continue;
         if (ch == KEY_RESIZE) continue;           /* app_redraw re-reads the size */
@@ -518,7 +547,7 @@ int state_attr(int state)
     case CD_STATE_EXPIRING: return theme_attr(C_ST_EXPIRING);
     case CD_STATE_EXPIRED: return theme_attr(C_ST_EXPIRED);
     case CD_STATE_REVOKED: return theme_attr(C_ST_REVOKED);
-    case CD_STATE_NOTYET: return theme_attr(C_ST_NOTYET);
+    case CD_STATE_NOTYET: case CD_STATE_PENDING: return theme_attr(C_ST_NOTYET);
     }
     return theme_attr(C_NORMAL);
 }

@@ -8,8 +8,10 @@
 #include <time.h>
 #include "tui.h"
 
-static const char *const products[] = { "agent", "server", "proxy", "mdm", "custom", NULL };
-static const char *const keys[] = { "ec256", "ed25519", "rsa2048", "rsa3072", "rsa4096", NULL };
+/* in the order of enum cd_product: a choice is the product */
+static const char *const products[] = { "agent", "server", "proxy", "mdm", "custom", "apn", "abm", NULL };
+/* in the order of enum cd_keytype: a choice is the key type */
+const char *const key_types[] = { "ec256", "ed25519", "rsa2048", "rsa3072", "rsa4096", NULL };
 
 static int parse_when(const char *s, int64_t *t)
 {
@@ -24,28 +26,89 @@ static int parse_when(const char *s, int64_t *t)
 /* ---- New certificate --------------------------------------------------- */
 
 enum { NC_DESC, NC_TAGS, NC_PRODUCT, NC_HOST, NC_PASS, NC_PASS2, NC_CN, NC_O, NC_OU, NC_L, NC_ST, NC_C,
-       NC_FROM, NC_TO, NC_KEY, NC_CA, NC_CAPASS, NC_GROUP, NC_COUNT, NC_N };
+       NC_FROM, NC_TO, NC_KEY, NC_CA, NC_CAPASS, NC_GROUP, NC_COUNT, NC_CSR, NC_N };
 
-/* groups: the paths the user may make certificates in (borrowed from gl). */
-struct nc_ctx { struct cd_ca_list cas; const char **ca_names; struct cd_group_list gl; const char **groups; };
+/* groups: the paths the user may make certificates in (borrowed from gl).
+ * request: the product is one Apple signs (APN/ABM): the dialog makes a
+ * request, and the fields a CA would use are set aside (types kept). */
+struct nc_ctx {
+    struct cd_ca_list cas; const char **ca_names; struct cd_group_list gl; const char **groups;
+    int request; int type[NC_N];
+};
 
-static int nc_submit(struct app *a, struct form *fm, void *ctx)
+/* What a request does not use: no CA signs it, Apple sets host and dates. */
+static const int unused_in_request[] = { NC_HOST, NC_PASS, NC_PASS2, NC_FROM, NC_TO, NC_CA, NC_CAPASS, NC_COUNT };
+
+/* Choosing APN/ABM turns the dialog into request mode (RSA 2048, the
+ * request's file asked for); another product turns it back. */
+static void nc_changed(struct form *fm, int i, void *ctx)
 {
     struct nc_ctx *x = ctx;
     struct field *f = fm->f;
-    if (!x->cas.n) { snprintf(fm->err, sizeof fm->err, "there is no CA that can sign: make one on the CA screen"); return 1; }
+    if (i != NC_PRODUCT) return;
+    int req = cd_product_external(f[NC_PRODUCT].choice);
+    if (req == x->request) return;
+    x->request = req;
+    for (size_t k = 0; k < sizeof unused_in_request / sizeof unused_in_request[0]; k++) {
+        struct field *u = &f[unused_in_request[k]];
+        if (req) { x->type[unused_in_request[k]] = u->type; u->type = F_LABEL; }
+        else u->type = x->type[unused_in_request[k]];
+        if (req) snprintf(u->value, sizeof u->value, "%s", "(set by Apple)");
+        else if (u->type != F_CHOICE) u->value[0] = 0;
+    }
+    if (!req) {
+        snprintf(f[NC_HOST].value, sizeof f[NC_HOST].value, "*");
+        snprintf(f[NC_COUNT].value, sizeof f[NC_COUNT].value, "1");
+    }
+    f[NC_KEY].choice = req ? CD_KEY_RSA2048 : CD_KEY_EC256;
+    f[NC_CSR].type = req ? F_TEXT : F_LABEL;
+    if (req) request_path(f[NC_CN].value[0] ? f[NC_CN].value : "request", f[NC_CSR].value, sizeof f[NC_CSR].value);
+    else snprintf(f[NC_CSR].value, sizeof f[NC_CSR].value, "(APN/ABM only)");
+    fm->note = req ? "Apple signs it: a key and a request (CSR) for Apple's portal; the row stays pending"
+                   : "Empty dates: from yesterday, for two years (YYYY-MM-DD)";
+}
+
+const char *const *nc_tags(const char *csv, char *buf, size_t n, const char **tags)
+{
+    int nt = 0;
+    snprintf(buf, n, "%s", csv);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t && nt < 32; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        if (*t) tags[nt++] = t;
+    }
+    tags[nt] = NULL;
+    return nt ? tags : NULL;
+}
+
+static int nc_submit(struct app *a, struct form *fm, void *ctx)
+{
+    char tagbuf[256];
+    const char *tags[33] = { 0 };
+    struct nc_ctx *x = ctx;
+    struct field *f = fm->f;
+    if (!x->request && !x->cas.n) {
+        snprintf(fm->err, sizeof fm->err, "there is no CA that can sign: make one on the CA screen");
+        return 1;
+    }
     if (strcmp(f[NC_PASS].value, f[NC_PASS2].value)) {
         snprintf(fm->err, sizeof fm->err, "the two passphrases differ");
         return 1;
     }
     struct cd_cert_params p = {
-        .ca_id = x->cas.rows[f[NC_CA].choice].id, .ca_passphrase = f[NC_CAPASS].value,
+        .ca_id = x->cas.n ? x->cas.rows[f[NC_CA].choice].id : 0, .ca_passphrase = f[NC_CAPASS].value,
         .product = f[NC_PRODUCT].choice, .host = f[NC_HOST].value,
         .subject = { f[NC_CN].value, f[NC_O].value, f[NC_OU].value, f[NC_L].value, f[NC_ST].value, f[NC_C].value },
         .description = f[NC_DESC].value, .keytype = f[NC_KEY].choice,
         .passphrase = f[NC_PASS].value[0] ? f[NC_PASS].value : NULL,
         .group = x->groups && x->groups[0] ? x->groups[f[NC_GROUP].choice] : NULL,
     };
+    if (x->request) {
+        p.host = NULL;
+        p.ca_passphrase = p.passphrase = NULL;
+        p.tags = nc_tags(f[NC_TAGS].value, tagbuf, sizeof tagbuf, tags);
+        return request_submit(a, fm, &p, 0, f[NC_CSR].value);
+    }
     if (f[NC_FROM].value[0] && parse_when(f[NC_FROM].value, &p.not_before)) {
         snprintf(fm->err, sizeof fm->err, "valid from: a date like 2026-12-31");
         return 1;
@@ -56,22 +119,13 @@ static int nc_submit(struct app *a, struct form *fm, void *ctx)
     }
     long count = strtol(f[NC_COUNT].value, NULL, 10);
     if (count < 1 || count > 1000000) { snprintf(fm->err, sizeof fm->err, "count: 1 to 1000000"); return 1; }
-    /* tags: comma-separated */
-    char tagbuf[256];
-    const char *tags[33] = { 0 };
-    int nt = 0;
-    snprintf(tagbuf, sizeof tagbuf, "%s", f[NC_TAGS].value);
-    char *save = NULL;
-    for (char *t = strtok_r(tagbuf, ",", &save); t && nt < 32; t = strtok_r(NULL, ",", &save)) {
-        while (*t == ' ') t++;
-        if (*t) tags[nt++] = t;
-    }
-    p.tags = nt ? tags : NULL;
+    p.tags = nc_tags(f[NC_TAGS].value, tagbuf, sizeof tagbuf, tags);
     form_busy(a, count > 1 ? "Issuing certificates..." : p.passphrase ? "Issuing (protecting the passphrase)..." : "Issuing...");
     struct cd_err e = { 0 };
     int64_t first = 0, *ids = calloc((size_t)count, sizeof *ids);
     if (!ids) { snprintf(fm->err, sizeof fm->err, "out of memory"); return 1; }
-    int rc = cd_cert_new(a->s, a->u, &p, (size_t)count, NULL, NULL, ids, &e);
+    struct form_progress pr = { a, "Issuing" };
+    int rc = cd_cert_new(a->s, a->u, &p, (size_t)count, count > 1 ? form_progress : NULL, &pr, ids, &e);
     first = ids[0];
     free(ids);
     if (rc) return form_fail(fm, rc, &e);
@@ -136,15 +190,16 @@ int dlg_new_cert(struct app *a, const char *group)
     }
     struct field f[NC_N] = {
         [NC_DESC] = { .type = F_TEXT, .label = "Description" }, [NC_TAGS] = { .type = F_TEXT, .label = "Tags (a,b)" },
-        [NC_PRODUCT] = { .type = F_CHOICE, .label = "Product", .choices = products }, [NC_HOST] = { .type = F_TEXT, .label = "Host", .value = "*" },
+        [NC_PRODUCT] = { .type = F_CHOICE, .label = "Product", .choices = products, .changed = nc_changed }, [NC_HOST] = { .type = F_TEXT, .label = "Host", .value = "*" },
         [NC_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [NC_PASS2] = { .type = F_SECRET, .label = "Confirm" },
         [NC_CN] = { .type = F_TEXT, .label = "Common name" }, [NC_O] = { .type = F_TEXT, .label = "Organization" }, [NC_OU] = { .type = F_TEXT, .label = "Org. unit" },
         [NC_L] = { .type = F_TEXT, .label = "Locality" }, [NC_ST] = { .type = F_TEXT, .label = "State" }, [NC_C] = { .type = F_TEXT, .label = "Country (2)" },
         [NC_FROM] = { .type = F_TEXT, .label = "Valid from" }, [NC_TO] = { .type = F_TEXT, .label = "Valid to" },
-        [NC_KEY] = { .type = F_CHOICE, .label = "Key", .choices = keys }, [NC_CA] = { .type = F_CHOICE, .label = "Signing CA", .choices = x.ca_names },
+        [NC_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types }, [NC_CA] = { .type = F_CHOICE, .label = "Signing CA", .choices = x.ca_names },
         [NC_CAPASS] = { .type = F_SECRET, .label = "CA passphrase" },
         [NC_GROUP] = { .type = F_CHOICE, .label = "Access group", .choices = x.groups, .choice = pick },
         [NC_COUNT] = { .type = F_TEXT, .label = "Count", .value = "1" },
+        [NC_CSR] = { .type = F_LABEL, .label = "Save request to", .value = "(APN/ABM only)" },
     };
     struct form fm = { "New certificate", "Empty dates: from yesterday, for two years (YYYY-MM-DD)", f, NC_N,
                        "Create", nc_submit, &x, "" };
@@ -166,17 +221,6 @@ static const char *const all_formats[] = { "pfx", "base64", "pem", "chain", "der
 static const char *const public_formats[] = { "pem", "chain", "der", NULL };
 enum { EX_FORMAT, EX_PASS, EX_PASS2, EX_PATH, EX_N };
 struct ex_ctx { const int64_t *ids; size_t n; const char *const *formats; };
-
-/* A file name from a CN, with anything odd replaced. */
-static void safe_name(const char *cn, char *out, size_t n)
-{
-    size_t k = 0;
-    for (const char *p = cn; *p && k + 1 < n && k < 100; p++)
-        out[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                   *p == '-' || *p == '.' ? *p : '_';
-    out[k] = 0;
-    if (!k) snprintf(out, n, "certificate");
-}
 
 /* The file name ending of each format; longest first where one ends another. */
 static const struct { int fmt; const char *ext; } exts[] = {
@@ -258,11 +302,14 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
 {
     /* the key formats only when the core lets u use every key asked for */
     struct ex_ctx x = { ids, n, all_formats };
+    int keyless = 0;
     for (size_t i = 0; i < n && x.formats == all_formats; i++) {
         struct cd_cert c;
         struct cd_err e = { 0 };
         if (cd_cert_get(a->s, a->u, ids[i], &c, &e)) continue;     /* the export itself will say why */
-        if (!cd_user_may(a->s, a->u, CD_ACT_CERT_EXPORT_KEY, c.group, NULL, 0)) x.formats = public_formats;
+        /* no key in the store (a signed CSR, an import): the core says so in has_key */
+        keyless = !c.has_key;
+        if (keyless || !cd_user_may(a->s, a->u, CD_ACT_CERT_EXPORT_KEY, c.group, NULL, 0)) x.formats = public_formats;
         cd_cert_clear(&c);
     }
     const char *const *formats = x.formats;
@@ -279,7 +326,8 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn)
     if (n == 1) snprintf(title, sizeof title, "Export certificate %lld", (long long)ids[0]);
     else snprintf(title, sizeof title, "Export %zu marked certificates", n);
     struct form fm = { title, formats == all_formats ? ".pfx/Base64/key need a passphrase; files are written 0600"
-                                                     : "certificates only: you may not use these private keys",
+                                   : keyless ? "certificates only: no private key in the store"
+                                             : "certificates only: you may not use these private keys",
                        f, EX_N,
                        "Export", ex_submit, &x, "" };
     int ok = form_run(a, &fm);

@@ -1,6 +1,7 @@
 /* certdeck console — the questions before a dialog writes a file: a yes/no
  * confirm, and "replace the file that is there?".  The rules (which
- * targets are refused) are the core's, cd_file_check; this only asks. */
+ * targets are refused) are the core's, cd_file_check; this only asks.
+ * And the one way a dialog reads a small file (a certificate). */
 #include <curses.h>
 #include <stdio.h>
 #include "tui.h"
@@ -29,4 +30,25 @@ int form_may_write(struct app *a, struct form *fm, const char *path, unsigned *f
     }
     *flags = 0;
     return 0;
+}
+
+int form_read_file(struct form *fm, const char *path, unsigned char *buf, size_t cap, size_t *n)
+{
+    FILE *fp = path[0] ? fopen(path, "rb") : NULL;
+    if (!fp) { snprintf(fm->err, sizeof fm->err, "cannot read %.200s", path[0] ? path : "(no file name)"); return 1; }
+    *n = fread(buf, 1, cap, fp);
+    int big = *n == cap && fgetc(fp) != EOF;
+    fclose(fp);
+    if (big) { snprintf(fm->err, sizeof fm->err, "%.200s is too big for a certificate", path); return 1; }
+    return 0;
+}
+
+void safe_name(const char *cn, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = cn; *p && k + 1 < n && k < 100; p++)
+        out[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   *p == '-' || *p == '.' ? *p : '_';
+    out[k] = 0;
+    if (!k) snprintf(out, n, "certificate");
 }

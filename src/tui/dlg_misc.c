@@ -187,11 +187,9 @@ int dlg_new_ca(struct app *a)
 static int import_submit(struct app *a, struct form *fm, void *ctx)
 {
     (void)ctx;
-    FILE *fp = fopen(fm->f[0].value, "rb");
-    if (!fp) { snprintf(fm->err, sizeof fm->err, "cannot read %.200s", fm->f[0].value); return 1; }
     unsigned char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, fp);
-    fclose(fp);
+    size_t n;
+    if (form_read_file(fm, fm->f[0].value, buf, sizeof buf, &n)) return 1;
     struct cd_err e = { 0 };
     int64_t id = 0;
     int rc = cd_ca_import(a->s, a->u, buf, n, fm->f[1].value, NULL, &id, &e);

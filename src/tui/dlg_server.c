@@ -3,14 +3,16 @@
  * mirror agents are told of at check-in (address, user, a password that is
  * never shown back: typing one replaces it, empty keeps it, "remove" takes
  * it away) and the transitional "unauthenticated access for clients"
- * switch, which asks before it lets agents in without the password.  The
+ * switch, which asks before it lets agents in without the password; and
+ * the expiry warning window (days: what "expiring" means everywhere).  The
  * core checks the right (CD_ACT_SERVER_SETTINGS), the mirror's address and
  * audits; a refusal shows its reason. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tui.h"
 
-enum { SV_PW, SV_OLD, SV_NEW, SV_NEW2, SV_MURL, SV_MUSER, SV_MPW, SV_MPWST, SV_UNAUTH, SV_N };
+enum { SV_PW, SV_OLD, SV_NEW, SV_NEW2, SV_MURL, SV_MUSER, SV_MPW, SV_MPWST, SV_UNAUTH, SV_WARN, SV_N };
 
 static const char *const pw_choices[] = { "keep", "change", "remove", NULL };
 static const char *const unauth_choices[] = { "off", "on", NULL };
@@ -20,7 +22,30 @@ struct server_ctx {
     struct cd_client_settings cs;
     struct cd_mirror_settings ms;   /* as stored: what the fields started from */
     int mirror_fixed;               /* an address too long for the field: shown, not edited here */
+    int warn_days;                  /* the expiry warning window as stored */
 };
+
+/* The window's part of Apply: the core checks the range and the right. */
+static int warn_submit(struct app *a, struct form *fm, struct server_ctx *x, char *done, size_t donesz)
+{
+    const char *v = fm->f[SV_WARN].value;
+    char *end;
+    long days = strtol(v, &end, 10);
+    while (*end == ' ') end++;
+    if (*end == 'd' && !end[1]) end++;          /* "90d" as check --warn writes it */
+    if (!*v || *end || days < 0 || days > 1000000) {
+        snprintf(fm->err, sizeof fm->err, "the expiry warning window is a number of days");
+        return 1;
+    }
+    if (days == x->warn_days) return 0;
+    struct cd_err e = { 0 };
+    int rc = cd_expiry_warning_set(a->s, a->u, (int)days, &e);
+    if (rc) return form_fail(fm, rc, &e);
+    x->warn_days = (int)days;
+    size_t l = strlen(done);
+    snprintf(done + l, donesz - l, "%sexpiry warning window %ld days", l ? "; " : "", days);
+    return 0;
+}
 
 /* The mirror's part of Apply: nothing when its fields are as they were. */
 static int mirror_submit(struct app *a, struct form *fm, struct server_ctx *x, char *done, size_t donesz)
@@ -70,7 +95,8 @@ static int server_submit(struct app *a, struct form *fm, void *ctx)
         f[SV_UNAUTH].choice = 0;
         return 1;
     }
-    char done[160] = "";
+    char done[300] = "";
+    if (warn_submit(a, fm, x, done, sizeof done)) return 1;
     if (what) {
         form_busy(a, "Setting the client password...");
         const char *old = x->cs.has_password ? f[SV_OLD].value : "";     /* else the label's text */
@@ -81,7 +107,8 @@ static int server_submit(struct app *a, struct form *fm, void *ctx)
         memset(f[SV_NEW2].value, 0, sizeof f[SV_NEW2].value);
         x->cs.has_password = what == 1;
         f[SV_PW].choice = 0;
-        snprintf(done, sizeof done, "client password %s", what == 1 ? "set" : "removed");
+        size_t l = strlen(done);
+        snprintf(done + l, sizeof done - l, "%sclient password %s", l ? "; " : "", what == 1 ? "set" : "removed");
     }
     if (mirror_submit(a, fm, x, done, sizeof done)) return 1;
     if (on != x->cs.unauthenticated) {
@@ -106,6 +133,7 @@ int dlg_server(struct app *a)
     struct cd_err e = { 0 };
     int rc = cd_client_settings_get(a->s, a->u, &x.cs, &e);
     if (!rc) rc = cd_mirror_settings_get(a->s, a->u, &x.ms, &e);
+    if (!rc) rc = cd_expiry_warning_get(a->s, a->u, &x.warn_days, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     const size_t room = sizeof ((struct field *)0)->value;
     x.mirror_fixed = (x.ms.url && strlen(x.ms.url) >= room) || (x.ms.user && strlen(x.ms.user) >= room);
@@ -121,7 +149,9 @@ int dlg_server(struct app *a)
                        .label = "Stored mirror password", .choices = stored_choices },
         [SV_UNAUTH] = { .type = F_CHOICE, .label = "Unauthenticated access", .choices = unauth_choices,
                         .choice = x.cs.unauthenticated },
+        [SV_WARN] = { .type = F_TEXT, .label = "Expiry warning (days)" },
     };
+    snprintf(f[SV_WARN].value, sizeof f[SV_WARN].value, "%d", x.warn_days);
     if (!x.cs.has_password) snprintf(f[SV_OLD].value, sizeof f[SV_OLD].value, "(none is set)");
     /* the fields draw their text sanitised; the password is never filled back */
     if (x.mirror_fixed) {

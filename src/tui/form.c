@@ -51,6 +51,14 @@ void form_busy(struct app *a, const char *what)
     refresh();
 }
 
+void form_progress(void *ctx, size_t done, size_t total)
+{
+    const struct form_progress *p = ctx;
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s %zu of %zu...", p->verb, done, total);
+    form_busy(p->a, msg);
+}
+
 /* *top: the first field shown.  A form taller than the terminal scrolls so
  * the focused field is always whole on screen, with "more" on the border
  * on the side where fields are hidden. */

@@ -19,7 +19,7 @@ static const struct { int key; int req; } bindings[] = {
     { 'p', REQ_CERTS }, { 's', REQ_SORT }, { 'S', REQ_SORT_REV }, { 'i', REQ_IMPORT },
     { 'D', REQ_DELETE }, { 'L', REQ_CRL }, { 'b', REQ_PANEL }, { 'C', REQ_COLUMNS }, { 'P', REQ_PRESETS }, { '+', REQ_WIDER },
     { '-', REQ_NARROWER }, { 'U', REQ_USERS }, { 'd', REQ_DISABLE }, { 'w', REQ_PASSWORD }, { 'o', REQ_GRANT },
-    { 'O', REQ_PERMSETS }, { 'V', REQ_SERVER }, { 12 /* ^L */, REQ_REDRAW }, { 'q', REQ_QUIT },
+    { 'O', REQ_PERMSETS }, { 'V', REQ_SERVER }, { 'N', REQ_RENEW }, { 'W', REQ_CSR }, { 'I', REQ_SIGNED }, { 12 /* ^L */, REQ_REDRAW }, { 'q', REQ_QUIT },
     { KEY_F(10), REQ_QUIT },
 };
 #define NB (sizeof bindings / sizeof bindings[0])
@@ -77,6 +77,14 @@ const char *key_label(int req, char *buf, size_t n)
     }
     if (first < 0) { snprintf(buf, n, "-"); return buf; }
     return keyname_of(first, buf, n);
+}
+
+/* The first letter bound, for a hint in prose ("R revokes ..."); else key_label. */
+const char *key_hint(int req, char *buf, size_t n)
+{
+    for (size_t i = 0; i < NB; i++)
+        if (bindings[i].req == req && bindings[i].key > 32 && bindings[i].key < 127) return keyname_of(bindings[i].key, buf, n);
+    return key_label(req, buf, n);
 }
 
 int keymap_at(size_t i, int *key, int *req)

@@ -261,8 +261,13 @@ static int request_cas(struct app *a, void *st, int req, int key)
     case REQ_TAGS: changed = dlg_tags(a, CD_KIND_CA, &id, 1, cur->tags); break;
     case REQ_MOVE: changed = dlg_move(a, CD_KIND_CA, &id, 1, cur->group); break;
     case REQ_AUDIT: { char obj[32]; snprintf(obj, sizeof obj, "ca %lld", (long long)id); app_push(a, &scr_audit, obj); return 1; }
-    case REQ_ENTER: case REQ_REVOKE:
-        if (req == REQ_REVOKE) app_status(a, 1, "CAs are not revoked; delete one with D when none of its certificates is valid");
+    case REQ_RENEW:
+        if (!cur->can_sign) { app_status(a, 1, "CA %lld is a public key only: it cannot be rolled over here", (long long)id); return 1; }
+        changed = dlg_rollover(a, id);
+        break;
+    case REQ_ENTER: app_push(a, &scr_ca_details, &id); return 1;
+    case REQ_REVOKE:
+        app_status(a, 1, "CAs are not revoked; delete one with D when none of its certificates is valid");
         return 1;
     default: if (!changed) return 0;
     }
@@ -271,7 +276,7 @@ static int request_cas(struct app *a, void *st, int req, int key)
 }
 
 static const int keybar_cas[] = { REQ_HELP, REQ_NEW, REQ_IMPORT, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
-                                  REQ_MOVE, REQ_DELETE, REQ_CRL, REQ_FILTER, REQ_CERTS, REQ_QUIT, REQ_NONE };
+                                  REQ_MOVE, REQ_DELETE, REQ_CRL, REQ_FILTER, REQ_CERTS, REQ_QUIT, REQ_RENEW, REQ_NONE };
 
 const struct scr_ops scr_cas = {
     "Certification authorities", open_cas, draw_cas, request_cas, close_cas, keybar_cas, counts_cas, allowed_cas,

@@ -28,7 +28,6 @@ struct certs {
     unsigned char *collapsed, *tag_on;
     int64_t *subtree;            /* certificates in each group and its subgroups */
     int status;                  /* the panel's status entry chosen: 0 none, else 1 + STATUS_* */
-    int64_t nstatus[2];          /* its counts: expiring, expired (revoked excluded) */
     char query[1024];            /* filter + chosen tags, as sent */
     int64_t all;                 /* rows without filter, for the counts; -1 = to count */
     int capped, exact;           /* the count stopped at COUNT_CAP / count to the end */
@@ -179,10 +178,6 @@ static void load_side(struct app *a, struct certs *c)
         for (size_t j = i + 1; j < c->groups.n && !strncmp(c->groups.rows[j].path, p, l) &&
                                c->groups.rows[j].path[l] == '/'; j++)
             c->subtree[i] += c->groups.rows[j].certs;
-    }
-    for (int i = 0; i < STATUS_N; i++) {
-        struct cd_query q = { .filter = STATUS_TERM[i] };
-        if (cd_cert_count(a->s, a->u, &q, &c->nstatus[i], &e)) c->nstatus[i] = 0;
     }
 }
 
@@ -386,7 +381,7 @@ static int panel_shown(struct app *a, struct certs *c)
     return c->panel == 1 || (c->panel == -1 && a->cols >= 110);
 }
 
-static void draw_panel(struct certs *c, int y, int h)
+static void draw_panel(struct app *a, struct certs *c, int y, int h)
 {
     int n = panel_items(c, -1, &(int){ 0 }, &(size_t){ 0 });
     if (c->panel_cur >= n) c->panel_cur = n - 1;
@@ -421,8 +416,10 @@ static void draw_panel(struct certs *c, int y, int h)
             snprintf(line, sizeof line, " [%c] %s (%lld)", c->tag_on[idx] ? 'x' : ' ', t->name,
                      (long long)t->certs);
         } else {
-            snprintf(line, sizeof line, " %s %s (%lld)", c->status == (int)idx + 1 ? ">" : " ", STATUS_LABEL[idx],
-                     (long long)c->nstatus[idx]);
+            int64_t k = idx == STATUS_EXPIRING ? a->nexpiring : a->nexpired;
+            char num[24] = "...";          /* counted right after this frame */
+            if (k >= 0) snprintf(num, sizeof num, "%lld", (long long)k);
+            snprintf(line, sizeof line, " %s %s (%s)", c->status == (int)idx + 1 ? ">" : " ", STATUS_LABEL[idx], num);
         }
         draw_text(row++, 0, PANEL_W, line, attr);
     }
@@ -437,7 +434,7 @@ static void draw_certs(struct app *a, void *st, int y, int h)
     struct certs *c = st;
     int x = 0;
     if (panel_shown(a, c)) {
-        draw_panel(c, y, h);
+        draw_panel(a, c, y, h);
         x = PANEL_W + 1;
     } else {
         c->panel_focus = 0;
@@ -468,6 +465,8 @@ static const char *counts_certs(struct app *a, void *st, char *buf, size_t n)
     return buf;
 }
 
+/* After a change: the side panel, the table, and the banner with the
+ * expiry counts the panel shows too (counted once, by the app). */
 static void refresh_all(struct app *a, struct certs *c)
 {
     c->all = -1;
@@ -618,7 +617,21 @@ static int request_certs(struct app *a, void *st, int req, int key)
         return 1;
     }
     case REQ_ENTER:
-        if (cur) { int64_t id = cur->id; app_push(a, &scr_details, &id); }
+        if (cur) {
+            int64_t id = cur->id;
+            /* a replaced row whose renewal is in use: revoke it as superseded? */
+            if (renew_offer_superseded(a, cur, 1)) refresh_all(a, c);
+            app_push(a, &scr_details, &id);
+        }
+        return 1;
+    case REQ_RENEW:
+        if (cur && app_allowed(a, req, CD_KIND_CERT, cur->group, 1) && (ids = table_targets(a, &c->t, &n))) {
+            if (dlg_renew(a, ids, n)) { c->t.nmarks = 0; refresh_all(a, c); }
+            free(ids);
+        }
+        return 1;
+    case REQ_CSR: case REQ_SIGNED:
+        if (cur && cert_action(a, req, cur->id)) refresh_all(a, c);
         return 1;
     case REQ_NEW:
         if (app_allowed(a, req, CD_KIND_CERT, NULL, 1) && dlg_new_cert(a, c->group)) refresh_all(a, c);
@@ -726,7 +739,7 @@ int certs_command(struct app *a, int argc, char **argv)
 }
 
 static const int keybar_certs[] = { REQ_HELP, REQ_NEW, REQ_USAGE, REQ_TAGS, REQ_DESCRIBE, REQ_AUDIT, REQ_EXPORT,
-                                    REQ_REVOKE, REQ_MOVE, REQ_QUIT, REQ_FILTER, REQ_REVOKED, REQ_CAS, REQ_NONE };
+                                    REQ_REVOKE, REQ_MOVE, REQ_QUIT, REQ_FILTER, REQ_REVOKED, REQ_CAS, REQ_RENEW, REQ_NONE };
 
 const struct scr_ops scr_certs = {
     "Peer certificates", open_certs, draw_certs, request_certs, close_certs, keybar_certs, counts_certs,

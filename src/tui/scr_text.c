@@ -1,6 +1,7 @@
 /* certdeck console — scrolling text screens built from the store or the
- * keymap: certificate Details, Certificate usage, and Help (generated from
- * the request list and the key bindings). */
+ * keymap: certificate Details (with the lifecycle's keys: revoke as
+ * superseded, renew, the pending request's steps), CA details, Certificate
+ * usage, and Help (generated from the request list and the key bindings). */
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <string.h>
 #include "tui.h"
 
-struct text { char **lines; size_t n, cap; int64_t top; const char *title; };
+struct text { char **lines; size_t n, cap; int64_t top; const char *title; int64_t id; /* details: the cert */ };
 
 static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(struct text *t, const char *fmt, ...)
@@ -58,6 +59,14 @@ static int request_text(struct app *a, void *st, int req, int key)
     case REQ_END: t->top = (int64_t)t->n - h; break;
     case REQ_ENTER: case REQ_HELP: return req == REQ_ENTER;
     case REQ_REDRAW: return 0;
+    case REQ_REVOKE: case REQ_RENEW: case REQ_CSR: case REQ_SIGNED:
+        if (t->id > 0) {
+            int64_t id = t->id;
+            /* changed: the details again, the screen below refreshed by the pop */
+            if (cert_action(a, req, id)) { app_pop(a); app_push(a, &scr_details, &id); }
+            return 1;
+        }
+        return 0;
     default: return 0;
     }
     if (t->top > (int64_t)t->n - h) t->top = (int64_t)t->n - h;
@@ -155,13 +164,24 @@ static void *open_details(struct app *a, const void *arg)
         add(t, "  Product       %s", c.product);
         add(t, "  Host          %s", c.host);
         add(t, "  Subject       %s", c.subject);
-        add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
+        if (c.ca_id) add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
+        else add(t, "  Issuer        %s%s", c.issuer, c.state == CD_STATE_PENDING ? "(not signed yet)" : "  (not a CA of this store)");
         add(t, "  Valid from    %s UTC", cd_format_time(c.not_before, b1, sizeof b1));
         add(t, "  Valid to      %s UTC", cd_format_time(c.not_after, b2, sizeof b2));
-        add(t, "  Status        %s", cd_state_name(c.state));
+        char k1[16], k2[16];
+        if (c.state == CD_STATE_PENDING)
+            add(t, "  Status        pending: the request waits for Apple's signature — %s saves the request again, "
+                   "%s imports the signed certificate", key_hint(REQ_CSR, k1, sizeof k1), key_hint(REQ_SIGNED, k2, sizeof k2));
+        else
+            add(t, "  Status        %s", cd_state_name(c.state));
+        if (c.replaces) add(t, "  Replaces      cert %lld", (long long)c.replaces);
+        char rb[200];
+        renew_describe(a, &c, rb, sizeof rb);
+        if (rb[0]) add(t, "  Replaced by   %s", rb);
         add(t, "  Serial        %s", c.serial);
         add(t, "  SHA-256       %s", c.fingerprint);
-        add(t, "  Key           %s%s", c.key_alg, c.has_passphrase ? ", protected by a certificate passphrase" : "");
+        if (!c.has_key) add(t, "  Key           %s, no private key in the store", c.key_alg);
+        else add(t, "  Key           %s%s", c.key_alg, c.has_passphrase ? ", protected by a certificate passphrase" : "");
         add(t, "  Tags          %s", c.tags);
         add(t, "  Access group  %s", c.group);
         add(t, "  Used by       %lld clients", (long long)uses);
@@ -190,12 +210,69 @@ static void *open_details(struct app *a, const void *arg)
         }
     }
     t->title = usage ? "Certificate usage" : "Details";
+    t->id = usage ? 0 : id;
     cd_cert_clear(&c);
     return t;
 }
 
+static const int keybar_details[] = { REQ_ESCAPE, REQ_REVOKE, REQ_RENEW, REQ_CSR, REQ_SIGNED, REQ_QUIT, REQ_NONE };
+
+static int allowed_details(struct app *a, void *st, int req)
+{
+    (void)a;
+    return ((struct text *)st)->id > 0 || (req != REQ_REVOKE && req != REQ_RENEW && req != REQ_CSR && req != REQ_SIGNED);
+}
+
 const struct scr_ops scr_details = {
-    "Details", open_details, draw_textview, request_text, close_text, keybar_text, NULL, NULL,
+    "Details", open_details, draw_textview, request_text, close_text, keybar_details, NULL, allowed_details,
+};
+
+/* ---- CA details (arg: id) ------------------------------------------------ */
+
+static void *open_ca_details(struct app *a, const void *arg)
+{
+    int64_t id = *(const int64_t *)arg;
+    struct text *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    struct cd_err e = { 0 };
+    struct cd_ca c;
+    int rc = cd_ca_get(a->s, a->u, id, &c, &e);
+    if (rc) { app_fail(a, rc, &e); free(t); return NULL; }
+    char b1[32], b2[32], k[16];
+    add(t, "CA %lld: %s", (long long)id, c.cn);
+    add(t, "%s", "");
+    add(t, "  Description   %s", c.description);
+    add(t, "  Subject       %s", c.subject);
+    add(t, "  Valid from    %s UTC", cd_format_time(c.not_before, b1, sizeof b1));
+    add(t, "  Valid to      %s UTC", cd_format_time(c.not_after, b2, sizeof b2));
+    add(t, "  Status        %s", cd_state_name(c.state));
+    add(t, "  Key           %s%s%s", c.key_alg, c.can_sign ? "" : ", public key only (it cannot sign)",
+        c.has_passphrase ? ", protected by a passphrase" : "");
+    add(t, "  Serial        %s", c.serial);
+    add(t, "  SHA-256       %s", c.fingerprint);
+    add(t, "  Certificates  %lld", (long long)c.cert_count);
+    add(t, "  Tags          %s", c.tags);
+    add(t, "  Access group  %s", c.group);
+    if (c.predecessor) add(t, "  Predecessor   CA %lld (this CA took over from it at a rollover)", (long long)c.predecessor);
+    if (c.successor) add(t, "  Successor     CA %lld (took over at a rollover; this CA stays until its certificates are gone)",
+                         (long long)c.successor);
+    else if (c.can_sign) add(t, "  Successor     none (%s rolls the CA over)", key_hint(REQ_RENEW, k, sizeof k));
+    char *pem = NULL;
+    size_t len = 0;
+    if (cd_ca_export(a->s, a->u, id, &pem, &len, &e) == CD_OK) {
+        add(t, "%s", "");
+        char *txt = strndup(pem, len), *save = NULL;
+        for (char *l = txt ? strtok_r(txt, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) add(t, "  %s", l);
+        free(txt);
+        free(pem);
+    }
+    t->title = "CA details";
+    cd_ca_clear(&c);
+    return t;
+}
+
+const struct scr_ops scr_ca_details = {
+    "CA details", open_ca_details, draw_textview, request_text, close_text, keybar_text, NULL, NULL,
 };
 
 /* ---- Help ---------------------------------------------------------------- */

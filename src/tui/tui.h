@@ -40,6 +40,9 @@
     X(REQ_AUDIT_ALL, "audit-all",     "Audit log of the store") \
     X(REQ_EXPORT,    "export",        "Export (.pfx, Base64, PEM, key)") \
     X(REQ_REVOKE,    "revoke",        "Revoke (permanent)") \
+    X(REQ_RENEW,     "renew",         "Renew the row (or the marked rows); CA screen: roll the CA over") \
+    X(REQ_CSR,       "save-request",  "Save the request (CSR) of a pending APN/ABM certificate again") \
+    X(REQ_SIGNED,    "import-signed", "Import the signed certificate of a pending APN/ABM certificate") \
     X(REQ_MOVE,      "access-group",  "Move to another access group") \
     X(REQ_CAS,       "cas",           "Certification authorities screen") \
     X(REQ_CERTS,     "certs",         "Peer certificates screen") \
@@ -58,7 +61,7 @@
     X(REQ_PASSWORD,  "password",      "Change the user's password (Users screen)") \
     X(REQ_GRANT,     "user-permsets", "Permission sets of the user (Users screen)") \
     X(REQ_PERMSETS,  "permsets",      "Permission sets screen (from the Users screen)") \
-    X(REQ_SERVER,    "server",        "Server settings: client password, unauthenticated clients") \
+    X(REQ_SERVER,    "server",        "Server settings: client password, mirror, unauthenticated clients, expiry warning window") \
     X(REQ_REDRAW,    "redraw",        "Redraw the screen") \
     X(REQ_QUIT,      "quit",          "Quit")
 
@@ -73,6 +76,7 @@ int         keymap_lookup(int key);              /* key -> request */
 const char *req_name(int req);
 const char *req_help(int req);
 const char *key_label(int req, char *buf, size_t n);   /* first key bound, "F2" / "n" */
+const char *key_hint(int req, char *buf, size_t n);    /* its letter for prose, "R" */
 /* Each binding in order, for the help screen: returns 0 at the end. */
 int         keymap_at(size_t i, int *key, int *req);
 
@@ -110,11 +114,18 @@ struct app {
     char mirror[300];           /* a mirror or a pulled replica: where its snapshot came from, else "" */
     int64_t mirror_published;   /* when that snapshot was published (UTC s) */
     char mirror_warning[200];   /* why an older cached snapshot is shown (the mirror was not reached) */
+    /* Certificates expired / expiring (revoked excluded, the core's window):
+     * counted once per refresh, here only, and shared by the banner and the
+     * certificate screen's side panel; -1 until counted (app_expiry_counts) */
+    int64_t nexpired, nexpiring;
+    int warn_days;              /* the store's warning window, for the banner */
+    char ca_parts[2][120];      /* the banner's CA part: expired, expiring */
+    int nca_parts;
     struct { const struct scr_ops *ops; void *st; } stack[8];
     int depth;
 };
 
-extern const struct scr_ops scr_certs, scr_cas, scr_audit, scr_details, scr_help, scr_users, scr_permsets;
+extern const struct scr_ops scr_certs, scr_cas, scr_audit, scr_details, scr_ca_details, scr_help, scr_users, scr_permsets;
 
 int  app_push(struct app *a, const struct scr_ops *ops, const void *arg);
 void app_pop(struct app *a);
@@ -129,7 +140,11 @@ int  app_readonly(struct app *a);
  * reason in the status line (no right, or read-only mode). */
 int  app_allowed(struct app *a, int req, int kind, const char *group, int say);
 void app_redraw(struct app *a);      /* the whole screen, for dialogs drawn on top */
-void app_warnings(struct app *a);    /* recomputes the banner */
+/* After a change: recomputes the banner's CA part and marks the expiry
+ * counts to be counted again, after the next frame is drawn. */
+void app_warnings(struct app *a);
+/* Counts them (the one place that does) and completes the banner. */
+void app_expiry_counts(struct app *a);
 void app_mirror(struct app *a);      /* reads what the top line says of a mirror (once, at start) */
 int  app_command(struct app *a, const char *line);   /* ":" command line */
 /* getch, or APP_STOP once the console must end (a signal, the terminal gone). */
@@ -263,6 +278,46 @@ int dlg_export(struct app *a, const int64_t *ids, size_t n, const char *cn);
 int dlg_revoke(struct app *a, const int64_t *ids, size_t n, const char *reason);
 int dlg_move(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
 int dlg_import_ca(struct app *a);
+/* The lifecycle (dlg_renew.c, dlg_request.c): each 1 when it changed the
+ * store.  Renew: the dialog for ids (APN/ABM rows: a new request instead);
+ * the superseded offer: asks once the renewal of c is in use, then revokes
+ * c as superseded (ask: 0 says what is possible in the status line instead
+ * of asking when it is not). */
+int dlg_renew(struct app *a, const int64_t *ids, size_t n);
+int renew_offer_superseded(struct app *a, const struct cd_cert *c, int quiet);
+/* The renewal's in-use line of c's details ("" when c is not replaced). */
+void renew_describe(struct app *a, const struct cd_cert *c, char *out, size_t n);
+int dlg_rollover(struct app *a, int64_t ca_id);
+/* One row's lifecycle key (R as superseded when its renewal is in use, else
+ * the Revoke dialog; N renew; W the request again; I the signed
+ * certificate), from the table or its details: 1 when the store changed. */
+int cert_action(struct app *a, int req, int64_t id);
+/* APN/ABM: a new request (replaces: the certificate it renews, 0: none),
+ * the pending request saved again, the signed certificate imported. */
+int dlg_request(struct app *a, int product, const char *group, int64_t replaces);
+int dlg_save_csr(struct app *a, int64_t id, const char *cn);
+int dlg_import_signed(struct app *a, int64_t id);
+/* 1 when c is an APN/ABM certificate (Apple signs it): the core says which. */
+int cert_external(const struct cd_cert *c);
+/* Progress of a bulk core call over the screen (cd_progress_fn; ctx: a
+ * struct form_progress). */
+struct form_progress { struct app *a; const char *verb; };
+void form_progress(void *ctx, size_t done, size_t total);
+/* A file name from a CN, with anything odd replaced ("certificate" when empty). */
+void safe_name(const char *cn, char *out, size_t n);
+/* Comma-separated tags ("a, b") split into tags (33 slots) over buf;
+ * NULL when there are none. */
+const char *const *nc_tags(const char *csv, char *buf, size_t n, const char **tags);
+/* The key type choices, in the order of enum cd_keytype. */
+extern const char *const key_types[];
+/* APN/ABM request: makes it (cd_cert_request) and writes the CSR to path
+ * (asked first when a file is there); 0 closes the dialog, 1 stays with
+ * the reason in fm->err.  request_path: "<cn>.csr". */
+int  request_submit(struct app *a, struct form *fm, const struct cd_cert_params *p, int64_t replaces, const char *path);
+void request_path(const char *cn, char *out, size_t n);
+/* Reads a small file (a certificate) for a dialog: 0, else 1 with the
+ * reason in fm->err. */
+int  form_read_file(struct form *fm, const char *path, unsigned char *buf, size_t cap, size_t *n);
 /* Server settings (client password, unauthenticated clients); refused with
  * the reason when the user may not change them.  1 when applied. */
 int dlg_server(struct app *a);

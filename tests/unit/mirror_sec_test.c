@@ -413,6 +413,15 @@ static void test_damaged_signed_image(void **state)
     assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
     assert_int_equal(open_mirror(m, m->ca, &e), CD_E_CORRUPT);
     assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
+    /* verify reads the image whole too, and leaves no copy of it behind */
+    char tdir[300];
+    snprintf(tdir, sizeof tdir, "%s/vtmp", f->dir);
+    assert_int_equal(mkdir(tdir, 0700), 0);
+    setenv("TMPDIR", tdir, 1);
+    assert_int_equal(cd_mirror_verify(m->pub, &o, NULL, &e), CD_E_CORRUPT);
+    unsetenv("TMPDIR");
+    assert_non_null(strstr(e.msg, ".db: the store image is damaged: "));
+    assert_int_equal(rmdir(tdir), 0);          /* empty */
     /* the cache and the replica are as they were */
     size_t sn2 = 0, rn2 = 0;
     char *state1 = fx_slurp(sp, &sn2), *rep1 = fx_slurp(m->replica, &rn2);
