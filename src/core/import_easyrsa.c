@@ -69,17 +69,20 @@ static int add_cert_file(struct era *e, const char *rel, struct cdi_import_obj *
 {
     struct cdi_buf b = { 0 };
     *obj = NULL;
-    int rc = read_rel(e, rel, FILE_MAX, &b, err);
-    if (rc) return rc;
-    size_t before = e->im->n;
     struct cd_err perr = { 0 };
-    int prc = cdi_import_parse(e->im, b.p, b.len, NULL, rel, &perr);
+    int prc = read_rel(e, rel, FILE_MAX, &b, &perr);
+    if (prc == CD_E_NOTFOUND) return prc;
+    if (prc == CD_E_NOMEM) return cdi_fail(err, prc, "out of memory");
+    size_t before = e->im->n;
+    /* a file that cannot be read (a link, too large) is skipped, saying why */
+    if (!prc) prc = cdi_import_parse(e->im, b.p, b.len, NULL, rel, &perr);
     cdi_buf_free(&b);
     if (prc) {
         struct cdi_import_obj *o = cdi_import_add(e->im);
         if (!o) return cdi_fail(err, CD_E_NOMEM, "out of memory");
         o->what = CD_IMPORT_CERT;
         o->source = cdi_strdup(rel);
+        *obj = o;
         return o->source ? set_why(&o->why, err, "%s", perr.msg) : cdi_fail(err, CD_E_NOMEM, "out of memory");
     }
     /* the file's certificate (or the same one met before under another name) */
@@ -93,10 +96,12 @@ static int add_key_file(struct era *e, struct cdi_import_obj *obj, const char *r
                         int missing_ok, struct cd_err *err)
 {
     struct cdi_buf b = { 0 };
-    int rc = read_rel(e, rel, FILE_MAX, &b, err);
+    struct cd_err rerr = { 0 };
+    int rc = read_rel(e, rel, FILE_MAX, &b, &rerr);
     if (rc == CD_E_NOTFOUND)
         return missing_ok || !obj ? CD_OK : set_why(&obj->key_why, err, "no key file %s", rel);
-    if (rc) return rc;
+    if (rc == CD_E_NOMEM) return cdi_fail(err, rc, "out of memory");
+    if (rc) return obj ? set_why(&obj->key_why, err, "%s", rerr.msg) : CD_OK;
     unsigned char *der = NULL;
     size_t len = 0;
     char keyid[65] = "", alg[64];
@@ -145,8 +150,7 @@ static int add_ca(struct era *e, struct cd_err *err)
     if (krc == CD_E_PASSPHRASE && pass && *pass)
         return cdi_fail(err, CD_E_PASSPHRASE, "private/ca.key: %s", kerr.msg);
     if (krc == CD_E_PASSPHRASE)
-        return set_why(&ca->key_why, err, "private/ca.key is encrypted and no passphrase opened it: the CA comes "
-                       "without its key");
+        return set_why(&ca->key_why, err, "encrypted, no passphrase: the CA came without it");
     if (krc) return set_why(&ca->key_why, err, "private/ca.key: %s", kerr.msg);
     return cdi_import_put_key(e->im, der, len, keyid, "private/ca.key", err);
 }
@@ -282,9 +286,14 @@ static int index_line(struct era *e, char *line, size_t lineno, struct cd_err *e
     if (f[0][0] != 'R') return CD_OK;
     char *comma = strchr(f[2], ',');
     int64_t when = 0;
-    if (parse_asn1_time(f[2], comma ? (size_t)(comma - f[2]) : strlen(f[2]), &when))
-        return set_why(&hit->key_why, err, "index.txt line %zu: the revocation date \"%.20s\" does not read; "
-                       "the certificate comes as not revoked", lineno, f[2]);
+    if (parse_asn1_time(f[2], comma ? (size_t)(comma - f[2]) : strlen(f[2]), &when)) {
+        char *name = cdi_strdup(hit->cn);
+        struct cdi_import_obj *o = name ? cdi_import_add(e->im) : NULL;      /* hit moves */
+        if (!o) { free(name); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+        o->what = CD_IMPORT_REVOCATION;
+        o->source = name;
+        return set_why(&o->why, err, "index.txt line %zu: the date \"%.20s\" does not read", lineno, f[2]);
+    }
     int reason = comma ? cd_reason_parse(comma + 1) : 0;
     hit->revoked_at = when;
     hit->reason = reason < 0 ? 0 : reason;

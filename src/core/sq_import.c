@@ -215,7 +215,7 @@ static int revoke(struct imp *x, const struct cdi_import_obj *o, int64_t id, int
     sqlite3_finalize(st);
     char when[32], d[96];
     cdi_fmt_time(o->revoked_at, when, sizeof when);
-    snprintf(d, sizeof d, "reason %s, revoked %s UTC", cd_reason_name(o->reason), when);
+    snprintf(d, sizeof d, "%s, %s UTC", cd_reason_name(o->reason), when);
     if (!rc) rc = crl_changes(x, ca, err);
     if (!rc) rc = audit(x, "Import revocation", CD_KIND_CERT, id, d, err);
     if (!rc) rc = report(x, CD_IMPORT_REVOCATION, 1, id, obj_name(o), d, err);
@@ -344,7 +344,7 @@ static int one_key(struct imp *x, const struct cdi_import_obj *o, struct cd_err 
     char fp[65] = "", *cn = NULL;
     int rc = key_owner(x, o->keyid, &kind, &id, &group, fp, &cn, err);
     if (!rc && !id)
-        rc = report(x, CD_IMPORT_KEY, 0, 0, obj_name(o), "matches no certificate or CA stored without its key", err);
+        rc = report(x, CD_IMPORT_KEY, 0, 0, obj_name(o), "matches no certificate or CA here without a key", err);
     else if (!rc && kind == CD_KIND_CA) {
         struct cdi_import_obj k = *o;
         memcpy(k.fp, fp, sizeof k.fp);

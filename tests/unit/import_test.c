@@ -1,5 +1,6 @@
 /* cd_import (certdeck/lifecycle.h): certificates, chains, PKCS#12 and keys
  * made by another store with the core's own API, imported here. */
+#include <sys/stat.h>
 #include <time.h>
 #include "helpers.h"
 #include "https_int.h"
@@ -301,6 +302,92 @@ static void test_rights(void **state)
     free(pem);
 }
 
+static void put_rel(const char *dir, const char *rel, const void *data, size_t n)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    fx_put(p, data, n);
+}
+
+/* An easy-rsa folder put together by hand: index.txt with a four-digit
+ * year and a reason, a key under its passphrase, a key file missing, a
+ * listed certificate whose file is gone, a link where a file should be. */
+static void test_easyrsa_folder(void **state)
+{
+    struct ix *x = *state;
+    struct fx *f = &x->dst, *s = src(x);
+    char dir[160], sub[200];
+    snprintf(dir, sizeof dir, "%s/pki", f->dir);
+    struct cd_import_report r;
+    struct cd_import_opts o = { .passphrase = PASS };
+    assert_int_equal(cd_import_easyrsa(f->s, f->u, f->dir, &o, &r, &f->err), CD_E_INVAL);   /* not a PKI */
+    assert_non_null(strstr(f->err.msg, "not an easy-rsa PKI"));
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(sub, sizeof sub, "%s/issued", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(sub, sizeof sub, "%s/private", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    char *ca = NULL;
+    size_t calen = 0, l1 = 0, l2 = 0, kl = 0;
+    fx_must(s, cd_ca_export(s->s, s->u, 1, &ca, &calen, &s->err), "ca");
+    put_rel(dir, "ca.crt", ca, calen);
+    int64_t one = fx_cert(s, "er-one"), two = fx_cert(s, "er-two");
+    unsigned char *c1 = src_export(x, one, CD_EXPORT_PEM, &l1), *c2 = src_export(x, two, CD_EXPORT_PEM, &l2);
+    unsigned char *k1 = src_export(x, one, CD_EXPORT_KEY, &kl);
+    put_rel(dir, "issued/er-one.crt", c1, l1);
+    put_rel(dir, "issued/er-two.crt", c2, l2);
+    put_rel(dir, "private/er-one.key", k1, kl);
+    char target[200], link[200];
+    snprintf(target, sizeof target, "%s/issued/er-one.crt", dir);
+    snprintf(link, sizeof link, "%s/issued/linked.crt", dir);
+    assert_int_equal(symlink(target, link), 0);
+    struct cd_cert c1r, c2r;
+    fx_must(s, cd_cert_get(s->s, s->u, one, &c1r, &s->err), "serial");
+    fx_must(s, cd_cert_get(s->s, s->u, two, &c2r, &s->err), "serial");
+    char index[1024];
+    snprintf(index, sizeof index,
+             "V\t290101000000Z\t\t%s\tunknown\t/CN=er-one\n"
+             "R\t290101000000Z\t20261201101010Z,superseded\t%s\tunknown\t/CN=er-two\n"
+             "V\t290101000000Z\t\t0ABCDEF0\tunknown\t/CN=gone\n", c1r.serial, c2r.serial);
+    cd_cert_clear(&c1r);
+    cd_cert_clear(&c2r);
+    put_rel(dir, "index.txt", index, strlen(index));
+    fx_must(f, cd_import_easyrsa(f->s, f->u, dir, &o, &r, &f->err), "import");
+    assert_int_equal(count(&r, CD_IMPORT_CA, 1), 1);
+    assert_int_equal(count(&r, CD_IMPORT_CERT, 1), 2);
+    assert_int_equal(count(&r, CD_IMPORT_REVOCATION, 1), 1);
+    int gone = 0, link_skipped = 0, nokey = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        gone += strstr(r.rows[i].why, "certificate file is missing") != NULL;
+        link_skipped += !strcmp(r.rows[i].name, "issued/linked.crt") && !r.rows[i].taken;
+        nokey += r.rows[i].what == CD_IMPORT_KEY && strstr(r.rows[i].why, "no key file private/er-two.key") != NULL;
+    }
+    assert_int_equal(gone, 1);
+    assert_int_equal(link_skipped, 1);
+    assert_int_equal(nokey, 1);
+    cd_import_report_free(&r);
+    struct cd_cert_list l;
+    struct cd_query q = { .filter = "cn:er-", .revoked = 1 };
+    fx_must(f, cd_cert_list(f->s, f->u, &q, &l, &f->err), "list");
+    assert_int_equal(l.n, 2);
+    for (size_t i = 0; i < l.n; i++) {
+        if (!strcmp(l.rows[i].cn, "er-one")) {
+            assert_int_equal(l.rows[i].has_key, 1);
+            assert_int_equal(l.rows[i].revoked_at, 0);
+        } else {
+            assert_int_equal(l.rows[i].has_key, 0);
+            assert_int_equal(l.rows[i].revoked_at, 1796119810);      /* 2026-12-01 10:10:10 UTC */
+            assert_string_equal(l.rows[i].revoke_reason, "superseded");
+        }
+    }
+    cd_cert_list_free(&l);
+    /* twice: nothing twice */
+    fx_must(f, cd_import_easyrsa(f->s, f->u, dir, &o, &r, &f->err), "again");
+    assert_int_equal(r.taken, 0);
+    cd_import_report_free(&r);
+    free(ca); free(c1); free(c2); free(k1);
+}
+
 /* The same through the https store (certdeckd's API, in process): the
  * client parses, the server parses again and writes. */
 static void test_https(void **state)
@@ -355,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_matches_nothing, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_not_a_file_we_know, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_rights, ix_setup, ix_teardown),
+        cmocka_unit_test_setup_teardown(test_easyrsa_folder, ix_setup, ix_teardown),
         cmocka_unit_test_setup_teardown(test_https, ix_setup, ix_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
