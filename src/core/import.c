@@ -458,7 +458,7 @@ int cd_import_easyrsa(cd_store *s, const cd_user *u, const char *dir, const stru
     if (!dir || !*dir) return cdi_fail(err, CD_E_INVAL, "no easy-rsa folder given");
     if (!s->ops->import) return cdi_fail(err, CD_E_UNSUPPORTED, "%s stores do not support this", s->ops->name);
     struct cdi_import im = { 0 };
-    int rc = cdi_import_easyrsa_parse(&im, dir, o, err);
+    int rc = cdi_import_easyrsa_parse(s, u, &im, dir, o, err);
     if (!rc) rc = cdi_import_run(s, u, &im, o, rep, err);
     cdi_import_clear(&im);
     return rc;

@@ -26,7 +26,22 @@ struct era {
     struct cdi_import *im;
     const char *dir;
     const struct cd_import_opts *o;
+    cd_store *s;              /* where it goes: a CA stored with its key already is not asked for again */
+    const cd_user *u;
 };
+
+/* 1 when the store holds the CA of this fingerprint with its key. */
+static int ca_has_key(const struct era *e, const char *fp)
+{
+    char filter[80];
+    snprintf(filter, sizeof filter, "fp=%s", fp);
+    struct cd_query q = { .filter = filter };
+    struct cd_ca_list l = { 0 };
+    struct cd_err err = { 0 };
+    int yes = e->s && cd_ca_list(e->s, e->u, &q, &l, &err) == CD_OK && l.n == 1 && l.rows[0].can_sign;
+    cd_ca_list_free(&l);
+    return yes;
+}
 
 /* dir/rel, malloc'd (NULL when out of memory). */
 static char *path_of(const struct era *e, const char *rel)
@@ -126,6 +141,8 @@ static int add_ca(struct era *e, struct cd_err *err)
     if (!ca || ca->why) return ca ? cdi_fail(err, CD_E_INVAL, "ca.crt: %s", ca->why) : CD_OK;
     if (ca->what != CD_IMPORT_CA)
         return cdi_fail(err, CD_E_INVAL, "%s/ca.crt is not a CA certificate", e->dir);
+    /* a second run: the key is there, its passphrase is not asked again */
+    if (ca_has_key(e, ca->fp)) return CD_OK;
     struct cdi_buf b = { 0 };
     rc = read_rel(e, "private/ca.key", FILE_MAX, &b, err);
     if (rc == CD_E_NOTFOUND) return set_why(&ca->key_why, err, "no private/ca.key: the CA comes without its key");
@@ -322,10 +339,10 @@ static int read_index(struct era *e, struct cd_err *err)
     return rc;
 }
 
-int cdi_import_easyrsa_parse(struct cdi_import *im, const char *dir, const struct cd_import_opts *o,
-                             struct cd_err *err)
+int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *im, const char *dir,
+                             const struct cd_import_opts *o, struct cd_err *err)
 {
-    struct era e = { .im = im, .dir = dir, .o = o };
+    struct era e = { .im = im, .dir = dir, .o = o, .s = s, .u = u };
     char *idx = path_of(&e, "index.txt");
     if (!idx) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     int missing = access(idx, F_OK) != 0;

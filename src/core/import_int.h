@@ -81,10 +81,11 @@ int cdi_import_run(cd_store *s, const cd_user *u, struct cdi_import *im, const s
                    struct cd_import_report *rep, struct cd_err *err);
 
 /* import_easyrsa.c: an easy-rsa 3 PKI folder into im (the CA first, its
- * key opened with o->passphrase or asked for with o->ask; certificates
- * with their keys; index.txt's revocations on them).  A folder that is not
- * an easy-rsa PKI is CD_E_INVAL, saying so. */
-int cdi_import_easyrsa_parse(struct cdi_import *im, const char *dir, const struct cd_import_opts *o,
-                             struct cd_err *err);
+ * key opened with o->passphrase or asked for with o->ask, unless u sees
+ * the CA in s with its key already; certificates with their keys;
+ * index.txt's revocations on them).  A folder that is not an easy-rsa PKI
+ * is CD_E_INVAL, saying so. */
+int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *im, const char *dir,
+                             const struct cd_import_opts *o, struct cd_err *err);
 
 #endif
