@@ -36,6 +36,8 @@ struct api_route {
 extern const struct api_route api_cert_routes[], api_misc_routes[];
 /* APN/ABM requests and external CSRs (api_request.c) */
 extern const struct api_route api_request_routes[];
+/* renew and CA rollover (api_renew.c) */
+extern const struct api_route api_renew_routes[];
 /* imports (api_import.c) */
 extern const struct api_route api_import_routes[];
 
