@@ -266,6 +266,8 @@ int cert_action(struct app *a, int req, int64_t id)
         changed = app_allowed(a, REQ_RENEW, CD_KIND_CERT, c.group, 1) && dlg_renew(a, &id, 1);
         break;
     case REQ_CSR: case REQ_SIGNED:
+        /* I changes the store: a read-only one or a missing right says so first */
+        if (req == REQ_SIGNED && !app_allowed(a, req, CD_KIND_CERT, c.group, 1)) break;
         if (c.state != CD_STATE_PENDING) {
             app_status(a, 1, "certificate %lld is not a pending APN/ABM request (%s: on a pending row)", (long long)id,
                        key_hint(req, k, sizeof k));
@@ -341,10 +343,12 @@ int dlg_rollover(struct app *a, int64_t ca_id)
     int rc = cd_ca_get(a->s, a->u, ca_id, &ca, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     struct ro_ctx x = { &ca, ca_valid_certs(a, &ca) };
+    /* the old CA's key type first (the core maps its label); EC P-256 else */
+    int kt = cd_keytype_of_label(ca.key_alg);
     struct field f[RO_N] = {
         [RO_OLD] = { .type = F_LABEL, .label = "Roll over" },
         [RO_CN] = { .type = F_TEXT, .label = "New CA's name (CN)" },
-        [RO_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types },
+        [RO_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types, .choice = kt < 0 ? CD_KEY_EC256 : kt },
         [RO_DAYS] = { .type = F_TEXT, .label = "Days" },
         [RO_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [RO_PASS2] = { .type = F_SECRET, .label = "Confirm" },
     };

@@ -235,8 +235,9 @@ struct field {
     int choice;                  /* F_CHOICE */
     unsigned char *checked;      /* F_CHECKS: one per choice, the caller's (no limit on the choices) */
     int top;                     /* F_CHECKS scroll */
-    /* F_CHOICE: called after the choice changed (i: this field's index),
-     * e.g. to keep a file name in step with a format; may be NULL */
+    /* F_CHOICE: called after the choice changed; F_TEXT / F_SECRET: after
+     * each edit (i: this field's index), e.g. to keep a file name in step
+     * with a format or a name; may be NULL */
     void (*changed)(struct form *fm, int i, void *ctx);
 };
 struct form {
