@@ -301,7 +301,7 @@ static void *open_help(struct app *a, const void *arg)
     }
     add(t, "%s", "");
     add(t, "Commands after \":\": filter EXPR, preset load|save|rm NAME, cert revoke|describe|move ID ...,");
-    add(t, "tag add|rm ID TAG, tag create|delete TAG, group add|rm PATH, ca, audit, help, quit");
+    add(t, "cert renew (every row shown), tag add|rm ID TAG, tag create|delete TAG, group add|rm PATH, ca, audit, help, quit");
     add(t, "Filter language: see certdeck-filter(7); e.g. product:agent and expires<30d");
     return t;
 }

@@ -285,6 +285,8 @@ int dlg_import_ca(struct app *a);
  * c as superseded (ask: 0 says what is possible in the status line instead
  * of asking when it is not). */
 int dlg_renew(struct app *a, const int64_t *ids, size_t n);
+/* The Renew dialog for every row q shows (":cert renew"). */
+int renew_shown(struct app *a, const struct cd_query *q);
 int renew_offer_superseded(struct app *a, const struct cd_cert *c, int quiet);
 /* The renewal's in-use line of c's details ("" when c is not replaced). */
 void renew_describe(struct app *a, const struct cd_cert *c, char *out, size_t n);
