@@ -28,8 +28,8 @@ enum { NC_DESC, NC_TAGS, NC_PRODUCT, NC_HOST, NC_PASS, NC_PASS2, NC_CN, NC_O, NC
 
 /* groups: the paths the user may make certificates in (borrowed from gl).
  * request: the product is one Apple signs (APN/ABM): the dialog makes a
- * request, and the fields a CA would use are set aside (types kept). */
-/* prod: the product of each choice (names: the choices); only APN/ABM when
+ * request, and the fields a CA would use are set aside (types kept).
+ * prod: the product of each choice (names: the choices); only APN/ABM when
  * the user may issue from no CA.  csr_auto: the request's file name as last
  * made from the CN (a name the user typed is left alone). */
 struct nc_ctx {
