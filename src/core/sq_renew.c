@@ -477,15 +477,7 @@ static int rm_take(void *ctx, size_t i, struct cdi_issued *o, struct cd_err *err
     else sqlite3_bind_null(st, 7);
     sqlite3_bind_int64(st, 8, t->group);
     sqlite3_bind_text(st, 9, t->cn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, o->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, o->issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, o->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, o->fp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 14, o->nb);
-    sqlite3_bind_int64(st, 15, o->na);
-    sqlite3_bind_text(st, 16, cdi_keytype_label(o->keytype), -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 17, o->der.data, (int)o->der.size, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 18, o->key.data, (int)o->key.size, SQLITE_STATIC);
+    sq_bind_issued(st, 10, o);
     int r = sqlite3_step(st);
     sqlite3_reset(st);
     if (r != SQLITE_DONE) return sq_dberr(sq, err, "staging certificates");

@@ -166,6 +166,17 @@ static int nc_groups(struct app *a, struct nc_ctx *x, const char *want, int *pic
     return 0;
 }
 
+void issuing_cas(struct app *a, struct cd_ca_list *l)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, l->rows[i].group, NULL, 0))
+            l->rows[k++] = l->rows[i];
+        else cd_ca_clear(&l->rows[i]);
+    }
+    l->n = k;
+}
+
 int dlg_new_cert(struct app *a, const char *group)
 {
     struct nc_ctx x = { 0 };
@@ -175,14 +186,8 @@ int dlg_new_cert(struct app *a, const char *group)
     int rc = cd_ca_list(a->s, a->u, &q, &x.cas, &e);
     if (!rc && (rc = nc_groups(a, &x, group, &pick, &e))) cd_ca_list_free(&x.cas);
     if (rc) { cd_group_list_free(&x.gl); free(x.groups); app_fail(a, rc, &e); return 0; }
-    /* only CAs that can sign, and that the user may issue from (Use on the CA) */
-    size_t k = 0;
-    for (size_t i = 0; i < x.cas.n; i++) {
-        if (x.cas.rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, x.cas.rows[i].group, NULL, 0))
-            x.cas.rows[k++] = x.cas.rows[i];
-        else cd_ca_clear(&x.cas.rows[i]);
-    }
-    x.cas.n = k;
+    issuing_cas(a, &x.cas);
+    size_t k = x.cas.n;
     /* the products: all when a CA may sign; else only those no CA of the store
      * signs (the core says which: APN/ABM requests) */
     int np = 0;

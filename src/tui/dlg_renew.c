@@ -135,13 +135,8 @@ int dlg_renew(struct app *a, const int64_t *ids, size_t n)
         cd_cert_clear(&c);
     }
     /* "another CA": those that can sign and that the user may issue from */
-    size_t k = 0;
-    for (size_t i = 0; i < x.cas.n; i++) {
-        if (x.cas.rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, x.cas.rows[i].group, NULL, 0))
-            x.cas.rows[k++] = x.cas.rows[i];
-        else cd_ca_clear(&x.cas.rows[i]);
-    }
-    x.cas.n = k;
+    issuing_cas(a, &x.cas);
+    size_t k = x.cas.n;
     x.names = calloc(k + 2, sizeof *x.names);
     char **owned = calloc(k + 1, sizeof *owned);
     if (!x.names || !owned) { free(x.names); free(owned); cd_ca_list_free(&x.cas); app_status(a, 1, "out of memory"); return 0; }

@@ -270,6 +270,9 @@ int  form_may_write(struct app *a, struct form *fm, const char *path, unsigned *
 /* Dialogs. */
 /* group: the access group chosen first (the side panel's; "" = All). */
 int dlg_new_cert(struct app *a, const char *group);
+/* Keeps in l only the CAs that can sign and that the user may issue from
+ * (Use on the CA, as the core answers it); the others are cleared. */
+void issuing_cas(struct app *a, struct cd_ca_list *l);
 int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
