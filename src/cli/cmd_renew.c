@@ -235,10 +235,10 @@ int cmd_ca_rollover(struct cli *c, int argc, char **argv)
     if (rc) return cli_fail(c, rc);
     if (c->fmt == FMT_TABLE) {
         printf("ca %lld -> ca %lld, %zu certificate%s reissued\n", (long long)old, (long long)nid, n, n == 1 ? "" : "s");
-        fprintf(stderr, "Next: trust CA %lld where CA %lld is trusted (certdeck ca export %lld), deploy the reissued "
-                "certificates, then revoke the old ones (--reason superseded): certdeck cert list --filter "
-                "replaced:yes lists them (cert show ID: Replaced by).\n", (long long)nid, (long long)old,
-                (long long)nid);
+        fprintf(stderr, "Next: trust CA %lld where CA %lld is trusted (certdeck ca export %lld)%s\n", (long long)nid,
+                (long long)old, (long long)nid, n ? ", deploy the reissued certificates, then revoke the old ones "
+                "(--reason superseded): certdeck cert list --filter replaced:yes lists them (cert show ID: Replaced "
+                "by)." : ".");
         return 0;
     }
     static const struct out_col cols[] = { { "predecessor", "Predecessor", OUT_NUM }, { "id", "ID", OUT_NUM },
