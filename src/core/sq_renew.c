@@ -166,8 +166,8 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
                         "there is nothing to renew yet", (long long)id);
     if (cd_product_external(t->product))
         return cdi_fail(err, CD_E_STATE, "cert %lld is an %s certificate: Apple signs those; renew it with a new "
-                        "request (certdeck cert new --product %s --csr-out FILE)", (long long)id,
-                        cd_product_label(t->product), cd_product_label(t->product));
+                        "request, linked to it (certdeck cert request-renew %lld --csr-out FILE)", (long long)id,
+                        cd_product_label(t->product), (long long)id);
     if (sqlite3_column_int64(st, 11))
         return cdi_fail(err, CD_E_STATE, "cert %lld is revoked; a revoked certificate is not renewed", (long long)id);
     if (by)
