@@ -151,6 +151,10 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
                            &open_line, nids, &c->err);
         if (open_line) fputc('\n', stderr);
         if (rc) status = cli_fail(c, rc);
+        /* one refused certificate refuses the batch: say how to leave such out */
+        if (rc == CD_E_STATE && filter)
+            fputs("certdeck: nothing renewed; a filter leaves out what renew refuses with "
+                  "'replaced:no not status:pending not product:apn not product:abm'\n", stderr);
     }
     if (!status && c->fmt == FMT_TABLE) {
         for (size_t i = 0; i < s.n; i++) printf("cert %lld -> cert %lld\n", (long long)s.ids[i], (long long)nids[i]);
