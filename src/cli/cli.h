@@ -182,7 +182,7 @@ int cmd_ca_rollover(struct cli *c, int argc, char **argv);
 /* A subcommand table: name, handler, one-line usage. */
 struct subcmd { const char *name; int (*fn)(struct cli *, int, char **); const char *usage; };
 int  cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int argc, char **argv);
-void cli_sub_usage(const char *group, const struct subcmd *t);
+void cli_sub_usage(FILE *f, const char *group, const struct subcmd *t);
 
 /* Resolves an ID argument (number, serial or fingerprint prefix). */
 int cli_id(struct cli *c, int kind, const char *ref, int64_t *id);

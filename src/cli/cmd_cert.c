@@ -211,9 +211,12 @@ static int cert_show(struct cli *c, int argc, char **argv)
     }
     snprintf(t1, sizeof t1, "%lld", (long long)ce.ca_id);
     snprintf(t2, sizeof t2, "%lld", (long long)uses);
-    oc[n] = (struct out_col){ "ca_id", "CA ID", 1 }; v[n++] = t1;
+    /* 0: signed outside the store (APN/ABM: Apple), no CA here */
+    oc[n] = (struct out_col){ "ca_id", "CA ID", 1 };
+    v[n++] = !ce.ca_id && ofmt == FMT_TABLE ? "none (signed outside this store)" : t1;
     oc[n] = (struct out_col){ "subject_dn", "Subject DN", 0 }; v[n++] = ce.subject;
     oc[n] = (struct out_col){ "key", "Key", 0 }; v[n++] = ce.key_alg;
+    oc[n] = (struct out_col){ "has_key", "Private key", OUT_BOOL }; v[n++] = ce.has_key ? "yes" : "no";
     oc[n] = (struct out_col){ "passphrase", "Passphrase", OUT_BOOL }; v[n++] = ce.has_passphrase ? "yes" : "no";
     oc[n] = (struct out_col){ "usage", "Used by", 1 }; v[n++] = t2;
     char next[160];

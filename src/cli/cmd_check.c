@@ -125,6 +125,31 @@ static void print_rows(const struct cd_check_result *r, int fmt)
     out_end(&o);
 }
 
+/* UNKNOWN (3): the reason on stderr (when not said there already) and, for
+ * the monitoring system that reads only stdout, its one summary line, or in
+ * JSON an object with the status, so that a script's jq still parses it. */
+static int unknown(const struct cli *c, const char *msg, int say)
+{
+    char line[600];
+    snprintf(line, sizeof line, "CERTDECK UNKNOWN - %s", msg);
+    if (say) cli_msg(0, "%s", msg);
+    if (c->fmt == FMT_JSON) {
+        json_t *o = json_object();
+        json_object_set_new(o, "status", json_string("UNKNOWN"));
+        json_object_set_new(o, "exit", json_integer(CD_CHECK_UNKNOWN));
+        json_object_set_new(o, "summary", jstr(line));
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        json_decref(o);
+        if (s) puts(s);
+        free(s);
+    } else if (c->fmt == FMT_TABLE) {
+        char *s = cd_sanitize(line, (size_t)-1);
+        puts(s ? s : "CERTDECK UNKNOWN");
+        free(s);
+    }
+    return CD_CHECK_UNKNOWN;
+}
+
 int cmd_check(struct cli *c, int argc, char **argv)
 {
     const char *warn = NULL, *crit = NULL, *at = NULL, *filter = NULL;
@@ -135,33 +160,37 @@ int cmd_check(struct cli *c, int argc, char **argv)
     const char *pos[1];
     int np = 0;
     int a = cli_args(argc, argv, opts, pos, 0, 0, &np, CHECK_USAGE);
-    if (a) return a < 0 ? 0 : CD_CHECK_UNKNOWN;
+    if (a) return a < 0 ? 0 : unknown(c, "bad arguments (certdeck check --help)", 0);
     /* a monitoring line is read by a person: the first 20 of each kind (the
      * counts stay exact); JSON is for programs and carries every object */
     if (limit <= 0) limit = c->fmt == FMT_JSON ? 0 : 20;
     struct cd_check_opts o = { .filter = filter, .limit = limit };
-    if (warn && (o.warn = parse_window(warn)) < 0)
-        return cli_msg(CD_CHECK_UNKNOWN, "--warn takes days (90, 90d), weeks (12w) or hours (36h), not \"%s\"", warn);
-    if (crit && (o.crit = parse_window(crit)) < 0)
-        return cli_msg(CD_CHECK_UNKNOWN, "--crit takes days (14, 14d), weeks (2w) or hours (36h), not \"%s\"", crit);
-    if (at && cli_parse_when(at, &o.at))
-        return cli_msg(CD_CHECK_UNKNOWN, "--at takes a date (2026-01-31 or 2026-01-31T10:00:00Z), not \"%s\"", at);
+    char msg[300];
+    if (warn && (o.warn = parse_window(warn)) < 0) {
+        snprintf(msg, sizeof msg, "--warn takes days (90, 90d), weeks (12w) or hours (36h), not \"%.100s\"", warn);
+        return unknown(c, msg, 1);
+    }
+    if (crit && (o.crit = parse_window(crit)) < 0) {
+        snprintf(msg, sizeof msg, "--crit takes days (14, 14d), weeks (2w) or hours (36h), not \"%.100s\"", crit);
+        return unknown(c, msg, 1);
+    }
+    if (at && cli_parse_when(at, &o.at)) {
+        snprintf(msg, sizeof msg, "--at takes a date (2026-01-31 or 2026-01-31T10:00:00Z), not \"%.100s\"", at);
+        return unknown(c, msg, 1);
+    }
     /* a zero window given on purpose is "none", not the default */
     if (warn && !o.warn) o.warn = 1;
     if (crit && !o.crit) o.crit = 1;
     if (filter && *filter && cd_filter_check(filter, &c->err)) {
         cli_filter_fail(filter, &c->err);
-        return CD_CHECK_UNKNOWN;
+        snprintf(msg, sizeof msg, "invalid filter: %s", cd_errmsg(&c->err, CD_E_FILTER));
+        return unknown(c, msg, 0);
     }
     int rc = cli_open(c, 0);
-    if (rc) { cli_fail(c, rc); return CD_CHECK_UNKNOWN; }
+    if (rc) return unknown(c, cd_errmsg(&c->err, rc), 1);
     struct cd_check_result r;
     rc = cd_check(c->s, c->u, &o, &r, &c->err);
-    if (rc) {
-        printf("CERTDECK UNKNOWN - %s\n", cd_errmsg(&c->err, rc));
-        cli_fail(c, rc);
-        return CD_CHECK_UNKNOWN;
-    }
+    if (rc) return unknown(c, cd_errmsg(&c->err, rc), 1);
     char line[512];
     summary(&r, line, sizeof line);
     if (c->fmt == FMT_JSON) {

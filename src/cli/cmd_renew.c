@@ -151,9 +151,18 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
                            &open_line, nids, &c->err);
         if (open_line) fputc('\n', stderr);
         if (rc) status = cli_fail(c, rc);
+        /* one refused certificate refuses the batch: say how to leave such out */
+        if (rc == CD_E_STATE && filter)
+            fputs("certdeck: nothing renewed; a filter leaves out what renew refuses with "
+                  "'replaced:no not status:pending not product:apn not product:abm'\n", stderr);
     }
     if (!status && c->fmt == FMT_TABLE) {
         for (size_t i = 0; i < s.n; i++) printf("cert %lld -> cert %lld\n", (long long)s.ids[i], (long long)nids[i]);
+        /* what is left to do: the old ones are still valid */
+        fputs("The old certificates stay valid: once the new ones are in use (cert usage ID), revoke the old:\n"
+              "  certdeck cert revoke", stderr);
+        for (size_t i = 0; i < s.n && i < 8; i++) fprintf(stderr, " %lld", (long long)s.ids[i]);
+        fprintf(stderr, "%s --reason superseded\n", s.n > 8 ? " ..." : "");
     } else if (!status) {
         static const struct out_col cols[] = { { "replaces", "Replaces", OUT_NUM }, { "id", "ID", OUT_NUM } };
         struct out o;
@@ -209,9 +218,12 @@ int cmd_ca_rollover(struct cli *c, int argc, char **argv)
     if ((rc = cli_id(c, CD_KIND_CA, pos[0], &old))) return cli_fail(c, rc);
     struct cd_ca a;
     if ((rc = cd_ca_get(c->s, c->u, old, &a, &c->err))) return cli_fail(c, rc);
-    char q[160];
-    snprintf(q, sizeof q, "roll over CA %lld: a new CA, and every valid certificate of CA %lld (%lld in all) "
-             "reissued under it?", (long long)old, (long long)old, (long long)a.cert_count);
+    char q[200];
+    /* cert_count is the CA's unrevoked certificates: the expired and those
+     * renewed already are among them but not reissued, hence "at most" */
+    snprintf(q, sizeof q, "roll over CA %lld: a new CA, and reissued under it every certificate of CA %lld "
+             "not revoked, expired or renewed already (at most %lld)?", (long long)old, (long long)old,
+             (long long)a.cert_count);
     cd_ca_clear(&a);
     if (!yes && (rc = confirm(q, "nothing changed"))) return rc;
     int prc = 0;
@@ -227,6 +239,10 @@ int cmd_ca_rollover(struct cli *c, int argc, char **argv)
     if (rc) return cli_fail(c, rc);
     if (c->fmt == FMT_TABLE) {
         printf("ca %lld -> ca %lld, %zu certificate%s reissued\n", (long long)old, (long long)nid, n, n == 1 ? "" : "s");
+        fprintf(stderr, "Next: trust CA %lld where CA %lld is trusted (certdeck ca export %lld)%s\n", (long long)nid,
+                (long long)old, (long long)nid, n ? ", deploy the reissued certificates, then revoke the old ones "
+                "(--reason superseded): certdeck cert list --filter replaced:yes lists them (cert show ID: Replaced "
+                "by)." : ".");
         return 0;
     }
     static const struct out_col cols[] = { { "predecessor", "Predecessor", OUT_NUM }, { "id", "ID", OUT_NUM },

@@ -178,7 +178,9 @@ int cli_cert_import_signed(struct cli *c, int argc, char **argv)
 
 static const char U_SIGN[] = "sign CSR --ca ID --product agent|server|proxy|mdm|custom [--days N | --valid-from DATE"
     " --valid-to DATE]\n      [--host H] [--group G] [--tag T]... [--description D] [--ca-passphrase-file F] [--out F]\n"
-    "  (the request's subject and public key; key usage and EKU by product, SAN from --host; no key is stored)";
+    "  The request's signature is checked; the certificate takes its subject and public key, key usage and\n"
+    "  EKU by --product (requested extensions are not copied), SAN from --host; no key is stored.  Prints\n"
+    "  the new ID; --out F also writes the certificate (PEM); the chain: cert export ID --format chain.";
 
 int cli_cert_sign(struct cli *c, int argc, char **argv)
 {
@@ -222,6 +224,9 @@ int cli_cert_sign(struct cli *c, int argc, char **argv)
     free(csr);
     if (rc) return cli_fail(c, rc);
     out_ids(c->fmt, &id, 1);
+    if (c->fmt == FMT_TABLE)
+        fprintf(stderr, "signed: certificate %lld (no private key stored: it stays where the request was made); "
+                "the chain: certdeck cert export %lld --format chain\n", (long long)id, (long long)id);
     if (!out) return 0;
     unsigned char *pem = NULL;
     size_t plen = 0;

@@ -234,7 +234,7 @@ int cli_parse(int argc, char **argv, const struct copt *opts, const char **pos, 
 int cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int argc, char **argv)
 {
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        cli_sub_usage(group, t);
+        cli_sub_usage(argc < 1 ? stderr : stdout, group, t);
         return argc < 1 ? 2 : 0;
     }
     for (const struct subcmd *p = t; p->name; p++)
@@ -245,14 +245,14 @@ int cli_dispatch(struct cli *c, const char *group, const struct subcmd *t, int a
     char what[64];
     snprintf(what, sizeof what, "%s command", group);
     cli_unknown(what, argv[0], -1, names, n);
-    cli_sub_usage(group, t);
+    cli_sub_usage(stderr, group, t);
     return 2;
 }
 
-void cli_sub_usage(const char *group, const struct subcmd *t)
+void cli_sub_usage(FILE *f, const char *group, const struct subcmd *t)
 {
-    fprintf(stderr, "usage:\n");
-    for (const struct subcmd *p = t; p->name; p++) fprintf(stderr, "  certdeck %s %s\n", group, p->usage);
+    fprintf(f, "usage:\n");
+    for (const struct subcmd *p = t; p->name; p++) fprintf(f, "  certdeck %s %s\n", group, p->usage);
 }
 
 int cli_id(struct cli *c, int kind, const char *ref, int64_t *id)

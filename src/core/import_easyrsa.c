@@ -167,7 +167,7 @@ static int add_ca(struct era *e, struct cd_err *err)
     if (krc == CD_E_PASSPHRASE && pass && *pass)
         return cdi_fail(err, CD_E_PASSPHRASE, "private/ca.key: %s", kerr.msg);
     if (krc == CD_E_PASSPHRASE)
-        return set_why(&ca->key_why, err, "encrypted, no passphrase: the CA came without it");
+        return set_why(&ca->key_why, err, "encrypted, no passphrase given: import again with it");
     if (krc) return set_why(&ca->key_why, err, "private/ca.key: %s", kerr.msg);
     return cdi_import_put_key(e->im, der, len, keyid, "private/ca.key", err);
 }

@@ -518,7 +518,7 @@ int sq_cert_revoke(cd_store *s, const cd_user *u, const int64_t *ids, size_t n, 
         if (cd_product_external(sqlite3_column_int(sel, 3))) {
             /* the one rule: Apple's certificates are Apple's to revoke */
             rc = cdi_fail(err, CD_E_STATE, "certificate %lld is an %s certificate: APN and ABM certificates are renewed "
-                          "(a new request, then import-signed), never revoked: Apple's certificate is not on any CRL "
+                          "(a new request with request-renew, then import-signed), never revoked: Apple's certificate is not on any CRL "
                           "of this store, and Apple's portal is where it is revoked", (long long)ids[i],
                           cd_product_label(sqlite3_column_int(sel, 3)));
             break;
