@@ -153,6 +153,8 @@ out:
     return rc;
 }
 
+#define NOT_A_KEY "not a private key certdeck can read"
+
 /* A key of k as plain PKCS#8 DER, with its ID; CD_E_UNSUPPORTED (alg set)
  * for a type certdeck cannot handle. */
 static int key_take(gnutls_x509_privkey_t k, unsigned char **der, size_t *der_len, char keyid[65], char *alg,
@@ -188,6 +190,21 @@ int cdi_import_key_read(const void *data, size_t len, int fmt_pem, const char *p
     gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
     int rc = CD_OK;
     *alg = 0;
+    /* an encrypted PKCS#8 key: opened only with a passphrase given (none
+     * given is never tried as an empty one), and only when its key
+     * derivation is not made to take minutes (a hostile file) */
+    unsigned schema = 0, cipher = 0, iter = 0;
+    char *oid = NULL;
+    if (gnutls_pkcs8_info(&d, fmt_pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, &schema, &cipher, NULL, NULL,
+                          &iter, &oid) >= 0) {
+        gnutls_free(oid);
+        if (iter > CDI_IMPORT_MAX_ITER)
+            return cdi_fail(err, CD_E_INVAL, "the private key's passphrase is stretched over %u iterations: certdeck "
+                            "opens keys of at most %u", iter, (unsigned)CDI_IMPORT_MAX_ITER);
+        if (!(pass && *pass))
+            return cdi_fail(err, CD_E_PASSPHRASE, "the private key is encrypted: give its passphrase "
+                            "(--passphrase-file)");
+    }
     GT(gnutls_x509_privkey_init(&k), "key");
     int gt = gnutls_x509_privkey_import2(k, &d, fmt_pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
                                          pass && *pass ? pass : NULL, 0);
@@ -198,7 +215,7 @@ int cdi_import_key_read(const void *data, size_t len, int fmt_pem, const char *p
         goto out;
     }
     if (gt < 0) {
-        rc = cdi_fail(err, CD_E_INVAL, "not a private key certdeck can read: %s", gnutls_strerror(gt));
+        rc = cdi_fail(err, CD_E_INVAL, NOT_A_KEY ": %s", gnutls_strerror(gt));
         goto out;
     }
     rc = key_take(k, der, der_len, keyid, alg, algn, err);
@@ -276,8 +293,53 @@ static int key_found(struct cdi_import *im, int rc, unsigned char *der, size_t l
     return cdi_import_put_key(im, der, len, keyid, source, err);
 }
 
+/* The key derivations a PKCS#12 asks for: its MAC's, each encrypted bag's
+ * and each shrouded key's, all at most CDI_IMPORT_MAX_ITER, in at most
+ * CDI_IMPORT_MAX_BAGS bags (a file made to keep certdeck busy is refused
+ * before anything is derived past the cap).  An encrypted bag is opened
+ * here to see the keys it holds; a wrong passphrase is left to the parse. */
+static int p12_bounded(gnutls_pkcs12_t p12, const char *pw, struct cd_err *err)
+{
+    unsigned mac = 0, iter = 0, schema = 0, cipher = 0;
+    char *oid = NULL;
+    int rc = CD_OK;
+    if (gnutls_pkcs12_mac_info(p12, &mac, NULL, NULL, &iter, &oid) >= 0) gnutls_free(oid);
+    oid = NULL;
+    for (unsigned i = 0; !rc && iter <= CDI_IMPORT_MAX_ITER; i++) {
+        if (i >= CDI_IMPORT_MAX_BAGS)
+            return cdi_fail(err, CD_E_INVAL, "the PKCS#12 file holds more than %u bags", CDI_IMPORT_MAX_BAGS);
+        gnutls_pkcs12_bag_t bag = NULL;
+        if (gnutls_pkcs12_bag_init(&bag) < 0) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        int gt = gnutls_pkcs12_get_bag(p12, (int)i, bag);
+        if (gt == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) { gnutls_pkcs12_bag_deinit(bag); break; }
+        if (gt >= 0 && gnutls_pkcs12_bag_get_type(bag, 0) == GNUTLS_BAG_ENCRYPTED) {
+            if (gnutls_pkcs12_bag_enc_info(bag, &schema, &cipher, NULL, NULL, &iter, &oid) >= 0) gnutls_free(oid);
+            oid = NULL;
+            if (iter <= CDI_IMPORT_MAX_ITER && gnutls_pkcs12_bag_decrypt(bag, pw) < 0) gt = -1;
+        }
+        int nel = gt >= 0 ? gnutls_pkcs12_bag_get_count(bag) : 0;
+        for (int j = 0; j < nel && iter <= CDI_IMPORT_MAX_ITER; j++) {
+            gnutls_datum_t kd = { 0 };
+            if (gnutls_pkcs12_bag_get_type(bag, (unsigned)j) != GNUTLS_BAG_PKCS8_ENCRYPTED_KEY ||
+                gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &kd) < 0)
+                continue;
+            unsigned kiter = 0;
+            if (gnutls_pkcs8_info(&kd, GNUTLS_X509_FMT_DER, &schema, &cipher, NULL, NULL, &kiter, &oid) >= 0) {
+                gnutls_free(oid);
+                if (kiter > iter) iter = kiter;
+            }
+            oid = NULL;
+        }
+        gnutls_pkcs12_bag_deinit(bag);
+    }
+    if (!rc && iter > CDI_IMPORT_MAX_ITER)
+        rc = cdi_fail(err, CD_E_INVAL, "the PKCS#12 file's passphrase is stretched over %u iterations: certdeck "
+                      "opens files of at most %u", iter, (unsigned)CDI_IMPORT_MAX_ITER);
+    return rc;
+}
+
 static int parse_p12(struct cdi_import *im, const void *data, size_t len, const char *pass, const char *source,
-                     struct cd_err *err)
+                     int *is_p12, struct cd_err *err)
 {
     gnutls_pkcs12_t p12 = NULL;
     gnutls_x509_privkey_t key = NULL;
@@ -288,7 +350,9 @@ static int parse_p12(struct cdi_import *im, const void *data, size_t len, const 
     GT(gnutls_pkcs12_init(&p12), "PKCS#12");
     int gt = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_DER, 0);
     if (gt < 0) { rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key"); goto out; }
+    *is_p12 = 1;
     const char *pw = pass ? pass : "";
+    if ((rc = p12_bounded(p12, pw, err))) goto out;
     if (gnutls_pkcs12_verify_mac(p12, pw) < 0) {
         rc = cdi_fail(err, CD_E_PASSPHRASE, pass ? "wrong passphrase for the PKCS#12 file (its MAC does not verify)"
                       : "the PKCS#12 file needs its passphrase (--passphrase-file)");
@@ -402,13 +466,14 @@ int cdi_import_parse(struct cdi_import *im, const void *data, size_t len, const 
         } else {
             /* a PKCS#12 (first: GnuTLS's key reader would take its key
              * alone), or else a PKCS#8 key, plain or encrypted */
-            rc = parse_p12(im, data, len, pass, source, err);
-            if (rc == CD_E_INVAL) {
+            int is_p12 = 0;
+            rc = parse_p12(im, data, len, pass, source, &is_p12, err);
+            if (rc == CD_E_INVAL && !is_p12) {
                 unsigned char *kd = NULL;
                 size_t kl = 0;
                 char keyid[65] = "", alg[64];
                 rc = cdi_import_key_read(data, len, 0, pass, &kd, &kl, keyid, alg, sizeof alg, err);
-                if (rc == CD_E_INVAL)
+                if (rc == CD_E_INVAL && (!err || !strncmp(err->msg, NOT_A_KEY, strlen(NOT_A_KEY))))
                     rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key (PEM or DER)");
                 else rc = key_found(im, rc, kd, kl, keyid, alg, source, err);
             }

@@ -75,6 +75,14 @@ static int names_ok(const struct cdi_import_obj *o, char *why, size_t n)
     return 1;
 }
 
+/* 1 when u may read objects of this kind in the group: one u may not read
+ * is never named, linked to or given a key by an import (its ID is not
+ * told, nor that it is without a key). */
+static int readable(struct imp *x, int kind, int64_t group)
+{
+    return sq_level(x->sq, x->u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, group) >= CD_RIGHT_READ;
+}
+
 /* ---- CAs ----------------------------------------------------------------- */
 
 static int ca_key_add(struct imp *x, const struct cdi_import_obj *o, int64_t id, int64_t group, struct cd_err *err)
@@ -143,6 +151,8 @@ static int one_ca(struct imp *x, const struct cdi_import_obj *o, struct cd_err *
         int64_t id = sqlite3_column_int64(st, 0), group = sqlite3_column_int64(st, 2);
         int prot = sqlite3_column_int(st, 1);
         sqlite3_finalize(st);
+        if (!readable(x, CD_KIND_CA, group))       /* the one copy a store holds, in a group u cannot see */
+            return report(x, CD_IMPORT_CA, 0, 0, obj_name(o), "already in the store", err);
         char why[64];
         snprintf(why, sizeof why, "already in the store as ca %lld", (long long)id);
         rc = report(x, CD_IMPORT_CA, 0, id, obj_name(o), why, err);
@@ -163,12 +173,13 @@ static int find_issuer(struct imp *x, const struct cdi_import_obj *o, int64_t *c
     sqlite3_stmt *st = NULL;
     gnutls_x509_crt_t crt = NULL;
     *ca_id = 0;
-    int rc = sq_prep(x->sq, "SELECT id, der FROM cas WHERE subject = ? ORDER BY id DESC", &st, err);
+    int rc = sq_prep(x->sq, "SELECT id, der, group_id FROM cas WHERE subject = ? ORDER BY id DESC", &st, err);
     if (!rc) rc = cdi_crt_load(o->der, o->der_len, &crt, err);
     if (rc) goto out;
     sqlite3_bind_text(st, 1, o->issuer, -1, SQLITE_STATIC);
     while (!*ca_id && sqlite3_step(st) == SQLITE_ROW) {
         gnutls_x509_crt_t ca = NULL;
+        if (!readable(x, CD_KIND_CA, sqlite3_column_int64(st, 2))) continue;
         if (cdi_crt_load(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &ca, NULL)) continue;
         unsigned status = 1;
         if (gnutls_x509_crt_verify(crt, &ca, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
@@ -231,6 +242,8 @@ static int cert_new(struct imp *x, const struct cdi_import_obj *o, struct cd_err
     int rc = CD_OK;
     int64_t ca = 0;
     if (!x->may_cert && !(rc = sq_may(x->sq, x->u, CD_ACT_CERT_NEW, x->group, err))) x->may_cert = 1;
+    /* a revocation carried in is one made here: the right to revoke */
+    if (!rc && o->revoked_at) rc = sq_may(x->sq, x->u, CD_ACT_CERT_REVOKE, x->group, err);
     if (!rc) rc = find_issuer(x, o, &ca, err);
     if (!rc && o->key) rc = seal(x, o, o->fp, &sealed, err);
     if (!rc) rc = sq_prep(x->sq, "INSERT INTO certs(ca_id, product, host, description, cn, subject, issuer, serial,"
@@ -273,13 +286,16 @@ out:
 static int one_cert(struct imp *x, const struct cdi_import_obj *o, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sq_prep(x->sq, "SELECT id, length(key), revoked_at, group_id, ca_id FROM certs WHERE fingerprint = ?",
-                     &st, err);
+    int rc = sq_prep(x->sq, "SELECT id, length(key), revoked_at, group_id, ca_id FROM certs WHERE fingerprint = ?"
+                     " ORDER BY id", &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, o->fp, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    int r, hidden = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && !readable(x, CD_KIND_CERT, sqlite3_column_int64(st, 3))) hidden = 1;
+    if (r != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return cert_new(x, o, err);
+        /* stored only where u cannot see: said without its ID, nothing added to it */
+        return hidden ? report(x, CD_IMPORT_CERT, 0, 0, obj_name(o), "already in the store", err) : cert_new(x, o, err);
     }
     int64_t id = sqlite3_column_int64(st, 0), group = sqlite3_column_int64(st, 3), ca = sqlite3_column_int64(st, 4);
     int has_key = sqlite3_column_int(st, 1) > 0;
@@ -317,6 +333,7 @@ static int key_owner(struct imp *x, const char *keyid, int *kind, int64_t *id, i
         int r;
         while (!*id && (r = sqlite3_step(st)) == SQLITE_ROW) {
             gnutls_x509_crt_t crt = NULL;
+            if (!readable(x, k ? CD_KIND_CA : CD_KIND_CERT, sqlite3_column_int64(st, 2))) continue;
             if (cdi_crt_load(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &crt, NULL)) continue;
             unsigned char kid[64];
             size_t kl = sizeof kid;

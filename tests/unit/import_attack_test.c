@@ -1,0 +1,261 @@
+/* Imports from a hostile source: files made to keep certdeck busy, an
+ * easy-rsa folder with a FIFO where a key should be, a user importing what
+ * another group holds, a certdeckd client sending encrypted keys. */
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "helpers.h"
+#include "import_int.h"
+#include "import_wire_int.h"
+
+/* Fixtures (hex): an EC key under PBES2 whose PBKDF2 count was set to
+ * 8,388,607; the same key under an empty passphrase (2,048); a PKCS#12
+ * of openssl's whose three counts (MAC, certificate bag, shrouded key)
+ * were set to 8,388,607, and one where only the two bags' were. */
+static const char HEX_ITER_KEY[] =
+    "3081ed305806092a864886f70d01050d304b302a06092a864886f70d0105"
+    "0c301d040825826f66f84c2b6f02037fffff300c06082a864886f70d0209"
+    "0500301d060960864801650304012a041009e3ec7cfd4981c513cc6be774"
+    "a0132104819025140202bb503f398fa7968db3bf4b1f9f7dbc3e027f3aca"
+    "6b3de89ea8085799dc663668067b243a2f6bd62bf8450e11008ff254f8c5"
+    "d17f00a46538f11de374a02b19b801a0ebb4d4189e26f90d9400f0876c49"
+    "51be2b6a842d88a6a289cc6748134be7e4ce09ab7224b536839a657a2cae"
+    "a8de3b225168a7fbea81a03272fc406db9f05dfc1b5dabaf4d5b64271efd"
+    ;
+static const char HEX_EMPTY_KEY[] =
+    "3081ec305706092a864886f70d01050d304a302906092a864886f70d0105"
+    "0c301c0408ccc2f3551175fa5f02020800300c06082a864886f70d020905"
+    "00301d060960864801650304012a0410bb714c0a8e9235551e886e6e5bc5"
+    "b65e04819083a0de34f0ffcdf9bb73bdf02b84532253316abf6d0dd7db4a"
+    "a7a29e4b5ef71c48ce373cf7a1a453fca2bed79de0dc3609060250361a5c"
+    "22ebed4fe61de9154f7ddf020df27debf6e90d63e5b9c45517dc91dd6ca2"
+    "8ab219db5960a3d606c921d3485c23d386913979213c9251d7c181347d1a"
+    "1dc576222063ebae05c388b64c6c6dcf5351961df753747b60c8cacebc"
+    ;
+static const char HEX_ITER_P12[] =
+    "3082040f020103308203c406092a864886f70d010701a08203b5048203b1"
+    "308203ad3082026306092a864886f70d010706a082025430820250020100"
+    "3082024906092a864886f70d010701305806092a864886f70d01050d304b"
+    "302a06092a864886f70d01050c301d0408c59b3ff871a0e5af02037fffff"
+    "300c06082a864886f70d02090500301d060960864801650304012a041081"
+    "d9af1f44352df122269fbc80afb579808201e047e445321d909c6b51ac3e"
+    "cd350f194ccae3a8478a6468a9f83615e88890c3fdd0ab99633a3d4a6f22"
+    "9ba084eeb1e49486054f657b26c7814d86b8bfec234ea6f9325ffb25d90a"
+    "94dae63530170e45ca19fb4f7a9f57d27bb68fdb3a5d179786c00440244d"
+    "31489060bf819dad8234a498fadecaeec040cba4d367d2120459502e3019"
+    "004355565bbf8920d74eab0725df242ae3abd3cd1ffb8866b2f79290e014"
+    "a7a1d9ceced5bbcfbda54d82ddefb9f30ca1a1debffd0ea2ed6d54817270"
+    "5db9b7dfc811277605e5ac01d642aa895267f9e7fde4debb3651acbc2131"
+    "65f1e6b10ab3ac9b0c8b1e6164b3076d6db823a00f018d8a9091d943f3bf"
+    "767fdc6797c50dfa61c659771a22a3b17a3656b307bf260609beee81e5a5"
+    "1468873e8f3fae7d1948762cb9cc11051be7660b865ed733fda34b590236"
+    "8d2437687180d1beb80b0ef7c4ebab31c5162c427880146a35f9dd474d50"
+    "6bdd6bde2e5aca61c854e160ffdb74f14fe6d539862c48c3edc009ec6a16"
+    "1403eef0e260129ef0f8531c5aaa7014f55fee3ad4d496b3ed4fe406692b"
+    "cd0050168ed16c51b16fcc2a3dfbcef6ea7d1000045f501211b2bfd6c1ae"
+    "0085c155d4dd60dc4faf5c104fd48090cf09425dfb2dfc39357cfebe8910"
+    "63599f07bba6d9e12c9eb9028add61d27981183082014206092a864886f7"
+    "0d010701a08201330482012f3082012b30820127060b2a864886f70d010c"
+    "0a0102a081f03081ed305806092a864886f70d01050d304b302a06092a86"
+    "4886f70d01050c301d0408a921600d7d06db4702037fffff300c06082a86"
+    "4886f70d02090500301d060960864801650304012a04100da5d284a16970"
+    "78b5cb703ae488b143048190cf3915803862aca5a9ae8c42dd1ab35cd398"
+    "8e8f9ee55ed546543725d5741ffa5ec0ae4b485678b7c1b735dc98eee037"
+    "80b546c8206b0db3cd61eb61fd05e3ebb4b26b0d1cf73f68a7cfd6c7ae28"
+    "21ebff40b16a096038cdff48bff637380974939da387ca24114458e0a3f6"
+    "505e5a8044ce47f17e406a19d2e59059c44fe9a07ed19e9d95148e132e13"
+    "174dc1c03d573125302306092a864886f70d010915311604144284182911"
+    "6f5c3209793e62bb0a581d1bc34bee30423031300d060960864801650304"
+    "020105000420c167dcf58946df3b348f0be94cc8977f21ecf4b3acc99a17"
+    "d1daee51cd0ab963040885522549ad1e2fea02037fffff"
+    ;
+static const char HEX_ITER_BAGS[] =
+    "3082040f020103308203c406092a864886f70d010701a08203b5048203b1"
+    "308203ad3082026306092a864886f70d010706a082025430820250020100"
+    "3082024906092a864886f70d010701305806092a864886f70d01050d304b"
+    "302a06092a864886f70d01050c301d0408c59b3ff871a0e5af02037fffff"
+    "300c06082a864886f70d02090500301d060960864801650304012a041081"
+    "d9af1f44352df122269fbc80afb579808201e047e445321d909c6b51ac3e"
+    "cd350f194ccae3a8478a6468a9f83615e88890c3fdd0ab99633a3d4a6f22"
+    "9ba084eeb1e49486054f657b26c7814d86b8bfec234ea6f9325ffb25d90a"
+    "94dae63530170e45ca19fb4f7a9f57d27bb68fdb3a5d179786c00440244d"
+    "31489060bf819dad8234a498fadecaeec040cba4d367d2120459502e3019"
+    "004355565bbf8920d74eab0725df242ae3abd3cd1ffb8866b2f79290e014"
+    "a7a1d9ceced5bbcfbda54d82ddefb9f30ca1a1debffd0ea2ed6d54817270"
+    "5db9b7dfc811277605e5ac01d642aa895267f9e7fde4debb3651acbc2131"
+    "65f1e6b10ab3ac9b0c8b1e6164b3076d6db823a00f018d8a9091d943f3bf"
+    "767fdc6797c50dfa61c659771a22a3b17a3656b307bf260609beee81e5a5"
+    "1468873e8f3fae7d1948762cb9cc11051be7660b865ed733fda34b590236"
+    "8d2437687180d1beb80b0ef7c4ebab31c5162c427880146a35f9dd474d50"
+    "6bdd6bde2e5aca61c854e160ffdb74f14fe6d539862c48c3edc009ec6a16"
+    "1403eef0e260129ef0f8531c5aaa7014f55fee3ad4d496b3ed4fe406692b"
+    "cd0050168ed16c51b16fcc2a3dfbcef6ea7d1000045f501211b2bfd6c1ae"
+    "0085c155d4dd60dc4faf5c104fd48090cf09425dfb2dfc39357cfebe8910"
+    "63599f07bba6d9e12c9eb9028add61d27981183082014206092a864886f7"
+    "0d010701a08201330482012f3082012b30820127060b2a864886f70d010c"
+    "0a0102a081f03081ed305806092a864886f70d01050d304b302a06092a86"
+    "4886f70d01050c301d0408a921600d7d06db4702037fffff300c06082a86"
+    "4886f70d02090500301d060960864801650304012a04100da5d284a16970"
+    "78b5cb703ae488b143048190cf3915803862aca5a9ae8c42dd1ab35cd398"
+    "8e8f9ee55ed546543725d5741ffa5ec0ae4b485678b7c1b735dc98eee037"
+    "80b546c8206b0db3cd61eb61fd05e3ebb4b26b0d1cf73f68a7cfd6c7ae28"
+    "21ebff40b16a096038cdff48bff637380974939da387ca24114458e0a3f6"
+    "505e5a8044ce47f17e406a19d2e59059c44fe9a07ed19e9d95148e132e13"
+    "174dc1c03d573125302306092a864886f70d010915311604144284182911"
+    "6f5c3209793e62bb0a581d1bc34bee30423031300d060960864801650304"
+    "020105000420c167dcf58946df3b348f0be94cc8977f21ecf4b3acc99a17"
+    "d1daee51cd0ab963040885522549ad1e2fea0203010000"
+    ;
+
+static unsigned char *unhex(const char *h, size_t *n)
+{
+    *n = strlen(h) / 2;
+    unsigned char *b = malloc(*n);
+    for (size_t i = 0; i < *n; i++) { unsigned v = 0; sscanf(h + 2 * i, "%2x", &v); b[i] = (unsigned char)v; }
+    return b;
+}
+
+/* A hang (a FIFO opened, a key derivation of minutes) ends the test. */
+static int setup(void **state) { alarm(60); return fx_setup(state); }
+static int teardown(void **state) { alarm(0); return fx_teardown(state); }
+
+static void test_iterations_capped(void **state)
+{
+    struct fx *f = *state;
+    struct cd_import_report r;
+    struct cd_import_opts o = { .passphrase = "x" };
+    const char *hex[3] = { HEX_ITER_KEY, HEX_ITER_P12, HEX_ITER_BAGS };
+    for (int i = 0; i < 3; i++) {
+        size_t n = 0;
+        unsigned char *d = unhex(hex[i], &n);
+        time_t t0 = time(NULL);
+        assert_int_equal(cd_import(f->s, f->u, d, n, &o, &r, &f->err), CD_E_INVAL);
+        assert_non_null(strstr(f->err.msg, "iterations"));
+        assert_true(time(NULL) - t0 < 5);
+        free(d);
+    }
+    assert_int_equal(fx_count(f, NULL, 1), 3);
+}
+
+/* certdeckd takes plain keys only: an encrypted one is never opened (an
+ * empty passphrase tried, or a derivation of minutes run) */
+static void test_wire_plain_keys_only(void **state)
+{
+    struct fx *f = *state;
+    const char *hex[2] = { HEX_EMPTY_KEY, HEX_ITER_KEY };
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        unsigned char *d = unhex(hex[i], &n);
+        char *b64 = cdi_b64_encode(d, n);
+        char *rec = cdi_printf("%d 0 0 - %s - - -", CD_IMPORT_KEY, b64);
+        struct cdi_import im = { 0 };
+        time_t t0 = time(NULL);
+        assert_int_not_equal(cdi_import_decode_item(&im, rec, &f->err), CD_OK);
+        assert_true(time(NULL) - t0 < 5);
+        assert_int_equal(im.n, 0);
+        cdi_import_clear(&im);
+        free(rec); free(b64); free(d);
+    }
+}
+
+/* easy-rsa: a FIFO where a key should be is skipped, not waited on */
+static void test_easyrsa_fifo(void **state)
+{
+    struct fx *f = *state;
+    char dir[160], p[256];
+    snprintf(dir, sizeof dir, "%s/pki", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(p, sizeof p, "%s/issued", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/private", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    char *ca = NULL;
+    size_t calen = 0, cl = 0;
+    fx_must(f, cd_ca_export(f->s, f->u, 1, &ca, &calen, &f->err), "ca");
+    snprintf(p, sizeof p, "%s/ca.crt", dir);
+    fx_put(p, ca, calen);
+    unsigned char *c = NULL;
+    fx_must(f, cd_cert_export(f->s, f->u, 1, CD_EXPORT_PEM, NULL, &c, &cl, &f->err), "cert");
+    snprintf(p, sizeof p, "%s/issued/one.crt", dir);
+    fx_put(p, c, cl);
+    snprintf(p, sizeof p, "%s/private/ca.key", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    snprintf(p, sizeof p, "%s/private/one.key", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    snprintf(p, sizeof p, "%s/index.txt", dir);
+    fx_put(p, "", 0);
+    struct cd_import_report r;
+    fx_must(f, cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), "import");
+    assert_int_equal(r.taken, 0);              /* came back (no wait on one.key): all stored already */
+    cd_import_report_free(&r);
+    free(ca);
+    free(c);
+}
+
+/* carol writes certificates in /All/A only; certificate 1 (no key kept
+ * after the move) lives in /All/B.  Her imports neither name it, nor give
+ * it her key, nor fail on it. */
+static void test_other_group_hidden(void **state)
+{
+    struct fx *f = *state;
+    static const char PW[] = "carol-password-1";
+    fx_must(f, cd_group_add(f->s, f->u, "/All/A", &f->err), "group A");
+    fx_must(f, cd_group_add(f->s, f->u, "/All/B", &f->err), "group B");
+    fx_must(f, cd_user_add(f->s, f->u, "carol", "/All/A", PW, &f->err), "user");
+    const char *ga[] = { "/All/A" };
+    int rights[CD_OT_COUNT] = { 0 };
+    rights[CD_OT_CERTS] = CD_RIGHT_WRITE;
+    fx_must(f, cd_permset_add(f->s, f->u, "a-certs", ga, 1, rights, &f->err), "permset");
+    fx_must(f, cd_permset_grant(f->s, f->u, "a-certs", "carol", 1, &f->err), "grant");
+    cd_user *carol = NULL;
+    fx_must(f, cd_user_login(f->s, "carol", PW, &carol, &f->err), "login");
+    /* a certificate of another store, put in B without its key; carol holds it and its key */
+    void *ov = NULL;
+    assert_int_equal(fx_setup(&ov), 0);
+    struct fx *other = ov;
+    int64_t id = fx_cert(other, "bee");
+    unsigned char *der = NULL, *key = NULL;
+    size_t dl = 0, kl = 0;
+    fx_must(other, cd_cert_export(other->s, other->u, id, CD_EXPORT_DER, NULL, &der, &dl, &other->err), "der");
+    fx_must(other, cd_cert_export(other->s, other->u, id, CD_EXPORT_KEY, "pass-pass-1", &key, &kl, &other->err), "key");
+    fx_teardown(&ov);
+    struct cd_import_report r;
+    struct cd_import_opts ob = { .group = "/All/B" };
+    fx_must(f, cd_import(f->s, f->u, der, dl, &ob, &r, &f->err), "store in B");
+    assert_int_equal(r.taken, 1);
+    int64_t bid = r.rows[0].id;
+    cd_import_report_free(&r);
+    /* the key alone: matches nothing carol may see */
+    struct cd_import_opts ok = { .passphrase = "pass-pass-1" };
+    fx_must(f, cd_import(f->s, carol, key, kl, &ok, &r, &f->err), "key");
+    assert_int_equal(r.taken, 0);
+    assert_non_null(strstr(r.rows[0].why, "matches no certificate"));
+    cd_import_report_free(&r);
+    /* the certificate: its ID not told */
+    fx_must(f, cd_import(f->s, carol, der, dl, NULL, &r, &f->err), "cert");
+    char idtxt[32];
+    snprintf(idtxt, sizeof idtxt, "%lld", (long long)bid);
+    for (size_t i = 0; i < r.n; i++) {
+        assert_null(strstr(r.rows[i].why, idtxt));
+        assert_true(r.rows[i].id != bid);
+    }
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, bid, &c, &f->err), "get");
+    assert_int_equal(c.has_key, 0);
+    cd_cert_clear(&c);
+    cd_user_free(carol);
+    free(der);
+    free(key);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_iterations_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_plain_keys_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_easyrsa_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
