@@ -158,12 +158,12 @@ static void test_wire_plain_keys_only(void **state)
     }
 }
 
-/* easy-rsa: a FIFO where a key should be is skipped, not waited on */
-static void test_easyrsa_fifo(void **state)
+/* A pki/ folder in f's directory: ca.crt (CA 1), issued/one.crt
+ * (certificate 1), private/; dir filled. */
+static void pki_make(struct fx *f, char *dir, size_t n)
 {
-    struct fx *f = *state;
-    char dir[160], p[256];
-    snprintf(dir, sizeof dir, "%s/pki", f->dir);
+    char p[256];
+    snprintf(dir, n, "%s/pki", f->dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(p, sizeof p, "%s/issued", dir);
     assert_int_equal(mkdir(p, 0700), 0);
@@ -178,6 +178,16 @@ static void test_easyrsa_fifo(void **state)
     fx_must(f, cd_cert_export(f->s, f->u, 1, CD_EXPORT_PEM, NULL, &c, &cl, &f->err), "cert");
     snprintf(p, sizeof p, "%s/issued/one.crt", dir);
     fx_put(p, c, cl);
+    free(ca);
+    free(c);
+}
+
+/* easy-rsa: a FIFO where a key should be is skipped, not waited on */
+static void test_easyrsa_fifo(void **state)
+{
+    struct fx *f = *state;
+    char dir[160], p[256];
+    pki_make(f, dir, sizeof dir);
     snprintf(p, sizeof p, "%s/private/ca.key", dir);
     assert_int_equal(mkfifo(p, 0600), 0);
     snprintf(p, sizeof p, "%s/private/one.key", dir);
@@ -188,8 +198,28 @@ static void test_easyrsa_fifo(void **state)
     fx_must(f, cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), "import");
     assert_int_equal(r.taken, 0);              /* came back (no wait on one.key): all stored already */
     cd_import_report_free(&r);
-    free(ca);
-    free(c);
+}
+
+/* easy-rsa: an index.txt of thousands of lines that match nothing is not
+ * thousands of report rows (nor a scan of every row for each line) */
+static void test_easyrsa_index_flood(void **state)
+{
+    struct fx *f = *state;
+    char dir[160], p[256];
+    pki_make(f, dir, sizeof dir);
+    struct cdi_buf b = { 0 };
+    for (unsigned i = 0; i < 20000; i++)
+        cdi_buf_addf(&b, i % 2 ? "V\t290101000000Z\t\t%X0F0F\tunknown\t/CN=x\n" : "garbage %u\n", i);
+    snprintf(p, sizeof p, "%s/index.txt", dir);
+    fx_put(p, b.p, b.len);
+    cdi_buf_free(&b);
+    struct cd_import_report r;
+    fx_must(f, cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), "import");
+    assert_true(r.n < 120);
+    int more = 0;
+    for (size_t i = 0; i < r.n; i++) more += strstr(r.rows[i].why, "19900 more lines") != NULL;
+    assert_int_equal(more, 1);
+    cd_import_report_free(&r);
 }
 
 /* carol writes certificates in /All/A only; certificate 1 (no key kept
@@ -255,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterations_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_plain_keys_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_easyrsa_index_flood, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
