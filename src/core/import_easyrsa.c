@@ -10,6 +10,7 @@
  * issued/.  Files are read whole, size-capped, never through a symbolic
  * link. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,6 +386,30 @@ static int read_index(struct era *e, struct cd_err *err)
     return rc;
 }
 
+/* The folder and its subfolders are read only when nobody else could have
+ * put files there (none writable by all) and no subfolder is a symbolic
+ * link (private/ pointing at another user's keys, say): else CD_E_INVAL
+ * saying which.  The folder itself may be a link: the user named it. */
+static int folders_safe(const struct era *e, struct cd_err *err)
+{
+    static const char *const subs[] = { ".", "issued", "private", "revoked", "revoked/certs_by_serial",
+                                        "revoked/private_by_serial", "certs_by_serial" };
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+        char *p = path_of(e, subs[i]);
+        if (!p) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        struct stat st;
+        int r = i ? lstat(p, &st) : stat(p, &st), en = errno;
+        const char *why = r ? (en == ENOENT && i ? NULL : strerror(en))
+                        : S_ISLNK(st.st_mode) ? "it is a symbolic link"
+                        : !S_ISDIR(st.st_mode) ? "it is not a folder"
+                        : st.st_mode & S_IWOTH ? "anybody may write in it" : NULL;
+        int rc = why ? cdi_fail(err, CD_E_INVAL, "%s is not read: %s", p, why) : CD_OK;
+        free(p);
+        if (rc) return rc;
+    }
+    return CD_OK;
+}
+
 int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *im, const char *dir,
                              const struct cd_import_opts *o, struct cd_err *err)
 {
@@ -396,7 +421,8 @@ int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *i
     if (missing)
         return cdi_fail(err, CD_E_INVAL, "%s is not an easy-rsa PKI: it has no index.txt (give the pki folder, the "
                         "one holding ca.crt, index.txt, issued/ and private/)", dir);
-    int rc = add_ca(&e, err);
+    int rc = folders_safe(&e, err);
+    if (!rc) rc = add_ca(&e, err);
     if (!rc) rc = add_certs(&e, "issued", ".crt", "private", err);
     if (!rc) rc = add_certs(&e, "revoked/certs_by_serial", ".crt", "revoked/private_by_serial", err);
     /* copies of every certificate signed, by serial: what the two above did

@@ -279,6 +279,33 @@ static void test_other_group_hidden(void **state)
     free(key);
 }
 
+/* easy-rsa: private/ a link to keys elsewhere, or a folder anybody may
+ * write in: refused, saying which, nothing written */
+static void test_easyrsa_unsafe_folders(void **state)
+{
+    struct fx *f = *state;
+    char dir[160], p[256], away[200];
+    pki_make(f, dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/index.txt", dir);
+    fx_put(p, "", 0);
+    snprintf(p, sizeof p, "%s/private", dir);
+    assert_int_equal(rmdir(p), 0);
+    snprintf(away, sizeof away, "%s/elsewhere", f->dir);
+    assert_int_equal(mkdir(away, 0700), 0);
+    assert_int_equal(symlink(away, p), 0);
+    struct cd_import_report r;
+    assert_int_equal(cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), CD_E_INVAL);
+    assert_non_null(strstr(f->err.msg, "symbolic link"));
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(mkdir(p, 0700), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), CD_E_INVAL);
+    assert_non_null(strstr(f->err.msg, "anybody may write"));
+    assert_int_equal(chmod(dir, 0700), 0);
+    fx_must(f, cd_import_easyrsa(f->s, f->u, dir, NULL, &r, &f->err), "safe again");
+    cd_import_report_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wire_plain_keys_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_index_flood, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_easyrsa_unsafe_folders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
