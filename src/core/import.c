@@ -122,6 +122,17 @@ int cdi_import_cert(struct cdi_import_obj *o, const unsigned char *der, size_t l
     struct cdi_issued d = { 0 };
     int rc = cdi_crt_load(der, len, &crt, err);
     if (rc) return rc;
+    /* RFC 5280's serial: positive, at most 20 bytes (a CRL names it; one
+     * cut short or read as positive would revoke another certificate) */
+    unsigned char sn[21];
+    size_t snl = sizeof sn;
+    if (gnutls_x509_crt_get_serial(crt, sn, &snl) < 0 || snl > 20 || !snl || (sn[0] & 0x80)) {
+        o->what = CD_IMPORT_CERT;
+        o->why = cdi_strdup(snl > 20 || !snl ? "its serial number is longer than 20 bytes (RFC 5280): certdeck cannot "
+                            "list it in a CRL" : "its serial number is negative (RFC 5280 wants it positive)");
+        if (!o->why) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = cdi_crt_describe(crt, &d, err))) goto out;
     memcpy(o->fp, d.fp, sizeof o->fp);
     memcpy(o->serial, d.serial, sizeof o->serial);
@@ -139,7 +150,13 @@ int cdi_import_cert(struct cdi_import_obj *o, const unsigned char *der, size_t l
     size_t idl = sizeof id;
     GT(gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &idl), "key ID");
     cdi_hex(id, idl > 32 ? 32 : idl, o->keyid);
-    o->what = gnutls_x509_crt_get_basic_constraints(crt, &crit, NULL, NULL) == 1 ? CD_IMPORT_CA : CD_IMPORT_CERT;
+    /* a CA is one that may sign certificates: CA:TRUE, and keyCertSign
+     * when its key usage is given (one without is kept as a certificate) */
+    unsigned ku = 0, kucrit = 0;
+    int kur = gnutls_x509_crt_get_key_usage(crt, &ku, &kucrit);
+    o->what = gnutls_x509_crt_get_basic_constraints(crt, &crit, NULL, NULL) == 1 &&
+              (kur == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (kur >= 0 && (ku & GNUTLS_KEY_KEY_CERT_SIGN)))
+              ? CD_IMPORT_CA : CD_IMPORT_CERT;
     o->cn = cdi_strdup(cn);
     o->host = o->what == CD_IMPORT_CA ? cdi_strdup("*") : san_hosts(crt);
     o->key_alg = alg_label(pk, bits);

@@ -107,6 +107,47 @@ static const char HEX_ITER_BAGS[] =
     "d1daee51cd0ab963040885522549ad1e2fea0203010000"
     ;
 
+/* Certificates made by openssl: a serial of 21 bytes, a negative serial,
+ * CA:TRUE with a key usage that does not let it sign certificates. */
+static const char PEM_LONG[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBfzCCASagAwIBAgIVAQIDBAUGBwgJCgsMDQ4PEBESExQVMAoGCCqGSM49BAMC\n"
+    "MBUxEzARBgNVBAMMCmxvbmdzZXJpYWwwHhcNMjYxMjA3MDYyNjIzWhcNMjcwMTA2\n"
+    "MDYyNjIzWjAVMRMwEQYDVQQDDApsb25nc2VyaWFsMFkwEwYHKoZIzj0CAQYIKoZI\n"
+    "zj0DAQcDQgAEiDvE/NqEbOYQ3e610ULKPi4SwOFBZIOE2lFTDTTrA3WnlTdDEazQ\n"
+    "RZrUuyV0RWgZGjRoPWnBq5zcypyyt8KsNqNTMFEwHQYDVR0OBBYEFF6+cl5cHCeZ\n"
+    "wTY6mUTR/8ixpv99MB8GA1UdIwQYMBaAFF6+cl5cHCeZwTY6mUTR/8ixpv99MA8G\n"
+    "A1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgcWLaLd7f2kjTY1F8qM/3\n"
+    "A8ce3ix1vuft/u5llXH609ICIDJXl/MnRUklAHC9WY+dJ/9LnjzzhF9uBy95V+q9\n"
+    "mlZr\n"
+    "-----END CERTIFICATE-----\n"
+    ;
+static const char PEM_NEG[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBazCCARCgAwIBAgIB+zAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAluZWdzZXJp\n"
+    "YWwwHhcNMjYxMjA3MDYyNjI0WhcNMjcwMTA2MDYyNjI0WjAUMRIwEAYDVQQDDAlu\n"
+    "ZWdzZXJpYWwwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASIO8T82oRs5hDd7rXR\n"
+    "Qso+LhLA4UFkg4TaUVMNNOsDdaeVN0MRrNBFmtS7JXRFaBkaNGg9acGrnNzKnLK3\n"
+    "wqw2o1MwUTAdBgNVHQ4EFgQUXr5yXlwcJ5nBNjqZRNH/yLGm/30wHwYDVR0jBBgw\n"
+    "FoAUXr5yXlwcJ5nBNjqZRNH/yLGm/30wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjO\n"
+    "PQQDAgNJADBGAiEAxJh0mmvB5CRIucHecxzqUMKImAllyWFXzQr5OvFEpT4CIQDr\n"
+    "XaDaG0WYzHMki0JDyKj5+8IJ+JDXal2ANwCzBZIFmg==\n"
+    "-----END CERTIFICATE-----\n"
+    ;
+static const char PEM_NOSIGN[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBizCCATGgAwIBAgIUOcGk4eXzpzl6aN7wvyOZQcc5l9UwCgYIKoZIzj0EAwIw\n"
+    "EzERMA8GA1UEAwwIbm9zaWduY2EwHhcNMjYxMjA3MDYyNjI0WhcNMjcwMTA2MDYy\n"
+    "NjI0WjATMREwDwYDVQQDDAhub3NpZ25jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+    "A0IABIg7xPzahGzmEN3utdFCyj4uEsDhQWSDhNpRUw006wN1p5U3QxGs0EWa1Lsl\n"
+    "dEVoGRo0aD1pwauc3MqcsrfCrDajYzBhMB0GA1UdDgQWBBRevnJeXBwnmcE2OplE\n"
+    "0f/Isab/fTAfBgNVHSMEGDAWgBRevnJeXBwnmcE2OplE0f/Isab/fTAPBgNVHRMB\n"
+    "Af8EBTADAQH/MA4GA1UdDwEB/wQEAwIHgDAKBggqhkjOPQQDAgNIADBFAiBhaC4s\n"
+    "ePlzMLx3YXj2Ehd1oQHsxUX1uOPoYWxrf6podQIhAOIKOU3axM/N8JMMJGsY5epm\n"
+    "asJqS1N2IfHiQPOg8epx\n"
+    "-----END CERTIFICATE-----\n"
+    ;
+
 static unsigned char *unhex(const char *h, size_t *n)
 {
     *n = strlen(h) / 2;
@@ -306,6 +347,30 @@ static void test_easyrsa_unsafe_folders(void **state)
     cd_import_report_free(&r);
 }
 
+/* serials a CRL cannot name right are skipped, saying why; a "CA" that
+ * may not sign certificates is not made a CA */
+static void test_odd_certificates(void **state)
+{
+    struct fx *f = *state;
+    struct cd_import_report r;
+    const char *bad[2] = { PEM_LONG, PEM_NEG };
+    for (int i = 0; i < 2; i++) {
+        fx_must(f, cd_import(f->s, f->u, bad[i], strlen(bad[i]), NULL, &r, &f->err), "odd serial");
+        assert_int_equal(r.taken, 0);
+        assert_int_equal(r.n, 1);
+        assert_non_null(strstr(r.rows[0].why, "serial number"));
+        cd_import_report_free(&r);
+    }
+    fx_must(f, cd_import(f->s, f->u, PEM_NOSIGN, strlen(PEM_NOSIGN), NULL, &r, &f->err), "no keyCertSign");
+    assert_int_equal(r.taken, 1);
+    assert_int_equal(r.rows[0].what, CD_IMPORT_CERT);
+    cd_import_report_free(&r);
+    struct cd_ca_list l;
+    fx_must(f, cd_ca_list(f->s, f->u, NULL, &l, &f->err), "cas");
+    assert_int_equal(l.n, 1);
+    cd_ca_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_easyrsa_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_index_flood, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_unsafe_folders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odd_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
