@@ -187,6 +187,10 @@ static int key_take(gnutls_x509_privkey_t k, unsigned char **der, size_t *der_le
     if (cdi_keytype_of(pk, bits) < 0)
         return cdi_fail(err, CD_E_UNSUPPORTED, "a %s key: certdeck keeps EC P-256, Ed25519 and RSA 2048/3072/4096 "
                         "keys", alg);
+    /* its parts agree (a key with another key's public half spliced in
+     * would borrow that key's ID, and the certificate of it) */
+    if (gnutls_x509_privkey_verify_params(k) < 0)
+        return cdi_fail(err, CD_E_CRYPTO, "a %s key whose public half is not its own: not kept", alg);
     unsigned char id[64];
     size_t idl = sizeof id;
     GT(gnutls_x509_privkey_get_key_id(k, GNUTLS_KEYID_USE_SHA256, id, &idl), "key ID");
@@ -305,6 +309,12 @@ static int key_found(struct cdi_import *im, int rc, unsigned char *der, size_t l
         char why[200];
         snprintf(why, sizeof why, "a %s key: certdeck cannot keep keys of this type", alg);
         return note(im, CD_IMPORT_KEY, source, why, err);
+    }
+    if (rc == CD_E_CRYPTO && err) {
+        char *why = cdi_strdup(err->msg);
+        rc = why ? note(im, CD_IMPORT_KEY, source, why, err) : cdi_fail(err, CD_E_NOMEM, "out of memory");
+        free(why);
+        return rc;
     }
     if (rc) return rc;
     return cdi_import_put_key(im, der, len, keyid, source, err);

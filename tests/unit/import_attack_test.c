@@ -148,6 +148,28 @@ static const char PEM_NOSIGN[] =
     "-----END CERTIFICATE-----\n"
     ;
 
+/* A certificate of an EC key B, and a key file (SEC1 DER) holding key A's
+ * private scalar with B's public point spliced in: its key ID is B's. */
+static const char PEM_VICTIM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBdTCCARqgAwIBAgIUQUfB9xL09Czc74cyTQM2ESQedYQwCgYIKoZIzj0EAwIw\n"
+    "ETEPMA0GA1UEAwwGdmljdGltMB4XDTI2MTIwNzA2MjcyMVoXDTI3MDEwNjA2Mjcy\n"
+    "MVowETEPMA0GA1UEAwwGdmljdGltMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
+    "OcTn31Kp/9Dq4dYybBKZjTFCiy2RDkNwr1YQ4hoNdGZa9SsMTi7FjkiGs1ZOzdt9\n"
+    "DgCjJKqSabvmSziqHNQt5qNQME4wHQYDVR0OBBYEFOe3+80lZEddVgAE5hJEwLql\n"
+    "rKn+MB8GA1UdIwQYMBaAFOe3+80lZEddVgAE5hJEwLqlrKn+MAwGA1UdEwEB/wQC\n"
+    "MAAwCgYIKoZIzj0EAwIDSQAwRgIhALcIfoIx1p6Gx7Vl1kDzH4kVIaPc2u97gjWk\n"
+    "9HjO/tWLAiEA7ZAhNlQ7bsGNAkzlB7zZUlUseL0ImprLZdG0mW2Ec3U=\n"
+    "-----END CERTIFICATE-----\n"
+    ;
+static const char HEX_SPLICED_KEY[] =
+    "3077020101042010d4bd44141e98129a98983130d3db22054da9f6cb8232"
+    "1fcb71a42568fce7a3a00a06082a8648ce3d030107a1440342000439c4e7"
+    "df52a9ffd0eae1d6326c12998d31428b2d910e4370af5610e21a0d74665a"
+    "f52b0c4e2ec58e4886b3564ecddb7d0e00a324aa9269bbe64b38aa1cd42d"
+    "e6"
+    ;
+
 static unsigned char *unhex(const char *h, size_t *n)
 {
     *n = strlen(h) / 2;
@@ -371,6 +393,29 @@ static void test_odd_certificates(void **state)
     cd_ca_list_free(&l);
 }
 
+/* a key whose public half is not its own is not given to the certificate
+ * whose key ID it borrows */
+static void test_spliced_key(void **state)
+{
+    struct fx *f = *state;
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, PEM_VICTIM, strlen(PEM_VICTIM), NULL, &r, &f->err), "victim");
+    int64_t id = r.rows[0].id;
+    cd_import_report_free(&r);
+    size_t n = 0;
+    unsigned char *d = unhex(HEX_SPLICED_KEY, &n);
+    int rc = cd_import(f->s, f->u, d, n, NULL, &r, &f->err);
+    if (!rc) {
+        assert_int_equal(r.taken, 0);
+        cd_import_report_free(&r);
+    }
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.has_key, 0);
+    cd_cert_clear(&c);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_easyrsa_index_flood, setup, teardown),
         cmocka_unit_test_setup_teardown(test_easyrsa_unsafe_folders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_certificates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spliced_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
