@@ -416,6 +416,69 @@ static void test_spliced_key(void **state)
     free(d);
 }
 
+/* A leaf is linked to a stored CA only when that CA's key signed it and
+ * the importing user may see the CA. */
+static void test_issuer_link(void **state)
+{
+    struct fx *f = *state;
+    void *ov = NULL;
+    assert_int_equal(fx_setup(&ov), 0);
+    struct fx *other = ov;
+    /* the other store's CA and one of its certificates */
+    char *oca = NULL;
+    size_t ocalen = 0, dl = 0, dl2 = 0;
+    fx_must(other, cd_ca_export(other->s, other->u, 1, &oca, &ocalen, &other->err), "ca");
+    unsigned char *der = NULL, *der2 = NULL;
+    fx_must(other, cd_cert_export(other->s, other->u, fx_cert(other, "leaf-1"), CD_EXPORT_DER, NULL, &der, &dl,
+                                  &other->err), "leaf");
+    fx_must(other, cd_cert_export(other->s, other->u, fx_cert(other, "leaf-2"), CD_EXPORT_DER, NULL, &der2, &dl2,
+                                  &other->err), "leaf 2");
+    struct cd_cert oc;
+    fx_must(other, cd_cert_get(other->s, other->u, 1, &oc, &other->err), "get");
+    struct cd_ca mine;
+    fx_must(f, cd_ca_get(f->s, f->u, 1, &mine, &f->err), "my ca");
+    fx_teardown(&ov);
+    struct cd_import_report r;
+    /* same issuer name as this store's CA 1, another key: not linked to it */
+    assert_non_null(strstr(mine.subject, oc.issuer));    /* both stores' first CA have the one name */
+    {
+        fx_must(f, cd_import(f->s, f->u, der, dl, NULL, &r, &f->err), "forged");
+        struct cd_cert c;
+        fx_must(f, cd_cert_get(f->s, f->u, r.rows[0].id, &c, &f->err), "get");
+        assert_int_equal(c.ca_id, 0);
+        cd_cert_clear(&c);
+        cd_import_report_free(&r);
+    }
+    cd_cert_clear(&oc);
+    cd_ca_clear(&mine);
+    /* the other CA stored in /All/B; carol (certificates in /All/A) sees no CA there */
+    static const char PW[] = "carol-password-1";
+    fx_must(f, cd_group_add(f->s, f->u, "/All/A", &f->err), "group A");
+    fx_must(f, cd_group_add(f->s, f->u, "/All/B", &f->err), "group B");
+    fx_must(f, cd_user_add(f->s, f->u, "carol", "/All/A", PW, &f->err), "user");
+    const char *ga[] = { "/All/A" };
+    int rights[CD_OT_COUNT] = { 0 };
+    rights[CD_OT_CERTS] = CD_RIGHT_WRITE;
+    fx_must(f, cd_permset_add(f->s, f->u, "a-certs", ga, 1, rights, &f->err), "permset");
+    fx_must(f, cd_permset_grant(f->s, f->u, "a-certs", "carol", 1, &f->err), "grant");
+    cd_user *carol = NULL;
+    fx_must(f, cd_user_login(f->s, "carol", PW, &carol, &f->err), "login");
+    struct cd_import_opts ob = { .group = "/All/B" };
+    fx_must(f, cd_import(f->s, f->u, oca, ocalen, &ob, &r, &f->err), "CA in B");
+    assert_int_equal(r.taken, 1);
+    cd_import_report_free(&r);
+    fx_must(f, cd_import(f->s, carol, der2, dl2, NULL, &r, &f->err), "carol's leaf");
+    int64_t id = r.rows[0].id;
+    assert_non_null(strstr(r.rows[0].why, "issuer not in the store"));
+    cd_import_report_free(&r);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.ca_id, 0);
+    cd_cert_clear(&c);
+    cd_user_free(carol);
+    free(oca); free(der); free(der2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_easyrsa_unsafe_folders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spliced_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issuer_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
