@@ -283,6 +283,24 @@ out:
     return rc;
 }
 
+/* The pending (APN/ABM) row u may see waiting for this certificate: its
+ * fingerprint is "pending-" and the key's ID (schema 9); 0 when none. */
+static int pending_of(struct imp *x, const struct cdi_import_obj *o, int64_t *id, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char fp[80];
+    *id = 0;
+    snprintf(fp, sizeof fp, "pending-%s", o->keyid);
+    int rc = sq_prep(x->sq, "SELECT id, group_id FROM certs WHERE fingerprint = ? AND pending <> 0 ORDER BY id", &st,
+                     err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+    while (!*id && sqlite3_step(st) == SQLITE_ROW)
+        if (readable(x, CD_KIND_CERT, sqlite3_column_int64(st, 1))) *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return CD_OK;
+}
+
 static int one_cert(struct imp *x, const struct cdi_import_obj *o, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -295,7 +313,18 @@ static int one_cert(struct imp *x, const struct cdi_import_obj *o, struct cd_err
     if (r != SQLITE_ROW) {
         sqlite3_finalize(st);
         /* stored only where u cannot see: said without its ID, nothing added to it */
-        return hidden ? report(x, CD_IMPORT_CERT, 0, 0, obj_name(o), "already in the store", err) : cert_new(x, o, err);
+        if (hidden) return report(x, CD_IMPORT_CERT, 0, 0, obj_name(o), "already in the store", err);
+        /* what Apple signed for a pending request completes that row, with
+         * its checks (not a second row beside it, without the key) */
+        int64_t pid = 0;
+        if ((rc = pending_of(x, o, &pid, err))) return rc;
+        if (pid) {
+            char why[120];
+            snprintf(why, sizeof why, "the certificate of pending cert %lld: complete it with certdeck cert "
+                     "import-signed %lld FILE", (long long)pid, (long long)pid);
+            return report(x, CD_IMPORT_CERT, 0, pid, obj_name(o), why, err);
+        }
+        return cert_new(x, o, err);
     }
     int64_t id = sqlite3_column_int64(st, 0), group = sqlite3_column_int64(st, 3), ca = sqlite3_column_int64(st, 4);
     int has_key = sqlite3_column_int(st, 1) > 0;

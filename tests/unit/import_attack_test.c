@@ -479,6 +479,37 @@ static void test_issuer_link(void **state)
     free(oca); free(der); free(der2);
 }
 
+/* the certificate Apple returned for a pending request, imported as a
+ * file: not a second row beside the pending one, but pointed at it */
+static void test_pending_signed(void **state)
+{
+    struct fx *f = *state;
+    struct cd_cert_params p = { .product = CD_PRODUCT_APN, .subject = { .cn = "apn-pending" } };
+    int64_t pid = 0;
+    char *csr = NULL;
+    size_t clen = 0, dl = 0;
+    fx_must(f, cd_cert_request(f->s, f->u, &p, 0, &pid, &csr, &clen, &f->err), "request");
+    void *ov = NULL;
+    assert_int_equal(fx_setup(&ov), 0);
+    struct fx *apple = ov;
+    struct cd_cert_params sp = { .ca_id = 1, .product = CD_PRODUCT_CUSTOM, .days = 30 };
+    int64_t sid = 0;
+    fx_must(apple, cd_cert_sign(apple->s, apple->u, &sp, csr, clen, &sid, &apple->err), "sign");
+    unsigned char *der = NULL;
+    fx_must(apple, cd_cert_export(apple->s, apple->u, sid, CD_EXPORT_DER, NULL, &der, &dl, &apple->err), "der");
+    fx_teardown(&ov);
+    int64_t before = fx_count(f, NULL, 1);
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, der, dl, NULL, &r, &f->err), "import");
+    assert_int_equal(r.taken, 0);
+    assert_int_equal(r.rows[0].id, pid);
+    assert_non_null(strstr(r.rows[0].why, "import-signed"));
+    cd_import_report_free(&r);
+    assert_int_equal(fx_count(f, NULL, 1), before);
+    free(csr);
+    free(der);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_odd_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spliced_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issuer_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
