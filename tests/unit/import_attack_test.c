@@ -510,6 +510,49 @@ static void test_pending_signed(void **state)
     free(der);
 }
 
+/* keys alone matched against the key-less certificates read once: many
+ * keys in one file each find theirs, and a certificate takes one key */
+static void test_many_keys_alone(void **state)
+{
+    struct fx *f = *state;
+    void *ov = NULL;
+    assert_int_equal(fx_setup(&ov), 0);
+    struct fx *other = ov;
+    enum { N = 8 };
+    struct cdi_buf keys = { 0 };
+    struct cd_import_report r;
+    for (int i = 0; i < N; i++) {
+        char cn[32];
+        snprintf(cn, sizeof cn, "many-%d", i);
+        int64_t id = fx_cert(other, cn);
+        unsigned char *der = NULL, *key = NULL;
+        size_t dl = 0, kl = 0;
+        fx_must(other, cd_cert_export(other->s, other->u, id, CD_EXPORT_DER, NULL, &der, &dl, &other->err), "der");
+        fx_must(other, cd_cert_export(other->s, other->u, id, CD_EXPORT_KEY, "pass-pass-1", &key, &kl, &other->err),
+                "key");
+        fx_must(f, cd_import(f->s, f->u, der, dl, NULL, &r, &f->err), "cert");
+        cd_import_report_free(&r);
+        cdi_buf_add(&keys, key, kl);
+        free(der);
+        free(key);
+    }
+    fx_teardown(&ov);
+    struct cd_import_opts o = { .passphrase = "pass-pass-1" };
+    fx_must(f, cd_import(f->s, f->u, keys.p, keys.len, &o, &r, &f->err), "keys");
+    assert_int_equal(r.taken, N);
+    cd_import_report_free(&r);
+    assert_int_equal(fx_count(f, "cn:many-", 0), N);
+    struct cd_cert_list l;
+    struct cd_query q = { .filter = "cn:many-" };
+    fx_must(f, cd_cert_list(f->s, f->u, &q, &l, &f->err), "list");
+    for (size_t i = 0; i < l.n; i++) assert_int_equal(l.rows[i].has_key, 1);
+    cd_cert_list_free(&l);
+    fx_must(f, cd_import(f->s, f->u, keys.p, keys.len, &o, &r, &f->err), "keys again");
+    assert_int_equal(r.taken, 0);
+    cd_import_report_free(&r);
+    cdi_buf_free(&keys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spliced_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issuer_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_signed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_keys_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
