@@ -14,9 +14,9 @@
 #define CDI_IMPORT_MAX (64u << 20)
 /* An encrypted key or PKCS#12 whose passphrase is stretched over more
  * PBKDF2 iterations than this is refused unread (a file made to keep
- * certdeck busy for hours); common tools use 2,048 to 600,000.  A
- * PKCS#12 holds at most CDI_IMPORT_MAX_BAGS bags. */
-#define CDI_IMPORT_MAX_ITER 1000000u
+ * certdeck busy for hours); common tools use 2,048 to 600,000 (certdeck
+ * itself 600,000).  A PKCS#12 holds at most CDI_IMPORT_MAX_BAGS bags. */
+#define CDI_IMPORT_MAX_ITER 2000000u
 #define CDI_IMPORT_MAX_BAGS 64u
 
 struct cdi_import_obj {
