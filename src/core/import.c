@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "import_int.h"
+#include <gnutls/crypto.h>
 #include <gnutls/pkcs12.h>
 #include "pki_int.h"
 
@@ -33,6 +34,9 @@ void cdi_import_clear(struct cdi_import *im)
     free(im->rows);
     im->rows = NULL;
     im->n = 0;
+    free(im->seen);
+    im->seen = NULL;
+    im->nseen = im->seen_max = 0;
 }
 
 /* The capacity cdi_grow gave an array it grew to n rows (32, then doubled):
@@ -286,16 +290,56 @@ static int note(struct cdi_import *im, int what, const char *name, const char *w
     return o->source && o->why ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
 }
 
+/* The slot of fingerprint fp (hex) in im->seen: its row's, or the free
+ * one where it goes. */
+static size_t seen_slot(const struct cdi_import *im, const char *fp)
+{
+    char head[17];
+    snprintf(head, sizeof head, "%.16s", fp);
+    size_t mask = im->nseen - 1, i = (size_t)strtoull(head, NULL, 16) & mask;
+    while (im->seen[i] && strcmp(im->rows[im->seen[i] - 1].fp, fp)) i = (i + 1) & mask;
+    return i;
+}
+
+/* The table rebuilt from im's rows (at least twice as many slots as
+ * rows): rows dropped by a failed parse leave no trace in it. */
+static int seen_rebuild(struct cdi_import *im)
+{
+    size_t n = 64;
+    while (n < 2 * (im->n + 1)) n *= 2;
+    size_t *t = calloc(n, sizeof *t);
+    if (!t) return -1;
+    free(im->seen);
+    im->seen = t;
+    im->nseen = n;
+    im->seen_max = im->n;
+    for (size_t r = 0; r < im->n; r++)
+        if (im->rows[r].der && im->rows[r].fp[0]) im->seen[seen_slot(im, im->rows[r].fp)] = r + 1;
+    return 0;
+}
+
 static int add_cert(struct cdi_import *im, const unsigned char *der, size_t len, const char *source,
                     struct cd_err *err)
 {
-    for (size_t i = 0; i < im->n; i++)        /* a chain given twice in one file */
-        if (im->rows[i].der_len == len && !memcmp(im->rows[i].der, der, len)) return CD_OK;
+    /* a chain given twice in one file: its fingerprint seen already */
+    unsigned char md[32];
+    char fp[65];
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, md) < 0) return cdi_fail(err, CD_E_CRYPTO, "SHA-256");
+    cdi_hex(md, sizeof md, fp);
+    /* rebuilt when full, or when rows it names were dropped (a failed parse) */
+    if ((im->nseen < 2 * (im->n + 1) || im->seen_max > im->n) && seen_rebuild(im))
+        return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    size_t slot = seen_slot(im, fp);
+    if (im->seen[slot]) return CD_OK;
     struct cdi_import_obj *o = cdi_import_add(im);
     if (!o) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     o->source = cdi_strdup(source);
     int rc = o->source ? cdi_import_cert(o, der, len, err) : cdi_fail(err, CD_E_NOMEM, "out of memory");
-    if (rc) { obj_clear(o); im->n--; }
+    if (rc) { obj_clear(o); im->n--; return rc; }
+    if (o->der && !strcmp(o->fp, fp)) {
+        im->seen[slot] = im->n;
+        im->seen_max = im->n;
+    }
     return rc;
 }
 

@@ -50,6 +50,9 @@ struct cdi_import_obj {
 struct cdi_import {
     size_t n;
     struct cdi_import_obj *rows;
+    size_t *seen, nseen, seen_max; /* import.c's table of the certificates met, by fingerprint
+                                   * (row + 1; 0: free; seen_max: the largest), so a file of
+                                   * many is not read in n^2 */
     const char *group;            /* NULL: the user's home group */
     const char *description;      /* NULL: "Imported" */
 };

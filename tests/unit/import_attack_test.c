@@ -170,6 +170,13 @@ static const char HEX_SPLICED_KEY[] =
     "e6"
     ;
 
+static size_t count_what(const struct cd_import_report *r, int what)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) n += r->rows[i].what == what;
+    return n;
+}
+
 static unsigned char *unhex(const char *h, size_t *n)
 {
     *n = strlen(h) / 2;
@@ -553,6 +560,34 @@ static void test_many_keys_alone(void **state)
     cdi_buf_free(&keys);
 }
 
+/* a PEM file of thousands of certificates (each given twice, between
+ * blocks of other kinds): each stored once, found by its fingerprint
+ * rather than by comparing it with every one before */
+static void test_many_certificates(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 3000 };
+    unsigned char *der = NULL;
+    size_t dl = 0;
+    fx_must(f, cd_cert_export(f->s, f->u, 2, CD_EXPORT_DER, NULL, &der, &dl, &f->err), "der");
+    struct cdi_buf b = { 0 };
+    for (unsigned i = 0; i < 2 * N; i++) {
+        unsigned v = i % N;            /* the signature's last bytes changed: another certificate */
+        der[dl - 2] = (unsigned char)(v >> 8);
+        der[dl - 1] = (unsigned char)v;
+        char *e = cdi_b64_encode(der, dl);
+        cdi_buf_addf(&b, "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n-----BEGIN FOO-----\n-----END FOO-----\n", e);
+        free(e);
+    }
+    struct cd_import_report r;
+    fx_must(f, cd_import(f->s, f->u, b.p, b.len, NULL, &r, &f->err), "import");
+    assert_int_equal(r.taken, N);
+    assert_int_equal(count_what(&r, CD_IMPORT_CERT), N);
+    cd_import_report_free(&r);
+    cdi_buf_free(&b);
+    free(der);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issuer_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_keys_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_certificates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_group_hidden, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
