@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "import_int.h"
+#include <gnutls/crypto.h>
 #include <gnutls/pkcs12.h>
 #include "pki_int.h"
 
@@ -33,6 +34,9 @@ void cdi_import_clear(struct cdi_import *im)
     free(im->rows);
     im->rows = NULL;
     im->n = 0;
+    free(im->seen);
+    im->seen = NULL;
+    im->nseen = im->seen_max = 0;
 }
 
 /* The capacity cdi_grow gave an array it grew to n rows (32, then doubled):
@@ -122,6 +126,17 @@ int cdi_import_cert(struct cdi_import_obj *o, const unsigned char *der, size_t l
     struct cdi_issued d = { 0 };
     int rc = cdi_crt_load(der, len, &crt, err);
     if (rc) return rc;
+    /* RFC 5280's serial: positive, at most 20 bytes (a CRL names it; one
+     * cut short or read as positive would revoke another certificate) */
+    unsigned char sn[21];
+    size_t snl = sizeof sn;
+    if (gnutls_x509_crt_get_serial(crt, sn, &snl) < 0 || snl > 20 || !snl || (sn[0] & 0x80)) {
+        o->what = CD_IMPORT_CERT;
+        o->why = cdi_strdup(snl > 20 || !snl ? "its serial number is longer than 20 bytes (RFC 5280): certdeck cannot "
+                            "list it in a CRL" : "its serial number is negative (RFC 5280 wants it positive)");
+        if (!o->why) rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = cdi_crt_describe(crt, &d, err))) goto out;
     memcpy(o->fp, d.fp, sizeof o->fp);
     memcpy(o->serial, d.serial, sizeof o->serial);
@@ -139,7 +154,13 @@ int cdi_import_cert(struct cdi_import_obj *o, const unsigned char *der, size_t l
     size_t idl = sizeof id;
     GT(gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &idl), "key ID");
     cdi_hex(id, idl > 32 ? 32 : idl, o->keyid);
-    o->what = gnutls_x509_crt_get_basic_constraints(crt, &crit, NULL, NULL) == 1 ? CD_IMPORT_CA : CD_IMPORT_CERT;
+    /* a CA is one that may sign certificates: CA:TRUE, and keyCertSign
+     * when its key usage is given (one without is kept as a certificate) */
+    unsigned ku = 0, kucrit = 0;
+    int kur = gnutls_x509_crt_get_key_usage(crt, &ku, &kucrit);
+    o->what = gnutls_x509_crt_get_basic_constraints(crt, &crit, NULL, NULL) == 1 &&
+              (kur == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (kur >= 0 && (ku & GNUTLS_KEY_KEY_CERT_SIGN)))
+              ? CD_IMPORT_CA : CD_IMPORT_CERT;
     o->cn = cdi_strdup(cn);
     o->host = o->what == CD_IMPORT_CA ? cdi_strdup("*") : san_hosts(crt);
     o->key_alg = alg_label(pk, bits);
@@ -152,6 +173,8 @@ out:
     gnutls_x509_crt_deinit(crt);
     return rc;
 }
+
+#define NOT_A_KEY "not a private key certdeck can read"
 
 /* A key of k as plain PKCS#8 DER, with its ID; CD_E_UNSUPPORTED (alg set)
  * for a type certdeck cannot handle. */
@@ -168,6 +191,10 @@ static int key_take(gnutls_x509_privkey_t k, unsigned char **der, size_t *der_le
     if (cdi_keytype_of(pk, bits) < 0)
         return cdi_fail(err, CD_E_UNSUPPORTED, "a %s key: certdeck keeps EC P-256, Ed25519 and RSA 2048/3072/4096 "
                         "keys", alg);
+    /* its parts agree (a key with another key's public half spliced in
+     * would borrow that key's ID, and the certificate of it) */
+    if (gnutls_x509_privkey_verify_params(k) < 0)
+        return cdi_fail(err, CD_E_CRYPTO, "a %s key whose public half is not its own: not kept", alg);
     unsigned char id[64];
     size_t idl = sizeof id;
     GT(gnutls_x509_privkey_get_key_id(k, GNUTLS_KEYID_USE_SHA256, id, &idl), "key ID");
@@ -188,6 +215,21 @@ int cdi_import_key_read(const void *data, size_t len, int fmt_pem, const char *p
     gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
     int rc = CD_OK;
     *alg = 0;
+    /* an encrypted PKCS#8 key: opened only with a passphrase given (none
+     * given is never tried as an empty one), and only when its key
+     * derivation is not made to take minutes (a hostile file) */
+    unsigned schema = 0, cipher = 0, iter = 0;
+    char *oid = NULL;
+    if (gnutls_pkcs8_info(&d, fmt_pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, &schema, &cipher, NULL, NULL,
+                          &iter, &oid) >= 0) {
+        gnutls_free(oid);
+        if (iter > CDI_IMPORT_MAX_ITER)
+            return cdi_fail(err, CD_E_INVAL, "the private key's passphrase is stretched over %u iterations: certdeck "
+                            "opens keys of at most %u", iter, (unsigned)CDI_IMPORT_MAX_ITER);
+        if (!(pass && *pass))
+            return cdi_fail(err, CD_E_PASSPHRASE, "the private key is encrypted: give its passphrase "
+                            "(--passphrase-file)");
+    }
     GT(gnutls_x509_privkey_init(&k), "key");
     int gt = gnutls_x509_privkey_import2(k, &d, fmt_pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
                                          pass && *pass ? pass : NULL, 0);
@@ -198,7 +240,7 @@ int cdi_import_key_read(const void *data, size_t len, int fmt_pem, const char *p
         goto out;
     }
     if (gt < 0) {
-        rc = cdi_fail(err, CD_E_INVAL, "not a private key certdeck can read: %s", gnutls_strerror(gt));
+        rc = cdi_fail(err, CD_E_INVAL, NOT_A_KEY ": %s", gnutls_strerror(gt));
         goto out;
     }
     rc = key_take(k, der, der_len, keyid, alg, algn, err);
@@ -248,16 +290,56 @@ static int note(struct cdi_import *im, int what, const char *name, const char *w
     return o->source && o->why ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
 }
 
+/* The slot of fingerprint fp (hex) in im->seen: its row's, or the free
+ * one where it goes. */
+static size_t seen_slot(const struct cdi_import *im, const char *fp)
+{
+    char head[17];
+    snprintf(head, sizeof head, "%.16s", fp);
+    size_t mask = im->nseen - 1, i = (size_t)strtoull(head, NULL, 16) & mask;
+    while (im->seen[i] && strcmp(im->rows[im->seen[i] - 1].fp, fp)) i = (i + 1) & mask;
+    return i;
+}
+
+/* The table rebuilt from im's rows (at least twice as many slots as
+ * rows): rows dropped by a failed parse leave no trace in it. */
+static int seen_rebuild(struct cdi_import *im)
+{
+    size_t n = 64;
+    while (n < 2 * (im->n + 1)) n *= 2;
+    size_t *t = calloc(n, sizeof *t);
+    if (!t) return -1;
+    free(im->seen);
+    im->seen = t;
+    im->nseen = n;
+    im->seen_max = im->n;
+    for (size_t r = 0; r < im->n; r++)
+        if (im->rows[r].der && im->rows[r].fp[0]) im->seen[seen_slot(im, im->rows[r].fp)] = r + 1;
+    return 0;
+}
+
 static int add_cert(struct cdi_import *im, const unsigned char *der, size_t len, const char *source,
                     struct cd_err *err)
 {
-    for (size_t i = 0; i < im->n; i++)        /* a chain given twice in one file */
-        if (im->rows[i].der_len == len && !memcmp(im->rows[i].der, der, len)) return CD_OK;
+    /* a chain given twice in one file: its fingerprint seen already */
+    unsigned char md[32];
+    char fp[65];
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, md) < 0) return cdi_fail(err, CD_E_CRYPTO, "SHA-256");
+    cdi_hex(md, sizeof md, fp);
+    /* rebuilt when full, or when rows it names were dropped (a failed parse) */
+    if ((im->nseen < 2 * (im->n + 1) || im->seen_max > im->n) && seen_rebuild(im))
+        return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    size_t slot = seen_slot(im, fp);
+    if (im->seen[slot]) return CD_OK;
     struct cdi_import_obj *o = cdi_import_add(im);
     if (!o) return cdi_fail(err, CD_E_NOMEM, "out of memory");
     o->source = cdi_strdup(source);
     int rc = o->source ? cdi_import_cert(o, der, len, err) : cdi_fail(err, CD_E_NOMEM, "out of memory");
-    if (rc) { obj_clear(o); im->n--; }
+    if (rc) { obj_clear(o); im->n--; return rc; }
+    if (o->der && !strcmp(o->fp, fp)) {
+        im->seen[slot] = im->n;
+        im->seen_max = im->n;
+    }
     return rc;
 }
 
@@ -272,12 +354,63 @@ static int key_found(struct cdi_import *im, int rc, unsigned char *der, size_t l
         snprintf(why, sizeof why, "a %s key: certdeck cannot keep keys of this type", alg);
         return note(im, CD_IMPORT_KEY, source, why, err);
     }
+    if (rc == CD_E_CRYPTO && err) {
+        char *why = cdi_strdup(err->msg);
+        rc = why ? note(im, CD_IMPORT_KEY, source, why, err) : cdi_fail(err, CD_E_NOMEM, "out of memory");
+        free(why);
+        return rc;
+    }
     if (rc) return rc;
     return cdi_import_put_key(im, der, len, keyid, source, err);
 }
 
+/* The key derivations a PKCS#12 asks for: its MAC's, each encrypted bag's
+ * and each shrouded key's, all at most CDI_IMPORT_MAX_ITER, in at most
+ * CDI_IMPORT_MAX_BAGS bags (a file made to keep certdeck busy is refused
+ * before anything is derived past the cap).  An encrypted bag is opened
+ * here to see the keys it holds; a wrong passphrase is left to the parse. */
+static int p12_bounded(gnutls_pkcs12_t p12, const char *pw, struct cd_err *err)
+{
+    unsigned mac = 0, iter = 0, schema = 0, cipher = 0;
+    char *oid = NULL;
+    int rc = CD_OK;
+    if (gnutls_pkcs12_mac_info(p12, &mac, NULL, NULL, &iter, &oid) >= 0) gnutls_free(oid);
+    oid = NULL;
+    for (unsigned i = 0; !rc && iter <= CDI_IMPORT_MAX_ITER; i++) {
+        if (i >= CDI_IMPORT_MAX_BAGS)
+            return cdi_fail(err, CD_E_INVAL, "the PKCS#12 file holds more than %u bags", CDI_IMPORT_MAX_BAGS);
+        gnutls_pkcs12_bag_t bag = NULL;
+        if (gnutls_pkcs12_bag_init(&bag) < 0) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        int gt = gnutls_pkcs12_get_bag(p12, (int)i, bag);
+        if (gt == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) { gnutls_pkcs12_bag_deinit(bag); break; }
+        if (gt >= 0 && gnutls_pkcs12_bag_get_type(bag, 0) == GNUTLS_BAG_ENCRYPTED) {
+            if (gnutls_pkcs12_bag_enc_info(bag, &schema, &cipher, NULL, NULL, &iter, &oid) >= 0) gnutls_free(oid);
+            oid = NULL;
+            if (iter <= CDI_IMPORT_MAX_ITER && gnutls_pkcs12_bag_decrypt(bag, pw) < 0) gt = -1;
+        }
+        int nel = gt >= 0 ? gnutls_pkcs12_bag_get_count(bag) : 0;
+        for (int j = 0; j < nel && iter <= CDI_IMPORT_MAX_ITER; j++) {
+            gnutls_datum_t kd = { 0 };
+            if (gnutls_pkcs12_bag_get_type(bag, (unsigned)j) != GNUTLS_BAG_PKCS8_ENCRYPTED_KEY ||
+                gnutls_pkcs12_bag_get_data(bag, (unsigned)j, &kd) < 0)
+                continue;
+            unsigned kiter = 0;
+            if (gnutls_pkcs8_info(&kd, GNUTLS_X509_FMT_DER, &schema, &cipher, NULL, NULL, &kiter, &oid) >= 0) {
+                gnutls_free(oid);
+                if (kiter > iter) iter = kiter;
+            }
+            oid = NULL;
+        }
+        gnutls_pkcs12_bag_deinit(bag);
+    }
+    if (!rc && iter > CDI_IMPORT_MAX_ITER)
+        rc = cdi_fail(err, CD_E_INVAL, "the PKCS#12 file's passphrase is stretched over %u iterations: certdeck "
+                      "opens files of at most %u", iter, (unsigned)CDI_IMPORT_MAX_ITER);
+    return rc;
+}
+
 static int parse_p12(struct cdi_import *im, const void *data, size_t len, const char *pass, const char *source,
-                     struct cd_err *err)
+                     int *is_p12, struct cd_err *err)
 {
     gnutls_pkcs12_t p12 = NULL;
     gnutls_x509_privkey_t key = NULL;
@@ -288,7 +421,9 @@ static int parse_p12(struct cdi_import *im, const void *data, size_t len, const 
     GT(gnutls_pkcs12_init(&p12), "PKCS#12");
     int gt = gnutls_pkcs12_import(p12, &d, GNUTLS_X509_FMT_DER, 0);
     if (gt < 0) { rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key"); goto out; }
+    *is_p12 = 1;
     const char *pw = pass ? pass : "";
+    if ((rc = p12_bounded(p12, pw, err))) goto out;
     if (gnutls_pkcs12_verify_mac(p12, pw) < 0) {
         rc = cdi_fail(err, CD_E_PASSPHRASE, pass ? "wrong passphrase for the PKCS#12 file (its MAC does not verify)"
                       : "the PKCS#12 file needs its passphrase (--passphrase-file)");
@@ -402,13 +537,14 @@ int cdi_import_parse(struct cdi_import *im, const void *data, size_t len, const 
         } else {
             /* a PKCS#12 (first: GnuTLS's key reader would take its key
              * alone), or else a PKCS#8 key, plain or encrypted */
-            rc = parse_p12(im, data, len, pass, source, err);
-            if (rc == CD_E_INVAL) {
+            int is_p12 = 0;
+            rc = parse_p12(im, data, len, pass, source, &is_p12, err);
+            if (rc == CD_E_INVAL && !is_p12) {
                 unsigned char *kd = NULL;
                 size_t kl = 0;
                 char keyid[65] = "", alg[64];
                 rc = cdi_import_key_read(data, len, 0, pass, &kd, &kl, keyid, alg, sizeof alg, err);
-                if (rc == CD_E_INVAL)
+                if (rc == CD_E_INVAL && (!err || !strncmp(err->msg, NOT_A_KEY, strlen(NOT_A_KEY))))
                     rc = cdi_fail(err, CD_E_INVAL, "not a certificate, PKCS#12 or private key (PEM or DER)");
                 else rc = key_found(im, rc, kd, kl, keyid, alg, source, err);
             }

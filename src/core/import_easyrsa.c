@@ -10,6 +10,7 @@
  * issued/.  Files are read whole, size-capped, never through a symbolic
  * link. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define FILE_MAX (1u << 20)      /* a certificate or key file */
 #define PASS_MAX 1024
 #define ASK_TRIES 3
+#define INDEX_NOTES_MAX 100      /* index.txt lines reported one by one; the rest summed up */
 
 struct era {
     struct cdi_import *im;
@@ -28,6 +30,10 @@ struct era {
     const struct cd_import_opts *o;
     cd_store *s;              /* where it goes: a CA stored with its key already is not asked for again */
     const cd_user *u;
+    /* index.txt: the folder's certificates of its CA by serial (sorted),
+     * and the lines reported so far and beyond INDEX_NOTES_MAX */
+    struct by_serial { char serial[48]; size_t row; } *serials;
+    size_t nserials, notes, more;
 };
 
 /* 1 when the store holds the CA of this fingerprint with its key. */
@@ -259,6 +265,62 @@ static int parse_asn1_time(const char *s, size_t len, int64_t *out)
     return 0;
 }
 
+static int cmp_serial(const void *a, const void *b)
+{
+    return strcmp(((const struct by_serial *)a)->serial, ((const struct by_serial *)b)->serial);
+}
+
+static int cmp_serial_row(const void *a, const void *b)
+{
+    const struct by_serial *x = a, *y = b;
+    int c = strcmp(x->serial, y->serial);
+    return c ? c : x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* A report-only object for a line of index.txt (name copied first: rows
+ * move); past INDEX_NOTES_MAX only counted, for one row at the end. */
+static int index_note(struct era *e, int what, const char *name, struct cd_err *err, const char *fmt, ...)
+    CDI_PRINTF(5, 6);
+static int index_note(struct era *e, int what, const char *name, struct cd_err *err, const char *fmt, ...)
+{
+    if (e->notes >= INDEX_NOTES_MAX) { e->more++; return CD_OK; }
+    e->notes++;
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    char *src = cdi_strdup(name ? name : "index.txt");
+    struct cdi_import_obj *o = src ? cdi_import_add(e->im) : NULL;
+    if (!o) { free(src); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
+    o->what = what;
+    o->source = src;
+    return set_why(&o->why, err, "%s", why);
+}
+
+/* The certificates of the folder's CA by serial, for index.txt's lines
+ * (a certificate of another CA in the folder is not the one a line means). */
+static int serials_sort(struct era *e, struct cd_err *err)
+{
+    const char *ca = e->im->n && e->im->rows[0].what == CD_IMPORT_CA && !e->im->rows[0].why ? e->im->rows[0].subject
+                   : NULL;
+    if (!e->im->n) return CD_OK;
+    if (!(e->serials = calloc(e->im->n, sizeof *e->serials))) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < e->im->n; i++) {
+        const struct cdi_import_obj *o = &e->im->rows[i];
+        if (!o->der || o->why || o->what != CD_IMPORT_CERT || (ca && strcmp(o->issuer, ca))) continue;
+        serial_norm(o->serial, e->serials[e->nserials].serial, sizeof e->serials[e->nserials].serial);
+        e->serials[e->nserials++].row = i;
+    }
+    /* the first of equal serials stays first (row order breaks ties) */
+    qsort(e->serials, e->nserials, sizeof *e->serials, cmp_serial_row);
+    size_t k = 0;
+    for (size_t i = 0; i < e->nserials; i++)
+        if (!k || strcmp(e->serials[k - 1].serial, e->serials[i].serial)) e->serials[k++] = e->serials[i];
+    e->nserials = k;
+    return CD_OK;
+}
+
 /* One line of index.txt: a revocation put on its certificate; a listed
  * certificate whose file is missing is reported. */
 static int index_line(struct era *e, char *line, size_t lineno, struct cd_err *err)
@@ -272,45 +334,23 @@ static int index_line(struct era *e, char *line, size_t lineno, struct cd_err *e
         *t = 0;
         p = t + 1;
     }
-    if (nf < 6 || (strcmp(f[0], "V") && strcmp(f[0], "R") && strcmp(f[0], "E"))) {
-        char why[80];
-        snprintf(why, sizeof why, "line %zu of index.txt is not an OpenSSL ca database line", lineno);
-        struct cdi_import_obj *o = cdi_import_add(e->im);
-        if (!o) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-        o->what = CD_IMPORT_OTHER;
-        o->source = cdi_strdup("index.txt");
-        return o->source ? set_why(&o->why, err, "%s", why) : cdi_fail(err, CD_E_NOMEM, "out of memory");
-    }
-    char want[48], have[48];
-    serial_norm(f[3], want, sizeof want);
-    struct cdi_import_obj *hit = NULL;
-    for (size_t i = 0; i < e->im->n && !hit; i++) {
-        struct cdi_import_obj *o = &e->im->rows[i];
-        if (!o->der || o->why) continue;
-        serial_norm(o->serial, have, sizeof have);
-        if (!strcmp(have, want) && o->what == CD_IMPORT_CERT) hit = o;
-    }
-    if (!hit) {
-        struct cdi_import_obj *o = cdi_import_add(e->im);
-        if (!o) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-        o->what = CD_IMPORT_CERT;
-        o->source = cdi_strdup(f[5]);
-        if (!o->source) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-        return set_why(&o->why, err, "serial %.40s is in index.txt (%s) but its certificate file is missing "
-                       "(not in issued/, revoked/certs_by_serial/ or certs_by_serial/)", f[3],
-                       f[0][0] == 'R' ? "revoked" : f[0][0] == 'E' ? "expired" : "valid");
-    }
+    if (nf < 6 || (strcmp(f[0], "V") && strcmp(f[0], "R") && strcmp(f[0], "E")))
+        return index_note(e, CD_IMPORT_OTHER, "index.txt", err, "line %zu of index.txt is not an OpenSSL ca "
+                          "database line", lineno);
+    struct by_serial want;
+    serial_norm(f[3], want.serial, sizeof want.serial);
+    struct by_serial *found = e->nserials ? bsearch(&want, e->serials, e->nserials, sizeof want, cmp_serial) : NULL;
+    struct cdi_import_obj *hit = found ? &e->im->rows[found->row] : NULL;
+    if (!hit)
+        return index_note(e, CD_IMPORT_CERT, f[5], err, "serial %.40s is in index.txt (%s) but its certificate file "
+                          "is missing (not in issued/, revoked/certs_by_serial/ or certs_by_serial/)", f[3],
+                          f[0][0] == 'R' ? "revoked" : f[0][0] == 'E' ? "expired" : "valid");
     if (f[0][0] != 'R') return CD_OK;
     char *comma = strchr(f[2], ',');
     int64_t when = 0;
-    if (parse_asn1_time(f[2], comma ? (size_t)(comma - f[2]) : strlen(f[2]), &when)) {
-        char *name = cdi_strdup(hit->cn);
-        struct cdi_import_obj *o = name ? cdi_import_add(e->im) : NULL;      /* hit moves */
-        if (!o) { free(name); return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
-        o->what = CD_IMPORT_REVOCATION;
-        o->source = name;
-        return set_why(&o->why, err, "index.txt line %zu: the date \"%.20s\" does not read", lineno, f[2]);
-    }
+    if (parse_asn1_time(f[2], comma ? (size_t)(comma - f[2]) : strlen(f[2]), &when))
+        return index_note(e, CD_IMPORT_REVOCATION, hit->cn, err, "index.txt line %zu: the date \"%.20s\" does not "
+                          "read", lineno, f[2]);
     int reason = comma ? cd_reason_parse(comma + 1) : 0;
     hit->revoked_at = when;
     hit->reason = reason < 0 ? 0 : reason;
@@ -323,7 +363,8 @@ static int read_index(struct era *e, struct cd_err *err)
     int rc = read_rel(e, "index.txt", CDI_IMPORT_MAX, &b, err);
     if (rc == CD_E_NOTFOUND)
         return cdi_fail(err, CD_E_INVAL, "%s is not an easy-rsa PKI: it has no index.txt", e->dir);
-    if (rc) return rc;
+    if (!rc) rc = serials_sort(e, err);
+    if (rc) { cdi_buf_free(&b); return rc; }
     char *p = (char *)b.p;
     size_t lineno = 0;
     while (!rc && p && *p) {
@@ -336,7 +377,37 @@ static int read_index(struct era *e, struct cd_err *err)
         p = nl ? nl + 1 : NULL;
     }
     cdi_buf_free(&b);
+    if (!rc && e->more) {
+        size_t more = e->more;
+        e->notes = 0;
+        rc = index_note(e, CD_IMPORT_OTHER, "index.txt", err, "and %zu more lines of index.txt skipped like those "
+                        "above", more);
+    }
     return rc;
+}
+
+/* The folder and its subfolders are read only when nobody else could have
+ * put files there (none writable by all) and no subfolder is a symbolic
+ * link (private/ pointing at another user's keys, say): else CD_E_INVAL
+ * saying which.  The folder itself may be a link: the user named it. */
+static int folders_safe(const struct era *e, struct cd_err *err)
+{
+    static const char *const subs[] = { ".", "issued", "private", "revoked", "revoked/certs_by_serial",
+                                        "revoked/private_by_serial", "certs_by_serial" };
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+        char *p = path_of(e, subs[i]);
+        if (!p) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        struct stat st;
+        int r = i ? lstat(p, &st) : stat(p, &st), en = errno;
+        const char *why = r ? (en == ENOENT && i ? NULL : strerror(en))
+                        : S_ISLNK(st.st_mode) ? "it is a symbolic link"
+                        : !S_ISDIR(st.st_mode) ? "it is not a folder"
+                        : st.st_mode & S_IWOTH ? "anybody may write in it" : NULL;
+        int rc = why ? cdi_fail(err, CD_E_INVAL, "%s is not read: %s", p, why) : CD_OK;
+        free(p);
+        if (rc) return rc;
+    }
+    return CD_OK;
 }
 
 int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *im, const char *dir,
@@ -350,12 +421,14 @@ int cdi_import_easyrsa_parse(cd_store *s, const cd_user *u, struct cdi_import *i
     if (missing)
         return cdi_fail(err, CD_E_INVAL, "%s is not an easy-rsa PKI: it has no index.txt (give the pki folder, the "
                         "one holding ca.crt, index.txt, issued/ and private/)", dir);
-    int rc = add_ca(&e, err);
+    int rc = folders_safe(&e, err);
+    if (!rc) rc = add_ca(&e, err);
     if (!rc) rc = add_certs(&e, "issued", ".crt", "private", err);
     if (!rc) rc = add_certs(&e, "revoked/certs_by_serial", ".crt", "revoked/private_by_serial", err);
     /* copies of every certificate signed, by serial: what the two above did
      * not have (a certificate whose issued/ file was removed) */
     if (!rc) rc = add_certs(&e, "certs_by_serial", ".pem", NULL, err);
     if (!rc) rc = read_index(&e, err);
+    free(e.serials);
     return rc;
 }

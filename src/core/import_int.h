@@ -12,6 +12,12 @@
 /* Files an import reads are at most this big (an easy-rsa index.txt of a
  * very large PKI included). */
 #define CDI_IMPORT_MAX (64u << 20)
+/* An encrypted key or PKCS#12 whose passphrase is stretched over more
+ * PBKDF2 iterations than this is refused unread (a file made to keep
+ * certdeck busy for hours); common tools use 2,048 to 600,000 (certdeck
+ * itself 600,000).  A PKCS#12 holds at most CDI_IMPORT_MAX_BAGS bags. */
+#define CDI_IMPORT_MAX_ITER 2000000u
+#define CDI_IMPORT_MAX_BAGS 64u
 
 struct cdi_import_obj {
     int            what;          /* CD_IMPORT_CA or CD_IMPORT_CERT (CD_IMPORT_KEY: a key alone;
@@ -44,6 +50,9 @@ struct cdi_import_obj {
 struct cdi_import {
     size_t n;
     struct cdi_import_obj *rows;
+    size_t *seen, nseen, seen_max; /* import.c's table of the certificates met, by fingerprint
+                                   * (row + 1; 0: free; seen_max: the largest), so a file of
+                                   * many is not read in n^2 */
     const char *group;            /* NULL: the user's home group */
     const char *description;      /* NULL: "Imported" */
 };

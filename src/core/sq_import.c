@@ -23,6 +23,9 @@ struct imp {
     int may_cert, may_ca;          /* checked once, when first needed */
     int64_t *cas;                  /* the CAs whose CRL changes, each once */
     size_t ncas, capcas;
+    struct owner *owners;          /* key_owner's list, read at the first key alone */
+    size_t nowners;
+    int owners_read;
 };
 
 static const char *obj_name(const struct cdi_import_obj *o)
@@ -73,6 +76,14 @@ static int names_ok(const struct cdi_import_obj *o, char *why, size_t n)
         return 0;
     }
     return 1;
+}
+
+/* 1 when u may read objects of this kind in the group: one u may not read
+ * is never named, linked to or given a key by an import (its ID is not
+ * told, nor that it is without a key). */
+static int readable(struct imp *x, int kind, int64_t group)
+{
+    return sq_level(x->sq, x->u, kind == CD_KIND_CA ? CD_OT_CAS : CD_OT_CERTS, group) >= CD_RIGHT_READ;
 }
 
 /* ---- CAs ----------------------------------------------------------------- */
@@ -143,6 +154,8 @@ static int one_ca(struct imp *x, const struct cdi_import_obj *o, struct cd_err *
         int64_t id = sqlite3_column_int64(st, 0), group = sqlite3_column_int64(st, 2);
         int prot = sqlite3_column_int(st, 1);
         sqlite3_finalize(st);
+        if (!readable(x, CD_KIND_CA, group))       /* the one copy a store holds, in a group u cannot see */
+            return report(x, CD_IMPORT_CA, 0, 0, obj_name(o), "already in the store", err);
         char why[64];
         snprintf(why, sizeof why, "already in the store as ca %lld", (long long)id);
         rc = report(x, CD_IMPORT_CA, 0, id, obj_name(o), why, err);
@@ -163,12 +176,13 @@ static int find_issuer(struct imp *x, const struct cdi_import_obj *o, int64_t *c
     sqlite3_stmt *st = NULL;
     gnutls_x509_crt_t crt = NULL;
     *ca_id = 0;
-    int rc = sq_prep(x->sq, "SELECT id, der FROM cas WHERE subject = ? ORDER BY id DESC", &st, err);
+    int rc = sq_prep(x->sq, "SELECT id, der, group_id FROM cas WHERE subject = ? ORDER BY id DESC", &st, err);
     if (!rc) rc = cdi_crt_load(o->der, o->der_len, &crt, err);
     if (rc) goto out;
     sqlite3_bind_text(st, 1, o->issuer, -1, SQLITE_STATIC);
     while (!*ca_id && sqlite3_step(st) == SQLITE_ROW) {
         gnutls_x509_crt_t ca = NULL;
+        if (!readable(x, CD_KIND_CA, sqlite3_column_int64(st, 2))) continue;
         if (cdi_crt_load(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &ca, NULL)) continue;
         unsigned status = 1;
         if (gnutls_x509_crt_verify(crt, &ca, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
@@ -231,6 +245,8 @@ static int cert_new(struct imp *x, const struct cdi_import_obj *o, struct cd_err
     int rc = CD_OK;
     int64_t ca = 0;
     if (!x->may_cert && !(rc = sq_may(x->sq, x->u, CD_ACT_CERT_NEW, x->group, err))) x->may_cert = 1;
+    /* a revocation carried in is one made here: the right to revoke */
+    if (!rc && o->revoked_at) rc = sq_may(x->sq, x->u, CD_ACT_CERT_REVOKE, x->group, err);
     if (!rc) rc = find_issuer(x, o, &ca, err);
     if (!rc && o->key) rc = seal(x, o, o->fp, &sealed, err);
     if (!rc) rc = sq_prep(x->sq, "INSERT INTO certs(ca_id, product, host, description, cn, subject, issuer, serial,"
@@ -270,15 +286,47 @@ out:
     return rc;
 }
 
+/* The pending (APN/ABM) row u may see waiting for this certificate: its
+ * fingerprint is "pending-" and the key's ID (schema 9); 0 when none. */
+static int pending_of(struct imp *x, const struct cdi_import_obj *o, int64_t *id, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char fp[80];
+    *id = 0;
+    snprintf(fp, sizeof fp, "pending-%s", o->keyid);
+    int rc = sq_prep(x->sq, "SELECT id, group_id FROM certs WHERE fingerprint = ? AND pending <> 0 ORDER BY id", &st,
+                     err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+    while (!*id && sqlite3_step(st) == SQLITE_ROW)
+        if (readable(x, CD_KIND_CERT, sqlite3_column_int64(st, 1))) *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return CD_OK;
+}
+
 static int one_cert(struct imp *x, const struct cdi_import_obj *o, struct cd_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sq_prep(x->sq, "SELECT id, length(key), revoked_at, group_id, ca_id FROM certs WHERE fingerprint = ?",
-                     &st, err);
+    int rc = sq_prep(x->sq, "SELECT id, length(key), revoked_at, group_id, ca_id FROM certs WHERE fingerprint = ?"
+                     " ORDER BY id", &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, o->fp, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    int r, hidden = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && !readable(x, CD_KIND_CERT, sqlite3_column_int64(st, 3))) hidden = 1;
+    if (r != SQLITE_ROW) {
         sqlite3_finalize(st);
+        /* stored only where u cannot see: said without its ID, nothing added to it */
+        if (hidden) return report(x, CD_IMPORT_CERT, 0, 0, obj_name(o), "already in the store", err);
+        /* what Apple signed for a pending request completes that row, with
+         * its checks (not a second row beside it, without the key) */
+        int64_t pid = 0;
+        if ((rc = pending_of(x, o, &pid, err))) return rc;
+        if (pid) {
+            char why[120];
+            snprintf(why, sizeof why, "the certificate of pending cert %lld: complete it with certdeck cert "
+                     "import-signed %lld FILE", (long long)pid, (long long)pid);
+            return report(x, CD_IMPORT_CERT, 0, pid, obj_name(o), why, err);
+        }
         return cert_new(x, o, err);
     }
     int64_t id = sqlite3_column_int64(st, 0), group = sqlite3_column_int64(st, 3), ca = sqlite3_column_int64(st, 4);
@@ -301,59 +349,79 @@ static int one_cert(struct imp *x, const struct cdi_import_obj *o, struct cd_err
 
 /* ---- keys alone ---------------------------------------------------------- */
 
-/* The stored certificate or CA without a key whose public key has this ID. */
-static int key_owner(struct imp *x, const char *keyid, int *kind, int64_t *id, int64_t *group, char fp[65],
-                     char **cn, struct cd_err *err)
+/* The stored certificates and CAs without a key that u may see, with
+ * their public keys' IDs: read once, at the first key that came alone
+ * (not once per key: a file of thousands of keys against a store of
+ * thousands of key-less certificates). */
+struct owner { char keyid[65], fp[65]; int kind, taken; int64_t id, group; char *cn; };
+
+static int owners_load(struct imp *x, struct cd_err *err)
 {
     static const char *const sql[2] = {
         "SELECT id, der, group_id, fingerprint, cn FROM certs WHERE length(key) = 0 AND pending = 0",
         "SELECT id, der, group_id, fingerprint, cn FROM cas WHERE key_prot = 0",
     };
-    *id = 0;
+    size_t cap = 0;
     int rc = CD_OK;
-    for (int k = 0; k < 2 && !*id && !rc; k++) {
+    x->owners_read = 1;
+    for (int k = 0; k < 2 && !rc; k++) {
         sqlite3_stmt *st = NULL;
         if ((rc = sq_prep(x->sq, sql[k], &st, err))) break;
-        int r;
-        while (!*id && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t group = sqlite3_column_int64(st, 2);
+            if (!readable(x, k ? CD_KIND_CA : CD_KIND_CERT, group)) continue;
             gnutls_x509_crt_t crt = NULL;
             if (cdi_crt_load(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &crt, NULL)) continue;
             unsigned char kid[64];
             size_t kl = sizeof kid;
-            char hex[65] = "";
-            if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, kid, &kl) >= 0)
-                cdi_hex(kid, kl > 32 ? 32 : kl, hex);
+            int got = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, kid, &kl) >= 0;
             gnutls_x509_crt_deinit(crt);
-            if (strcmp(hex, keyid)) continue;
-            *kind = k ? CD_KIND_CA : CD_KIND_CERT;
-            *id = sqlite3_column_int64(st, 0);
-            *group = sqlite3_column_int64(st, 2);
-            snprintf(fp, 65, "%s", (const char *)sqlite3_column_text(st, 3));
-            if (!(*cn = cdi_strdup((const char *)sqlite3_column_text(st, 4))))
+            if (!got) continue;
+            struct owner *w = cdi_grow(&x->owners, x->nowners, &cap, sizeof *x->owners);
+            if (!w) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+            memset(w, 0, sizeof *w);
+            cdi_hex(kid, kl > 32 ? 32 : kl, w->keyid);
+            snprintf(w->fp, sizeof w->fp, "%s", (const char *)sqlite3_column_text(st, 3));
+            w->kind = k ? CD_KIND_CA : CD_KIND_CERT;
+            w->id = sqlite3_column_int64(st, 0);
+            w->group = group;
+            if (!(w->cn = cdi_strdup((const char *)sqlite3_column_text(st, 4)))) {
                 rc = cdi_fail(err, CD_E_NOMEM, "out of memory");
+                break;
+            }
+            x->nowners++;
         }
         sqlite3_finalize(st);
     }
     return rc;
 }
 
+/* The stored certificate or CA without a key whose public key has this ID
+ * (NULL: none). */
+static int key_owner(struct imp *x, const char *keyid, struct owner **out, struct cd_err *err)
+{
+    *out = NULL;
+    int rc = x->owners_read ? CD_OK : owners_load(x, err);
+    for (size_t i = 0; !rc && i < x->nowners && !*out; i++)
+        if (!x->owners[i].taken && !strcmp(x->owners[i].keyid, keyid)) *out = &x->owners[i];
+    return rc;
+}
+
 static int one_key(struct imp *x, const struct cdi_import_obj *o, struct cd_err *err)
 {
-    int kind = 0;
-    int64_t id = 0, group = 0;
-    char fp[65] = "", *cn = NULL;
-    int rc = key_owner(x, o->keyid, &kind, &id, &group, fp, &cn, err);
-    if (!rc && !id)
+    struct owner *w = NULL;
+    int rc = key_owner(x, o->keyid, &w, err);
+    if (!rc && !w)
         rc = report(x, CD_IMPORT_KEY, 0, 0, obj_name(o), "matches no certificate or CA here without a key", err);
-    else if (!rc && kind == CD_KIND_CA) {
+    else if (!rc && w->kind == CD_KIND_CA) {
         struct cdi_import_obj k = *o;
-        memcpy(k.fp, fp, sizeof k.fp);
-        k.cn = cn;
-        rc = ca_key_add(x, &k, id, group, err);
+        memcpy(k.fp, w->fp, sizeof k.fp);
+        k.cn = w->cn;
+        rc = ca_key_add(x, &k, w->id, w->group, err);
     } else if (!rc) {
-        rc = cert_key_add(x, o, fp, id, group, cn, err);
+        rc = cert_key_add(x, o, w->fp, w->id, w->group, w->cn, err);
     }
-    free(cn);
+    if (w) w->taken = 1;
     return rc;
 }
 
@@ -390,5 +458,7 @@ int sq_import(cd_store *s, const cd_user *u, const struct cdi_import *im, struct
         (void)sq_crl_regen(sq, u, x.cas, x.ncas, &cerr);
     }
     free(x.cas);
+    for (size_t i = 0; i < x.nowners; i++) free(x.owners[i].cn);
+    free(x.owners);
     return rc;
 }
