@@ -70,16 +70,21 @@ int cd_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
 int cd_cert_csr(cd_store *s, const cd_user *u, int64_t id, char **csr_pem, size_t *len,
                 struct cd_err *err);
 /* Completes pending certificate id with the certificate the portal
- * returned (PEM or DER, the leaf first; more certificates after it are its
- * chain and are ignored).  Its public key must be the pending key's: a
- * mismatch is CD_E_INVAL and nothing changes. */
+ * returned (PEM or DER; with its chain in any order: the certificate taken
+ * is the one for the pending key, the others are ignored).  CD_E_INVAL and
+ * nothing changes when no certificate in the file is for the pending key,
+ * when it is a CA certificate, or when it has expired already (the request
+ * stays pending); one not valid yet is taken and shows as not yet valid. */
 int cd_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void *data, size_t len,
                           struct cd_err *err);
 
 /* ---- external CSRs signed here ----------------------------------------- */
 
 /* Signs a PKCS#10 request (PEM or DER) with CA p->ca_id: the request's
- * signature is checked; its subject is kept, its public key is certified;
+ * signature is checked (refused: SHA-1 or MD5, an RSA exponent that is
+ * not odd and at least 3, a file of several PEM blocks); its subject is
+ * kept, read attribute by attribute (one per RDN, C ST L O OU CN, strings
+ * that decode exactly, else refused), its public key is certified;
  * requested extensions are not copied: the product decides key usage and
  * EKU, host (p->host, else none) the SAN.  No private key is stored:
  * exports offer the certificate and chain only.  Uses p's ca_id,

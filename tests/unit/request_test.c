@@ -38,8 +38,12 @@ static void apple_free(struct apple *a)
     gnutls_x509_privkey_deinit(a->key);
 }
 
-/* Apple's answer to a request (PEM), followed by Apple's CA as its chain. */
-static char *apple_sign(const struct apple *a, const char *csr_pem, size_t *len)
+/* What the test Apple signs: validity, whether the certificate says CA:TRUE,
+ * and whether its CA comes first in the file (a chain in the wrong order). */
+struct answer { int64_t nb, na; int is_ca, ca_first; };
+
+/* Apple's answer to a request (PEM), with Apple's CA as its chain. */
+static char *apple_sign2(const struct apple *a, const char *csr_pem, const struct answer *w, size_t *len)
 {
     gnutls_x509_crq_t crq;
     gnutls_x509_crt_t crt;
@@ -51,16 +55,18 @@ static char *apple_sign(const struct apple *a, const char *csr_pem, size_t *len)
     gnutls_x509_crt_set_version(crt, 3);
     unsigned char serial[] = { 0x42, 7 };
     gnutls_x509_crt_set_serial(crt, serial, 2);
-    gnutls_x509_crt_set_activation_time(crt, time(NULL) - 60);
-    gnutls_x509_crt_set_expiration_time(crt, time(NULL) + 365 * DAY);
+    gnutls_x509_crt_set_activation_time(crt, (time_t)w->nb);
+    gnutls_x509_crt_set_expiration_time(crt, (time_t)w->na);
+    if (w->is_ca) gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
     /* Apple writes its own subject */
     gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "APSP:1234", 9);
     assert_int_equal(gnutls_x509_crt_sign2(crt, a->crt, a->key, GNUTLS_DIG_SHA256, 0), 0);
     assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), 0);
     assert_int_equal(gnutls_x509_crt_export2(a->crt, GNUTLS_X509_FMT_PEM, &ca), 0);
+    const gnutls_datum_t *first = w->ca_first ? &ca : &out, *second = w->ca_first ? &out : &ca;
     char *pem = malloc(out.size + ca.size + 1);
-    memcpy(pem, out.data, out.size);
-    memcpy(pem + out.size, ca.data, ca.size);
+    memcpy(pem, first->data, first->size);
+    memcpy(pem + first->size, second->data, second->size);
     pem[out.size + ca.size] = 0;
     *len = out.size + ca.size;
     gnutls_free(out.data);
@@ -68,6 +74,13 @@ static char *apple_sign(const struct apple *a, const char *csr_pem, size_t *len)
     gnutls_x509_crt_deinit(crt);
     gnutls_x509_crq_deinit(crq);
     return pem;
+}
+
+/* The usual answer: a leaf valid for a year, then Apple's CA. */
+static char *apple_sign(const struct apple *a, const char *csr_pem, size_t *len)
+{
+    struct answer w = { .nb = time(NULL) - 60, .na = time(NULL) + 365 * DAY };
+    return apple_sign2(a, csr_pem, &w, len);
 }
 
 static int64_t request(struct fx *f, const char *cn, int64_t replaces, char **pem)
@@ -458,6 +471,222 @@ static void test_https(void **state)
     cd_store_close(r);
 }
 
+/* ---- hostile requests and answers -------------------------------------- */
+
+static gnutls_x509_privkey_t ec_key(void)
+{
+    gnutls_x509_privkey_t k;
+    assert_int_equal(gnutls_x509_privkey_init(&k), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA,
+                                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+    return k;
+}
+
+/* RSA 2048 with public exponent 1 (and d = 1): "signing" with it leaves the
+ * padded hash as it is, so anyone can sign for it; GnuTLS's verification
+ * of such a request passes. */
+static gnutls_x509_privkey_t rsa_e1_key(void)
+{
+    gnutls_x509_privkey_t k, k1;
+    gnutls_datum_t m, e, d, p, q, u, e1, e2;
+    unsigned char one = 1;
+    gnutls_datum_t o = { &one, 1 };
+    assert_int_equal(gnutls_x509_privkey_init(&k), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(k, GNUTLS_PK_RSA, 2048, 0), 0);
+    assert_int_equal(gnutls_x509_privkey_export_rsa_raw2(k, &m, &e, &d, &p, &q, &u, &e1, &e2), 0);
+    assert_int_equal(gnutls_x509_privkey_init(&k1), 0);
+    assert_int_equal(gnutls_x509_privkey_import_rsa_raw2(k1, &m, &o, &o, &p, &q, &u, &o, &o), 0);
+    gnutls_datum_t *all[] = { &m, &e, &d, &p, &q, &u, &e1, &e2 };
+    for (size_t i = 0; i < 8; i++) gnutls_free(all[i]->data);
+    gnutls_x509_privkey_deinit(k);
+    return k1;
+}
+
+/* A request for k (PEM, gnutls_free) with the CN given as DER (tag, length,
+ * value) when raw is not NULL, else as the string cn; signed with dig. */
+static gnutls_datum_t hostile_csr(gnutls_x509_privkey_t k, const char *cn, const unsigned char *raw, size_t rawlen,
+                                  gnutls_digest_algorithm_t dig)
+{
+    gnutls_x509_crq_t crq;
+    gnutls_datum_t out;
+    assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+    if (raw) assert_int_equal(gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 1, raw,
+                                                            (unsigned)rawlen), 0);
+    else assert_int_equal(gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+                                                         (unsigned)strlen(cn)), 0);
+    assert_int_equal(gnutls_x509_crq_set_key(crq, k), 0);
+    assert_int_equal(gnutls_x509_crq_sign2(crq, k, dig, 0), 0);
+    assert_int_equal(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &out), 0);
+    gnutls_x509_crq_deinit(crq);
+    return out;
+}
+
+/* The newest audit record is a failure of `action`. */
+static void audit_failed(struct fx *f, const char *action)
+{
+    struct cd_audit_list l;
+    fx_must(f, cd_audit_list(f->s, f->u, NULL, NULL, 1, &l, &f->err), "audit");
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.rows[0].action, action);
+    assert_string_equal(l.rows[0].result, "Failure");
+    cd_audit_list_free(&l);
+}
+
+/* cd_cert_sign refuses csr with `want`, saying `why`; no row is added and
+ * the refusal is audited. */
+static void sign_refused(struct fx *f, const void *csr, size_t len, int want, const char *why)
+{
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT };
+    int64_t id = 0, before = fx_count(f, NULL, 1);
+    int rc = cd_cert_sign(f->s, f->u, &p, csr, len, &id, &f->err);
+    if (rc != want || !strstr(f->err.msg, why))
+        fail_msg("wanted %d \"...%s...\", got %d \"%s\"", want, why, rc, rc ? f->err.msg : "");
+    assert_int_equal(id, 0);
+    assert_int_equal(fx_count(f, NULL, 1), before);
+    audit_failed(f, "Sign certificate request");
+}
+
+/* The CN cd_cert_sign issued for csr. */
+static void sign_gives_cn(struct fx *f, const gnutls_datum_t *csr, const char *cn)
+{
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT };
+    int64_t id = 0;
+    fx_must(f, cd_cert_sign(f->s, f->u, &p, csr->data, csr->size, &id, &f->err), "sign");
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_string_equal(c.cn, cn);
+    cd_cert_clear(&c);
+}
+
+/* Keys and signatures a request must not get a certificate with. */
+static void test_sign_weak(void **state)
+{
+    struct fx *f = *state;
+    gnutls_x509_privkey_t e1 = rsa_e1_key(), ec = ec_key();
+    gnutls_datum_t r = hostile_csr(e1, "e1", NULL, 0, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "public exponent");
+    gnutls_free(r.data);
+    /* SHA-1: collisions can be made, so the signature proves nothing */
+    r = hostile_csr(ec, "sha1", NULL, 0, GNUTLS_DIG_SHA1);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "SHA1");
+    gnutls_free(r.data);
+    gnutls_x509_privkey_t rsa;
+    assert_int_equal(gnutls_x509_privkey_init(&rsa), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(rsa, GNUTLS_PK_RSA, 2048, 0), 0);
+    r = hostile_csr(rsa, "md5", NULL, 0, GNUTLS_DIG_MD5);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "MD5");
+    gnutls_free(r.data);
+    /* the same key with SHA-256 is fine */
+    r = hostile_csr(rsa, "rsa", NULL, 0, GNUTLS_DIG_SHA256);
+    sign_gives_cn(f, &r, "rsa");
+    gnutls_free(r.data);
+    gnutls_x509_privkey_deinit(rsa);
+    gnutls_x509_privkey_deinit(e1);
+    gnutls_x509_privkey_deinit(ec);
+}
+
+/* Subject strings: what is issued is what was asked for, or nothing. */
+static void test_sign_strings(void **state)
+{
+    struct fx *f = *state;
+    gnutls_x509_privkey_t k = ec_key();
+    /* a TeletexString with a byte above 0x7f: GnuTLS gives "#hex" for it */
+    static const unsigned char t61[] = { 0x14, 4, 'c', 'a', 'f', 0xe9 };
+    gnutls_datum_t r = hostile_csr(k, NULL, t61, sizeof t61, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "TeletexString");
+    gnutls_free(r.data);
+    /* not a string at all */
+    static const unsigned char integer[] = { 0x02, 1, 5 };
+    r = hostile_csr(k, NULL, integer, sizeof integer, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "not a string");
+    gnutls_free(r.data);
+    /* a BMPString holding half a surrogate pair */
+    static const unsigned char half[] = { 0x1e, 4, 0, 'a', 0xd8, 0x00 };
+    r = hostile_csr(k, NULL, half, sizeof half, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "BMPString");
+    gnutls_free(r.data);
+    /* a UTF8String that is not UTF-8 */
+    static const unsigned char bad8[] = { 0x0c, 3, 'a', 0xc3, 0x28 };
+    r = hostile_csr(k, NULL, bad8, sizeof bad8, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "UTF-8");
+    gnutls_free(r.data);
+    /* an embedded NUL */
+    static const unsigned char nul[] = { 0x0c, 3, 'a', 0, 'b' };
+    r = hostile_csr(k, NULL, nul, sizeof nul, GNUTLS_DIG_SHA256);
+    sign_refused(f, r.data, r.size, CD_E_INVAL, "NUL");
+    gnutls_free(r.data);
+    /* strings it can read exactly: ASCII Teletex, BMP */
+    static const unsigned char plain[] = { 0x14, 5, 'p', 'l', 'a', 'i', 'n' };
+    r = hostile_csr(k, NULL, plain, sizeof plain, GNUTLS_DIG_SHA256);
+    sign_gives_cn(f, &r, "plain");
+    gnutls_free(r.data);
+    static const unsigned char bmp[] = { 0x1e, 6, 0x65, 0xe5, 0x67, 0x2c, 0x00, 0xe9 };
+    r = hostile_csr(k, NULL, bmp, sizeof bmp, GNUTLS_DIG_SHA256);
+    sign_gives_cn(f, &r, "\xe6\x97\xa5\xe6\x9c\xac\xc3\xa9");
+    gnutls_free(r.data);
+    /* two requests in one file: which one was meant? */
+    gnutls_datum_t a = hostile_csr(k, "one", NULL, 0, GNUTLS_DIG_SHA256);
+    gnutls_datum_t b = hostile_csr(k, "two", NULL, 0, GNUTLS_DIG_SHA256);
+    char *both = malloc(a.size + b.size);
+    memcpy(both, a.data, a.size);
+    memcpy(both + a.size, b.data, b.size);
+    sign_refused(f, both, a.size + b.size, CD_E_INVAL, "more than one");
+    free(both);
+    gnutls_free(a.data);
+    gnutls_free(b.data);
+    gnutls_x509_privkey_deinit(k);
+}
+
+/* What Apple's portal may hand back, and what completing accepts: the
+ * certificate for the pending key wherever it is in the file; not an
+ * expired one (nothing would be gained, and the request would be spent);
+ * not a CA certificate; one not valid yet is taken (shown as such). */
+static void test_import_signed_answers(void **state)
+{
+    struct fx *f = *state;
+    struct apple a;
+    apple_make(&a);
+    char *pem = NULL;
+    int64_t id = request(f, "push", 0, &pem), now = time(NULL);
+    size_t len = 0;
+    struct answer expired = { .nb = now - 400 * DAY, .na = now - 35 * DAY };
+    char *s = apple_sign2(&a, pem, &expired, &len);
+    assert_int_equal(cd_cert_import_signed(f->s, f->u, id, s, len, &f->err), CD_E_INVAL);
+    assert_non_null(strstr(f->err.msg, "expired"));
+    audit_failed(f, "Import signed certificate");
+    free(s);
+    struct answer ca = { .nb = now - 60, .na = now + 365 * DAY, .is_ca = 1 };
+    s = apple_sign2(&a, pem, &ca, &len);
+    assert_int_equal(cd_cert_import_signed(f->s, f->u, id, s, len, &f->err), CD_E_INVAL);
+    assert_non_null(strstr(f->err.msg, "CA certificate"));
+    free(s);
+    struct cd_cert c;
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.state, CD_STATE_PENDING);
+    cd_cert_clear(&c);
+    /* Apple's CA first, the leaf after it */
+    struct answer reversed = { .nb = now - 60, .na = now + 365 * DAY, .ca_first = 1 };
+    s = apple_sign2(&a, pem, &reversed, &len);
+    fx_must(f, cd_cert_import_signed(f->s, f->u, id, s, len, &f->err), "chain in the wrong order");
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.state, CD_STATE_VALID);
+    assert_non_null(strstr(c.subject, "APSP:1234"));
+    cd_cert_clear(&c);
+    free(s);
+    free(pem);
+    /* not valid yet: taken */
+    id = request(f, "later", 0, &pem);
+    struct answer later = { .nb = now + 2 * DAY, .na = now + 365 * DAY };
+    s = apple_sign2(&a, pem, &later, &len);
+    fx_must(f, cd_cert_import_signed(f->s, f->u, id, s, len, &f->err), "not valid yet");
+    fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
+    assert_int_equal(c.state, CD_STATE_NOTYET);
+    cd_cert_clear(&c);
+    free(s);
+    free(pem);
+    apple_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +696,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sign_refusals, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_https, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rights, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_weak, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_strings, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_import_signed_answers, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
