@@ -137,6 +137,11 @@ static void test_request_pending(void **state)
     assert_int_equal(fx_count(f, "status:notyet", 0), 0);
     assert_int_equal(fx_count(f, "status:valid", 0), 3);
     assert_int_equal(fx_count(f, "push.example.org", 0), 1);       /* the search index */
+    /* a pending row has no dates: no date term picks it */
+    assert_int_equal(fx_count(f, "product:apn expires>2030-01-01", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn issued>2026-01-01", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn expires>=1y", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn !expires<30d", 0), 1);
     struct cd_check_opts o = { .at = time(NULL) + 50 * 365 * DAY, .filter = "product:apn" };
     struct cd_check_result r;
     fx_must(f, cd_check(f->s, f->u, &o, &r, &f->err), "check");
