@@ -392,7 +392,9 @@ int sq_cert_sign(cd_store *s, const cd_user *u, const struct cd_cert_params *p, 
     }
     char obj[40], detail[200];
     snprintf(obj, sizeof obj, "ca %lld", (long long)p->ca_id);
-    snprintf(detail, sizeof detail, "cert %lld from a request, CN %.60s", (long long)newid, h.sub.cn ? h.sub.cn : "-");
+    char made[48] = "a request";             /* a refusal made no certificate */
+    if (newid) snprintf(made, sizeof made, "cert %lld from a request", (long long)newid);
+    snprintf(detail, sizeof detail, "%s, CN %.60s", made, h.sub.cn ? h.sub.cn : "-");
     rc = sq_finish(sq, u, rc, "Sign certificate request", obj, detail, err);
     if (!rc && id) *id = newid;
     cdi_issued_clear(&o);

@@ -534,6 +534,7 @@ static void audit_failed(struct fx *f, const char *action)
     assert_int_equal(l.n, 1);
     assert_string_equal(l.rows[0].action, action);
     assert_string_equal(l.rows[0].result, "Failure");
+    assert_null(strstr(l.rows[0].detail, "cert 0"));          /* no certificate was made */
     cd_audit_list_free(&l);
 }
 
