@@ -63,7 +63,7 @@ int cd_product_external(int product);
  * subject (cn mandatory), key type (0 = P-256; RSA 2048 is what Apple's
  * portal takes), group, description, tags; ca_id, host, validity ignored.
  * replaces: 0, or the APN/ABM certificate this request renews (the new row
- * is linked to it).  *csr_pem (caller frees) is the request, PEM. */
+ * is linked to it; complete, and not renewed already: CD_E_STATE).  *csr_pem (caller frees) is the request, PEM. */
 int cd_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *p, int64_t replaces,
                     int64_t *id, char **csr_pem, size_t *len, struct cd_err *err);
 /* The request of a pending certificate again (PEM; caller frees). */

@@ -87,7 +87,7 @@ static int insert_row(struct sq *sq, const struct newrow *r, int64_t *id, struct
 
 /* The rights a request needs (Create certificates in the target group)
  * and, for a renewal, the certificate it renews: one u can read, an
- * APN/ABM one, complete.  Checked before the key is made and again in the
+ * APN/ABM one, complete, not renewed already.  Checked before the key is made and again in the
  * transaction. */
 static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, int64_t replaces,
                          int64_t *group, struct cd_err *err)
@@ -96,7 +96,9 @@ static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_p
     if (!rc) rc = sq_may(sq, u, CD_ACT_CERT_NEW, *group, err);
     if (rc || !replaces) return rc;
     sqlite3_stmt *st = NULL;
-    if ((rc = sq_prep(sq, "SELECT group_id, product, pending FROM certs WHERE id = ?", &st, err))) return rc;
+    if ((rc = sq_prep(sq, "SELECT group_id, product, pending, (SELECT max(r.id) FROM certs r WHERE r.replaces = ?1"
+                          " AND r.replaces <> 0) FROM certs WHERE id = ?1", &st, err)))
+        return rc;
     sqlite3_bind_int64(st, 1, replaces);
     if (sqlite3_step(st) != SQLITE_ROW) rc = sq_missing(err, CD_KIND_CERT, replaces);
     else if (!(rc = sq_obj_may(sq, u, -1, CD_KIND_CERT, replaces, sqlite3_column_int64(st, 0), err))) {
@@ -107,6 +109,11 @@ static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_p
             rc = cdi_fail(err, CD_E_STATE, "certificate %lld is still pending: complete it first (certdeck cert "
                           "import-signed %lld FILE); its request is there again with certdeck cert csr %lld",
                           (long long)replaces, (long long)replaces, (long long)replaces);
+        else if (sqlite3_column_int64(st, 3))      /* one line of renewals, as cd_cert_renew keeps it */
+            rc = cdi_fail(err, CD_E_STATE, "certificate %lld was already renewed by certificate %lld: renew that one "
+                          "(or, while it is pending, take its request again: certdeck cert csr %lld)",
+                          (long long)replaces, (long long)sqlite3_column_int64(st, 3),
+                          (long long)sqlite3_column_int64(st, 3));
     }
     sqlite3_finalize(st);
     return rc;

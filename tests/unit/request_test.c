@@ -239,6 +239,14 @@ static void test_import_signed(void **state)
     fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
     assert_int_equal(c.replaced_by, id3);
     cd_cert_clear(&c);
+    /* renewed once: a second renewal of it is refused (renew its successor), as cd_cert_renew refuses it */
+    struct cd_cert_params again = { .product = CD_PRODUCT_APN, .subject = { .cn = "push" } };
+    int64_t aid = 0;
+    char *apem = NULL;
+    size_t alen = 0;
+    assert_int_equal(cd_cert_request(f->s, f->u, &again, id, &aid, &apem, &alen, &f->err), CD_E_STATE);
+    assert_non_null(strstr(f->err.msg, "already renewed"));
+    assert_null(apem);
     /* a request cannot renew an ordinary certificate, nor a pending one */
     struct cd_cert_params p = { .product = CD_PRODUCT_ABM, .subject = { .cn = "abm" } };
     int64_t nid = 0;
