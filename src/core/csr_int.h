@@ -33,6 +33,10 @@ int  cdi_pending_fp(gnutls_x509_privkey_t key, char out[CDI_PENDING_FP_LEN + 1],
 int  cdi_crt_has_key(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key);
 /* PEM of a request's DER (NUL-ended; caller frees). */
 int  cdi_csr_pem(const unsigned char *der, size_t len, char **pem, size_t *pemlen, struct cd_err *err);
+/* A request that came from elsewhere (a server's answer) as GnuTLS writes
+ * it again: checked as cdi_csr_load checks it, nothing of the text it came
+ * in kept (*out: NUL-ended PEM, caller frees). */
+int  cdi_csr_canon(const char *pem, size_t len, char **out, size_t *outlen, struct cd_err *err);
 /* cd_cert_text of a pending certificate: what it is waiting for, then its
  * request in full (the backend's cert_csr). */
 int  cdi_csr_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err);

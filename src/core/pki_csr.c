@@ -303,6 +303,20 @@ out:
     return rc;
 }
 
+int cdi_csr_canon(const char *pem, size_t len, char **out, size_t *outlen, struct cd_err *err)
+{
+    gnutls_x509_crq_t crq = NULL;
+    gnutls_datum_t der = { 0 };
+    *out = NULL;
+    int rc = cdi_csr_load(pem, len, &crq, err);
+    if (!rc) GT(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der), "request export");
+    if (!rc) rc = cdi_csr_pem(der.data, der.size, out, outlen, err);
+out:
+    gnutls_free(der.data);
+    if (crq) gnutls_x509_crq_deinit(crq);
+    return rc;
+}
+
 int cdi_csr_text(cd_store *s, const cd_user *u, int64_t id, char **text, struct cd_err *err)
 {
     int rc = CD_OK;

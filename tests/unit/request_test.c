@@ -7,6 +7,7 @@
 #include <gnutls/abstract.h>
 #include "helpers.h"
 #include "https_int.h"
+#include "http_int.h"
 
 #define DAY 86400LL
 
@@ -701,6 +702,60 @@ static void test_import_signed_answers(void **state)
     apple_free(&a);
 }
 
+/* ---- a hostile server --------------------------------------------------- */
+
+/* A certdeckd that answers every request for a CSR with terminal controls
+ * around it: the client hands on only a request it has read itself. */
+static int evil_request(void *ctx, const char *method, const char *path_query, const char *body, size_t len,
+                        long *status, struct cdi_buf *resp, struct cd_err *err)
+{
+    (void)ctx; (void)body; (void)len;
+    static const char csr[] = "\\u001b]0;owned\\u0007\\u001b[2J-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n"
+                              "-----END CERTIFICATE REQUEST-----\\n";
+    resp->len = 0;
+    *status = 200;
+    if (!strcmp(path_query, "/api/v1/me"))
+        cdi_buf_addf(resp, "{\"id\": 1, \"name\": \"admin\", \"admin\": true, \"home_group_id\": 1, \"readonly\": false}");
+    else if (!strcmp(method, "POST") && !strcmp(path_query, "/api/v1/certs/request"))
+        cdi_buf_addf(resp, "{\"id\": 5, \"csr\": \"%s\"}", csr);
+    else if (!strcmp(path_query, "/api/v1/certs/5/csr"))
+        cdi_buf_addf(resp, "{\"csr\": \"%s\"}", csr);
+    else
+        cdi_buf_addf(resp, "{\"rows\": []}");
+    cdi_buf_add(resp, "", 0);
+    return resp->oom ? cdi_fail(err, CD_E_NOMEM, "out of memory") : CD_OK;
+}
+
+static int evil_auth(void *ctx, const char *user, const char *password, struct cd_err *err)
+{
+    (void)ctx; (void)user; (void)password; (void)err;
+    return CD_OK;
+}
+
+static void evil_close(void *ctx) { (void)ctx; }
+
+static void test_https_hostile_csr(void **state)
+{
+    struct fx *f = *state;
+    struct cdi_https_transport t = { NULL, evil_request, evil_auth, cdi_http_escape, evil_close, NULL };
+    cd_store *r = calloc(1, sizeof *r);
+    cd_user *ru = NULL;
+    assert_non_null(r);
+    fx_must(f, cdi_https_open_with(r, "https://evil:1", "evil:1", &t, 0, &f->err), "open");
+    fx_must(f, cd_user_owner(r, &ru, &f->err), "owner");
+    char *pem = NULL;
+    size_t len = 0;
+    assert_int_equal(cd_cert_csr(r, ru, 5, &pem, &len, &f->err), CD_E_IO);
+    assert_null(pem);
+    assert_non_null(strstr(f->err.msg, "evil:1"));
+    struct cd_cert_params p = { .product = CD_PRODUCT_APN, .subject = { .cn = "push" } };
+    int64_t id = 0;
+    assert_int_equal(cd_cert_request(r, ru, &p, 0, &id, &pem, &len, &f->err), CD_E_IO);
+    assert_null(pem);
+    cd_user_free(ru);
+    cd_store_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sign_weak, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sign_strings, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_import_signed_answers, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_https_hostile_csr, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
