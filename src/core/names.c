@@ -92,8 +92,9 @@ const char *cd_cert_field(const struct cd_cert *c, int col, char *buf, size_t n)
     case CD_COL_HOST: return c->host;
     case CD_COL_CN: return c->cn;
     case CD_COL_ISSUER: return c->issuer;
-    case CD_COL_VALID_FROM: cdi_fmt_time(c->not_before, buf, n); return buf;
-    case CD_COL_VALID_TO: cdi_fmt_time(c->not_after, buf, n); return buf;
+    /* a pending certificate (APN/ABM, not signed yet) has no dates */
+    case CD_COL_VALID_FROM: if (c->state == CD_STATE_PENDING) return ""; cdi_fmt_time(c->not_before, buf, n); return buf;
+    case CD_COL_VALID_TO: if (c->state == CD_STATE_PENDING) return ""; cdi_fmt_time(c->not_after, buf, n); return buf;
     case CD_COL_SERIAL: return c->serial;
     case CD_COL_FINGERPRINT: return c->fingerprint;
     case CD_COL_TAGS: return c->tags;
