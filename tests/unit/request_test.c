@@ -410,6 +410,7 @@ static void test_rights(void **state)
     assert_int_equal(cd_cert_request(f->s, bob, &p, 0, &id, &pem, &len, &f->err), CD_E_FORBIDDEN);
     assert_null(pem);
     fx_must(f, cd_cert_request(f->s, f->u, &p, 0, &id, &pem, &len, &f->err), "request");
+    free(pem);
     p.group = NULL;
     fx_must(f, cd_cert_request(f->s, f->u, &p, 0, &hidden, &pem, &len, &f->err), "request in /All");
     free(pem);
