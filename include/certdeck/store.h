@@ -109,7 +109,7 @@ const char *cd_product_name(int product);   /* "agent" */
 const char *cd_product_label(int product);  /* "Agent" */
 int         cd_product_parse(const char *name);
 const char *cd_keytype_name(int keytype);
-int         cd_keytype_parse(const char *name);
+int         cd_keytype_parse(const char *name);     /* "ec256", or a key_alg label "EC P-256" */
 const char *cd_reason_name(int reason);
 int         cd_reason_parse(const char *name);
 const char *cd_state_name(int state);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "core_int.h"
+#include "pki_int.h"
 
 #define X_NAME(e, n, l) [e] = n,
 #define X_LABEL(e, n, l) [e] = l,
@@ -51,7 +52,15 @@ const char *cd_product_name(int p) { return p >= 0 && p < N(product_names) ? pro
 const char *cd_product_label(int p) { return p >= 0 && p < N(product_labels) ? product_labels[p] : "?"; }
 int cd_product_parse(const char *s) { return lookup(product_names, N(product_names), s); }
 const char *cd_keytype_name(int k) { return k >= 0 && k < N(key_names) ? key_names[k] : "?"; }
-int cd_keytype_parse(const char *s) { return lookup(key_names, N(key_names), s); }
+/* The name (ec256) or the label a certificate shows (cd_cert.key_alg, "EC
+ * P-256"): a renewal asks for the key type of what it renews by its label. */
+int cd_keytype_parse(const char *s)
+{
+    int k = lookup(key_names, N(key_names), s);
+    for (int i = 0; k < 0 && s && i < CD_KEY_COUNT; i++)
+        if (!strcasecmp(cdi_keytype_label(i), s)) k = i;
+    return k;
+}
 const char *cd_state_name(int st) { return st >= 0 && st < N(state_names) ? state_names[st] : "?"; }
 const char *cd_col_key(int c) { return c >= 0 && c < N(col_keys) ? col_keys[c] : "?"; }
 const char *cd_col_title(int c) { return c >= 0 && c < N(col_titles) ? col_titles[c] : "?"; }
