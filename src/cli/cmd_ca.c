@@ -125,10 +125,21 @@ static int ca_show(struct cli *c, int argc, char **argv)
     struct cd_ca a;
     int rc = cd_ca_get(c->s, c->u, id, &a, &c->err);
     if (rc) return cli_fail(c, rc);
-    char bufs[5][64];
-    const char *v[CA_NCOLS];
+    char bufs[5][64], t1[40], t2[40];
+    struct out_col oc[CA_NCOLS + 2];
+    const char *v[CA_NCOLS + 2];
     ca_cells(&a, bufs, v);
-    out_object(ofmt, ca_cols, CA_NCOLS, v);
+    memcpy(oc, ca_cols, sizeof ca_cols);
+    int n = CA_NCOLS;
+    if (a.successor) {                     /* the rollover links (lifecycle.h) */
+        snprintf(t1, sizeof t1, "%s%lld", ofmt == FMT_TABLE ? "ca " : "", (long long)a.successor);
+        oc[n] = (struct out_col){ "successor", "Successor", OUT_NUM }; v[n++] = t1;
+    }
+    if (a.predecessor) {
+        snprintf(t2, sizeof t2, "%s%lld", ofmt == FMT_TABLE ? "ca " : "", (long long)a.predecessor);
+        oc[n] = (struct out_col){ "predecessor", "Predecessor", OUT_NUM }; v[n++] = t2;
+    }
+    out_object(ofmt, oc, n, v);
     cd_ca_clear(&a);
     return 0;
 }
@@ -201,6 +212,7 @@ static const struct subcmd ca_cmds[] = {
     { "export", ca_export, "export ID [--out F]" },
     { "import", ca_import, "import FILE [--description D] [--group G]" },
     { "delete", ca_delete, "delete ID" },
+    { "rollover", cmd_ca_rollover, "rollover ID --cn CN [--key K] [--days N] [--passphrase-file F] [--yes]" },
     { "describe", ca_describe, "describe ID TEXT" },
     { "move", ca_move, "move ID GROUP" },
     { NULL, NULL, NULL },

@@ -227,6 +227,15 @@ static int cert_show(struct cli *c, int argc, char **argv)
         oc[n] = (struct out_col){ "revoked_at", "Revoked", 0 }; v[n++] = t3;
         oc[n] = (struct out_col){ "revoke_reason", "Reason", 0 }; v[n++] = ce.revoke_reason;
     }
+    char t4[40], t5[40];                   /* the renewal links (lifecycle.h) */
+    if (ce.replaces) {
+        snprintf(t4, sizeof t4, "%s%lld", ofmt == FMT_TABLE ? "cert " : "", (long long)ce.replaces);
+        oc[n] = (struct out_col){ "replaces", "Replaces", OUT_NUM }; v[n++] = t4;
+    }
+    if (ce.replaced_by) {
+        snprintf(t5, sizeof t5, "%s%lld", ofmt == FMT_TABLE ? "cert " : "", (long long)ce.replaced_by);
+        oc[n] = (struct out_col){ "replaced_by", "Replaced by", OUT_NUM }; v[n++] = t5;
+    }
     out_object(ofmt, oc, n, v);
     cd_cert_clear(&ce);
     return 0;
@@ -434,6 +443,7 @@ static const struct subcmd cert_cmds[] = {
     { "revoke", cert_revoke, "revoke ID... [--reason R] [--yes]" },
     { "describe", cert_describe, "describe ID TEXT" },
     { "move", cert_move, "move ID GROUP" },
+    { "renew", cmd_cert_renew, "renew ID... | --filter EXPR [--ca ID] [--same-key] [--days N] [--yes]" },
     { NULL, NULL, NULL },
 };
 

@@ -36,6 +36,8 @@ struct api_route {
 extern const struct api_route api_cert_routes[], api_misc_routes[];
 /* APN/ABM requests and external CSRs (api_request.c) */
 extern const struct api_route api_request_routes[];
+/* renew and CA rollover (api_renew.c) */
+extern const struct api_route api_renew_routes[];
 
 /* c->out = {"rows": [...]} for n rows of elsz bytes; CD_E_NOMEM. */
 int api_rows(struct api_ctx *c, const struct cdi_jfield *t, const void *rows, size_t n, size_t elsz);

@@ -332,6 +332,17 @@ static int term_sql(struct ctx *c, const struct node *n)
         ADD(q, "c.revoked_at <> 0");
         return CD_OK;
     case F_STATUS: return status_cond(c, n);
+    case F_REPLACED: {
+        /* yes: a renewal replaces it (certs.replaces, schema 9) */
+        if (!cert) return term_fail(c, n, "CAs are not renewed: a rollover gives them a successor%s", "");
+        int yes = !strcasecmp(n->value, "yes"), no = !strcasecmp(n->value, "no");
+        if ((!yes && !no) || (n->op != OP_HAS && n->op != OP_EQ && n->op != OP_NE))
+            return term_fail(c, n, "replaced takes yes or no (replaced:yes)%s", "");
+        if (n->op == OP_NE) yes = !yes;
+        ADD(q, yes ? "EXISTS" : "NOT EXISTS");
+        ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)");   /* the partial index */
+        return CD_OK;
+    }
     case F_GROUP: return group_cond(c, n);
     case F_EXPIRES:
     case F_ISSUED: {

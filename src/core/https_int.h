@@ -110,5 +110,10 @@ int  hs_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void
                            struct cd_err *err);
 int  hs_cert_sign(cd_store *s, const cd_user *u, const struct cd_cert_params *p, const void *csr, size_t len,
                   int64_t *id, struct cd_err *err);
+/* Renew and CA rollover (store_https_renew.c). */
+int  hs_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids, size_t n,
+                   cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err);
+int  hs_ca_rollover(cd_store *s, const cd_user *u, int64_t old_ca, const struct cd_ca_params *p,
+                    cd_progress_fn progress, void *ctx, int64_t *new_ca, size_t *reissued, struct cd_err *err);
 
 #endif

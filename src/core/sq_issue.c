@@ -20,15 +20,14 @@
  * its length grows with the batch (about 0.05-0.07 ms a certificate on 2
  * cores, mostly the search index and writing the pages), not with the key
  * type. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sq_int.h"
+#include "sq_bulk_int.h"
 
-#define RING 512          /* certificates made ahead of the main thread */
 #define CHUNK 256         /* rows per TEMP transaction and progress call */
-#define MAX_THREADS 64
 #define TMPL_MIN 32       /* batches from this size on use templates (pki.c) */
+
 
 /* Everything the three phases share. */
 struct bulk {
@@ -41,19 +40,6 @@ struct bulk {
     const unsigned char *store_key;
 };
 
-/* The ring between the workers and the main thread.  Item i lives in slot
- * i % RING; a worker may claim i only while i < consumed + RING, so a slot
- * is written by one worker, then read and cleared by the main thread. */
-struct ring {
-    pthread_mutex_t mu;
-    pthread_cond_t ready, space;
-    const struct bulk *b;
-    size_t next, consumed;
-    struct cdi_issued slot[RING];
-    unsigned char done[RING];
-    int stop, rc;
-    struct cd_err err;
-};
 
 static void name_cn(char *buf, size_t len, const char *cn, size_t n, size_t i)
 {
@@ -123,43 +109,6 @@ static int make_one(const struct bulk *b, struct maker *m, size_t i, struct cdi_
     return rc;
 }
 
-static void ring_fail(struct ring *r, int rc, const struct cd_err *err)
-{
-    pthread_mutex_lock(&r->mu);
-    if (!r->rc) {
-        r->rc = rc;
-        if (err) r->err = *err;
-    }
-    r->stop = 1;
-    pthread_cond_broadcast(&r->ready);
-    pthread_cond_broadcast(&r->space);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void *worker(void *arg)
-{
-    struct ring *r = arg;
-    struct maker m = { 0 };
-    struct cd_err e = { 0 };
-    int rc = load_ca(r->b, &m, &e);
-    if (rc) { ring_fail(r, rc, &e); return NULL; }
-    pthread_mutex_lock(&r->mu);
-    for (;;) {
-        while (!r->stop && r->next < r->b->n && r->next >= r->consumed + RING) pthread_cond_wait(&r->space, &r->mu);
-        if (r->stop || r->next >= r->b->n) break;
-        size_t i = r->next++;
-        pthread_mutex_unlock(&r->mu);
-        rc = make_one(r->b, &m, i, &r->slot[i % RING], &e);
-        if (rc) { ring_fail(r, rc, &e); pthread_mutex_lock(&r->mu); break; }
-        pthread_mutex_lock(&r->mu);
-        r->done[i % RING] = 1;
-        if (i == r->consumed) pthread_cond_signal(&r->ready);
-    }
-    pthread_mutex_unlock(&r->mu);
-    maker_free(&m);
-    return NULL;
-}
-
 /* One call of sq_cert_new: the phases' shared state. */
 struct run {
     struct sq *sq;
@@ -209,6 +158,53 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
     return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "staging certificates");
 }
 
+/* The engine's callbacks (sq_bulk_int.h): a maker per thread. */
+struct gen { struct run *run; sqlite3_stmt *st; int in_tx; };
+
+static int gen_init(void *ctx, void **state, struct cd_err *err)
+{
+    const struct gen *g = ctx;
+    struct maker *m = calloc(1, sizeof *m);
+    if (!m) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    int rc = load_ca(g->run->b, m, err);
+    if (rc) free(m);
+    else *state = m;
+    return rc;
+}
+
+static void gen_fini(void *ctx, void *state)
+{
+    (void)ctx;
+    if (!state) return;
+    maker_free(state);
+    free(state);
+}
+
+static int gen_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struct cd_err *err)
+{
+    const struct gen *g = ctx;
+    return make_one(g->run->b, state, i, o, err);
+}
+
+/* TEMP rows commit in chunks of their own, except inside a caller's
+ * transaction (init): there they move in chunk by chunk. */
+static int gen_take(void *ctx, size_t i, struct cdi_issued *o, struct cd_err *err)
+{
+    struct gen *g = ctx;
+    struct run *run = g->run;
+    struct sq *sq = run->sq;
+    size_t n = run->b->n;
+    int rc = CD_OK;
+    if (!run->final && !g->in_tx && !(rc = sq_exec(sq, "BEGIN", err))) g->in_tx = 1;
+    if (!rc) rc = stage_one(sq, g->st, run->b, i, o, err);
+    if (!rc && ((i + 1) % CHUNK == 0 || i + 1 == n)) {
+        if (g->in_tx && !(rc = sq_exec(sq, "COMMIT", err))) g->in_tx = 0;
+        if (!rc && run->final) rc = move_rows(run, i + 1, err);
+        if (!rc && run->progress) run->progress(run->ctx, i + 1, n);
+    }
+    return rc;
+}
+
 /* Fills temp.bulk_stage with the run's certificates.
  *
  * Why the final transaction does not open early, to overlap moving in
@@ -223,69 +219,14 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
  * competes with the mover for a core shared with others). */
 static int generate(struct run *run, struct cd_err *err)
 {
-    struct sq *sq = run->sq;
-    const struct bulk *b = run->b;
-    struct ring *r = calloc(1, sizeof *r);
-    if (!r) return cdi_fail(err, CD_E_NOMEM, "out of memory");
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->ready, NULL);
-    pthread_cond_init(&r->space, NULL);
-    r->b = b;
-    sqlite3_stmt *st = NULL;
-    pthread_t tid[MAX_THREADS];
-    int threads = 0, want = cdi_ncpu(), in_tx = 0;
-    if ((size_t)want > b->n) want = (int)b->n;
-    if (want > MAX_THREADS) want = MAX_THREADS;
-    int rc = sq_prep(sq, "INSERT INTO temp.bulk_stage(seq, cn, subject, issuer, serial, fingerprint, not_before,"
-                         " not_after, key_alg, der, key) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &st, err);
-    for (int t = 0; !rc && t < want; t++)
-        if (pthread_create(&tid[threads], NULL, worker, r) == 0) threads++;
-    /* no thread at all: the main thread makes each certificate itself */
-    struct maker m = { 0 };
-    if (!rc && !threads) rc = load_ca(b, &m, err);
-    for (size_t i = 0; i < b->n && !rc; i++) {
-        struct cdi_issued *o = &r->slot[i % RING];
-        if (!threads) {
-            rc = make_one(b, &m, i, o, err);
-        } else {
-            pthread_mutex_lock(&r->mu);
-            while (!r->done[i % RING] && !r->stop) pthread_cond_wait(&r->ready, &r->mu);
-            int ok = r->done[i % RING];
-            pthread_mutex_unlock(&r->mu);
-            if (!ok) break;                       /* a worker failed: r->rc says why */
-        }
-        /* TEMP rows commit in chunks of their own, except inside a
-         * caller's transaction (init): there they move in chunk by chunk */
-        if (!rc && !run->final && !in_tx && !(rc = sq_exec(sq, "BEGIN", err))) in_tx = 1;
-        if (!rc) rc = stage_one(sq, st, b, i, o, err);
-        cdi_issued_clear(o);
-        if (threads) {
-            pthread_mutex_lock(&r->mu);
-            r->done[i % RING] = 0;
-            r->consumed = i + 1;
-            pthread_cond_broadcast(&r->space);
-            pthread_mutex_unlock(&r->mu);
-        }
-        if (!rc && ((i + 1) % CHUNK == 0 || i + 1 == b->n)) {
-            if (in_tx && !(rc = sq_exec(sq, "COMMIT", err))) in_tx = 0;
-            if (!rc && run->final) rc = move_rows(run, i + 1, err);
-            if (!rc && run->progress) run->progress(run->ctx, i + 1, b->n);
-        }
-    }
-    if (rc) ring_fail(r, rc, NULL);
-    for (int t = 0; t < threads; t++) pthread_join(tid[t], NULL);
-    if (!rc && r->rc) {
-        rc = r->rc;
-        if (err) *err = r->err;
-    }
-    if (in_tx) sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
-    for (size_t i = 0; i < RING; i++) cdi_issued_clear(&r->slot[i]);   /* wipes what was not staged */
-    maker_free(&m);
-    sqlite3_finalize(st);
-    pthread_cond_destroy(&r->space);
-    pthread_cond_destroy(&r->ready);
-    pthread_mutex_destroy(&r->mu);
-    free(r);
+    struct gen g = { .run = run };
+    int rc = sq_prep(run->sq, "INSERT INTO temp.bulk_stage(seq, cn, subject, issuer, serial, fingerprint,"
+                              " not_before, not_after, key_alg, der, key) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &g.st, err);
+    struct sq_bulk b = { .n = run->b->n, .ctx = &g, .init = gen_init, .fini = gen_fini, .make = gen_make,
+                         .take = gen_take };
+    if (!rc) rc = sq_bulk_run(&b, err);
+    if (g.in_tx) sqlite3_exec(run->sq->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(g.st);
     return rc;
 }
 
@@ -482,20 +423,7 @@ static void run_free(struct run *run)
     sqlite3_finalize(run->ins);
     sqlite3_finalize(run->tag);
     free(run->tag_ids);
-    /* Outside a transaction the staged rows go without a rollback journal
-     * (half the time: it would copy every page it frees): nothing needs
-     * undoing, and a crash takes the TEMP file with it anyway.  Inside
-     * the caller's transaction (init) the journal mode cannot change. */
-    sqlite3 *db = run->sq->db;
-    sqlite3_stmt *st = NULL;
-    char mode[64] = "";
-    if (sqlite3_get_autocommit(db) && sqlite3_prepare_v2(db, "PRAGMA temp.journal_mode", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(mode, sizeof mode, "PRAGMA temp.journal_mode=%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (*mode) sqlite3_exec(db, "PRAGMA temp.journal_mode=OFF", NULL, NULL, NULL);
-    sqlite3_exec(db, "DELETE FROM temp.bulk_stage", NULL, NULL, NULL);
-    if (*mode) sqlite3_exec(db, mode, NULL, NULL, NULL);
+    sq_bulk_stage_clear(run->sq, "bulk_stage");
     bulk_free(run->b);
 }
 

@@ -760,6 +760,7 @@ const struct cdi_store_ops cdi_https_ops = {
     .client_password_set = client_password_set, .client_unauth_set = client_unauth_set,
     .expiry_warning_get = hs_expiry_warning_get, .expiry_warning_set = hs_expiry_warning_set,
     .mirror_settings_get = hs_mirror_settings_get, .mirror_settings_set = hs_mirror_settings_set,
+    .cert_renew = hs_cert_renew, .ca_rollover = hs_ca_rollover,
     /* the server's side: certdeckd answers these from its own store */
     .checkin_verify = NULL, .checkin_record = NULL, .crl_current = NULL, .crl_index = NULL,
     .server_tls = NULL, .trust_pem = NULL,

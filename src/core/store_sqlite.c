@@ -16,6 +16,7 @@
 #include <gnutls/crypto.h>
 #include "mirror_int.h"
 #include "sq_int.h"
+#include "sq_renew_int.h"
 
 int sq_dberr(struct sq *sq, struct cd_err *err, const char *what)
 {
@@ -657,6 +658,7 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     .crl_current = sq_crl_current, .crl_index = sq_crl_index, .server_tls = sq_server_tls, .trust_pem = sq_trust_pem,
     /* the mirror agents are told of (sq_mirror_agent.c) */
     .expiry_warning_get = sq_expiry_warning_get, .expiry_warning_set = sq_expiry_warning_set,
+    .cert_renew = sq_cert_renew, .ca_rollover = sq_ca_rollover,
     .mirror_settings_get = sq_mirror_settings_get, .mirror_settings_set = sq_mirror_settings_set,
     .mirror_settings_secret = sq_mirror_settings_secret,
     .readonly_reason = sq_readonly_reason, .mirror_image = sq_mirror_image, .mirror_sign = sq_mirror_sign,
