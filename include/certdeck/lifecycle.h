@@ -32,9 +32,12 @@ struct cd_renew_params {
 /* Renews n certificates in one transaction (all or nothing), keys made
  * before it on every core; progress as cd_cert_new.  new_ids (may be NULL)
  * gets n IDs in the order of ids.  Refused: a revoked or pending
- * certificate, one already replaced (renew its successor), one without a
- * stored key with same_key, an APN/ABM certificate (they are renewed with
- * cd_cert_request, as Apple signs them). */
+ * certificate, one already replaced (renew its successor), an APN/ABM
+ * certificate (they are renewed with cd_cert_request, as Apple signs
+ * them).  A certificate without a stored key (signed from a request: its
+ * key is the client's) is renewed for the same public key whatever
+ * same_key says, and its renewal keeps no key either (so is it in a CA
+ * rollover). */
 int cd_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids,
                   size_t n, cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err);
 
