@@ -77,7 +77,9 @@ int cd_cert_csr(cd_store *s, const cd_user *u, int64_t id, char **csr_pem, size_
  * is the one for the pending key, the others are ignored).  CD_E_INVAL and
  * nothing changes when no certificate in the file is for the pending key,
  * when it is a CA certificate, or when it has expired already (the request
- * stays pending); one not valid yet is taken and shows as not yet valid. */
+ * stays pending); CD_E_EXISTS when the store holds that certificate
+ * already as another row; one not valid yet is taken and shows as not yet
+ * valid. */
 int cd_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void *data, size_t len,
                           struct cd_err *err);
 

@@ -257,6 +257,23 @@ static int answer_leaf(const struct answer *a, int64_t id, gnutls_x509_privkey_t
     return CD_OK;
 }
 
+/* A certificate the store holds already, as another row (imported on its
+ * own before): completing with it would list it twice.  The other row is
+ * not named: u may not be allowed to see it. */
+static int stored_already(struct sq *sq, int64_t id, const char *fp, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT 1 FROM certs WHERE fingerprint = ? AND id <> ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = cdi_fail(err, CD_E_EXISTS, "this certificate is in the store already, as another row: nothing changed "
+                      "(certificate %lld stays pending)", (long long)id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Opens the pending key (bound to the pending fingerprint), finds the
  * answer's certificate for it, and seals the key again under that
  * certificate's fingerprint. */
@@ -272,6 +289,7 @@ static int complete(struct sq *sq, int64_t id, sqlite3_stmt *row, const struct a
     if (!rc) rc = cdi_key_import_plain(plain.data, plain.size, &key, err);
     if (!rc) rc = answer_leaf(a, id, key, &crt, err);
     if (!rc) rc = cdi_crt_describe(crt, &d->o, err);
+    if (!rc) rc = stored_already(sq, id, d->o.fp, err);
     if (rc) goto out;
     unsigned bits = 0;
     int pk = gnutls_x509_privkey_get_pk_algorithm2(key, &bits);     /* before bits is read */

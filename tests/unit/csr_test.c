@@ -2,6 +2,7 @@
  * not sign (weak keys, broken hashes, names it cannot issue exactly), what
  * cd_cert_import_signed must not take, a hostile server's CSR, and the
  * renewals of a certificate whose key is the client's. */
+#include <sqlite3.h>
 #include "request_helpers.h"
 #include "https_int.h"
 #include "http_int.h"
@@ -208,6 +209,29 @@ static void test_import_signed_answers(void **state)
     assert_int_equal(c.state, CD_STATE_VALID);
     assert_non_null(strstr(c.subject, "APSP:1234"));
     cd_cert_clear(&c);
+    free(s);
+    free(pem);
+    /* a certificate the store holds already (another row with its fingerprint): refused, not made twice */
+    id = request(f, "twice", 0, &pem);
+    s = apple_sign(&a, pem, &len);
+    gnutls_x509_crt_t leaf;
+    gnutls_datum_t d = { (unsigned char *)s, (unsigned)len };
+    assert_int_equal(gnutls_x509_crt_init(&leaf), 0);
+    assert_int_equal(gnutls_x509_crt_import(leaf, &d, GNUTLS_X509_FMT_PEM), 0);
+    unsigned char fp[32];
+    size_t fsz = sizeof fp;
+    char hex[65], sql[160];
+    assert_int_equal(gnutls_x509_crt_get_fingerprint(leaf, GNUTLS_DIG_SHA256, fp, &fsz), 0);
+    for (size_t i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", fp[i]);
+    gnutls_x509_crt_deinit(leaf);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE certs SET fingerprint = '%s' WHERE id = 2", hex);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cd_cert_import_signed(f->s, f->u, id, s, len, &f->err), CD_E_EXISTS);
+    assert_non_null(strstr(f->err.msg, "in the store already"));
+    assert_int_equal(fx_count(f, "status:pending", 0), 1);
     free(s);
     free(pem);
     /* not valid yet: taken */
