@@ -16,7 +16,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -lpthread $(EXTRA_LDFLAGS)
 # Debian packages: build libraries, and every outside tool the tests and bench use.
 DEB_PKGS := build-essential pkg-config libgnutls28-dev libsqlite3-dev libncurses-dev \
             libcurl4-gnutls-dev libmicrohttpd-dev libjansson-dev libcmocka-dev \
-            gnutls-bin openssl tmux lighttpd apache2-utils sqlite3 curl jq
+            gnutls-bin openssl tmux lighttpd apache2-utils sqlite3 curl jq easy-rsa
 
 CORE_SRC := $(wildcard src/core/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c) $(wildcard src/tui/*.c)

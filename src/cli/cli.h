@@ -170,6 +170,7 @@ int cmd_server(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_mirror(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_cert_renew(struct cli *c, int argc, char **argv);    /* cmd_renew.c */
 int cmd_ca_rollover(struct cli *c, int argc, char **argv);
 

@@ -32,7 +32,8 @@ static void usage(FILE *f)
           "  agent checkin ...            one check-in with certdeckd's agent port (agent --help)\n"
           "  mirror ...                   publish, pull, verify a signed snapshot (mirror --help)\n"
           "  check [--warn 90d] [--crit 14d] [--at DATE] [--filter EXPR]\n"
-          "                               expiry for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n\n"
+          "                               expiry for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n"
+          "  import FILE | --easy-rsa DIR  an existing PKI: certificates, PKCS#12, keys, an easy-rsa pki\n\n"
           "The store is --store, else $CERTDECK_STORE, else $XDG_DATA_HOME/certdeck/store.db;\n"
           "https://HOST:PORT is a certdeckd server: --cacert F (or $CERTDECK_CACERT) is the CA\n"
           "of its certificate; on a terminal without it, its CA is shown and, once you accept\n"
@@ -56,6 +57,7 @@ static const struct { const char *name; int (*fn)(struct cli *, int, char **); }
     { "tag", cmd_tag }, { "group", cmd_group }, { "preset", cmd_preset }, { "audit", cmd_audit },
     { "crl", cmd_crl }, { "user", cmd_user }, { "permset", cmd_permset }, { "server", cmd_server },
     { "agent", cmd_agent }, { "mirror", cmd_mirror }, { "check", cmd_check },
+    { "import", cmd_import },
 };
 
 int main(int argc, char **argv)

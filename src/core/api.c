@@ -124,7 +124,7 @@ static int match(const char *pat, const char *path, int64_t *id)
 }
 
 static const struct api_route *const tables[] = { api_cert_routes, api_request_routes, api_misc_routes,
-                                                  api_renew_routes };
+                                                  api_renew_routes, api_import_routes };
 
 /* The route for method and path; *wrong_method when the path exists under
  * another method only. */

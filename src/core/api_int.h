@@ -38,6 +38,8 @@ extern const struct api_route api_cert_routes[], api_misc_routes[];
 extern const struct api_route api_request_routes[];
 /* renew and CA rollover (api_renew.c) */
 extern const struct api_route api_renew_routes[];
+/* imports (api_import.c) */
+extern const struct api_route api_import_routes[];
 
 /* c->out = {"rows": [...]} for n rows of elsz bytes; CD_E_NOMEM. */
 int api_rows(struct api_ctx *c, const struct cdi_jfield *t, const void *rows, size_t n, size_t elsz);

@@ -99,6 +99,10 @@ int  hs_user_can(cd_store *s, const cd_user *u, int otype, int right, const char
 int  hs_mirror_settings_get(cd_store *s, const cd_user *u, struct cd_mirror_settings *out, struct cd_err *err);
 int  hs_mirror_settings_set(cd_store *s, const cd_user *u, const char *url, const char *user, const char *password,
                             struct cd_err *err);
+/* The import op (store_https_import.c). */
+struct cdi_import;
+int  hs_import(cd_store *s, const cd_user *u, const struct cdi_import *im, struct cd_import_report *rep,
+               struct cd_err *err);
 /* The warning window (store_https_mirror.c). */
 int  hs_expiry_warning_get(cd_store *s, const cd_user *u, int *days, struct cd_err *err);
 int  hs_expiry_warning_set(cd_store *s, const cd_user *u, int days, struct cd_err *err);

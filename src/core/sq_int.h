@@ -197,6 +197,8 @@ int sq_cert_get(cd_store *, const cd_user *, int64_t, struct cd_cert *, struct c
 int sq_cert_export(cd_store *, const cd_user *, int64_t, int, const char *, unsigned char **, size_t *,
                    struct cd_err *);
 int sq_export_audit(cd_store *, const cd_user *, int64_t, int, int, const char *, struct cd_err *);
+struct cdi_import;
+int sq_import(cd_store *, const cd_user *, const struct cdi_import *, struct cd_import_report *, struct cd_err *);
 int sq_cert_revoke(cd_store *, const cd_user *, const int64_t *, size_t, int, struct cd_err *);
 int sq_cert_usage_count(cd_store *, const cd_user *, int64_t, int64_t *, struct cd_err *);
 int sq_resolve(cd_store *, const cd_user *, int, const char *, int64_t *, struct cd_err *);

@@ -767,4 +767,6 @@ const struct cdi_store_ops cdi_https_ops = {
     /* APN/ABM requests and external CSRs (store_https_request.c) */
     .cert_request = hs_cert_request, .cert_csr = hs_cert_csr, .cert_import_signed = hs_cert_import_signed,
     .cert_sign = hs_cert_sign,
+    /* imports (store_https_import.c) */
+    .import = hs_import,
 };

@@ -666,4 +666,6 @@ const struct cdi_store_ops cdi_sqlite_ops = {
     /* APN/ABM requests and external CSRs (sq_request.c) */
     .cert_request = sq_cert_request, .cert_csr = sq_cert_csr, .cert_import_signed = sq_cert_import_signed,
     .cert_sign = sq_cert_sign,
+    /* imports (sq_import.c) */
+    .import = sq_import,
 };
