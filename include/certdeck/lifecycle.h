@@ -18,7 +18,10 @@
 /* ---- renew and replace ------------------------------------------------- */
 
 /* A renewal is a new certificate with the old one's product, host,
- * subject, tags, access group and description, linked to it: the new
+ * subject, tags, access group and description, linked to it.  The subject
+ * carried over is the old one's CN, O, OU, L, ST and C (the first value
+ * of each, written in pki.c's order C, ST, L, O, OU, CN); other attributes
+ * (emailAddress, serialNumber, DC, a second OU ...) are not.  The new
  * row's `replaces` is the old one's ID, the old row's `replaced_by` the
  * newest renewal (struct cd_cert; filter replaced:yes|no).  The old
  * certificate stays valid until someone revokes it (reason superseded). */
@@ -42,9 +45,15 @@ int cd_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p
                   size_t n, cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err);
 
 /* CA rollover: a successor CA (p: subject, key type, days, passphrase, group
- * and description; group NULL = the old CA's) and, in the same
- * transaction, a renewal under it of every valid (not revoked, not
- * expired) certificate of the old CA, linked as cd_cert_renew links them.
+ * and description; group NULL = the old CA's) and a renewal under it of
+ * every valid (not revoked, not expired, not renewed) certificate of the
+ * old CA, each keeping its lifetime, linked as cd_cert_renew links them;
+ * all or nothing.  Keys and signatures are made with no write lock held
+ * (progress then); one short transaction stores the CA and the renewals.
+ * Refused (nothing changed): a renewal that would outlive the new CA
+ * (CD_E_INVAL: how many, the first, the days the CA needs); a certificate
+ * of the old CA revoked, renewed, issued or moved meanwhile (CD_E_STATE:
+ * run it again).
  * The old CA stays, with `successor` set (struct cd_ca), until its
  * certificates are gone.  old_passphrase: not needed today (the old CA
  * signs nothing), kept for the CRL a caller may want next.

@@ -109,7 +109,10 @@ const char *cd_product_name(int product);   /* "agent" */
 const char *cd_product_label(int product);  /* "Agent" */
 int         cd_product_parse(const char *name);
 const char *cd_keytype_name(int keytype);
-int         cd_keytype_parse(const char *name);     /* "ec256", or a key_alg label "EC P-256" */
+int         cd_keytype_parse(const char *name);
+/* The key type of a stored key's label (cd_cert.key_alg, cd_ca.key_alg:
+ * "EC P-256", "RSA 2048"); -1 for a key type certdeck does not make. */
+int         cd_keytype_of_label(const char *label);
 const char *cd_reason_name(int reason);
 int         cd_reason_parse(const char *name);
 const char *cd_state_name(int state);
@@ -294,7 +297,9 @@ int  cd_cert_get(cd_store *s, const cd_user *u, int64_t id, struct cd_cert *out,
                  struct cd_err *err);
 void cd_cert_clear(struct cd_cert *c);
 /* The text of one column of a row (enum cd_col), as stored (unsanitised):
- * points into c or into buf (size n). */
+ * points into c or into buf (size n).  A pending row (CD_STATE_PENDING) has
+ * no validity yet: its valid from / valid to are "-" (struct cd_cert keeps
+ * the exact stored numbers, as the https API's JSON does). */
 const char *cd_cert_field(const struct cd_cert *c, int col, char *buf, size_t n);
 void cd_cert_list_free(struct cd_cert_list *l);
 

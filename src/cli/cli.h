@@ -92,6 +92,11 @@ void out_end(struct out *o);              /* prints and frees */
 void out_discard(struct out *o);          /* frees without printing (on an error: stdout stays empty) */
 /* One object: key/value pairs (show). */
 void out_object(int fmt, const struct out_col *cols, int ncols, const char *const *values);
+/* Appends row n of a `show` object naming a linked object ("ca 12" in a
+ * table, 12 in JSON and CSV) when id is not 0; buf (>= 32 bytes) holds the
+ * text until out_object. */
+void out_link(int fmt, struct out_col *cols, const char **values, int *n, char *buf, size_t len,
+              const char *key, const char *title, const char *kind, int64_t id);
 /* The ids a command made: one per line in a table, an "id" column in CSV,
  * {"id": N} or {"count": N, "ids": [...]} in JSON. */
 void out_ids(int fmt, const int64_t *ids, size_t n);

@@ -131,14 +131,9 @@ static int ca_show(struct cli *c, int argc, char **argv)
     ca_cells(&a, bufs, v);
     memcpy(oc, ca_cols, sizeof ca_cols);
     int n = CA_NCOLS;
-    if (a.successor) {                     /* the rollover links (lifecycle.h) */
-        snprintf(t1, sizeof t1, "%s%lld", ofmt == FMT_TABLE ? "ca " : "", (long long)a.successor);
-        oc[n] = (struct out_col){ "successor", "Successor", OUT_NUM }; v[n++] = t1;
-    }
-    if (a.predecessor) {
-        snprintf(t2, sizeof t2, "%s%lld", ofmt == FMT_TABLE ? "ca " : "", (long long)a.predecessor);
-        oc[n] = (struct out_col){ "predecessor", "Predecessor", OUT_NUM }; v[n++] = t2;
-    }
+    /* the rollover links (lifecycle.h) */
+    out_link(ofmt, oc, v, &n, t1, sizeof t1, "successor", "Successor", "ca", a.successor);
+    out_link(ofmt, oc, v, &n, t2, sizeof t2, "predecessor", "Predecessor", "ca", a.predecessor);
     out_object(ofmt, oc, n, v);
     cd_ca_clear(&a);
     return 0;

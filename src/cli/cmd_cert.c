@@ -228,14 +228,8 @@ static int cert_show(struct cli *c, int argc, char **argv)
         oc[n] = (struct out_col){ "revoke_reason", "Reason", 0 }; v[n++] = ce.revoke_reason;
     }
     char t4[40], t5[40];                   /* the renewal links (lifecycle.h) */
-    if (ce.replaces) {
-        snprintf(t4, sizeof t4, "%s%lld", ofmt == FMT_TABLE ? "cert " : "", (long long)ce.replaces);
-        oc[n] = (struct out_col){ "replaces", "Replaces", OUT_NUM }; v[n++] = t4;
-    }
-    if (ce.replaced_by) {
-        snprintf(t5, sizeof t5, "%s%lld", ofmt == FMT_TABLE ? "cert " : "", (long long)ce.replaced_by);
-        oc[n] = (struct out_col){ "replaced_by", "Replaced by", OUT_NUM }; v[n++] = t5;
-    }
+    out_link(ofmt, oc, v, &n, t4, sizeof t4, "replaces", "Replaces", "cert", ce.replaces);
+    out_link(ofmt, oc, v, &n, t5, sizeof t5, "replaced_by", "Replaced by", "cert", ce.replaced_by);
     out_object(ofmt, oc, n, v);
     cd_cert_clear(&ce);
     return 0;

@@ -303,3 +303,12 @@ int out_json_text(const char *text, size_t len)
     json_print(j);
     return 0;
 }
+
+void out_link(int fmt, struct out_col *cols, const char **values, int *n, char *buf, size_t len,
+              const char *key, const char *title, const char *kind, int64_t id)
+{
+    if (!id) return;
+    snprintf(buf, len, "%s%s%lld", fmt == FMT_TABLE ? kind : "", fmt == FMT_TABLE ? " " : "", (long long)id);
+    cols[*n] = (struct out_col){ key, title, OUT_NUM };
+    values[(*n)++] = buf;
+}

@@ -52,14 +52,12 @@ const char *cd_product_name(int p) { return p >= 0 && p < N(product_names) ? pro
 const char *cd_product_label(int p) { return p >= 0 && p < N(product_labels) ? product_labels[p] : "?"; }
 int cd_product_parse(const char *s) { return lookup(product_names, N(product_names), s); }
 const char *cd_keytype_name(int k) { return k >= 0 && k < N(key_names) ? key_names[k] : "?"; }
-/* The name (ec256) or the label a certificate shows (cd_cert.key_alg, "EC
- * P-256"): a renewal asks for the key type of what it renews by its label. */
-int cd_keytype_parse(const char *s)
+int cd_keytype_parse(const char *s) { return lookup(key_names, N(key_names), s); }
+int cd_keytype_of_label(const char *label)
 {
-    int k = lookup(key_names, N(key_names), s);
-    for (int i = 0; k < 0 && s && i < CD_KEY_COUNT; i++)
-        if (!strcasecmp(cdi_keytype_label(i), s)) k = i;
-    return k;
+    for (int k = 0; label && k < CD_KEY_COUNT; k++)
+        if (!strcmp(cdi_keytype_label(k), label)) return k;
+    return -1;
 }
 const char *cd_state_name(int st) { return st >= 0 && st < N(state_names) ? state_names[st] : "?"; }
 const char *cd_col_key(int c) { return c >= 0 && c < N(col_keys) ? col_keys[c] : "?"; }
@@ -101,9 +99,16 @@ const char *cd_cert_field(const struct cd_cert *c, int col, char *buf, size_t n)
     case CD_COL_HOST: return c->host;
     case CD_COL_CN: return c->cn;
     case CD_COL_ISSUER: return c->issuer;
-    /* a pending certificate (APN/ABM, not signed yet) has no dates */
-    case CD_COL_VALID_FROM: if (c->state == CD_STATE_PENDING) return ""; cdi_fmt_time(c->not_before, buf, n); return buf;
-    case CD_COL_VALID_TO: if (c->state == CD_STATE_PENDING) return ""; cdi_fmt_time(c->not_after, buf, n); return buf;
+    /* a pending request (APN/ABM) has no validity yet: its stored placeholder
+     * dates (SQ_PENDING_TIME) are not shown as dates */
+    case CD_COL_VALID_FROM:
+        if (c->state == CD_STATE_PENDING) return "-";
+        cdi_fmt_time(c->not_before, buf, n);
+        return buf;
+    case CD_COL_VALID_TO:
+        if (c->state == CD_STATE_PENDING) return "-";
+        cdi_fmt_time(c->not_after, buf, n);
+        return buf;
     case CD_COL_SERIAL: return c->serial;
     case CD_COL_FINGERPRINT: return c->fingerprint;
     case CD_COL_TAGS: return c->tags;

@@ -134,3 +134,18 @@ void sq_bulk_stage_clear(struct sq *sq, const char *table)
     sqlite3_exec(db, del, NULL, NULL, NULL);
     if (*mode) sqlite3_exec(db, mode, NULL, NULL, NULL);
 }
+
+void sq_bind_issued(sqlite3_stmt *st, int at, const struct cdi_issued *o)
+{
+    sqlite3_bind_text(st, at, o->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 1, o->issuer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 2, o->serial, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 3, o->fp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, at + 4, o->nb);
+    sqlite3_bind_int64(st, at + 5, o->na);
+    sqlite3_bind_text(st, at + 6, cdi_keytype_label(o->keytype), -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, at + 7, o->der.data, (int)o->der.size, SQLITE_STATIC);
+    /* no key (a renewal of a certificate whose key is the client's): X'', not NULL */
+    if (o->key.size) sqlite3_bind_blob(st, at + 8, o->key.data, (int)o->key.size, SQLITE_STATIC);
+    else sqlite3_bind_zeroblob(st, at + 8, 0);
+}

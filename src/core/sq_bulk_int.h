@@ -35,4 +35,10 @@ int sq_bulk_run(const struct sq_bulk *b, struct cd_err *err);
 struct sq;
 void sq_bulk_stage_clear(struct sq *sq, const char *table);
 
+/* Binds what issuing made, as a staged row holds it: subject, issuer,
+ * serial, fingerprint, not_before, not_after, key_alg, der, key to
+ * parameters at .. at+8 of st (o must outlive the step). */
+typedef struct sqlite3_stmt sqlite3_stmt;
+void sq_bind_issued(sqlite3_stmt *st, int at, const struct cdi_issued *o);
+
 #endif

@@ -75,50 +75,80 @@ static int insert_ca(struct sq *sq, const cd_user *u, const struct cdi_issued *o
     return CD_OK;
 }
 
-int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
-                 struct cd_err *err)
+int sq_ca_make(struct sq *sq, const struct cd_ca_params *p, struct sq_ca_made *m, struct cd_err *err)
 {
-    struct cdi_issued o = { 0 };
-    gnutls_datum_t sealed = { 0 }, enc = { 0 };
     gnutls_x509_privkey_t k = NULL;
-    int64_t group;
-    int rc = sq_group_id(sq, u, p->group, &group, err);
-    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_NEW, group, err);
-    if (!rc) rc = sq_store_key(sq, err);
+    memset(m, 0, sizeof *m);
+    int rc = sq_store_key(sq, err);
     if (rc) return rc;
     int64_t nb = p->not_before ? p->not_before : cdi_now() - 86400;
     int64_t na = p->not_after ? p->not_after : nb + (int64_t)(p->days ? p->days : 3650) * 86400;
     struct cdi_issue_req r = { .sub = &p->subject, .keytype = p->keytype, .nb = nb, .na = na, .is_ca = 1 };
-    if ((rc = cdi_pki_issue(&r, &o, err))) goto out;
-    int prot = p->passphrase && *p->passphrase ? SQ_KEY_PASS : SQ_KEY_STORE;
-    const void *blob;
-    size_t bloblen;
-    if (prot == SQ_KEY_PASS) {
-        if ((rc = cdi_key_import_plain(o.key.data, o.key.size, &k, err))) goto out;
-        if ((rc = cdi_key_export_pkcs8(k, p->passphrase, GNUTLS_X509_FMT_DER, &enc, err))) goto out;
-        blob = enc.data; bloblen = enc.size;
+    if ((rc = cdi_pki_issue(&r, &m->o, err))) goto out;
+    m->prot = p->passphrase && *p->passphrase ? SQ_KEY_PASS : SQ_KEY_STORE;
+    if (m->prot == SQ_KEY_PASS) {
+        if ((rc = cdi_key_import_plain(m->o.key.data, m->o.key.size, &k, err))) goto out;
+        rc = cdi_key_export_pkcs8(k, p->passphrase, GNUTLS_X509_FMT_DER, &m->blob, err);
     } else {
-        if ((rc = cdi_seal(sq->key, o.fp, 64, o.key.data, o.key.size, &sealed, err))) goto out;
-        blob = sealed.data; bloblen = sealed.size;
+        rc = cdi_seal(sq->key, m->o.fp, 64, m->o.key.data, m->o.key.size, &m->blob, err);
     }
-    rc = insert_ca(sq, u, &o, p->description, p->subject.cn, blob, bloblen, prot, group, id, err);
 out:
     if (k) gnutls_x509_privkey_deinit(k);
-    gnutls_free(sealed.data);
-    gnutls_free(enc.data);
-    cdi_issued_clear(&o);
+    if (rc) sq_ca_made_clear(m);
+    return rc;
+}
+
+void sq_ca_made_clear(struct sq_ca_made *m)
+{
+    gnutls_free(m->blob.data);
+    cdi_issued_clear(&m->o);
+    memset(m, 0, sizeof *m);
+}
+
+int sq_ca_insert(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, const struct sq_ca_made *m,
+                 int64_t *id, struct cd_err *err)
+{
+    int64_t group;
+    int rc = sq_group_id(sq, u, p->group, &group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_NEW, group, err);
+    if (!rc) rc = insert_ca(sq, u, &m->o, p->description, p->subject.cn, m->blob.data, m->blob.size, m->prot,
+                            group, id, err);
+    return rc;
+}
+
+int sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
+                 struct cd_err *err)
+{
+    struct sq_ca_made m;
+    int64_t group;
+    /* the rights first: no key for a refusal */
+    int rc = sq_group_id(sq, u, p->group, &group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_NEW, group, err);
+    if (!rc) rc = sq_ca_make(sq, p, &m, err);
+    if (rc) return rc;
+    rc = sq_ca_insert(sq, u, p, &m, id, err);
+    sq_ca_made_clear(&m);
     return rc;
 }
 
 int sq_ca_new(cd_store *s, const cd_user *u, const struct cd_ca_params *p, int64_t *id, struct cd_err *err)
 {
     struct sq *sq = SQ(s);
-    int64_t nid = 0;
-    int rc = sq_begin(sq, err);
-    if (!rc) rc = sq_ca_new_tx(sq, u, p, &nid, err);
+    struct sq_ca_made m = { 0 };
+    int64_t nid = 0, group;
+    /* the key and the certificate are made before the write lock is taken
+     * (rights checked before and again inside it) */
+    sq->hidden = 0;
+    int rc = sq->readonly ? sq_begin(sq, err) : CD_OK;
+    if (!rc) rc = sq_group_id(sq, u, p->group, &group, err);
+    if (!rc) rc = sq_may(sq, u, CD_ACT_CA_NEW, group, err);
+    if (!rc) rc = sq_ca_make(sq, p, &m, err);
+    if (!rc) rc = sq_begin(sq, err);
+    if (!rc) rc = sq_ca_insert(sq, u, p, &m, &nid, err);
     char obj[32];
     snprintf(obj, sizeof obj, "ca %lld", (long long)nid);
     rc = sq_finish(sq, u, rc, "Create CA", rc ? "ca" : obj, p->subject.cn, err);
+    sq_ca_made_clear(&m);
     if (!rc && id) *id = nid;
     return rc;
 }

@@ -153,6 +153,15 @@ int  sq_fts_add_range(struct sq *sq, int64_t lo, int64_t hi, struct cd_err *err)
 /* Internal issuing, inside a caller's transaction (used by init and cert_new). */
 int  sq_ca_new_tx(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, int64_t *id,
                   struct cd_err *err);
+/* A CA made in memory, outside any transaction: its certificate and plain
+ * key (o) and the key as stored (blob: sealed, or PKCS#8 under p's
+ * passphrase; prot SQ_KEY_*); sq_ca_insert stores it inside one (group and
+ * CA-new right checked there). */
+struct sq_ca_made { struct cdi_issued o; gnutls_datum_t blob; int prot; };
+int  sq_ca_make(struct sq *sq, const struct cd_ca_params *p, struct sq_ca_made *m, struct cd_err *err);
+int  sq_ca_insert(struct sq *sq, const cd_user *u, const struct cd_ca_params *p, const struct sq_ca_made *m,
+                  int64_t *id, struct cd_err *err);
+void sq_ca_made_clear(struct sq_ca_made *m);     /* wipes the key */
 int  sq_cert_new_tx(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, size_t n,
                     cd_progress_fn progress, void *ctx, int64_t *ids, struct cd_err *err);
 /* Validity of a certificate CA ca issues for p (days, not_before,

@@ -144,15 +144,7 @@ static int stage_one(struct sq *sq, sqlite3_stmt *st, const struct bulk *b, size
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, (int64_t)i);
     sqlite3_bind_text(st, 2, cn, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, o->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, o->fp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, o->nb);
-    sqlite3_bind_int64(st, 8, o->na);
-    sqlite3_bind_text(st, 9, cdi_keytype_label(o->keytype), -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 10, o->der.data, (int)o->der.size, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, o->key.data, (int)o->key.size, SQLITE_STATIC);
+    sq_bind_issued(st, 3, o);
     int r = sqlite3_step(st);
     sqlite3_reset(st);
     return r == SQLITE_DONE ? CD_OK : sq_dberr(sq, err, "staging certificates");

@@ -14,8 +14,9 @@
  *    with one INSERT … SELECT (replaces = the old ID), the old rows' tags
  *    copied through that link, the search index, one audit record per new
  *    certificate and the batch's.
- * Inside a caller's transaction (a CA rollover, sq_rollover.c) phases 2
- * and 3 run in it, with no transactions of their own. */
+ * A CA rollover (sq_rollover.c) runs phases 1 and 2 the same way, no
+ * lock held, with the new CA in memory as the issuer (sq_renew_stage),
+ * and phase 3 inside its own final transaction (sq_renew_commit). */
 #include <stdlib.h>
 #include <string.h>
 #include "sq_int.h"
@@ -52,7 +53,12 @@ struct renew {
     size_t nca;
     int64_t *groups;            /* groups whose rights are checked */
     size_t ngroups;
-    int caller_tx, in_tx;
+    int in_tx;
+    /* a rollover: the issuer of every renewal, made in memory (its ID is
+     * known in phase 3); the renewals that would outlive it */
+    const struct cdi_issued *mem;
+    size_t late;
+    int64_t late_first, late_first_na, late_max;
     sqlite3_stmt *st;
     cd_progress_fn progress;
     void *ctx;
@@ -111,11 +117,28 @@ static int check_group(struct renew *R, int64_t id, int64_t group, struct cd_err
     return CD_OK;
 }
 
+/* The rollover's new CA, in memory: a copy of its certificate and key;
+ * its ID stays 0 until phase 3 stored it. */
+static int mem_ca(struct renew *R, struct rca *c, struct cd_err *err)
+{
+    const struct cdi_issued *o = R->mem;
+    c->id = 0;
+    c->nb = o->nb;
+    c->na = o->na;
+    c->der.data = gnutls_malloc(o->der.size);
+    c->plain.data = gnutls_malloc(o->key.size);
+    R->nca++;                   /* freed by renew_free even when it failed */
+    if (!c->der.data || !c->plain.data) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    memcpy(c->der.data, o->der.data, c->der.size = o->der.size);
+    memcpy(c->plain.data, o->key.data, c->plain.size = o->key.size);
+    return CD_OK;
+}
+
 /* The CA a renewal is issued by: loaded once (Use right, its key). */
 static int find_ca(struct renew *R, int64_t ca_id, size_t *idx, struct cd_err *err)
 {
     for (size_t c = 0; c < R->nca; c++)
-        if (R->ca[c].id == ca_id) { *idx = c; return CD_OK; }
+        if (R->mem || R->ca[c].id == ca_id) { *idx = c; return CD_OK; }
     gnutls_x509_crt_t crt = NULL;
     gnutls_x509_privkey_t key = NULL;
     struct rca *nc = realloc(R->ca, (R->nca + 1) * sizeof *nc);
@@ -124,6 +147,7 @@ static int find_ca(struct renew *R, int64_t ca_id, size_t *idx, struct cd_err *e
     struct rca *c = &R->ca[R->nca];
     memset(c, 0, sizeof *c);
     c->id = ca_id;
+    if (R->mem) return mem_ca(R, c, err);
     int rc = sq_ca_load(R->sq, R->u, ca_id, R->p->ca_passphrase, CD_RIGHT_USE, &crt, &key, err);
     if (rc) return rc;
     int gt = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &c->der);
@@ -164,11 +188,12 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
     t->product = sqlite3_column_int(st, 1);
     if (sqlite3_column_int(st, 12))
         return cdi_fail(err, CD_E_STATE, "cert %lld is pending (its signed certificate was never imported): "
-                        "there is nothing to renew yet", (long long)id);
+                        "there is nothing to renew yet (certdeck cert import-signed %lld FILE.pem completes it)",
+                        (long long)id, (long long)id);
     if (cd_product_external(t->product))
-        return cdi_fail(err, CD_E_STATE, "cert %lld is an %s certificate: Apple signs those; renew it with a new "
-                        "request (certdeck cert new --product %s --csr-out FILE)", (long long)id,
-                        cd_product_label(t->product), cd_product_label(t->product));
+        return cdi_fail(err, CD_E_STATE, "cert %lld is an %s certificate: Apple signs those, so it is renewed with a "
+                        "new request for Apple's portal: certdeck cert request-renew %lld --csr-out FILE", (long long)id,
+                        cd_product_label(t->product), (long long)id);
     if (sqlite3_column_int64(st, 11))
         return cdi_fail(err, CD_E_STATE, "cert %lld is revoked; a revoked certificate is not renewed", (long long)id);
     if (by)
@@ -186,7 +211,11 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
     int64_t life = R->p->days ? (int64_t)R->p->days * DAY : old_na - old_nb;
     if (life <= 0) life = 730 * DAY;
     t->na = t->nb + life;
-    if (t->na > c->na) {
+    if (t->na > c->na && R->mem) {
+        /* a rollover keeps every lifetime: all the offenders are counted */
+        if (!R->late++) { R->late_first = id; R->late_first_na = t->na; }
+        if (t->na > R->late_max) R->late_max = t->na;
+    } else if (t->na > c->na) {
         char t1[32], t2[32];
         cdi_fmt_time(t->na, t1, sizeof t1);
         cdi_fmt_time(c->na, t2, sizeof t2);
@@ -239,6 +268,17 @@ static int prepare(struct renew *R, const int64_t *ids, struct cd_err *err)
     for (size_t i = 0; i < R->n && !rc; i++) {
         R->it[i].old = ids[i];
         rc = load_one(R, st, &R->it[i], now, err);
+    }
+    if (!rc && R->late) {
+        const struct rca *c = &R->ca[0];
+        char t1[32], t2[32];
+        cdi_fmt_time(R->late_first_na, t1, sizeof t1);
+        cdi_fmt_time(c->na, t2, sizeof t2);
+        long long days = (R->late_max - c->nb + DAY - 1) / DAY;
+        rc = cdi_fail(err, CD_E_INVAL, "%zu of the %zu certificates to reissue would outlive the new CA (a reissued "
+                      "certificate keeps its lifetime): the first, cert %lld, would be valid to %s UTC, after the new "
+                      "CA's expiry %s UTC; give the new CA at least %lld days (--days %lld); nothing was changed",
+                      R->late, R->n, (long long)R->late_first, t1, t2, days, days);
     }
     if (!rc) rc = sq_exec(sq, STAGE_TABLE, err);
 out:
@@ -420,8 +460,7 @@ out:
     return rc;
 }
 
-/* Stages item i; TEMP rows commit in chunks of their own, except inside
- * a caller's transaction. */
+/* Stages item i; TEMP rows commit in chunks of their own. */
 static int rm_take(void *ctx, size_t i, struct cdi_issued *o, struct cd_err *err)
 {
     struct renew *R = ctx;
@@ -429,7 +468,7 @@ static int rm_take(void *ctx, size_t i, struct cdi_issued *o, struct cd_err *err
     const struct ritem *t = &R->it[i];
     sqlite3_stmt *st = R->st;
     int rc = CD_OK;
-    if (!R->caller_tx && !R->in_tx && !(rc = sq_exec(sq, "BEGIN", err))) R->in_tx = 1;
+    if (!R->in_tx && !(rc = sq_exec(sq, "BEGIN", err))) R->in_tx = 1;
     if (rc) return rc;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, (int64_t)i);
@@ -442,16 +481,7 @@ static int rm_take(void *ctx, size_t i, struct cdi_issued *o, struct cd_err *err
     else sqlite3_bind_null(st, 7);
     sqlite3_bind_int64(st, 8, t->group);
     sqlite3_bind_text(st, 9, t->cn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, o->subject, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, o->issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, o->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, o->fp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 14, o->nb);
-    sqlite3_bind_int64(st, 15, o->na);
-    sqlite3_bind_text(st, 16, cdi_keytype_label(o->keytype), -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 17, o->der.data, (int)o->der.size, SQLITE_STATIC);
-    if (o->key.size) sqlite3_bind_blob(st, 18, o->key.data, (int)o->key.size, SQLITE_STATIC);
-    else sqlite3_bind_zeroblob(st, 18, 0);                   /* a client's key: none here (X'') */
+    sq_bind_issued(st, 10, o);
     int r = sqlite3_step(st);
     sqlite3_reset(st);
     if (r != SQLITE_DONE) return sq_dberr(sq, err, "staging certificates");
@@ -532,11 +562,12 @@ static int move_in(struct renew *R, int64_t *new_ids, struct cd_err *err)
     }
     if (!rc) rc = sq_prep(sq, "INSERT INTO certs(ca_id, product, host, description, cn, subject, issuer, serial,"
                               " fingerprint, not_before, not_after, key_alg, der, key, pass_hash, group_id, created,"
-                              " replaces) SELECT ca_id, product, host, description, cn, subject, issuer, serial,"
+                              " replaces) SELECT coalesce(nullif(ca_id, 0), ?2), product, host, description, cn, subject, issuer, serial,"
                               " fingerprint, not_before, not_after, key_alg, der, key, pass_hash, group_id, ?1,"
                               " replaces FROM temp.renew_stage ORDER BY seq", &st, err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, cdi_now());
+        sqlite3_bind_int64(st, 2, R->mem ? R->ca[0].id : 0);   /* the rollover's CA, stored by now */
         if (sqlite3_step(st) != SQLITE_DONE) rc = sq_dberr(sq, err, "certificate");
         /* rowids are consecutive: this transaction is the only writer */
         else if ((size_t)sqlite3_changes(sq->db) != R->n || sqlite3_last_insert_rowid(sq->db) != R->lo + (int64_t)R->n)
@@ -558,16 +589,35 @@ static int move_in(struct renew *R, int64_t *new_ids, struct cd_err *err)
     return rc;
 }
 
-int sq_renew_tx(struct sq *sq, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids, size_t n,
-                cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err)
+struct sq_renew_run { struct renew R; };
+
+int sq_renew_stage(struct sq *sq, const cd_user *u, const struct cdi_issued *ca, const int64_t *ids, size_t n,
+                   cd_progress_fn progress, void *ctx, struct sq_renew_run **run, struct cd_err *err)
 {
-    struct renew R = { .sq = sq, .u = u, .p = p, .n = n, .caller_tx = 1, .progress = progress, .ctx = ctx };
-    int rc = prepare(&R, ids, err);
-    if (!rc) rc = generate(&R, err);
-    if (!rc) rc = move_in(&R, new_ids, err);
-    sq_bulk_stage_clear(sq, "renew_stage");
-    renew_free(&R);
+    static const struct cd_renew_params none = { 0 };
+    struct sq_renew_run *w = calloc(1, sizeof *w);
+    if (!w) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    w->R = (struct renew){ .sq = sq, .u = u, .p = &none, .n = n, .mem = ca, .progress = progress, .ctx = ctx };
+    int rc = prepare(&w->R, ids, err);
+    if (!rc) rc = generate(&w->R, err);
+    if (rc) sq_renew_run_free(w);
+    else *run = w;
     return rc;
+}
+
+int sq_renew_commit(struct sq_renew_run *run, int64_t ca_id, struct cd_err *err)
+{
+    struct renew *R = &run->R;
+    if (R->nca) R->ca[0].id = ca_id;            /* the checks load it as any CA: the Use right */
+    return move_in(R, NULL, err);
+}
+
+void sq_renew_run_free(struct sq_renew_run *run)
+{
+    if (!run) return;
+    sq_bulk_stage_clear(run->R.sq, "renew_stage");
+    renew_free(&run->R);
+    free(run);
 }
 
 int sq_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids, size_t n,

@@ -89,6 +89,7 @@ static int req_action(int req, int kind)
     case REQ_EXPORT: return ca ? CD_ACT_CA_EXPORT : CD_ACT_CERT_EXPORT;
     case REQ_CRL: return ca ? CD_ACT_CA_CRL : -1;
     case REQ_RENEW: return ca ? CD_ACT_CA_NEW : CD_ACT_CERT_NEW;
+    case REQ_SIGNED: return ca ? -1 : CD_ACT_CERT_NEW;     /* as the core checks completing a request */
     }
     return -1;
 }

@@ -8,8 +8,6 @@
 #include <time.h>
 #include "tui.h"
 
-/* in the order of enum cd_product: a choice is the product */
-static const char *const products[] = { "agent", "server", "proxy", "mdm", "custom", "apn", "abm", NULL };
 /* in the order of enum cd_keytype: a choice is the key type */
 const char *const key_types[] = { "ec256", "ed25519", "rsa2048", "rsa3072", "rsa4096", NULL };
 
@@ -30,11 +28,24 @@ enum { NC_DESC, NC_TAGS, NC_PRODUCT, NC_HOST, NC_PASS, NC_PASS2, NC_CN, NC_O, NC
 
 /* groups: the paths the user may make certificates in (borrowed from gl).
  * request: the product is one Apple signs (APN/ABM): the dialog makes a
- * request, and the fields a CA would use are set aside (types kept). */
+ * request, and the fields a CA would use are set aside (types kept).
+ * prod: the product of each choice (names: the choices); only APN/ABM when
+ * the user may issue from no CA.  csr_auto: the request's file name as last
+ * made from the CN (a name the user typed is left alone). */
 struct nc_ctx {
     struct cd_ca_list cas; const char **ca_names; struct cd_group_list gl; const char **groups;
     int request; int type[NC_N];
+    int prod[CD_PRODUCT_COUNT]; const char *names[CD_PRODUCT_COUNT + 1];
+    char csr_auto[sizeof ((struct field *)0)->value];
 };
+
+/* The request's file follows the CN ("<cn>.csr") until the user edits it. */
+static void nc_csr_name(struct nc_ctx *x, struct field *f, int force)
+{
+    if (!force && strcmp(f[NC_CSR].value, x->csr_auto)) return;
+    request_path(f[NC_CN].value[0] ? f[NC_CN].value : "request", f[NC_CSR].value, sizeof f[NC_CSR].value);
+    snprintf(x->csr_auto, sizeof x->csr_auto, "%s", f[NC_CSR].value);
+}
 
 /* What a request does not use: no CA signs it, Apple sets host and dates. */
 static const int unused_in_request[] = { NC_HOST, NC_PASS, NC_PASS2, NC_FROM, NC_TO, NC_CA, NC_CAPASS, NC_COUNT };
@@ -45,8 +56,9 @@ static void nc_changed(struct form *fm, int i, void *ctx)
 {
     struct nc_ctx *x = ctx;
     struct field *f = fm->f;
+    if (i == NC_CN && x->request) nc_csr_name(x, f, 0);
     if (i != NC_PRODUCT) return;
-    int req = cd_product_external(f[NC_PRODUCT].choice);
+    int req = cd_product_external(x->prod[f[NC_PRODUCT].choice]);
     if (req == x->request) return;
     x->request = req;
     for (size_t k = 0; k < sizeof unused_in_request / sizeof unused_in_request[0]; k++) {
@@ -62,7 +74,7 @@ static void nc_changed(struct form *fm, int i, void *ctx)
     }
     f[NC_KEY].choice = req ? CD_KEY_RSA2048 : CD_KEY_EC256;
     f[NC_CSR].type = req ? F_TEXT : F_LABEL;
-    if (req) request_path(f[NC_CN].value[0] ? f[NC_CN].value : "request", f[NC_CSR].value, sizeof f[NC_CSR].value);
+    if (req) nc_csr_name(x, f, 1);
     else snprintf(f[NC_CSR].value, sizeof f[NC_CSR].value, "(APN/ABM only)");
     fm->note = req ? "Apple signs it: a key and a request (CSR) for Apple's portal; the row stays pending"
                    : "Empty dates: from yesterday, for two years (YYYY-MM-DD)";
@@ -97,7 +109,7 @@ static int nc_submit(struct app *a, struct form *fm, void *ctx)
     }
     struct cd_cert_params p = {
         .ca_id = x->cas.n ? x->cas.rows[f[NC_CA].choice].id : 0, .ca_passphrase = f[NC_CAPASS].value,
-        .product = f[NC_PRODUCT].choice, .host = f[NC_HOST].value,
+        .product = x->prod[f[NC_PRODUCT].choice], .host = f[NC_HOST].value,
         .subject = { f[NC_CN].value, f[NC_O].value, f[NC_OU].value, f[NC_L].value, f[NC_ST].value, f[NC_C].value },
         .description = f[NC_DESC].value, .keytype = f[NC_KEY].choice,
         .passphrase = f[NC_PASS].value[0] ? f[NC_PASS].value : NULL,
@@ -154,6 +166,17 @@ static int nc_groups(struct app *a, struct nc_ctx *x, const char *want, int *pic
     return 0;
 }
 
+void issuing_cas(struct app *a, struct cd_ca_list *l)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, l->rows[i].group, NULL, 0))
+            l->rows[k++] = l->rows[i];
+        else cd_ca_clear(&l->rows[i]);
+    }
+    l->n = k;
+}
+
 int dlg_new_cert(struct app *a, const char *group)
 {
     struct nc_ctx x = { 0 };
@@ -163,16 +186,18 @@ int dlg_new_cert(struct app *a, const char *group)
     int rc = cd_ca_list(a->s, a->u, &q, &x.cas, &e);
     if (!rc && (rc = nc_groups(a, &x, group, &pick, &e))) cd_ca_list_free(&x.cas);
     if (rc) { cd_group_list_free(&x.gl); free(x.groups); app_fail(a, rc, &e); return 0; }
-    /* only CAs that can sign, and that the user may issue from (Use on the CA) */
-    size_t k = 0;
-    for (size_t i = 0; i < x.cas.n; i++) {
-        if (x.cas.rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, x.cas.rows[i].group, NULL, 0))
-            x.cas.rows[k++] = x.cas.rows[i];
-        else cd_ca_clear(&x.cas.rows[i]);
+    issuing_cas(a, &x.cas);
+    size_t k = x.cas.n;
+    /* the products: all when a CA may sign; else only those no CA of the store
+     * signs (the core says which: APN/ABM requests) */
+    int np = 0;
+    for (int p = 0; p < CD_PRODUCT_COUNT; p++) {
+        if (!k && !cd_product_external(p)) continue;
+        x.prod[np] = p;
+        x.names[np++] = cd_product_name(p);
     }
-    x.cas.n = k;
-    if (!k || !x.groups[0]) {
-        if (!k) app_status(a, 1, "%s may issue from no CA (that needs Use on CAs in the CA's group)", cd_user_name(a->u));
+    if (!np || !x.groups[0]) {
+        if (!np) app_status(a, 1, "%s may issue from no CA (that needs Use on CAs in the CA's group)", cd_user_name(a->u));
         else app_status(a, 1, "%s may create certificates in no access group (that needs Write on certificates)",
                         cd_user_name(a->u));
         cd_ca_list_free(&x.cas);
@@ -190,9 +215,9 @@ int dlg_new_cert(struct app *a, const char *group)
     }
     struct field f[NC_N] = {
         [NC_DESC] = { .type = F_TEXT, .label = "Description" }, [NC_TAGS] = { .type = F_TEXT, .label = "Tags (a,b)" },
-        [NC_PRODUCT] = { .type = F_CHOICE, .label = "Product", .choices = products, .changed = nc_changed }, [NC_HOST] = { .type = F_TEXT, .label = "Host", .value = "*" },
+        [NC_PRODUCT] = { .type = F_CHOICE, .label = "Product", .choices = x.names, .changed = nc_changed }, [NC_HOST] = { .type = F_TEXT, .label = "Host", .value = "*" },
         [NC_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [NC_PASS2] = { .type = F_SECRET, .label = "Confirm" },
-        [NC_CN] = { .type = F_TEXT, .label = "Common name" }, [NC_O] = { .type = F_TEXT, .label = "Organization" }, [NC_OU] = { .type = F_TEXT, .label = "Org. unit" },
+        [NC_CN] = { .type = F_TEXT, .label = "Common name", .changed = nc_changed }, [NC_O] = { .type = F_TEXT, .label = "Organization" }, [NC_OU] = { .type = F_TEXT, .label = "Org. unit" },
         [NC_L] = { .type = F_TEXT, .label = "Locality" }, [NC_ST] = { .type = F_TEXT, .label = "State" }, [NC_C] = { .type = F_TEXT, .label = "Country (2)" },
         [NC_FROM] = { .type = F_TEXT, .label = "Valid from" }, [NC_TO] = { .type = F_TEXT, .label = "Valid to" },
         [NC_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types }, [NC_CA] = { .type = F_CHOICE, .label = "Signing CA", .choices = x.ca_names },
@@ -203,6 +228,10 @@ int dlg_new_cert(struct app *a, const char *group)
     };
     struct form fm = { "New certificate", "Empty dates: from yesterday, for two years (YYYY-MM-DD)", f, NC_N,
                        "Create", nc_submit, &x, "" };
+    if (!k) {                   /* only requests: the dialog starts in request mode */
+        nc_changed(&fm, NC_PRODUCT, &x);
+        fm.note = "No CA you may issue from (that needs Use on CAs): APN/ABM requests only";
+    }
     int ok = form_run(a, &fm);
     for (int i = 0; i < NC_N; i++) if (f[i].type == F_SECRET) explicit_bzero(f[i].value, sizeof f[i].value);
     for (size_t i = 0; owned && i < k; i++) free(owned[i]);

@@ -135,13 +135,8 @@ int dlg_renew(struct app *a, const int64_t *ids, size_t n)
         cd_cert_clear(&c);
     }
     /* "another CA": those that can sign and that the user may issue from */
-    size_t k = 0;
-    for (size_t i = 0; i < x.cas.n; i++) {
-        if (x.cas.rows[i].can_sign && cd_user_may(a->s, a->u, CD_ACT_CA_ISSUE, x.cas.rows[i].group, NULL, 0))
-            x.cas.rows[k++] = x.cas.rows[i];
-        else cd_ca_clear(&x.cas.rows[i]);
-    }
-    x.cas.n = k;
+    issuing_cas(a, &x.cas);
+    size_t k = x.cas.n;
     x.names = calloc(k + 2, sizeof *x.names);
     char **owned = calloc(k + 1, sizeof *owned);
     if (!x.names || !owned) { free(x.names); free(owned); cd_ca_list_free(&x.cas); app_status(a, 1, "out of memory"); return 0; }
@@ -159,7 +154,7 @@ int dlg_renew(struct app *a, const int64_t *ids, size_t n)
         [RN_CAPASS] = { .type = F_SECRET, .label = "CA passphrase" },
     };
     if (n == 1) snprintf(f[RN_WHAT].value, sizeof f[RN_WHAT].value, "certificate %lld", (long long)ids[0]);
-    else snprintf(f[RN_WHAT].value, sizeof f[RN_WHAT].value, "%zu marked certificates", n);
+    else snprintf(f[RN_WHAT].value, sizeof f[RN_WHAT].value, "%zu certificates", n);
     struct form fm = { n == 1 ? "Renew certificate" : "Renew certificates",
                        "Empty days: the old lifetime. The old ones stay valid until revoked (superseded)", f, RN_N,
                        "Renew", rn_submit, &x, "" };
@@ -170,6 +165,38 @@ int dlg_renew(struct app *a, const int64_t *ids, size_t n)
     free(owned);
     free(x.names);
     cd_ca_list_free(&x.cas);
+    return ok;
+}
+
+/* Every row q shows (":cert renew": a filter's worth, not only marked rows),
+ * read in pages; then the Renew dialog for all of them. */
+int renew_shown(struct app *a, const struct cd_query *q)
+{
+    struct cd_query pq = *q;
+    struct cd_err e = { 0 };
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, ok = 0;
+    pq.limit = 1000;
+    for (pq.offset = 0;; pq.offset += pq.limit) {
+        struct cd_cert_list l;
+        if ((rc = cd_cert_list(a->s, a->u, &pq, &l, &e))) break;
+        if (n + l.n > cap) {
+            size_t ncap = (n + l.n) * 2;
+            int64_t *p = realloc(ids, ncap * sizeof *p);
+            if (!p) { cd_cert_list_free(&l); rc = CD_E_NOMEM; break; }
+            ids = p;
+            cap = ncap;
+        }
+        for (size_t i = 0; i < l.n; i++) ids[n++] = l.rows[i].id;
+        size_t got = l.n;
+        cd_cert_list_free(&l);
+        if ((int64_t)got < pq.limit) break;
+    }
+    if (rc) app_fail(a, rc, &e);
+    else if (!n) app_status(a, 1, "no certificate shown to renew");
+    else ok = dlg_renew(a, ids, n);
+    free(ids);
     return ok;
 }
 
@@ -266,6 +293,8 @@ int cert_action(struct app *a, int req, int64_t id)
         changed = app_allowed(a, REQ_RENEW, CD_KIND_CERT, c.group, 1) && dlg_renew(a, &id, 1);
         break;
     case REQ_CSR: case REQ_SIGNED:
+        /* I changes the store: a read-only one or a missing right says so first */
+        if (req == REQ_SIGNED && !app_allowed(a, req, CD_KIND_CERT, c.group, 1)) break;
         if (c.state != CD_STATE_PENDING) {
             app_status(a, 1, "certificate %lld is not a pending APN/ABM request (%s: on a pending row)", (long long)id,
                        key_hint(req, k, sizeof k));
@@ -341,10 +370,12 @@ int dlg_rollover(struct app *a, int64_t ca_id)
     int rc = cd_ca_get(a->s, a->u, ca_id, &ca, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     struct ro_ctx x = { &ca, ca_valid_certs(a, &ca) };
+    /* the old CA's key type first (the core maps its label); EC P-256 else */
+    int kt = cd_keytype_of_label(ca.key_alg);
     struct field f[RO_N] = {
         [RO_OLD] = { .type = F_LABEL, .label = "Roll over" },
         [RO_CN] = { .type = F_TEXT, .label = "New CA's name (CN)" },
-        [RO_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types },
+        [RO_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types, .choice = kt < 0 ? CD_KEY_EC256 : kt },
         [RO_DAYS] = { .type = F_TEXT, .label = "Days" },
         [RO_PASS] = { .type = F_SECRET, .label = "Passphrase" }, [RO_PASS2] = { .type = F_SECRET, .label = "Confirm" },
     };

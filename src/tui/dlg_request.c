@@ -73,7 +73,7 @@ int dlg_request(struct app *a, int product, const char *group, int64_t replaces)
     int rc = cd_cert_get(a->s, a->u, replaces, &old, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     struct rq_ctx x = { &old, product };
-    int kt = cd_keytype_parse(old.key_alg);          /* the old key's type, as cert request-renew keeps it */
+    int kt = cd_keytype_of_label(old.key_alg);          /* the old key's type, as cert request-renew keeps it */
     struct field f[RQ_N] = {
         [RQ_WHAT] = { .type = F_LABEL, .label = "Renew" },
         [RQ_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types, .choice = kt < 0 ? CD_KEY_RSA2048 : kt },
@@ -91,31 +91,38 @@ int dlg_request(struct app *a, int product, const char *group, int64_t replaces)
 
 /* ---- a pending row: the request again, the signed certificate --------- */
 
+/* The request, read before the dialog opens (a store that cannot give it
+ * says why at once); writing it is a read of the store, so W works on a
+ * read-only store as Export does. */
+struct csr_ctx { int64_t id; char *pem; size_t len; };
+
 static int csr_submit(struct app *a, struct form *fm, void *ctx)
 {
-    int64_t id = *(int64_t *)ctx;
+    struct csr_ctx *x = ctx;
     unsigned flags;
     if (!fm->f[0].value[0]) { snprintf(fm->err, sizeof fm->err, "a file name is needed"); return 1; }
     if (form_may_write(a, fm, fm->f[0].value, &flags)) return 1;
     struct cd_err e = { 0 };
-    char *csr = NULL;
-    size_t len = 0;
-    int rc = cd_cert_csr(a->s, a->u, id, &csr, &len, &e);
-    if (!rc) rc = cd_write_file(a->s, fm->f[0].value, csr, len, flags, &e);
-    free(csr);
+    int rc = cd_write_file(a->s, fm->f[0].value, x->pem, x->len, flags, &e);
     if (rc) return form_fail(fm, rc, &e);
-    app_status(a, 0, "request of certificate %lld written to %s", (long long)id, fm->f[0].value);
+    app_status(a, 0, "request of certificate %lld written to %s", (long long)x->id, fm->f[0].value);
     return 0;
 }
 
 int dlg_save_csr(struct app *a, int64_t id, const char *cn)
 {
+    struct csr_ctx x = { id, NULL, 0 };
+    struct cd_err e = { 0 };
+    int rc = cd_cert_csr(a->s, a->u, id, &x.pem, &x.len, &e);
+    if (rc) { app_fail(a, rc, &e); return 0; }
     struct field f[1] = { { .type = F_TEXT, .label = "Save request to" } };
     request_path(cn, f[0].value, sizeof f[0].value);
     char title[64];
     snprintf(title, sizeof title, "Request of certificate %lld", (long long)id);
-    struct form fm = { title, "PKCS#10, PEM: the request to take to Apple's portal", f, 1, "Save", csr_submit, &id, "" };
-    return form_run(a, &fm);
+    struct form fm = { title, "PKCS#10, PEM: the request to take to Apple's portal", f, 1, "Save", csr_submit, &x, "" };
+    int ok = form_run(a, &fm);
+    free(x.pem);
+    return ok;
 }
 
 static int signed_submit(struct app *a, struct form *fm, void *ctx)

@@ -208,12 +208,15 @@ int form_run(struct app *a, struct form *fm)
         } else if (f && f->type == F_CHECKS && ch == ' ') {
             if (sub < nchoices(f) && f->checked) f->checked[sub] = !f->checked[sub];
         } else if (f && (f->type == F_TEXT || f->type == F_SECRET)) {
+            size_t was_len = strlen(f->value);
+            int edited = 1;
             if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) backspace(f->value);
             else if (ch == 21 /* ^U */) f->value[0] = 0;
-            else if (ch >= 32 && ch < 256) {
-                size_t n = strlen(f->value);
-                if (n + 1 < sizeof f->value) { f->value[n] = (char)ch; f->value[n + 1] = 0; }
-            }
+            else if (ch >= 32 && ch < 256 && was_len + 1 < sizeof f->value) {
+                f->value[was_len] = (char)ch;
+                f->value[was_len + 1] = 0;
+            } else edited = 0;
+            if (edited && f->changed) f->changed(fm, focus, fm->ctx);
         }
         if (f && f->type == F_CHOICE && f->choice != was && f->changed) f->changed(fm, focus, fm->ctx);
         if (move_by) {

@@ -698,6 +698,11 @@ int certs_command(struct app *a, int argc, char **argv)
         rc = cd_preset_save(a->s, a->u, argv[2], argc > 3 ? argv[3] : c->fb.text, cols, sort, &e);
     } else if (IS("preset", "rm") && argc == 3) {
         rc = app_readonly(a) ? 1 : cd_preset_rm(a->s, a->u, argv[2], &e);
+    } else if (IS("cert", "renew") && argc == 2) {          /* every row shown: a filter's worth */
+        struct cd_query q;
+        fill_query(c, &q, 1);
+        if (app_allowed(a, REQ_RENEW, CD_KIND_CERT, NULL, 1) && renew_shown(a, &q)) { c->t.nmarks = 0; refresh_all(a, c); }
+        return 0;
     } else if (argc >= 3 && !strcmp(argv[0], "cert") &&
                (rc = cd_resolve(a->s, a->u, CD_KIND_CERT, argv[2], &id, &e)) != 0) {
         /* the id did not resolve: rc and e say why */
@@ -727,7 +732,7 @@ int certs_command(struct app *a, int argc, char **argv)
         rc = app_readonly(a) ? 1 : cd_group_rm(a->s, a->u, argv[2], &e);
     } else {
         app_status(a, 1, "unknown command \"%s\" (? lists the keys; commands: filter, preset load|save|rm, "
-                   "cert revoke|describe|move, tag add|rm|create|delete, group add|rm, quit)", argv[0]);
+                   "cert renew|revoke|describe|move, tag add|rm|create|delete, group add|rm, quit)", argv[0]);
         return -1;
     }
 #undef IS

@@ -166,8 +166,10 @@ static void *open_details(struct app *a, const void *arg)
         add(t, "  Subject       %s", c.subject);
         if (c.ca_id) add(t, "  Issuer (CA)   %s  (CA %lld)", c.issuer, (long long)c.ca_id);
         else add(t, "  Issuer        %s%s", c.issuer, c.state == CD_STATE_PENDING ? "(not signed yet)" : "  (not a CA of this store)");
-        add(t, "  Valid from    %s UTC", cd_format_time(c.not_before, b1, sizeof b1));
-        add(t, "  Valid to      %s UTC", cd_format_time(c.not_after, b2, sizeof b2));
+        /* the core's text: "-" for a pending request, which has no validity yet */
+        const char *tz = c.state == CD_STATE_PENDING ? " (set by the signed certificate)" : " UTC";
+        add(t, "  Valid from    %s%s", cd_cert_field(&c, CD_COL_VALID_FROM, b1, sizeof b1), tz);
+        add(t, "  Valid to      %s%s", cd_cert_field(&c, CD_COL_VALID_TO, b2, sizeof b2), tz);
         char k1[16], k2[16];
         if (c.state == CD_STATE_PENDING)
             add(t, "  Status        pending: the request waits for Apple's signature — %s saves the request again, "
@@ -299,7 +301,7 @@ static void *open_help(struct app *a, const void *arg)
     }
     add(t, "%s", "");
     add(t, "Commands after \":\": filter EXPR, preset load|save|rm NAME, cert revoke|describe|move ID ...,");
-    add(t, "tag add|rm ID TAG, tag create|delete TAG, group add|rm PATH, ca, audit, help, quit");
+    add(t, "cert renew (every row shown), tag add|rm ID TAG, tag create|delete TAG, group add|rm PATH, ca, audit, help, quit");
     add(t, "Filter language: see certdeck-filter(7); e.g. product:agent and expires<30d");
     return t;
 }

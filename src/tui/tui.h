@@ -235,8 +235,9 @@ struct field {
     int choice;                  /* F_CHOICE */
     unsigned char *checked;      /* F_CHECKS: one per choice, the caller's (no limit on the choices) */
     int top;                     /* F_CHECKS scroll */
-    /* F_CHOICE: called after the choice changed (i: this field's index),
-     * e.g. to keep a file name in step with a format; may be NULL */
+    /* F_CHOICE: called after the choice changed; F_TEXT / F_SECRET: after
+     * each edit (i: this field's index), e.g. to keep a file name in step
+     * with a format or a name; may be NULL */
     void (*changed)(struct form *fm, int i, void *ctx);
 };
 struct form {
@@ -269,6 +270,9 @@ int  form_may_write(struct app *a, struct form *fm, const char *path, unsigned *
 /* Dialogs. */
 /* group: the access group chosen first (the side panel's; "" = All). */
 int dlg_new_cert(struct app *a, const char *group);
+/* Keeps in l only the CAs that can sign and that the user may issue from
+ * (Use on the CA, as the core answers it); the others are cleared. */
+void issuing_cas(struct app *a, struct cd_ca_list *l);
 int dlg_new_ca(struct app *a);
 int dlg_describe(struct app *a, int kind, int64_t id, const char *current);
 int dlg_tags(struct app *a, int kind, const int64_t *ids, size_t n, const char *current);
@@ -284,6 +288,8 @@ int dlg_import_ca(struct app *a);
  * c as superseded (ask: 0 says what is possible in the status line instead
  * of asking when it is not). */
 int dlg_renew(struct app *a, const int64_t *ids, size_t n);
+/* The Renew dialog for every row q shows (":cert renew"). */
+int renew_shown(struct app *a, const struct cd_query *q);
 int renew_offer_superseded(struct app *a, const struct cd_cert *c, int quiet);
 /* The renewal's in-use line of c's details ("" when c is not replaced). */
 void renew_describe(struct app *a, const struct cd_cert *c, char *out, size_t n);

@@ -6,7 +6,8 @@
  *     bulk issuance as a share of it (bulk_bench.c): 5 rounds, the two
  *     interleaved (order alternating), best and median of each and the
  *     spread of the rounds' ratios
- *   - bulk renew of 10,000 P-256 certificates with audit records (renew_bench.c)
+ *   - bulk renew of 10,000 P-256 certificates with audit records, and a CA
+ *     rollover of 10,000 with the longest wait of another writer (renew_bench.c)
  *   - RSA-2048 bulk on 1 thread and on 2
  *   - a revoke's and a tag change's latency from another process during a
  *     bulk RSA run (bulk_bench.c)
@@ -34,6 +35,7 @@ void mirror_bench(const char *bin, const char *store100k);              /* mirro
 double bulk_raw_rate(size_t n, int bare);                               /* bulk_bench.c */
 void bulk_revoke_latency(const char *path, int keytype, size_t count);
 void renew_rows(double raw);                                            /* renew_bench.c */
+void rollover_row(size_t n);
 
 double bench_now(void);
 double bench_now(void)
@@ -296,7 +298,7 @@ int main(int argc, char **argv)
     /* --quick: 100k only; --console: only the console part (seeds first);
      * --bulk: only bulk issuance and the lock rows */
     int quick = 0, console = 0, bulk = 0, server = 0, checkins = 0, mirror = 0;
-    int renew = 0;              /* --renew: only the raw limit and bulk renewal */
+    int renew = 0;              /* --renew: only the raw limit, bulk renewal and the rollover */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--console")) console = 1;
@@ -342,6 +344,7 @@ int main(int argc, char **argv)
         for (int k = 0; k < 3; k++) { double r = bulk_raw_rate(5000, 0); if (r > raw) raw = r; }
         printf("%-36s %10.0f   (best of 3; %d threads)\n", "raw limit (GnuTLS keygen+sign)", raw, cdi_ncpu());
         renew_rows(raw);
+        rollover_row(10000);
         sh("rm -rf build/bench/tmp");
         return 0;
     }
@@ -408,6 +411,7 @@ int main(int argc, char **argv)
     printf("%-36s %10.1f %11.2fx\n\n", "2 threads", r2, r2 / r1);
 
     renew_rows(raw);
+    rollover_row(10000);
 
     printf("other writers during a bulk run (the store's write lock)\n");
     s = fresh("build/bench/tmp/lock.db", &u);

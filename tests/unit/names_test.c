@@ -96,6 +96,40 @@ static void test_sort_parse(void **s)
     assert_non_null(strstr(err.msg, "did you mean \"Subject\"?"));
 }
 
+/* A pending request has no validity yet: every front end shows "-" (the
+ * struct keeps the stored numbers). */
+static void test_pending_validity(void **s)
+{
+    (void)s;
+    char b[64];
+    struct cd_cert c = { .not_before = 253402300799LL, .not_after = 253402300799LL, .state = CD_STATE_PENDING };
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_FROM, b, sizeof b), "-");
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_TO, b, sizeof b), "-");
+    assert_string_equal(cd_cert_field(&c, CD_COL_STATUS, b, sizeof b), "pending");
+    c.state = CD_STATE_VALID;
+    c.not_before = 86400;
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_FROM, b, sizeof b), "1970-01-02 00:00");
+    assert_non_null(strstr(cd_cert_field(&c, CD_COL_VALID_TO, b, sizeof b), "9999-12-31"));
+}
+
+/* The labels of stored keys map back to key types (the rollover's default). */
+static void test_keytype_of_label(void **s)
+{
+    (void)s;
+    for (int k = 0; k < CD_KEY_COUNT; k++) {
+        size_t n;
+        assert_int_equal(cd_keytype_parse(cd_names(CD_NAMES_KEYTYPE, &n)[k]), k);
+    }
+    assert_int_equal(cd_keytype_of_label("EC P-256"), CD_KEY_EC256);
+    assert_int_equal(cd_keytype_of_label("Ed25519"), CD_KEY_ED25519);
+    assert_int_equal(cd_keytype_of_label("RSA 2048"), CD_KEY_RSA2048);
+    assert_int_equal(cd_keytype_of_label("RSA 3072"), CD_KEY_RSA3072);
+    assert_int_equal(cd_keytype_of_label("RSA 4096"), CD_KEY_RSA4096);
+    assert_int_equal(cd_keytype_of_label("RSA 1024"), -1);
+    assert_int_equal(cd_keytype_of_label("?"), -1);
+    assert_int_equal(cd_keytype_of_label(NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +138,8 @@ int main(void)
         cmocka_unit_test(test_name_error_lists_valid),
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_sort_parse),
+        cmocka_unit_test(test_pending_validity),
+        cmocka_unit_test(test_keytype_of_label),
     };
     return cmocka_run_group_tests_name("names", tests, NULL, NULL);
 }

@@ -3,7 +3,10 @@
  * RDNs, tags, group, description), the key (same or new), the refusals
  * (which leave the store as it was), the rights, bulk renewal by IDs, and
  * the rollover (successor, the valid certificates reissued under the new
- * CA and linked, revoked and expired ones left alone). */
+ * CA and linked, revoked and expired ones left alone; refused with the
+ * count and the days the new CA needs when renewals would outlive it;
+ * another writer gets in while its keys are made; a certificate revoked
+ * meanwhile refuses it, leaving nothing). */
 #include <time.h>
 #include <gnutls/x509.h>
 #include <sqlite3.h>
@@ -328,7 +331,10 @@ static void test_rollover_refusals(void **state)
     int64_t n0 = total(f);
     struct cd_ca_params cp = { .subject = { .cn = "Too short" }, .keytype = CD_KEY_EC256, .days = 2 };
     assert_int_equal(cd_ca_rollover(f->s, f->u, 1, &cp, NULL, NULL, NULL, NULL, &f->err), CD_E_INVAL);
-    assert_non_null(strstr(f->err.msg, "after CA"));
+    /* every offender counted, the first named, the days the new CA needs */
+    assert_non_null(strstr(f->err.msg, "would outlive the new CA"));
+    assert_non_null(strstr(f->err.msg, "the first, cert "));
+    assert_non_null(strstr(f->err.msg, "--days "));
     const char *g[] = { "/All" };
     int lv[CD_OT_COUNT];
     for (int t = 0; t < CD_OT_COUNT; t++) lv[t] = CD_RIGHT_READ;
@@ -352,6 +358,100 @@ static void test_rollover_refusals(void **state)
     assert_int_equal(audits(f, "Roll over CA"), 0);
 }
 
+/* Another writer during a rollover: a second handle on the same store,
+ * called back from the rollover's progress (its renewals are being made). */
+struct other {
+    const char *path;
+    int mode;                   /* 0: describe CA 1; 1: revoke cert `victim` */
+    int64_t victim;
+    int calls, rc;
+    size_t cas_seen;            /* CAs the other handle saw meanwhile */
+};
+
+static void other_writer(void *ctx, size_t done, size_t n)
+{
+    struct other *o = ctx;
+    (void)done; (void)n;
+    if (o->calls++) return;
+    cd_store *s = NULL;
+    cd_user *u = NULL;
+    struct cd_err e = { 0 };
+    struct cd_ca_list l = { 0 };
+    struct cd_query q = { 0 };
+    o->rc = cd_store_open(o->path, 0, &s, &e);
+    if (!o->rc) o->rc = cd_user_owner(s, &u, &e);
+    if (!o->rc) o->rc = o->mode ? cd_cert_revoke(s, u, &o->victim, 1, 4, &e)
+                                : cd_ca_describe(s, u, 1, "described meanwhile", &e);
+    if (!o->rc) o->rc = cd_ca_list(s, u, &q, &l, &e);
+    o->cas_seen = l.n;
+    cd_ca_list_free(&l);
+    cd_user_free(u);
+    cd_store_close(s);
+}
+
+/* The rollover's keys are made with no write lock held: another writer
+ * gets in while it runs (before, it waited the busy timeout and failed),
+ * and the rollover, committed after it, keeps what it wrote. */
+static void test_rollover_lets_writers_in(void **state)
+{
+    struct fx *f = *state;
+    struct cd_cert_params p = { .ca_id = 1, .product = CD_PRODUCT_AGENT, .subject = { .cn = "many" },
+                                .keytype = CD_KEY_EC256, .days = 30 };
+    fx_must(f, cd_cert_new(f->s, f->u, &p, 40, NULL, NULL, NULL, &f->err), "issue");
+    struct other o = { .path = f->path };
+    struct cd_ca_params cp = { .subject = { .cn = "Next CA" }, .keytype = CD_KEY_EC256, .days = 3650 };
+    int64_t nca = 0;
+    size_t reissued = 0;
+    fx_must(f, cd_ca_rollover(f->s, f->u, 1, &cp, other_writer, &o, &nca, &reissued, &f->err), "rollover");
+    assert_true(o.calls > 0);
+    assert_int_equal(o.rc, CD_OK);              /* the other writer got in ... */
+    assert_int_equal(o.cas_seen, 1);            /* ... before the rollover's CA was stored */
+    assert_true(reissued >= 40);
+    struct cd_ca a = { 0 };
+    fx_must(f, cd_ca_get(f->s, f->u, 1, &a, &f->err), "ca");
+    assert_string_equal(a.description, "described meanwhile");
+    assert_int_equal(a.successor, nca);
+    cd_ca_clear(&a);
+}
+
+/* A certificate of the old CA revoked while the renewals were made: the
+ * whole rollover is refused (it would have reissued a revoked one), and
+ * nothing of it is stored; run again, it reissues the rest. */
+static void test_rollover_changed_meanwhile(void **state)
+{
+    struct fx *f = *state;
+    int64_t victim = fx_cert(f, "victim");
+    struct cd_ca_list l0 = { 0 }, l1 = { 0 };
+    struct cd_query q = { 0 };
+    fx_must(f, cd_ca_list(f->s, f->u, &q, &l0, &f->err), "cas");
+    int64_t n0 = total(f);
+    struct other o = { .path = f->path, .mode = 1, .victim = victim };
+    struct cd_ca_params cp = { .subject = { .cn = "Next CA" }, .keytype = CD_KEY_EC256, .days = 3650 };
+    assert_int_equal(cd_ca_rollover(f->s, f->u, 1, &cp, other_writer, &o, NULL, NULL, &f->err), CD_E_STATE);
+    assert_int_equal(o.rc, CD_OK);
+    assert_non_null(strstr(f->err.msg, "changed while the rollover was prepared"));
+    assert_non_null(strstr(f->err.msg, "run the rollover again"));
+    fx_must(f, cd_ca_list(f->s, f->u, &q, &l1, &f->err), "cas");
+    assert_int_equal(l1.n, l0.n);
+    assert_int_equal(total(f), n0);
+    assert_int_equal(audits(f, "Roll over CA"), 0);
+    struct cd_ca a = { 0 };
+    fx_must(f, cd_ca_get(f->s, f->u, 1, &a, &f->err), "ca");
+    assert_int_equal(a.successor, 0);
+    cd_ca_clear(&a);
+    cd_ca_list_free(&l0);
+    cd_ca_list_free(&l1);
+    /* again: the revoked one is left alone, the others reissued */
+    size_t reissued = 0;
+    int64_t nca = 0;
+    fx_must(f, cd_ca_rollover(f->s, f->u, 1, &cp, NULL, NULL, &nca, &reissued, &f->err), "rollover");
+    struct cd_cert c = { 0 };
+    fx_must(f, cd_cert_get(f->s, f->u, victim, &c, &f->err), "get");
+    assert_int_equal(c.replaced_by, 0);
+    cd_cert_clear(&c);
+    assert_int_equal(fx_count(f, "replaced:yes", 1), (int64_t)reissued);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -363,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_by_ids, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollover, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollover_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_lets_writers_in, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_changed_meanwhile, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

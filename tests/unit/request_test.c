@@ -36,8 +36,8 @@ static void test_request_pending(void **state)
     assert_int_equal(strncmp(c.fingerprint, "pending-", 8), 0);
     /* no dates to show (lists, CSV, JSON, the console's table): not 9999-12-31 */
     char b[64];
-    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_FROM, b, sizeof b), "");
-    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_TO, b, sizeof b), "");
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_FROM, b, sizeof b), "-");
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_TO, b, sizeof b), "-");
     cd_cert_clear(&c);
     /* the request again */
     char *again = NULL;
