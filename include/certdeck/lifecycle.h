@@ -35,9 +35,12 @@ struct cd_renew_params {
 /* Renews n certificates in one transaction (all or nothing), keys made
  * before it on every core; progress as cd_cert_new.  new_ids (may be NULL)
  * gets n IDs in the order of ids.  Refused: a revoked or pending
- * certificate, one already replaced (renew its successor), one without a
- * stored key with same_key, an APN/ABM certificate (they are renewed with
- * cd_cert_request, as Apple signs them). */
+ * certificate, one already replaced (renew its successor), an APN/ABM
+ * certificate (they are renewed with cd_cert_request, as Apple signs
+ * them).  A certificate without a stored key (signed from a request: its
+ * key is the client's) is renewed for the same public key whatever
+ * same_key says, and its renewal keeps no key either (so is it in a CA
+ * rollover). */
 int cd_cert_renew(cd_store *s, const cd_user *u, const struct cd_renew_params *p, const int64_t *ids,
                   size_t n, cd_progress_fn progress, void *ctx, int64_t *new_ids, struct cd_err *err);
 
@@ -72,23 +75,30 @@ int cd_product_external(int product);
  * subject (cn mandatory), key type (0 = P-256; RSA 2048 is what Apple's
  * portal takes), group, description, tags; ca_id, host, validity ignored.
  * replaces: 0, or the APN/ABM certificate this request renews (the new row
- * is linked to it).  *csr_pem (caller frees) is the request, PEM. */
+ * is linked to it; complete, and not renewed already: CD_E_STATE).  *csr_pem (caller frees) is the request, PEM. */
 int cd_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *p, int64_t replaces,
                     int64_t *id, char **csr_pem, size_t *len, struct cd_err *err);
 /* The request of a pending certificate again (PEM; caller frees). */
 int cd_cert_csr(cd_store *s, const cd_user *u, int64_t id, char **csr_pem, size_t *len,
                 struct cd_err *err);
 /* Completes pending certificate id with the certificate the portal
- * returned (PEM or DER, the leaf first; more certificates after it are its
- * chain and are ignored).  Its public key must be the pending key's: a
- * mismatch is CD_E_INVAL and nothing changes. */
+ * returned (PEM or DER; with its chain in any order: the certificate taken
+ * is the one for the pending key, the others are ignored).  CD_E_INVAL and
+ * nothing changes when no certificate in the file is for the pending key,
+ * when it is a CA certificate, or when it has expired already (the request
+ * stays pending); CD_E_EXISTS when the store holds that certificate
+ * already as another row; one not valid yet is taken and shows as not yet
+ * valid. */
 int cd_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void *data, size_t len,
                           struct cd_err *err);
 
 /* ---- external CSRs signed here ----------------------------------------- */
 
 /* Signs a PKCS#10 request (PEM or DER) with CA p->ca_id: the request's
- * signature is checked; its subject is kept, its public key is certified;
+ * signature is checked (refused: SHA-1 or MD5, an RSA exponent that is
+ * not odd and at least 3, a file of several PEM blocks); its subject is
+ * kept, read attribute by attribute (one per RDN, C ST L O OU CN, strings
+ * that decode exactly, else refused), its public key is certified;
  * requested extensions are not copied: the product decides key usage and
  * EKU, host (p->host, else none) the SAN.  No private key is stored:
  * exports offer the certificate and chain only.  Uses p's ca_id,

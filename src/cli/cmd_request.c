@@ -110,7 +110,7 @@ int cli_cert_request_renew(struct cli *c, int argc, char **argv)
         tags.v[tags.n++] = t;
     struct cd_cert_params p = { .product = cd_product_parse(ce.product), .subject = { .cn = ce.cn },
                                 .description = ce.description, .group = ce.group,
-                                .keytype = cd_keytype_parse(ce.key_alg), .tags = tags.n ? tags.v : NULL };
+                                .keytype = cd_keytype_of_label(ce.key_alg), .tags = tags.n ? tags.v : NULL };
     if (p.keytype < 0) p.keytype = CD_KEY_RSA2048;
     int64_t id = 0;
     char *pem = NULL;

@@ -344,8 +344,15 @@ static int term_sql(struct ctx *c, const struct node *n)
         return CD_OK;
     }
     case F_GROUP: return group_cond(c, n);
-    case F_EXPIRES: snprintf(tmp, sizeof tmp, "%s.not_after", c->a); return date_cond(c, n, tmp);
-    case F_ISSUED: snprintf(tmp, sizeof tmp, "%s.not_before", c->a); return date_cond(c, n, tmp);
+    case F_EXPIRES:
+    case F_ISSUED: {
+        /* a pending row (schema 9) has no dates: its SQ_PENDING_TIME is no answer to a date term */
+        snprintf(tmp, sizeof tmp, "%s.%s", c->a, n->field == F_EXPIRES ? "not_after" : "not_before");
+        if (cert) ADD(q, "(c.pending = 0 AND ");
+        int rc = date_cond(c, n, tmp);
+        if (cert) ADD(q, ")");
+        return rc;
+    }
     case F_ID: {
         char *end;
         errno = 0;

@@ -50,19 +50,67 @@ out:
     return rc;
 }
 
+/* A request's own signature proves that its author holds the key only if
+ * the hash cannot be collided (SHA-1, MD5: it can) and the key is a key:
+ * an RSA exponent of 1 "signs" by leaving the padded hash as it is, so
+ * anyone can sign for it and GnuTLS's check passes.  Odd exponents from 3
+ * up to 2^256 - 1 (CA/Browser Forum baseline requirements 6.1.6), an odd
+ * modulus. */
+static int csr_proof_sound(gnutls_x509_crq_t crq, struct cd_err *err)
+{
+    int rc = CD_OK;
+    int sa = gnutls_x509_crq_get_signature_algorithm(crq);
+    if (sa <= 0)
+        return cdi_fail(err, CD_E_INVAL, "the request is signed with an algorithm certdeck does not know");
+    if (!gnutls_sign_is_secure2((gnutls_sign_algorithm_t)sa, GNUTLS_SIGN_FLAG_SECURE_FOR_CERTS)) {
+        const char *name = gnutls_sign_get_name((gnutls_sign_algorithm_t)sa);
+        return cdi_fail(err, CD_E_INVAL, "the request is signed with %s, whose hash is broken (a signature over it "
+                        "proves nothing): make the request again with SHA-256", name ? name : "a weak algorithm");
+    }
+    if (gnutls_x509_crq_get_pk_algorithm(crq, NULL) != GNUTLS_PK_RSA) return CD_OK;
+    gnutls_datum_t m = { 0 }, e = { 0 };
+    GT(gnutls_x509_crq_get_key_rsa_raw(crq, &m, &e), "the request's RSA key");
+    size_t i = 0;
+    while (i < e.size && !e.data[i]) i++;               /* leading zero octets */
+    size_t n = e.size - i;
+    if (!n || !(e.data[e.size - 1] & 1) || (n == 1 && e.data[i] < 3) || n > 32)
+        rc = cdi_fail(err, CD_E_INVAL, "the request's RSA key has an unsound public exponent (it must be odd, at "
+                      "least 3; 65537 is usual): its owner's signatures could be made by anyone");
+    else if (!m.size || !(m.data[m.size - 1] & 1))
+        rc = cdi_fail(err, CD_E_INVAL, "the request's RSA key has an even modulus: it is not an RSA key");
+out:
+    gnutls_free(m.data);
+    gnutls_free(e.data);
+    return rc;
+}
+
+/* How many PEM blocks data holds. */
+static size_t pem_blocks(const void *data, size_t len)
+{
+    size_t n = 0;
+    const char *p = data, *end = p + len;
+    while (p < end && (p = memmem(p, (size_t)(end - p), "-----BEGIN", 10))) { n++; p += 10; }
+    return n;
+}
+
 int cdi_csr_load(const void *data, size_t len, gnutls_x509_crq_t *out, struct cd_err *err)
 {
     int rc = CD_OK;
     gnutls_x509_crq_t crq = NULL;
     *out = NULL;
     if (len > 1 << 20) return cdi_fail(err, CD_E_INVAL, "the certificate request is larger than 1 MiB");
+    size_t blocks = pem_blocks(data, len);
+    if (blocks > 1)
+        return cdi_fail(err, CD_E_INVAL, "the file holds more than one PEM block (%zu): give the one request to "
+                        "sign alone", blocks);
     GT(gnutls_x509_crq_init(&crq), "request");
     gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
-    int fmt = len > 10 && memmem(data, len, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
+    int fmt = blocks ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
     if (gnutls_x509_crq_import(crq, &d, fmt) < 0) {
         rc = cdi_fail(err, CD_E_INVAL, "not a PKCS#10 certificate request (PEM \"CERTIFICATE REQUEST\" or DER)");
         goto out;
     }
+    if ((rc = csr_proof_sound(crq, err))) goto out;
     if (gnutls_x509_crq_verify(crq, 0) < 0) {
         rc = cdi_fail(err, CD_E_INVAL, "the request's signature does not check out: it was not signed by the key "
                       "it asks a certificate for");
@@ -81,16 +129,113 @@ void cdi_csr_subject_clear(struct cdi_csr_subject *h)
     memset(h, 0, sizeof *h);
 }
 
+/* One DER header at p (n bytes): *hl gets its length; returns the content
+ * length, or (size_t)-1 when it does not fit in n. */
+static size_t der_len(const unsigned char *p, size_t n, size_t *hl)
+{
+    if (n < 2) return (size_t)-1;
+    size_t l = p[1], k = l & 0x7f;
+    *hl = 2;
+    if (l & 0x80) {
+        if (k < 1 || k > 3 || n < 2 + k) return (size_t)-1;
+        l = 0;
+        for (size_t i = 0; i < k; i++) l = l << 8 | p[2 + i];
+        *hl = 2 + k;
+    }
+    return l <= n - *hl ? l : (size_t)-1;
+}
+
+/* The subject Name of a request, as a GnuTLS DN: CertificationRequest ::=
+ * SEQUENCE { SEQUENCE { version INTEGER, subject Name, ... }, ... }.  GnuTLS
+ * has no call for a request's subject as a DN, and its string forms hide
+ * how the name is built (several attributes in one RDN) and turn a value it
+ * cannot decode into "#hex", which would then be issued as the name. */
+static int crq_subject_dn(gnutls_x509_crq_t crq, gnutls_x509_dn_t *dn, struct cd_err *err)
+{
+    int rc = CD_OK;
+    gnutls_datum_t der = { 0 };
+    GT(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der), "request");
+    const unsigned char *p = der.data;
+    size_t n = der.size, hl = 0, l = der_len(p, n, &hl);
+    for (int step = 0; l != (size_t)-1 && step < 3; step++) {
+        if (step < 2) { p += hl; n = l; }              /* into the request, then into its info */
+        else { p += hl + l; n -= hl + l; }             /* past the version */
+        l = der_len(p, n, &hl);
+    }
+    if (l == (size_t)-1 || p[0] != 0x30) {
+        rc = cdi_fail(err, CD_E_INVAL, "the request's subject cannot be read");
+        goto out;
+    }
+    gnutls_datum_t name = { (unsigned char *)(uintptr_t)p, (unsigned)(hl + l) };
+    GT(gnutls_x509_dn_init(dn), "subject");
+    if (gnutls_x509_dn_import(*dn, &name) < 0) rc = cdi_fail(err, CD_E_INVAL, "the request's subject cannot be read");
+out:
+    gnutls_free(der.data);
+    return rc;
+}
+
+/* An attribute's value as UTF-8 (*out, malloc'd), exactly as the request
+ * spells it.  The string types certdeck reads: UTF8String (its bytes,
+ * checked as UTF-8 with the rest of the subject), PrintableString and
+ * IA5String (ASCII), TeletexString when ASCII (its other bytes have no one
+ * meaning) and BMPString (UCS-2, decoded here). */
+static int ava_string(const gnutls_x509_ava_st *a, const char *what, char **out, struct cd_err *err)
+{
+    const unsigned char *v = a->value.data;
+    size_t n = a->value.size;
+    unsigned long tag = a->value_tag;
+    *out = NULL;
+    if (tag == 12 || tag == 19 || tag == 22 || tag == 20) {
+        if (memchr(v, 0, n)) return cdi_fail(err, CD_E_INVAL, "the request's subject holds a NUL byte");
+        for (size_t i = 0; tag != 12 && i < n; i++)
+            if (v[i] > 0x7f)
+                return cdi_fail(err, CD_E_INVAL, "the request's %s is a %s with bytes beyond ASCII: make the request "
+                                "with UTF8String (OpenSSL's default, string_mask = utf8only)", what,
+                                tag == 20 ? "TeletexString" : tag == 19 ? "PrintableString" : "IA5String");
+        return (*out = strndup((const char *)v, n)) ? CD_OK : cdi_fail(err, CD_E_NOMEM, "out of memory");
+    }
+    if (tag != 30)
+        return cdi_fail(err, CD_E_INVAL, "the request's %s is not a string certdeck reads (ASN.1 tag %lu; "
+                        "UTF8String, PrintableString, IA5String or BMPString)", what, tag);
+    char *s = malloc(n / 2 * 3 + 1), *o = s;
+    if (!s) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+    int bad = n % 2;
+    for (size_t i = 0; !bad && i < n; i += 2) {
+        unsigned c = (unsigned)v[i] << 8 | v[i + 1];
+        bad = !c || (c >= 0xd800 && c <= 0xdfff);
+        if (c < 0x80) *o++ = (char)c;
+        else if (c < 0x800) { *o++ = (char)(0xc0 | c >> 6); *o++ = (char)(0x80 | (c & 0x3f)); }
+        else { *o++ = (char)(0xe0 | c >> 12); *o++ = (char)(0x80 | (c >> 6 & 0x3f)); *o++ = (char)(0x80 | (c & 0x3f)); }
+    }
+    if (bad) {
+        free(s);
+        return cdi_fail(err, CD_E_INVAL, "the request's %s is a BMPString that is not UCS-2 text (a NUL, half a "
+                        "surrogate pair or an odd length)", what);
+    }
+    *o = 0;
+    *out = s;
+    return CD_OK;
+}
+
+static const char *const NAME_WHAT[6] = { "country (C)", "state or province (ST)", "locality (L)",
+                                          "organization (O)", "organizational unit (OU)", "common name (CN)" };
+
 int cdi_csr_subject(gnutls_x509_crq_t crq, struct cdi_csr_subject *h, struct cd_err *err)
 {
     memset(h, 0, sizeof *h);
-    int rc = CD_OK;
-    for (unsigned idx = 0; !rc; idx++) {
-        char oid[128];
-        size_t sz = sizeof oid;
-        int gt = gnutls_x509_crq_get_dn_oid(crq, idx, oid, &sz);
-        if (gt == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
-        if (gt < 0) { rc = cdi_fail(err, CD_E_INVAL, "the request's subject: %s", gnutls_strerror(gt)); break; }
+    gnutls_x509_dn_t dn = NULL;
+    int rc = crq_subject_dn(crq, &dn, err);
+    for (int r = 0; !rc; r++) {
+        gnutls_x509_ava_st a;
+        if (gnutls_x509_dn_get_rdn_ava(dn, r, 0, &a) < 0) break;      /* past the last RDN */
+        gnutls_x509_ava_st more;
+        if (gnutls_x509_dn_get_rdn_ava(dn, r, 1, &more) >= 0) {
+            rc = cdi_fail(err, CD_E_INVAL, "the request's subject has several attributes in one RDN (as in "
+                          "CN=a+O=b): certdeck issues one attribute per RDN");
+            break;
+        }
+        char oid[128] = "";
+        if (a.oid.size) snprintf(oid, sizeof oid, "%.*s", (int)a.oid.size, (const char *)a.oid.data);
         size_t i = 0;
         while (i < 6 && strcmp(oid, NAME_OID[i])) i++;
         if (i == 6) {
@@ -98,26 +243,15 @@ int cdi_csr_subject(gnutls_x509_crq_t crq, struct cdi_csr_subject *h, struct cd_
                           "(OID %.60s): only C, ST, L, O, OU and CN", oid);
             break;
         }
-        char buf[1024];
-        sz = sizeof buf;
-        if (gnutls_x509_crq_get_dn_by_oid(crq, oid, 1, 0, buf, &sz) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        if (h->v[i]) {
             rc = cdi_fail(err, CD_E_INVAL, "the request's subject gives an attribute twice (OID %.60s)", oid);
             break;
         }
-        if (h->v[i]) continue;                 /* listed once per RDN: seen already */
-        sz = sizeof buf - 1;
-        gt = gnutls_x509_crq_get_dn_by_oid(crq, oid, 0, 0, buf, &sz);
-        if (gt < 0) {
-            rc = cdi_fail(err, CD_E_INVAL, "the request's subject (OID %.60s): %s", oid,
-                          gt == GNUTLS_E_SHORT_MEMORY_BUFFER ? "too long" : gnutls_strerror(gt));
-            break;
-        }
-        if (memchr(buf, 0, sz)) { rc = cdi_fail(err, CD_E_INVAL, "the request's subject holds a NUL byte"); break; }
-        buf[sz] = 0;
-        if (!(h->v[i] = strdup(buf))) { rc = cdi_fail(err, CD_E_NOMEM, "out of memory"); break; }
+        if ((rc = ava_string(&a, NAME_WHAT[i], &h->v[i], err))) break;
         *name_slot(&h->sub, i) = h->v[i];
     }
     if (!rc && !h->sub.cn) rc = cdi_fail(err, CD_E_INVAL, "the request's subject has no common name (CN)");
+    if (dn) gnutls_x509_dn_deinit(dn);
     if (rc) cdi_csr_subject_clear(h);
     return rc;
 }
@@ -165,6 +299,20 @@ int cdi_csr_pem(const unsigned char *der, size_t len, char **pem, size_t *pemlen
     if (pemlen) *pemlen = strlen(*pem);
 out:
     gnutls_free(out.data);
+    if (crq) gnutls_x509_crq_deinit(crq);
+    return rc;
+}
+
+int cdi_csr_canon(const char *pem, size_t len, char **out, size_t *outlen, struct cd_err *err)
+{
+    gnutls_x509_crq_t crq = NULL;
+    gnutls_datum_t der = { 0 };
+    *out = NULL;
+    int rc = cdi_csr_load(pem, len, &crq, err);
+    if (!rc) GT(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der), "request export");
+    if (!rc) rc = cdi_csr_pem(der.data, der.size, out, outlen, err);
+out:
+    gnutls_free(der.data);
     if (crq) gnutls_x509_crq_deinit(crq);
     return rc;
 }

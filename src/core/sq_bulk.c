@@ -145,5 +145,7 @@ void sq_bind_issued(sqlite3_stmt *st, int at, const struct cdi_issued *o)
     sqlite3_bind_int64(st, at + 5, o->na);
     sqlite3_bind_text(st, at + 6, cdi_keytype_label(o->keytype), -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, at + 7, o->der.data, (int)o->der.size, SQLITE_STATIC);
-    sqlite3_bind_blob(st, at + 8, o->key.data, (int)o->key.size, SQLITE_STATIC);
+    /* no key (a renewal of a certificate whose key is the client's): X'', not NULL */
+    if (o->key.size) sqlite3_bind_blob(st, at + 8, o->key.data, (int)o->key.size, SQLITE_STATIC);
+    else sqlite3_bind_zeroblob(st, at + 8, 0);
 }

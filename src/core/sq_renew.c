@@ -37,6 +37,7 @@ struct ritem {
     char *host, *desc, *pass_hash;
     char *subject, *oldcn;      /* the old row's subject (RFC 4514) and CN: the template's test */
     int ec256;                  /* the old key is P-256 (templates are) */
+    int keyless;                /* signed from a request: the key is the client's, its public key is renewed */
     char cn[80];                /* written by the worker that makes it */
     gnutls_datum_t der, key;    /* the old certificate; its sealed key (same_key only) */
     char fp[65];
@@ -198,9 +199,10 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
     if (by)
         return cdi_fail(err, CD_E_STATE, "cert %lld is already replaced by cert %lld; renew cert %lld instead",
                         (long long)id, (long long)by, (long long)by);
-    if (R->p->same_key && sqlite3_column_bytes(st, 6) == 0)
-        return cdi_fail(err, CD_E_STATE, "cert %lld has no private key in the store (its key never left the client): "
-                        "renew it without --same-key, or sign the client's new request", (long long)id);
+    /* no key here (signed from a request): the renewal certifies the same
+     * public key, with or without same_key; a new key made here would be
+     * one the client does not have (cd_cert_sign: no key is stored) */
+    t->keyless = sqlite3_column_bytes(st, 6) == 0;
     if ((rc = find_ca(R, R->p->ca_id ? R->p->ca_id : ca_id, &t->ca, err))) return rc;
     const struct rca *c = &R->ca[t->ca];
     t->ca_id = c->id;
@@ -230,7 +232,7 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
     snprintf(t->fp, sizeof t->fp, "%s", sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
     if ((rc = dup_blob(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5), &t->der, err))) return rc;
-    if (R->p->same_key) rc = dup_blob(sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), &t->key, err);
+    if (R->p->same_key && !t->keyless) rc = dup_blob(sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), &t->key, err);
     return rc;
 }
 
@@ -322,7 +324,7 @@ static size_t cn_digits(const struct ritem *t)
 /* 1 when m's template makes t's renewal exactly as cdi_pki_issue would. */
 static int tmpl_fits(const struct renew *R, const struct rmaker *m, const struct ritem *t)
 {
-    if (!m->tmpl || !t->ec256 || R->p->same_key) return 0;
+    if (!m->tmpl || !t->ec256 || R->p->same_key || t->keyless) return 0;
     const struct ritem *a = &R->it[m->tmpl_item];
     size_t p = m->digits, sl = strlen(a->subject), cl = strlen(t->oldcn);
     return t->ca == a->ca && t->product == a->product && t->nb == a->nb && t->na == a->na &&
@@ -391,6 +393,7 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
     const struct rca *c = &R->ca[t->ca];
     gnutls_x509_crt_t old = NULL;
     gnutls_x509_privkey_t k = NULL;
+    gnutls_pubkey_t pub = NULL;
     gnutls_datum_t plain = { 0 }, sealed = { 0 };
     struct rsub rs;
     int rc = CD_OK;
@@ -413,27 +416,26 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
     if ((rc = read_subject(old, &rs, t->old, err))) goto out;
     unsigned bits = 0;
     int kt = -1;
-    gnutls_pubkey_t pub = NULL;
     if (gnutls_pubkey_init(&pub) >= 0 && gnutls_pubkey_import_x509(pub, old, 0) >= 0) {
         int pk = gnutls_pubkey_get_pk_algorithm(pub, &bits);   /* sets bits: read after it */
         kt = cdi_keytype_of(pk, bits);
     }
-    if (pub) gnutls_pubkey_deinit(pub);
     if (kt < 0) {
         rc = cdi_fail(err, CD_E_UNSUPPORTED, "cert %lld has a key of a type certdeck does not issue for", (long long)t->old);
         goto out;
     }
-    if (R->p->same_key) {
+    if (R->p->same_key && !t->keyless) {
         if ((rc = cdi_unseal(R->sq->key, t->fp, 64, t->key.data, t->key.size, &plain, err))) goto out;
         if ((rc = cdi_key_import_plain(plain.data, plain.size, &k, err))) goto out;
     }
     struct cdi_issue_req r = { .sub = &rs.s, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
-                               .host = t->host, .issuer = m->crt[t->ca], .issuer_key = m->key[t->ca], .key = k };
+                               .host = t->host, .issuer = m->crt[t->ca], .issuer_key = m->key[t->ca], .key = k,
+                               .pubkey = t->keyless ? pub : NULL };
     if ((rc = cdi_pki_issue(&r, o, err))) goto out;
     snprintf(t->cn, sizeof t->cn, "%.79s", rs.v[0]);
     /* a template costs a probe (a key, a signature, a parse): big batches only */
     size_t at;
-    if (!k && !m->tmpl && R->n >= TMPL_MIN && m->builds < TMPL_BUILDS && t->ec256 && !strcmp(t->oldcn, rs.v[0]) &&
+    if (!k && !t->keyless && !m->tmpl && R->n >= TMPL_MIN && m->builds < TMPL_BUILDS && t->ec256 && !strcmp(t->oldcn, rs.v[0]) &&
         (at = cn_digits(t)) != (size_t)-1) {
         m->builds++;
         if ((m->tmpl = cdi_tmpl_new(&r, o))) {
@@ -441,6 +443,7 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
             m->digits = at;
         }
     }
+    if (t->keyless) goto out;                               /* nothing to seal: o->key stays empty */
 seal:;
     const gnutls_datum_t *pk = k ? &plain : &o->key;        /* a given key stays ours: pki.c */
     if ((rc = cdi_seal(R->sq->key, o->fp, 64, pk->data, pk->size, &sealed, err))) goto out;
@@ -451,6 +454,7 @@ out:
     if (plain.data) { cdi_wipe(plain.data, plain.size); gnutls_free(plain.data); }
     gnutls_free(sealed.data);
     if (k) gnutls_x509_privkey_deinit(k);
+    if (pub) gnutls_pubkey_deinit(pub);
     if (old) gnutls_x509_crt_deinit(old);
     cdi_wipe(&rs, sizeof rs);
     return rc;

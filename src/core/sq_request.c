@@ -87,7 +87,7 @@ static int insert_row(struct sq *sq, const struct newrow *r, int64_t *id, struct
 
 /* The rights a request needs (Create certificates in the target group)
  * and, for a renewal, the certificate it renews: one u can read, an
- * APN/ABM one, complete.  Checked before the key is made and again in the
+ * APN/ABM one, complete, not renewed already.  Checked before the key is made and again in the
  * transaction. */
 static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_params *p, int64_t replaces,
                          int64_t *group, struct cd_err *err)
@@ -96,7 +96,9 @@ static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_p
     if (!rc) rc = sq_may(sq, u, CD_ACT_CERT_NEW, *group, err);
     if (rc || !replaces) return rc;
     sqlite3_stmt *st = NULL;
-    if ((rc = sq_prep(sq, "SELECT group_id, product, pending FROM certs WHERE id = ?", &st, err))) return rc;
+    if ((rc = sq_prep(sq, "SELECT group_id, product, pending, (SELECT max(r.id) FROM certs r WHERE r.replaces = ?1"
+                          " AND r.replaces <> 0) FROM certs WHERE id = ?1", &st, err)))
+        return rc;
     sqlite3_bind_int64(st, 1, replaces);
     if (sqlite3_step(st) != SQLITE_ROW) rc = sq_missing(err, CD_KIND_CERT, replaces);
     else if (!(rc = sq_obj_may(sq, u, -1, CD_KIND_CERT, replaces, sqlite3_column_int64(st, 0), err))) {
@@ -107,6 +109,11 @@ static int request_check(struct sq *sq, const cd_user *u, const struct cd_cert_p
             rc = cdi_fail(err, CD_E_STATE, "certificate %lld is still pending: complete it first (certdeck cert "
                           "import-signed %lld FILE); its request is there again with certdeck cert csr %lld",
                           (long long)replaces, (long long)replaces, (long long)replaces);
+        else if (sqlite3_column_int64(st, 3))      /* one line of renewals, as cd_cert_renew keeps it */
+            rc = cdi_fail(err, CD_E_STATE, "certificate %lld was already renewed by certificate %lld: renew that one "
+                          "(or, while it is pending, take its request again: certdeck cert csr %lld)",
+                          (long long)replaces, (long long)sqlite3_column_int64(st, 3),
+                          (long long)sqlite3_column_int64(st, 3));
     }
     sqlite3_finalize(st);
     return rc;
@@ -194,24 +201,96 @@ struct done {
     const char *key_alg;
 };
 
-/* Opens the pending key (bound to the pending fingerprint), checks that crt
- * certifies it, and seals it again under the certificate's fingerprint. */
-static int complete(struct sq *sq, int64_t id, sqlite3_stmt *row, gnutls_x509_crt_t crt, struct done *d,
+/* The certificates of the portal's answer (PEM or DER), in file order. */
+struct answer { gnutls_x509_crt_t *crt; unsigned n; };
+
+static void answer_free(struct answer *a)
+{
+    for (unsigned i = 0; i < a->n; i++) gnutls_x509_crt_deinit(a->crt[i]);
+    gnutls_free(a->crt);
+    memset(a, 0, sizeof *a);
+}
+
+static int answer_load(const void *data, size_t len, struct answer *a, struct cd_err *err)
+{
+    memset(a, 0, sizeof *a);
+    if (len > 1 << 20) return cdi_fail(err, CD_E_INVAL, "the certificate file is larger than 1 MiB");
+    gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len };
+    int fmt = len > 10 && memmem(data, len, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
+    int gt = gnutls_x509_crt_list_import2(&a->crt, &a->n, &d, (gnutls_x509_crt_fmt_t)fmt, 0);
+    if (gt < 0 || !a->n) {
+        a->n = 0;
+        return cdi_fail(err, CD_E_INVAL, "not an X.509 certificate, PEM or DER (%s)",
+                        gt < 0 ? gnutls_strerror(gt) : "no certificate in the file");
+    }
+    return CD_OK;
+}
+
+/* The certificate of the answer that certifies key, checked: a leaf (Apple
+ * signs leaves; a CA certificate for the key is refused), not expired (it
+ * would spend the request for nothing: ask the portal again).  One not
+ * valid yet is taken and shows as such.  Its place in the file does not
+ * matter: a chain may come in either order. */
+static int answer_leaf(const struct answer *a, int64_t id, gnutls_x509_privkey_t key, gnutls_x509_crt_t *out,
+                       struct cd_err *err)
+{
+    gnutls_x509_crt_t crt = NULL;
+    for (unsigned i = 0; !crt && i < a->n; i++)
+        if (cdi_crt_has_key(a->crt[i], key)) crt = a->crt[i];
+    if (!crt)
+        return cdi_fail(err, CD_E_INVAL, "this certificate is for another key than the request of certificate %lld: "
+                        "nothing changed (was it signed for another request?)", (long long)id);
+    unsigned crit = 0, ca = 0;
+    int pathlen = 0;
+    if (gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen) >= 0 && ca)
+        return cdi_fail(err, CD_E_INVAL, "this is a CA certificate (basicConstraints CA:TRUE), not the leaf "
+                        "certificate the portal signs for a request: nothing changed");
+    int64_t na = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
+    if (na <= cdi_now()) {
+        char t[32];
+        cdi_fmt_time(na, t, sizeof t);
+        return cdi_fail(err, CD_E_INVAL, "this certificate expired on %s UTC: nothing changed, certificate %lld is "
+                        "still pending (take its request to the portal again: certdeck cert csr %lld)", t,
+                        (long long)id, (long long)id);
+    }
+    *out = crt;
+    return CD_OK;
+}
+
+/* A certificate the store holds already, as another row (imported on its
+ * own before): completing with it would list it twice.  The other row is
+ * not named: u may not be allowed to see it. */
+static int stored_already(struct sq *sq, int64_t id, const char *fp, struct cd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prep(sq, "SELECT 1 FROM certs WHERE fingerprint = ? AND id <> ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = cdi_fail(err, CD_E_EXISTS, "this certificate is in the store already, as another row: nothing changed "
+                      "(certificate %lld stays pending)", (long long)id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Opens the pending key (bound to the pending fingerprint), finds the
+ * answer's certificate for it, and seals the key again under that
+ * certificate's fingerprint. */
+static int complete(struct sq *sq, int64_t id, sqlite3_stmt *row, const struct answer *a, struct done *d,
                     struct cd_err *err)
 {
     gnutls_datum_t plain = { 0 };
     gnutls_x509_privkey_t key = NULL;
+    gnutls_x509_crt_t crt = NULL;
     const char *pfp = (const char *)sqlite3_column_text(row, 2);
     int rc = cdi_unseal(sq->key, pfp, strlen(pfp), sqlite3_column_blob(row, 1), (size_t)sqlite3_column_bytes(row, 1),
                         &plain, err);
     if (!rc) rc = cdi_key_import_plain(plain.data, plain.size, &key, err);
+    if (!rc) rc = answer_leaf(a, id, key, &crt, err);
+    if (!rc) rc = cdi_crt_describe(crt, &d->o, err);
+    if (!rc) rc = stored_already(sq, id, d->o.fp, err);
     if (rc) goto out;
-    if (!cdi_crt_has_key(crt, key)) {
-        rc = cdi_fail(err, CD_E_INVAL, "this certificate is for another key than the request of certificate %lld: "
-                      "nothing changed (was it signed for another request?)", (long long)id);
-        goto out;
-    }
-    if ((rc = cdi_crt_describe(crt, &d->o, err))) goto out;
     unsigned bits = 0;
     int pk = gnutls_x509_privkey_get_pk_algorithm2(key, &bits);     /* before bits is read */
     d->key_alg = cdi_keytype_label(cdi_keytype_of(pk, bits));
@@ -228,11 +307,12 @@ int sq_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void 
                           struct cd_err *err)
 {
     struct sq *sq = SQ(s);
-    gnutls_x509_crt_t crt = NULL;
+    struct answer a = { 0 };
     sqlite3_stmt *row = NULL, *upd = NULL;
     struct done d = { 0 };
     sq->hidden = 0;
-    int rc = cdi_crt_load(data, len, &crt, err);
+    int rc = sq->readonly ? sq_begin(sq, err) : CD_OK;
+    if (!rc) rc = answer_load(data, len, &a, err);
     if (!rc) rc = sq_store_key(sq, err);
     if (!rc) rc = sq_begin(sq, err);
     if (!rc) rc = sq_prep(sq, "SELECT group_id, key, fingerprint, pending FROM certs WHERE id = ?", &row, err);
@@ -244,7 +324,7 @@ int sq_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void 
     if (!rc && !sqlite3_column_int(row, 3))
         rc = cdi_fail(err, CD_E_STATE, "certificate %lld is not pending: only a request waiting for its signed "
                       "certificate can be completed", (long long)id);
-    if (!rc) rc = complete(sq, id, row, crt, &d, err);
+    if (!rc) rc = complete(sq, id, row, &a, &d, err);
     if (!rc) rc = sq_prep(sq, "UPDATE certs SET der = ?1, serial = ?2, fingerprint = ?3, subject = ?4, issuer = ?5,"
                               " not_before = ?6, not_after = ?7, key_alg = ?8, key = ?9, pending = 0"
                               " WHERE id = ?10 AND pending <> 0", &upd, err);
@@ -271,7 +351,7 @@ int sq_cert_import_signed(cd_store *s, const cd_user *u, int64_t id, const void 
     gnutls_free(d.der.data);
     gnutls_free(d.sealed.data);
     cdi_issued_clear(&d.o);
-    if (crt) gnutls_x509_crt_deinit(crt);
+    answer_free(&a);
     return rc;
 }
 
@@ -337,7 +417,9 @@ int sq_cert_sign(cd_store *s, const cd_user *u, const struct cd_cert_params *p, 
     }
     char obj[40], detail[200];
     snprintf(obj, sizeof obj, "ca %lld", (long long)p->ca_id);
-    snprintf(detail, sizeof detail, "cert %lld from a request, CN %.60s", (long long)newid, h.sub.cn ? h.sub.cn : "-");
+    char made[48] = "a request";             /* a refusal made no certificate */
+    if (newid) snprintf(made, sizeof made, "cert %lld from a request", (long long)newid);
+    snprintf(detail, sizeof detail, "%s, CN %.60s", made, h.sub.cn ? h.sub.cn : "-");
     rc = sq_finish(sq, u, rc, "Sign certificate request", obj, detail, err);
     if (!rc && id) *id = newid;
     cdi_issued_clear(&o);

@@ -4,17 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "https_int.h"
+#include "csr_int.h"
 
 static int nomem(struct cd_err *err) { return cdi_fail(err, CD_E_NOMEM, "out of memory"); }
 
-/* The string `key` of an answer, copied. */
-static int answer_str(cd_store *s, json_t *j, const char *key, char **out, size_t *len, struct cd_err *err)
+/* The request in an answer ("csr"), read and written again here: what
+ * reaches a file or a terminal is a request, not what the server sent. */
+static int answer_csr(cd_store *s, json_t *j, char **out, size_t *len, struct cd_err *err)
 {
-    const char *v = json_string_value(json_object_get(j, key));
-    if (!v) return cdi_fail(err, CD_E_IO, "certdeckd at %s: no \"%s\" in the answer", HS(s)->hostport, key);
-    if (!(*out = strdup(v))) return nomem(err);
-    if (len) *len = strlen(*out);
-    return CD_OK;
+    const char *v = json_string_value(json_object_get(j, "csr"));
+    if (!v) return cdi_fail(err, CD_E_IO, "certdeckd at %s: no \"csr\" in the answer", HS(s)->hostport);
+    struct cd_err e = { 0 };
+    if (!cdi_csr_canon(v, strlen(v), out, len, &e)) return CD_OK;
+    return cdi_fail(err, CD_E_IO, "certdeckd at %s: the answer's \"csr\" is not a request certdeck takes (%s)",
+                    HS(s)->hostport, e.msg);
 }
 
 int hs_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *p, int64_t replaces, int64_t *id,
@@ -27,7 +30,7 @@ int hs_cert_request(cd_store *s, const cd_user *u, const struct cd_cert_params *
     json_decref(b);
     json_t *x = json_object_get(j, "id");
     if (!rc && !json_is_integer(x)) rc = cdi_fail(err, CD_E_IO, "certdeckd at %s: no \"id\" in the answer", HS(s)->hostport);
-    if (!rc) rc = answer_str(s, j, "csr", csr_pem, len, err);
+    if (!rc) rc = answer_csr(s, j, csr_pem, len, err);
     if (!rc && id) *id = json_integer_value(x);
     json_decref(j);
     return rc;
@@ -40,7 +43,7 @@ int hs_cert_csr(cd_store *s, const cd_user *u, int64_t id, char **csr_pem, size_
     json_t *j = NULL;
     snprintf(p, sizeof p, "/certs/%lld/csr", (long long)id);
     int rc = hs_call(s, "GET", p, NULL, &j, err);
-    if (!rc) rc = answer_str(s, j, "csr", csr_pem, len, err);
+    if (!rc) rc = answer_csr(s, j, csr_pem, len, err);
     json_decref(j);
     return rc;
 }

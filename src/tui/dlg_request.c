@@ -73,9 +73,10 @@ int dlg_request(struct app *a, int product, const char *group, int64_t replaces)
     int rc = cd_cert_get(a->s, a->u, replaces, &old, &e);
     if (rc) { app_fail(a, rc, &e); return 0; }
     struct rq_ctx x = { &old, product };
+    int kt = cd_keytype_of_label(old.key_alg);          /* the old key's type, as cert request-renew keeps it */
     struct field f[RQ_N] = {
         [RQ_WHAT] = { .type = F_LABEL, .label = "Renew" },
-        [RQ_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types, .choice = CD_KEY_RSA2048 },
+        [RQ_KEY] = { .type = F_CHOICE, .label = "Key", .choices = key_types, .choice = kt < 0 ? CD_KEY_RSA2048 : kt },
         [RQ_PATH] = { .type = F_TEXT, .label = "Save request to" },
     };
     snprintf(f[RQ_WHAT].value, sizeof f[RQ_WHAT].value, "%s certificate %lld by a new request", cd_product_label(product),

@@ -1,87 +1,9 @@
 /* APN/ABM requests (cd_cert_request, cd_cert_csr, cd_cert_import_signed)
  * and external CSRs signed here (cd_cert_sign): issue 12, "APN/ABM
- * certificates" and "CSR signing".  A GnuTLS CA in the test plays Apple. */
-#include <time.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <gnutls/abstract.h>
-#include "helpers.h"
+ * certificates" and "CSR signing".  A GnuTLS CA in the test plays Apple
+ * (request_helpers.h); hostile requests and answers: csr_test.c. */
+#include "request_helpers.h"
 #include "https_int.h"
-
-#define DAY 86400LL
-
-/* ---- a test CA playing Apple -------------------------------------------- */
-
-struct apple { gnutls_x509_crt_t crt; gnutls_x509_privkey_t key; };
-
-static void apple_make(struct apple *a)
-{
-    assert_int_equal(gnutls_x509_privkey_init(&a->key), 0);
-    assert_int_equal(gnutls_x509_privkey_generate(a->key, GNUTLS_PK_ECDSA,
-                                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
-    assert_int_equal(gnutls_x509_crt_init(&a->crt), 0);
-    gnutls_x509_crt_set_version(a->crt, 3);
-    unsigned char serial[] = { 1 };
-    gnutls_x509_crt_set_serial(a->crt, serial, 1);
-    gnutls_x509_crt_set_activation_time(a->crt, time(NULL) - DAY);
-    gnutls_x509_crt_set_expiration_time(a->crt, time(NULL) + 3650 * DAY);
-    gnutls_x509_crt_set_dn_by_oid(a->crt, GNUTLS_OID_X520_COMMON_NAME, 0, "Test Apple CA", 13);
-    gnutls_x509_crt_set_key(a->crt, a->key);
-    gnutls_x509_crt_set_basic_constraints(a->crt, 1, -1);
-    gnutls_x509_crt_set_key_usage(a->crt, GNUTLS_KEY_KEY_CERT_SIGN);
-    assert_int_equal(gnutls_x509_crt_sign2(a->crt, a->crt, a->key, GNUTLS_DIG_SHA256, 0), 0);
-}
-
-static void apple_free(struct apple *a)
-{
-    gnutls_x509_crt_deinit(a->crt);
-    gnutls_x509_privkey_deinit(a->key);
-}
-
-/* Apple's answer to a request (PEM), followed by Apple's CA as its chain. */
-static char *apple_sign(const struct apple *a, const char *csr_pem, size_t *len)
-{
-    gnutls_x509_crq_t crq;
-    gnutls_x509_crt_t crt;
-    gnutls_datum_t d = { (unsigned char *)csr_pem, (unsigned)strlen(csr_pem) }, out, ca;
-    assert_int_equal(gnutls_x509_crq_init(&crq), 0);
-    assert_int_equal(gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_PEM), 0);
-    assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-    assert_int_equal(gnutls_x509_crt_set_crq(crt, crq), 0);
-    gnutls_x509_crt_set_version(crt, 3);
-    unsigned char serial[] = { 0x42, 7 };
-    gnutls_x509_crt_set_serial(crt, serial, 2);
-    gnutls_x509_crt_set_activation_time(crt, time(NULL) - 60);
-    gnutls_x509_crt_set_expiration_time(crt, time(NULL) + 365 * DAY);
-    /* Apple writes its own subject */
-    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "APSP:1234", 9);
-    assert_int_equal(gnutls_x509_crt_sign2(crt, a->crt, a->key, GNUTLS_DIG_SHA256, 0), 0);
-    assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), 0);
-    assert_int_equal(gnutls_x509_crt_export2(a->crt, GNUTLS_X509_FMT_PEM, &ca), 0);
-    char *pem = malloc(out.size + ca.size + 1);
-    memcpy(pem, out.data, out.size);
-    memcpy(pem + out.size, ca.data, ca.size);
-    pem[out.size + ca.size] = 0;
-    *len = out.size + ca.size;
-    gnutls_free(out.data);
-    gnutls_free(ca.data);
-    gnutls_x509_crt_deinit(crt);
-    gnutls_x509_crq_deinit(crq);
-    return pem;
-}
-
-static int64_t request(struct fx *f, const char *cn, int64_t replaces, char **pem)
-{
-    const char *tags[] = { "apple", NULL };
-    struct cd_cert_params p = { .product = CD_PRODUCT_APN, .subject = { .cn = cn, .o = "Example" },
-                                .keytype = CD_KEY_RSA2048, .tags = tags, .description = "MDM push" };
-    int64_t id = 0;
-    size_t len = 0;
-    fx_must(f, cd_cert_request(f->s, f->u, &p, replaces, &id, pem, &len, &f->err), "cd_cert_request");
-    assert_true(id > 0);
-    assert_int_equal(len, strlen(*pem));
-    return id;
-}
 
 static void test_request_pending(void **state)
 {
@@ -112,6 +34,10 @@ static void test_request_pending(void **state)
     assert_string_equal(c.product, "APN");
     assert_string_equal(c.tags, "apple");
     assert_int_equal(strncmp(c.fingerprint, "pending-", 8), 0);
+    /* no dates to show (lists, CSV, JSON, the console's table): not 9999-12-31 */
+    char b[64];
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_FROM, b, sizeof b), "-");
+    assert_string_equal(cd_cert_field(&c, CD_COL_VALID_TO, b, sizeof b), "-");
     cd_cert_clear(&c);
     /* the request again */
     char *again = NULL;
@@ -124,6 +50,11 @@ static void test_request_pending(void **state)
     assert_int_equal(fx_count(f, "status:notyet", 0), 0);
     assert_int_equal(fx_count(f, "status:valid", 0), 3);
     assert_int_equal(fx_count(f, "push.example.org", 0), 1);       /* the search index */
+    /* a pending row has no dates: no date term picks it */
+    assert_int_equal(fx_count(f, "product:apn expires>2030-01-01", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn issued>2026-01-01", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn expires>=1y", 0), 0);
+    assert_int_equal(fx_count(f, "product:apn !expires<30d", 0), 1);
     struct cd_check_opts o = { .at = time(NULL) + 50 * 365 * DAY, .filter = "product:apn" };
     struct cd_check_result r;
     fx_must(f, cd_check(f->s, f->u, &o, &r, &f->err), "check");
@@ -221,6 +152,14 @@ static void test_import_signed(void **state)
     fx_must(f, cd_cert_get(f->s, f->u, id, &c, &f->err), "get");
     assert_int_equal(c.replaced_by, id3);
     cd_cert_clear(&c);
+    /* renewed once: a second renewal of it is refused (renew its successor), as cd_cert_renew refuses it */
+    struct cd_cert_params again = { .product = CD_PRODUCT_APN, .subject = { .cn = "push" } };
+    int64_t aid = 0;
+    char *apem = NULL;
+    size_t alen = 0;
+    assert_int_equal(cd_cert_request(f->s, f->u, &again, id, &aid, &apem, &alen, &f->err), CD_E_STATE);
+    assert_non_null(strstr(f->err.msg, "already renewed"));
+    assert_null(apem);
     /* a request cannot renew an ordinary certificate, nor a pending one */
     struct cd_cert_params p = { .product = CD_PRODUCT_ABM, .subject = { .cn = "abm" } };
     int64_t nid = 0;
@@ -233,31 +172,6 @@ static void test_import_signed(void **state)
 }
 
 /* ---- external CSRs ------------------------------------------------------ */
-
-/* A client's request: its own key, asking for CA:TRUE, a rogue SAN and
- * codeSigning.  DER in *der (gnutls_free). */
-static gnutls_x509_privkey_t client_csr(gnutls_datum_t *der, int extras, const char *cn)
-{
-    gnutls_x509_privkey_t k;
-    gnutls_x509_crq_t crq;
-    assert_int_equal(gnutls_x509_privkey_init(&k), 0);
-    assert_int_equal(gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA,
-                                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
-    assert_int_equal(gnutls_x509_crq_init(&crq), 0);
-    gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn));
-    gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, "Client Org", 10);
-    gnutls_x509_crq_set_key(crq, k);
-    if (extras) {
-        assert_int_equal(gnutls_x509_crq_set_basic_constraints(crq, 1, -1), 0);
-        assert_int_equal(gnutls_x509_crq_set_subject_alt_name(crq, GNUTLS_SAN_DNSNAME, "evil.example.com", 16,
-                                                              GNUTLS_FSAN_APPEND), 0);
-        assert_int_equal(gnutls_x509_crq_set_key_purpose_oid(crq, GNUTLS_KP_CODE_SIGNING, 0), 0);
-    }
-    assert_int_equal(gnutls_x509_crq_sign2(crq, k, GNUTLS_DIG_SHA256, 0), 0);
-    assert_int_equal(gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, der), 0);
-    gnutls_x509_crq_deinit(crq);
-    return k;
-}
 
 static void test_sign(void **state)
 {
