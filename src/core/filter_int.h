@@ -26,6 +26,17 @@ struct cdi_sql {
 #define CDI_STR_(x) #x
 #define CDI_STR(x) CDI_STR_(x)
 
+/* not_before and not_after of a pending certificate (schema 9):
+ * 9999-12-31 23:59:59 UTC, after every window any query asks about.  Also
+ * the date of a real certificate "without an expiry" (RFC 5280, 4.1.2.5),
+ * so a term that must skip pending rows says "the date is earlier, or the
+ * row is not pending": the first half is read from the date's index and
+ * only rows at that very date are looked up (a plain "pending = 0" made
+ * every row of an expiry range a table read: check over 1M, 0.2 s -> 4 s) */
+#define SQ_PENDING_DIGITS 253402300799
+#define SQ_PENDING_TIME ((int64_t)SQ_PENDING_DIGITS)
+#define SQ_NOT_PENDING(col) "(" col " < " CDI_STR(SQ_PENDING_DIGITS) " OR c.pending = 0)"
+
 enum cdi_target { CDI_TARGET_CERT, CDI_TARGET_CA, CDI_TARGET_AUDIT };
 
 /* The parsed tree (filter.c builds it, filter_sql.c compiles it). */

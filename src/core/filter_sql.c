@@ -173,7 +173,8 @@ static int status_cond(struct ctx *c, const struct node *n)
         snprintf(tmp, sizeof tmp, "(%s.not_after <= ", a); ADD(c->q, tmp);
     } else if (!strcasecmp(v, "notyet")) {
         /* a pending row sits at SQ_PENDING_TIME: not yet valid, but pending */
-        snprintf(tmp, sizeof tmp, "(%s%s.not_before > ", cert ? "c.pending = 0 AND " : "", a); ADD(c->q, tmp);
+        snprintf(tmp, sizeof tmp, "(%s%s.not_before > ", cert ? SQ_NOT_PENDING("c.not_before") " AND " : "", a);
+        ADD(c->q, tmp);
     } else if (!strcasecmp(v, "valid") || !strcasecmp(v, "expiring")) {
         int exp = !strcasecmp(v, "expiring");
         snprintf(tmp, sizeof tmp, "(%s.not_before <= ", a); ADD(c->q, tmp); cdi_sql_int(c->q, c->now);
@@ -348,7 +349,8 @@ static int term_sql(struct ctx *c, const struct node *n)
     case F_ISSUED: {
         /* a pending row (schema 9) has no dates: its SQ_PENDING_TIME is no answer to a date term */
         snprintf(tmp, sizeof tmp, "%s.%s", c->a, n->field == F_EXPIRES ? "not_after" : "not_before");
-        if (cert) ADD(q, "(c.pending = 0 AND ");
+        if (cert) ADD(q, n->field == F_EXPIRES ? "(" SQ_NOT_PENDING("c.not_after") " AND "
+                                               : "(" SQ_NOT_PENDING("c.not_before") " AND ");
         int rc = date_cond(c, n, tmp);
         if (cert) ADD(q, ")");
         return rc;

@@ -17,9 +17,6 @@
 
 #define SQ_SCHEMA_VERSION 9
 #define SQ_APP_ID 0x43444b31   /* "CDK1" */
-/* not_before and not_after of a pending certificate (schema 9):
- * 9999-12-31 23:59:59 UTC, after every window any query asks about */
-#define SQ_PENDING_TIME 253402300799LL
 
 /* Statements run once per row in bulk work, prepared once per session. */
 enum { SQC_AUDIT_LAST, SQC_AUDIT_INS, SQC_FTS_DEL, SQC_FTS_INS, SQC_FTS_RANGE,

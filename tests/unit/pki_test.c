@@ -259,6 +259,20 @@ static void test_batch_from_template(void **state)
     sqlite3_close(db);
 }
 
+/* A first certificate and its template.  A template is declined for its
+ * key alone when GnuTLS wrote the private scalar shorter (1 in 256); the
+ * batches then try the next certificate (sq_issue.c), and so does this. */
+static struct cdi_tmpl *first_and_tmpl(struct fx *f, const struct cdi_issue_req *r, struct cdi_issued *o)
+{
+    struct cdi_tmpl *t = NULL;
+    for (int i = 0; i < 3 && !t; i++) {
+        if (i) cdi_issued_clear(o);
+        assert_int_equal(cdi_pki_issue(r, o, &f->err), CD_OK);
+        t = cdi_tmpl_new(r, o);
+    }
+    return t;
+}
+
 /* The template is really taken for a P-256 batch (else the test above
  * proves only the slow path), and declined where it does not apply. */
 static void test_template_applies(void **state)
@@ -274,8 +288,7 @@ static void test_template_applies(void **state)
     assert_int_equal(cdi_key_import_plain(co.key.data, co.key.size, &cakey, &f->err), CD_OK);
     struct cdi_issue_req r = { .sub = &s, .keytype = CD_KEY_EC256, .nb = 1700000000, .na = 1800000000,
                                .product = CD_PRODUCT_AGENT, .issuer = ca, .issuer_key = cakey };
-    assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_OK);
-    struct cdi_tmpl *t = cdi_tmpl_new(&r, &o);
+    struct cdi_tmpl *t = first_and_tmpl(f, &r, &o);
     assert_non_null(t);
     assert_true(cdi_tmpl_fits(t, "node-123456"));
     assert_false(cdi_tmpl_fits(t, "node-1234567"));
@@ -288,8 +301,7 @@ static void test_template_applies(void **state)
     cdi_issued_clear(&o);
     /* names that RFC 4514 escapes, and digits elsewhere in the subject */
     s = (struct cd_subject){ .cn = " lead,+\"x\"=;<>#-000001", .o = "Org, Inc", .ou = "001", .l = "000001" };
-    assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_OK);
-    assert_non_null(t = cdi_tmpl_new(&r, &o));
+    assert_non_null(t = first_and_tmpl(f, &r, &o));
     assert_int_equal(cdi_tmpl_issue(t, " lead,+\"x\"=;<>#-424242", &o2, &f->err), CD_OK);
     assert_non_null(strstr(o2.subject, "424242"));
     assert_null(strstr(o2.subject, "000001,"));
@@ -318,8 +330,7 @@ static void test_template_applies(void **state)
         r = (struct cdi_issue_req){ .sub = &s, .keytype = CD_KEY_EC256, .nb = 1700000000, .na = 1800000000,
                                     .product = CD_PRODUCT_SERVER, .host = "h.example", .issuer = ca,
                                     .issuer_key = cakey };
-        assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_OK);
-        assert_non_null(t = cdi_tmpl_new(&r, &o));
+        assert_non_null(t = first_and_tmpl(f, &r, &o));
         assert_int_equal(cdi_tmpl_issue(t, "node-000002", &o2, &f->err), CD_OK);
         gnutls_x509_crt_t c = load(o2.der.data, o2.der.size, GNUTLS_X509_FMT_DER);
         unsigned status = 99;
