@@ -89,6 +89,38 @@ out:
     return rc;
 }
 
+/* The subject of `from`, exactly: every attribute in its order with its
+ * own string type (a renewal keeps emailAddress, a second OU, a
+ * PrintableString), each written back as the DER it was.  GnuTLS writes one
+ * attribute per RDN, so a name with several in one (CN=a+O=b) is refused. */
+static int copy_name(gnutls_x509_crt_t crt, gnutls_x509_crt_t from, struct cd_err *err)
+{
+    int rc = CD_OK;
+    gnutls_x509_dn_t dn;                          /* from's own: not freed */
+    GT(gnutls_x509_crt_get_subject(from, &dn), "subject");
+    for (int i = 0;; i++) {
+        gnutls_x509_ava_st a, more;
+        if (gnutls_x509_dn_get_rdn_ava(dn, i, 0, &a) < 0) break;
+        if (gnutls_x509_dn_get_rdn_ava(dn, i, 1, &more) >= 0)
+            return cdi_fail(err, CD_E_UNSUPPORTED, "the subject has several attributes in one RDN (as in "
+                            "CN=a+O=b): certdeck issues one attribute per RDN");
+        char oid[128];
+        unsigned char der[4 + 1024];
+        size_t n = a.value.size, h = n < 128 ? 2 : n < 256 ? 3 : 4;
+        if (!a.oid.size || a.oid.size >= sizeof oid || a.value_tag < 1 || a.value_tag > 30 || n > 1024)
+            return cdi_fail(err, CD_E_UNSUPPORTED, "the subject has an attribute certdeck cannot carry over");
+        snprintf(oid, sizeof oid, "%.*s", (int)a.oid.size, (const char *)a.oid.data);
+        der[0] = (unsigned char)a.value_tag;
+        if (h == 2) der[1] = (unsigned char)n;
+        else if (h == 3) { der[1] = 0x81; der[2] = (unsigned char)n; }
+        else { der[1] = 0x82; der[2] = (unsigned char)(n >> 8); der[3] = (unsigned char)n; }
+        if (n) memcpy(der + h, a.value.data, n);
+        GT(gnutls_x509_crt_set_dn_by_oid(crt, oid, 1, der, (unsigned)(h + n)), "subject name");
+    }
+out:
+    return rc;
+}
+
 static int add_san(void *ctx, const unsigned char *ip, size_t iplen, const char *name, struct cd_err *err)
 {
     int rc = CD_OK;
@@ -185,7 +217,7 @@ int cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *o, struct cd
     GT(gnutls_x509_crt_set_serial(crt, serial, sizeof serial), "serial");
     GT(gnutls_x509_crt_set_activation_time(crt, (time_t)r->nb), "validity");
     GT(gnutls_x509_crt_set_expiration_time(crt, (time_t)r->na), "validity");
-    if ((rc = set_name(crt, r->sub, err))) goto out;
+    if ((rc = r->subject_of ? copy_name(crt, r->subject_of, err) : set_name(crt, r->sub, err))) goto out;
     if (r->pubkey) GT(gnutls_x509_crt_set_pubkey(crt, r->pubkey), "public key");
     else GT(gnutls_x509_crt_set_key(crt, r->key ? r->key : k), "public key");
     unsigned char kid[64];

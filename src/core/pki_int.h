@@ -28,6 +28,7 @@ struct cdi_issued {
 
 struct cdi_issue_req {
     const struct cd_subject *sub;
+    gnutls_x509_crt_t subject_of;     /* NULL, or whose subject to carry over exactly (a renewal) */
     int keytype;
     int64_t nb, na;
     int is_ca;

@@ -365,7 +365,8 @@ static void rm_fini(void *ctx, void *state)
     free(m);
 }
 
-/* The subject's attributes as pki.c writes them (first value of each). */
+/* The subject's attributes as pki.c writes them (first value of each): the
+ * CN names the row; the new certificate carries the whole subject over. */
 struct rsub { char v[6][200]; struct cd_subject s; };
 
 static int read_subject(gnutls_x509_crt_t old, struct rsub *rs, int64_t id, struct cd_err *err)
@@ -428,7 +429,7 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
         if ((rc = cdi_unseal(R->sq->key, t->fp, 64, t->key.data, t->key.size, &plain, err))) goto out;
         if ((rc = cdi_key_import_plain(plain.data, plain.size, &k, err))) goto out;
     }
-    struct cdi_issue_req r = { .sub = &rs.s, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
+    struct cdi_issue_req r = { .sub = &rs.s, .subject_of = old, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
                                .host = t->host, .issuer = m->crt[t->ca], .issuer_key = m->key[t->ca], .key = k,
                                .pubkey = t->keyless ? pub : NULL };
     if ((rc = cdi_pki_issue(&r, o, err))) goto out;
