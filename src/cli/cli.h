@@ -50,6 +50,18 @@ int  cli_filter_fail(const char *expr, const struct cd_err *err);
 /* Prints "certdeck: msg" (sanitised); returns status. */
 int  cli_msg(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "QUESTION [y/N]" on a terminal; 0 when answered yes, else the exit status
+ * 1 after printing `refused` (no terminal: refused, saying to add --yes). */
+int  cli_confirm(const char *question, const char *refused);
+
+/* Certificates named on the command line or picked by a filter, with
+ * their CAs: what bulk commands (renew, revoke) act on.  An ID named twice
+ * is taken once. */
+struct cli_certs { int64_t *ids, *cas; size_t n, cap; };
+/* 0, or the exit status after printing why (a bad filter, an unknown ID). */
+int  cli_certs_pick(struct cli *c, const char *filter, const char *const *pos, int np, struct cli_certs *s);
+void cli_certs_free(struct cli_certs *s);
+
 /* ---- options ----------------------------------------------------------- */
 /* OPT_FORMAT: dest is an int, set to FMT_* from table|json|csv. */
 enum { OPT_STR, OPT_FLAG, OPT_LONG, OPT_LIST, OPT_FORMAT };

@@ -329,20 +329,15 @@ static int cert_export(struct cli *c, int argc, char **argv)
  * one whose key has a passphrase needs it: signed now with
  * --ca-passphrase-file, else the operator is told that the published CRL
  * does not list the revocation yet (certdeckd serves what was signed). */
-static int revoke_crls(struct cli *c, const int64_t *ids, int n, const char *capf)
+static int revoke_crls(struct cli *c, const struct cli_certs *s, const char *capf)
 {
-    int64_t done[64];
-    int nd = 0, status = 0;
-    for (int i = 0; i < n; i++) {
-        struct cd_cert crt;
+    int status = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t caid = s->cas[i];
+        int seen = !caid;                          /* an APN/ABM certificate has no CA here */
+        for (size_t k = 0; k < i && !seen; k++) seen = s->cas[k] == caid;
         struct cd_ca ca;
-        if (cd_cert_get(c->s, c->u, ids[i], &crt, &c->err)) continue;
-        int64_t caid = crt.ca_id;
-        cd_cert_clear(&crt);
-        int seen = 0;
-        for (int k = 0; k < nd && !seen; k++) seen = done[k] == caid;
         if (seen || cd_ca_get(c->s, c->u, caid, &ca, &c->err)) continue;
-        done[nd++] = caid;
         int pass = ca.has_passphrase;
         cd_ca_clear(&ca);
         if (!pass) continue;
@@ -364,51 +359,71 @@ static int revoke_crls(struct cli *c, const int64_t *ids, int n, const char *cap
     return status;
 }
 
+/* Revoking certificates that clients still present needs a second yes:
+ * named ones are asked about one by one, a filter's once for all. */
+static int revoke_asks(struct cli *c, const struct cli_certs *s, const char *filter, int reason)
+{
+    size_t inuse = 0;
+    int64_t first = 0, uses = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t u = 0;
+        int rc = cd_cert_usage_count(c->s, c->u, s->ids[i], &u, &c->err);
+        if (rc) return cli_fail(c, rc);
+        if (!u) continue;
+        if (!inuse++) { first = s->ids[i]; uses = u; }
+        if (filter) continue;
+        char q[200];
+        snprintf(q, sizeof q, "certificate %lld is in use by %lld clients (seen in the last %d days). Revoke it "
+                 "permanently?", (long long)s->ids[i], (long long)u, CD_USAGE_RECENT_DAYS);
+        int st = cli_confirm(q, "not revoked");
+        if (st) return st;
+    }
+    if (!filter) return 0;
+    char q[300];
+    int k = snprintf(q, sizeof q, "revoke %zu certificate%s permanently (%s)?", s->n, s->n == 1 ? "" : "s",
+                     cd_reason_name(reason));
+    if (inuse && k > 0 && (size_t)k < sizeof q)
+        snprintf(q + k - 1, sizeof q - (size_t)k + 1, "; %zu in use by clients (cert %lld: %lld, seen in the last "
+                 "%d days)?", inuse, (long long)first, (long long)uses, CD_USAGE_RECENT_DAYS);
+    return cli_confirm(q, "not revoked");
+}
+
 static int cert_revoke(struct cli *c, int argc, char **argv)
 {
-    const char *reason = "unspecified", *capf = NULL;
-    int yes = 0;
+    static const char usage[] =
+        "revoke ID... | --filter EXPR [--reason R] [--yes] [--ca-passphrase-file F] [--format table|json|csv]\n"
+        "  reasons: unspecified keyCompromise cACompromise "
+        "affiliationChanged superseded cessationOfOperation privilegeWithdrawn\n"
+        "  --filter: every certificate it lists, asked first unless --yes (after a renewal:\n"
+        "  --filter 'replaced:yes' --reason superseded)\n"
+        "  A CA whose key has a passphrase signs its new CRL with --ca-passphrase-file (or later: certdeck crl CA)";
+    const char *reason = "unspecified", *capf = NULL, *filter = NULL;
+    int yes = 0, help = 0, np = 0;
+    const char *pos[64];
     const struct copt opts[] = { { "reason", OPT_STR, &reason }, { "yes", OPT_FLAG, &yes },
-                                 { "ca-passphrase-file", OPT_STR, &capf }, FORMAT_OPT(c), { NULL, 0, NULL } };
-    WITH_CERT("revoke ID... [--reason R] [--yes] [--ca-passphrase-file F] [--format table|json|csv]\n"
-              "  reasons: unspecified keyCompromise cACompromise "
-              "affiliationChanged superseded cessationOfOperation privilegeWithdrawn\n"
-              "  A CA whose key has a passphrase signs its new CRL with --ca-passphrase-file (or later: certdeck crl CA)", 64, opts);
+                                 { "filter", OPT_STR, &filter }, { "ca-passphrase-file", OPT_STR, &capf },
+                                 FORMAT_OPT(c), { NULL, 0, NULL } };
+    if (cli_parse(argc, argv, opts, pos, 64, &np, &help)) return 2;
+    if (help) { printf("usage: certdeck cert %s\n", usage); return 0; }
+    if (!filter == !np) return cli_msg(2, "cert revoke: give certificate IDs or --filter EXPR (one of them)");
     int r = cd_reason_parse(reason);
     if (r < 0) return cli_unknown("reason", reason, CD_NAMES_REASON, NULL, 0);
-    int64_t ids[64];
-    ids[0] = id;
-    for (int i = 1; i < np; i++) {
-        int rc = cli_id(c, CD_KIND_CERT, pos[i], &ids[i]);
-        if (rc) return cli_fail(c, rc);
-    }
-    /* revoking a certificate that clients still present needs a second yes */
-    for (int i = 0; i < np && !yes; i++) {
-        int64_t uses = 0;
-        int rc = cd_cert_usage_count(c->s, c->u, ids[i], &uses, &c->err);
-        if (rc) return cli_fail(c, rc);
-        if (!uses) continue;
-        if (!isatty(STDIN_FILENO))
-            return cli_msg(1, "certificate %lld is in use by %lld clients (seen in the last %d days); revocation is "
-                           "permanent: add --yes",
-                           (long long)ids[i], (long long)uses, CD_USAGE_RECENT_DAYS);
-        fprintf(stderr, "certificate %lld is in use by %lld clients (seen in the last %d days). Revoke it "
-                "permanently? [y/N] ", (long long)ids[i], (long long)uses, CD_USAGE_RECENT_DAYS);
-        char ans[8] = "";
-        if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "not revoked");
-    }
-    /* the same certificate named twice is revoked once */
-    int n = 0;
-    for (int i = 0; i < np; i++) {
-        int dup = 0;
-        for (int k = 0; k < n && !dup; k++) dup = ids[k] == ids[i];
-        if (!dup) ids[n++] = ids[i];
-    }
-    int rc = cd_cert_revoke(c->s, c->u, ids, (size_t)n, r, &c->err);
+    struct cd_err ferr = { 0 };
+    if (filter && cd_filter_check(filter, &ferr)) return cli_filter_fail(filter, &ferr);
+    int rc = cli_open(c, 0);
     if (rc) return cli_fail(c, rc);
-    if (c->fmt != FMT_TABLE) out_ids(c->fmt, ids, (size_t)n);
-    else printf("revoked %d certificate%s (%s)\n", n, n == 1 ? "" : "s", cd_reason_name(r));
-    return revoke_crls(c, ids, n, capf);
+    struct cli_certs s = { 0 };
+    int status = cli_certs_pick(c, filter, pos, np, &s);
+    if (!status && !s.n) status = cli_msg(1, "no certificate matches the filter; nothing revoked");
+    if (!status && !yes) status = revoke_asks(c, &s, filter, r);
+    if (!status && (rc = cd_cert_revoke(c->s, c->u, s.ids, s.n, r, &c->err))) status = cli_fail(c, rc);
+    if (!status) {
+        if (c->fmt != FMT_TABLE) out_ids(c->fmt, s.ids, s.n);
+        else printf("revoked %zu certificate%s (%s)\n", s.n, s.n == 1 ? "" : "s", cd_reason_name(r));
+        status = revoke_crls(c, &s, capf);
+    }
+    cli_certs_free(&s);
+    return status;
 }
 
 static int cert_describe(struct cli *c, int argc, char **argv)
@@ -437,7 +452,7 @@ static const struct subcmd cert_cmds[] = {
     { "show", cert_show, "show ID [--format table|json|csv]" },
     { "usage", cert_usage, "usage ID [--format table|json|csv]" },
     { "export", cert_export, "export ID --format pem|der|chain|pfx|base64|key [--passphrase-file F] [--out F]" },
-    { "revoke", cert_revoke, "revoke ID... [--reason R] [--yes]" },
+    { "revoke", cert_revoke, "revoke ID... | --filter EXPR [--reason R] [--yes]" },
     { "describe", cert_describe, "describe ID TEXT" },
     { "move", cert_move, "move ID GROUP" },
     { "renew", cmd_cert_renew, "renew ID... | --filter EXPR [--ca ID] [--same-key] [--days N] [--yes]" },

@@ -15,65 +15,9 @@ static void progress(void *ctx, size_t done, size_t total)
     *(int *)ctx = done != total;
 }
 
-/* "Renew N certificates? [y/N]" on a terminal; 0 when yes, else the exit
- * status (no terminal: refused, saying to add --yes). */
-static int confirm(const char *question, const char *refused)
-{
-    if (!isatty(STDIN_FILENO)) return cli_msg(1, "%s: add --yes (no terminal to ask)", question);
-    fprintf(stderr, "%s [y/N] ", question);
-    char ans[8] = "";
-    if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "%s", refused);
-    return 0;
-}
-
-struct idset { int64_t *ids, *cas; size_t n, cap; };
-
-static int idset_add(struct idset *s, int64_t id, int64_t ca)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        int64_t *a = realloc(s->ids, cap * sizeof *a);
-        if (!a) return -1;
-        s->ids = a;
-        int64_t *b = realloc(s->cas, cap * sizeof *b);
-        if (!b) return -1;
-        s->cas = b;
-        s->cap = cap;
-    }
-    s->ids[s->n] = id;
-    s->cas[s->n++] = ca;
-    return 0;
-}
-
-/* The certificates to renew: IDs given, or what the filter lists. */
-static int pick(struct cli *c, const char *filter, const char *const *pos, int np, struct idset *s)
-{
-    if (filter) {
-        struct cd_query q = { .filter = filter };
-        struct cd_cert_list l;
-        int rc = cd_cert_list(c->s, c->u, &q, &l, &c->err);
-        if (rc) return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
-        for (size_t i = 0; i < l.n; i++)
-            if (idset_add(s, l.rows[i].id, l.rows[i].ca_id)) { cd_cert_list_free(&l); return cli_msg(1, "out of memory"); }
-        cd_cert_list_free(&l);
-        return 0;
-    }
-    for (int i = 0; i < np; i++) {
-        int64_t id;
-        struct cd_cert ce;
-        int rc = cli_id(c, CD_KIND_CERT, pos[i], &id);
-        if (!rc) rc = cd_cert_get(c->s, c->u, id, &ce, &c->err);
-        if (rc) return cli_fail(c, rc);
-        int64_t ca = ce.ca_id;
-        cd_cert_clear(&ce);
-        if (idset_add(s, id, ca)) return cli_msg(1, "out of memory");
-    }
-    return 0;
-}
-
 /* The issuing CA's passphrase: --ca's, or that of the certificates' own
  * CAs (one passphrase at a time: the core takes one). */
-static int renew_passphrase(struct cli *c, int64_t ca, const char *caref, const struct idset *s, const char *capf,
+static int renew_passphrase(struct cli *c, int64_t ca, const char *caref, const struct cli_certs *s, const char *capf,
                             char **out)
 {
     *out = NULL;
@@ -132,15 +76,15 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
     if (rc) return cli_fail(c, rc);
     struct cd_renew_params p = { .same_key = same, .days = (int)days };
     if (ca && (rc = cli_id(c, CD_KIND_CA, ca, &p.ca_id))) return cli_fail(c, rc);
-    struct idset s = { 0 };
+    struct cli_certs s = { 0 };
     char *pass = NULL;
     int64_t *nids = NULL;
-    int status = pick(c, filter, pos, np, &s);
+    int status = cli_certs_pick(c, filter, pos, np, &s);
     if (!status && !s.n) status = cli_msg(1, "no certificate matches the filter; nothing renewed");
     if (!status && !yes && (filter || s.n > 1)) {
         char q[96];
         snprintf(q, sizeof q, "renew %zu certificate%s?", s.n, s.n == 1 ? "" : "s");
-        status = confirm(q, "nothing renewed");
+        status = cli_confirm(q, "nothing renewed");
     }
     if (!status) status = renew_passphrase(c, p.ca_id, ca, &s, capf, &pass);
     if (!status && !(nids = calloc(s.n, sizeof *nids))) status = cli_msg(1, "out of memory");
@@ -161,8 +105,13 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
         /* what is left to do: the old ones are still valid */
         fputs("The old certificates stay valid: once the new ones are in use (cert usage ID), revoke the old:\n"
               "  certdeck cert revoke", stderr);
-        for (size_t i = 0; i < s.n && i < 8; i++) fprintf(stderr, " %lld", (long long)s.ids[i]);
-        fprintf(stderr, "%s --reason superseded\n", s.n > 8 ? " ..." : "");
+        if (s.n > 8) {
+            fputs(" --filter 'replaced:yes' --reason superseded   (every replaced one; add to the filter to narrow"
+                  " it)\n", stderr);
+        } else {
+            for (size_t i = 0; i < s.n; i++) fprintf(stderr, " %lld", (long long)s.ids[i]);
+            fputs(" --reason superseded\n", stderr);
+        }
     } else if (!status) {
         static const struct out_col cols[] = { { "replaces", "Replaces", OUT_NUM }, { "id", "ID", OUT_NUM } };
         struct out o;
@@ -178,8 +127,7 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
     }
     cli_free_secret(pass);
     free(nids);
-    free(s.ids);
-    free(s.cas);
+    cli_certs_free(&s);
     return status;
 }
 
@@ -225,7 +173,7 @@ int cmd_ca_rollover(struct cli *c, int argc, char **argv)
              "not revoked, expired or renewed already (at most %lld)?", (long long)old, (long long)old,
              (long long)a.cert_count);
     cd_ca_clear(&a);
-    if (!yes && (rc = confirm(q, "nothing changed"))) return rc;
+    if (!yes && (rc = cli_confirm(q, "nothing changed"))) return rc;
     int prc = 0;
     char *pass = nopass ? NULL : cli_passphrase(pf, "New CA passphrase (empty: use the store key): ", 1, &prc);
     if (prc) return prc;

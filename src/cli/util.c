@@ -406,3 +406,65 @@ int cli_ca_passphrase(struct cli *c, int64_t ca_id, const char *ref, const char 
     if (!*out) return cli_msg(1, "CA %s is protected by a passphrase: give --ca-passphrase-file F", ref);
     return 0;
 }
+
+/* ---- confirmation, and the certificates a bulk command acts on ---------- */
+
+int cli_confirm(const char *question, const char *refused)
+{
+    if (!isatty(STDIN_FILENO)) return cli_msg(1, "%s (no terminal to ask: add --yes)", question);
+    fprintf(stderr, "%s [y/N] ", question);
+    char ans[8] = "";
+    if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y')) return cli_msg(1, "%s", refused);
+    return 0;
+}
+
+static int certs_add(struct cli_certs *s, int64_t id, int64_t ca)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        int64_t *a = realloc(s->ids, cap * sizeof *a);
+        if (!a) return -1;
+        s->ids = a;
+        int64_t *b = realloc(s->cas, cap * sizeof *b);
+        if (!b) return -1;
+        s->cas = b;
+        s->cap = cap;
+    }
+    s->ids[s->n] = id;
+    s->cas[s->n++] = ca;
+    return 0;
+}
+
+int cli_certs_pick(struct cli *c, const char *filter, const char *const *pos, int np, struct cli_certs *s)
+{
+    if (filter) {
+        struct cd_query q = { .filter = filter };
+        struct cd_cert_list l;
+        int rc = cd_cert_list(c->s, c->u, &q, &l, &c->err);
+        if (rc) return rc == CD_E_FILTER ? cli_filter_fail(filter, &c->err) : cli_fail(c, rc);
+        for (size_t i = 0; i < l.n; i++)
+            if (certs_add(s, l.rows[i].id, l.rows[i].ca_id)) { cd_cert_list_free(&l); return cli_msg(1, "out of memory"); }
+        cd_cert_list_free(&l);
+        return 0;
+    }
+    for (int i = 0; i < np; i++) {
+        int64_t id;
+        struct cd_cert ce;
+        int rc = cli_id(c, CD_KIND_CERT, pos[i], &id);
+        if (!rc) rc = cd_cert_get(c->s, c->u, id, &ce, &c->err);
+        if (rc) return cli_fail(c, rc);
+        int64_t ca = ce.ca_id;
+        cd_cert_clear(&ce);
+        int dup = 0;
+        for (size_t k = 0; k < s->n && !dup; k++) dup = s->ids[k] == id;
+        if (!dup && certs_add(s, id, ca)) return cli_msg(1, "out of memory");
+    }
+    return 0;
+}
+
+void cli_certs_free(struct cli_certs *s)
+{
+    free(s->ids);
+    free(s->cas);
+    memset(s, 0, sizeof *s);
+}
