@@ -28,7 +28,6 @@ struct cdi_issued {
 
 struct cdi_issue_req {
     const struct cd_subject *sub;
-    gnutls_x509_crt_t subject_of;     /* NULL, or whose subject to carry over exactly (a renewal) */
     int keytype;
     int64_t nb, na;
     int is_ca;
@@ -42,6 +41,7 @@ struct cdi_issue_req {
      * taken from the key. */
     gnutls_x509_privkey_t key;
     gnutls_pubkey_t pubkey;
+    gnutls_x509_crt_t subject_of;     /* NULL, or whose subject to carry over exactly (a renewal) */
 };
 
 int  cdi_pki_init(struct cd_err *err);
