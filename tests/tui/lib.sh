@@ -56,6 +56,18 @@ wait_gone() {
     done
     fail "still on screen: $1"
 }
+# wait_true WHAT CMD...: polls CMD every 50 ms until it succeeds (5 s);
+# for what the console writes to the store, read back by the CLI (a
+# dialog's closing is no proof: a busy line may hide its title meanwhile)
+wait_true() {
+    what=$1; shift
+    n=100
+    while [ $n -gt 0 ]; do
+        "$@" && return 0
+        n=$((n - 1)); sleep 0.05
+    done
+    fail "timed out waiting for: $what"
+}
 # app_pid: the pid of the certdeck that start() launched
 app_pid() { cat "$T/pid"; }
 # cursor_on TEXT: the table row holding TEXT is the highlighted one (the
