@@ -416,7 +416,13 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
     int status = cli_certs_pick(c, filter, pos, np, &s);
     if (!status && !s.n) status = cli_msg(1, "no certificate matches the filter; nothing revoked");
     if (!status && !yes) status = revoke_asks(c, &s, filter, r);
-    if (!status && (rc = cd_cert_revoke(c->s, c->u, s.ids, s.n, r, &c->err))) status = cli_fail(c, rc);
+    if (!status && (rc = cd_cert_revoke(c->s, c->u, s.ids, s.n, r, &c->err))) {
+        status = cli_fail(c, rc);
+        /* one refused certificate refuses the batch: say how to leave such out */
+        if (rc == CD_E_STATE && filter)
+            fputs("certdeck: nothing revoked; a filter leaves out what revoke refuses with "
+                  "'not status:revoked not product:apn not product:abm'\n", stderr);
+    }
     if (!status) {
         if (c->fmt != FMT_TABLE) out_ids(c->fmt, s.ids, s.n);
         else printf("revoked %zu certificate%s (%s)\n", s.n, s.n == 1 ? "" : "s", cd_reason_name(r));

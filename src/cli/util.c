@@ -437,6 +437,10 @@ static int certs_add(struct cli_certs *s, int64_t id, int64_t ca)
 
 int cli_certs_pick(struct cli *c, const char *filter, const char *const *pos, int np, struct cli_certs *s)
 {
+    if (filter && !filter[strspn(filter, " \t")])
+        /* an unset "$F" in a script must not mean every certificate */
+        return cli_msg(2, "--filter is empty, which would select every certificate; to mean all of them, say so: "
+                          "--filter 'id>0'");
     if (filter) {
         struct cd_query q = { .filter = filter };
         struct cd_cert_list l;

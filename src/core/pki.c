@@ -107,8 +107,14 @@ static int copy_name(gnutls_x509_crt_t crt, gnutls_x509_crt_t from, struct cd_er
         char oid[128];
         unsigned char der[4 + 1024];
         size_t n = a.value.size, h = n < 128 ? 2 : n < 256 ? 3 : 4;
-        if (!a.oid.size || a.oid.size >= sizeof oid || a.value_tag < 1 || a.value_tag > 30 || n > 1024)
-            return cdi_fail(err, CD_E_UNSUPPORTED, "the subject has an attribute certdeck cannot carry over");
+        /* value_tag is a tag number alone (no class, no constructed bit):
+         * the primitive universal string types are what it can name */
+        static const unsigned char strtag[] = { 12, 18, 19, 20, 22, 26, 28, 30 };
+        int known = 0;
+        for (size_t k = 0; k < sizeof strtag; k++) known |= a.value_tag == strtag[k];
+        if (!a.oid.size || a.oid.size >= sizeof oid || !known || n > 1024)
+            return cdi_fail(err, CD_E_UNSUPPORTED, "the subject has an attribute certdeck cannot carry over "
+                            "(not a string of at most 1024 bytes)");
         snprintf(oid, sizeof oid, "%.*s", (int)a.oid.size, (const char *)a.oid.data);
         der[0] = (unsigned char)a.value_tag;
         if (h == 2) der[1] = (unsigned char)n;
@@ -463,6 +469,29 @@ static int der_tlv(const unsigned char *p, size_t avail, unsigned char tag, size
     if (h + l > avail) return -1;
     *hdr = h;
     *len = l;
+    return 0;
+}
+
+int cdi_der_subject(const unsigned char *c, size_t n, size_t *off, size_t *len)
+{
+    size_t h, l, at, end;
+    if (der_tlv(c, n, 0x30, &h, &l)) return -1;                     /* Certificate */
+    at = h;
+    if (der_tlv(c + at, n - at, 0x30, &h, &l)) return -1;           /* TBSCertificate */
+    at += h;
+    end = at + l;
+    if (at < end && c[at] == 0xa0) {                                /* [0] version */
+        if (der_tlv(c + at, end - at, 0xa0, &h, &l)) return -1;
+        at += h + l;
+    }
+    static const unsigned char skip[] = { 0x02, 0x30, 0x30, 0x30 }; /* serial, signature, issuer, validity */
+    for (size_t i = 0; i < sizeof skip; i++) {
+        if (der_tlv(c + at, end - at, skip[i], &h, &l)) return -1;
+        at += h + l;
+    }
+    if (der_tlv(c + at, end - at, 0x30, &h, &l)) return -1;
+    *off = at;
+    *len = h + l;
     return 0;
 }
 

@@ -44,6 +44,9 @@ struct cdi_issue_req {
     gnutls_x509_crt_t subject_of;     /* NULL, or whose subject to carry over exactly (a renewal) */
 };
 
+/* Where the subject Name (its whole TLV) is in a certificate's DER; -1
+ * when it is not where RFC 5280 puts it. */
+int  cdi_der_subject(const unsigned char *der, size_t n, size_t *off, size_t *len);
 int  cdi_pki_init(struct cd_err *err);
 int  cdi_pki_issue(const struct cdi_issue_req *r, struct cdi_issued *out, struct cd_err *err);
 void cdi_issued_clear(struct cdi_issued *o);

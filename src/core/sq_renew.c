@@ -35,7 +35,7 @@ struct ritem {
     int product;
     size_t ca;                  /* index in renew.ca */
     char *host, *desc, *pass_hash;
-    char *subject, *oldcn;      /* the old row's subject (RFC 4514) and CN: the template's test */
+    char *oldcn;                /* the old row's CN: the template's test */
     int ec256;                  /* the old key is P-256 (templates are) */
     int keyless;                /* signed from a request: the key is the client's, its public key is renewed */
     char cn[80];                /* written by the worker that makes it */
@@ -80,7 +80,6 @@ static void renew_free(struct renew *R)
         free(t->host);
         free(t->desc);
         free(t->pass_hash);
-        free(t->subject);
         free(t->oldcn);
         free(t->der.data);
         free(t->key.data);
@@ -225,8 +224,7 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
     }
     t->ec256 = sqlite3_column_text(st, 16) &&
                !strcmp((const char *)sqlite3_column_text(st, 16), cdi_keytype_label(CD_KEY_EC256));
-    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)) || !(t->subject = sq_text(st, 14)) ||
-        !(t->oldcn = sq_text(st, 15)))
+    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)) || !(t->oldcn = sq_text(st, 15)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (sqlite3_column_type(st, 8) != SQLITE_NULL && !(t->pass_hash = sq_text(st, 8)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
@@ -261,7 +259,7 @@ static int prepare(struct renew *R, const int64_t *ids, struct cd_err *err)
     if ((rc = sq_store_key(sq, err))) goto out;
     rc = sq_prep(sq, "SELECT c.ca_id, c.product, c.host, c.description, c.group_id, c.der, c.key, c.fingerprint,"
                      " c.pass_hash, c.not_before, c.not_after, c.revoked_at, c.pending,"
-                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0), c.subject, c.cn, c.key_alg"
+                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0), NULL, c.cn, c.key_alg"
                      " FROM certs c WHERE c.id = ?",
                  &st, err);
     int64_t now = cdi_now();
@@ -292,7 +290,7 @@ out:
 /* One thread's copies of the CAs, loaded as its items need them, and its
  * template (pki.c): made from a renewal whose CN ends in 6 digits, it
  * issues the renewals of the same shape (same CA, product, host, validity,
- * P-256, old subject string equal but for those digits: a batch made by
+ * P-256, old subject DER equal but for those digits: a batch made by
  * cert new --count) at the cost of a key and a signature. */
 #define TMPL_MIN 32             /* batches from this size on use templates */
 #define TMPL_BUILDS 8           /* templates a thread makes at most */
@@ -303,34 +301,43 @@ struct rmaker {
     gnutls_x509_privkey_t *key;
     struct cdi_tmpl *tmpl;
     size_t tmpl_item;           /* the renewal it was made from */
-    size_t digits;              /* where the CN's digits are in that one's old subject string */
+    size_t digits;              /* where the CN's digits are in that one's old subject DER */
     int builds, misses;
 };
 
-/* Where the last 6 characters of t->oldcn are in t->subject: after the one
- * "CN=<cn>" that ends an attribute; (size_t)-1 when not exactly once. */
+/* Where the last 6 characters of t->oldcn are in t's old subject DER: in
+ * the one CN attribute (2.5.4.3) whose value is that CN as a UTF8String or
+ * PrintableString; (size_t)-1 when not exactly once. */
 static size_t cn_digits(const struct ritem *t)
 {
-    size_t cl = strlen(t->oldcn), at = (size_t)-1;
-    if (cl < 6) return at;
-    for (const char *s = t->subject; (s = strstr(s, "CN=")) != NULL; s++)
-        if ((s == t->subject || s[-1] == ',') && !strncmp(s + 3, t->oldcn, cl) && (s[3 + cl] == ',' || !s[3 + cl])) {
-            if (at != (size_t)-1) return (size_t)-1;
-            at = (size_t)(s - t->subject) + 3 + cl - 6;
-        }
+    static const unsigned char cn_oid[] = { 0x06, 0x03, 0x55, 0x04, 0x03 };
+    size_t off, len, cl = strlen(t->oldcn), at = (size_t)-1, k = sizeof cn_oid;
+    if (cl < 6 || cl > 127 || cdi_der_subject(t->der.data, t->der.size, &off, &len)) return at;
+    const unsigned char *d = t->der.data + off;
+    for (size_t i = 0; i + k + 2 + cl <= len; i++) {
+        const unsigned char *v = d + i + k;
+        if (memcmp(d + i, cn_oid, k) || (v[0] != 0x0c && v[0] != 0x13) || v[1] != cl || memcmp(v + 2, t->oldcn, cl))
+            continue;
+        if (at != (size_t)-1) return (size_t)-1;
+        at = i + k + 2 + cl - 6;
+    }
     return at;
 }
 
-/* 1 when m's template makes t's renewal exactly as cdi_pki_issue would. */
+/* 1 when m's template makes t's renewal exactly as cdi_pki_issue would:
+ * the same shape, and an old subject equal to the template's, byte for
+ * byte (string types too), but for the CN's digits. */
 static int tmpl_fits(const struct renew *R, const struct rmaker *m, const struct ritem *t)
 {
     if (!m->tmpl || !t->ec256 || R->p->same_key || t->keyless) return 0;
     const struct ritem *a = &R->it[m->tmpl_item];
-    size_t p = m->digits, sl = strlen(a->subject), cl = strlen(t->oldcn);
-    return t->ca == a->ca && t->product == a->product && t->nb == a->nb && t->na == a->na &&
-           !strcmp(t->host, a->host) && cdi_tmpl_fits(m->tmpl, t->oldcn) && strlen(t->subject) == sl &&
-           !memcmp(t->subject, a->subject, p) && !memcmp(t->subject + p, t->oldcn + cl - 6, 6) &&
-           !strcmp(t->subject + p + 6, a->subject + p + 6);
+    size_t ao, al, to, tl, p = m->digits, cl = strlen(t->oldcn);
+    if (t->ca != a->ca || t->product != a->product || t->nb != a->nb || t->na != a->na || strcmp(t->host, a->host) ||
+        cl < 6 || !cdi_tmpl_fits(m->tmpl, t->oldcn) || cdi_der_subject(a->der.data, a->der.size, &ao, &al) ||
+        cdi_der_subject(t->der.data, t->der.size, &to, &tl) || al != tl || p + 6 > al)
+        return 0;
+    const unsigned char *x = a->der.data + ao, *y = t->der.data + to;
+    return !memcmp(x, y, p) && !memcmp(y + p, t->oldcn + cl - 6, 6) && !memcmp(x + p + 6, y + p + 6, al - p - 6);
 }
 
 static int rm_init(void *ctx, void **state, struct cd_err *err)
@@ -365,25 +372,33 @@ static void rm_fini(void *ctx, void *state)
     free(m);
 }
 
-/* The subject's attributes as pki.c writes them (first value of each): the
- * CN names the row; the new certificate carries the whole subject over. */
-struct rsub { char v[6][200]; struct cd_subject s; };
-
-static int read_subject(gnutls_x509_crt_t old, struct rsub *rs, int64_t id, struct cd_err *err)
+/* The CN, which names the row (pki.c carries the whole subject over). */
+static int read_cn(gnutls_x509_crt_t old, char **cn, int64_t id, struct cd_err *err)
 {
-    static const char *const oid[6] = { GNUTLS_OID_X520_COMMON_NAME, GNUTLS_OID_X520_ORGANIZATION_NAME,
-                                        GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, GNUTLS_OID_X520_LOCALITY_NAME,
-                                        GNUTLS_OID_X520_STATE_OR_PROVINCE_NAME, GNUTLS_OID_X520_COUNTRY_NAME };
-    for (int k = 0; k < 6; k++) {
-        size_t sz = sizeof rs->v[k];
-        int gt = gnutls_x509_crt_get_dn_by_oid(old, oid[k], 0, 0, rs->v[k], &sz);
-        if (gt == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) rs->v[k][0] = 0;
-        else if (gt < 0) return cdi_fail(err, CD_E_CRYPTO, "cert %lld: subject: %s", (long long)id, gnutls_strerror(gt));
+    size_t sz = 0;
+    int gt = gnutls_x509_crt_get_dn_by_oid(old, GNUTLS_OID_X520_COMMON_NAME, 0, 0, NULL, &sz);
+    if (gt == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+        if (!(*cn = calloc(1, sz + 1))) return cdi_fail(err, CD_E_NOMEM, "out of memory");
+        gt = gnutls_x509_crt_get_dn_by_oid(old, GNUTLS_OID_X520_COMMON_NAME, 0, 0, *cn, &sz);
     }
-    if (!rs->v[0][0]) return cdi_fail(err, CD_E_INVAL, "cert %lld has no common name to carry over", (long long)id);
-    rs->s = (struct cd_subject){ .cn = rs->v[0], .o = rs->v[1], .ou = rs->v[2], .l = rs->v[3], .st = rs->v[4],
-                                 .c = rs->v[5] };
+    if (gt == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (gt >= 0 && !**cn))
+        return cdi_fail(err, CD_E_INVAL, "cert %lld has no common name to carry over", (long long)id);
+    if (gt < 0) return cdi_fail(err, CD_E_CRYPTO, "cert %lld: subject: %s", (long long)id, gnutls_strerror(gt));
     return CD_OK;
+}
+
+/* "cert ID: " before a message that does not name it yet (a batch's one
+ * refusal must say which certificate refused it). */
+static void name_cert(struct cd_err *err, int64_t id)
+{
+    char m[sizeof err->msg];
+    if (!strncmp(err->msg, "cert ", 5)) return;
+    int k = snprintf(m, sizeof m, "cert %lld: ", (long long)id);
+    if (k < 0 || (size_t)k >= sizeof m) return;
+    size_t rest = sizeof m - (size_t)k;
+    memcpy(m + k, err->msg, strnlen(err->msg, rest - 1));
+    m[k + (int)strnlen(err->msg, rest - 1)] = 0;
+    memcpy(err->msg, m, sizeof m);
 }
 
 static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struct cd_err *err)
@@ -396,7 +411,7 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
     gnutls_x509_privkey_t k = NULL;
     gnutls_pubkey_t pub = NULL;
     gnutls_datum_t plain = { 0 }, sealed = { 0 };
-    struct rsub rs;
+    char *cn = NULL;
     int rc = CD_OK;
     if (!m->crt[t->ca]) {
         if ((rc = cdi_crt_load(c->der.data, c->der.size, &m->crt[t->ca], err))) goto out;
@@ -414,7 +429,7 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
         m->misses = 0;
     }
     if ((rc = cdi_crt_load(t->der.data, t->der.size, &old, err))) goto out;
-    if ((rc = read_subject(old, &rs, t->old, err))) goto out;
+    if ((rc = read_cn(old, &cn, t->old, err))) goto out;
     unsigned bits = 0;
     int kt = -1;
     if (gnutls_pubkey_init(&pub) >= 0 && gnutls_pubkey_import_x509(pub, old, 0) >= 0) {
@@ -429,14 +444,22 @@ static int rm_make(void *ctx, void *state, size_t i, struct cdi_issued *o, struc
         if ((rc = cdi_unseal(R->sq->key, t->fp, 64, t->key.data, t->key.size, &plain, err))) goto out;
         if ((rc = cdi_key_import_plain(plain.data, plain.size, &k, err))) goto out;
     }
-    struct cdi_issue_req r = { .sub = &rs.s, .subject_of = old, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
+    struct cd_subject sub = { .cn = cn };
+    struct cdi_issue_req r = { .sub = &sub, .subject_of = old, .keytype = kt, .nb = t->nb, .na = t->na, .product = t->product,
                                .host = t->host, .issuer = m->crt[t->ca], .issuer_key = m->key[t->ca], .key = k,
                                .pubkey = t->keyless ? pub : NULL };
-    if ((rc = cdi_pki_issue(&r, o, err))) goto out;
-    snprintf(t->cn, sizeof t->cn, "%.79s", rs.v[0]);
+    if ((rc = cdi_pki_issue(&r, o, err))) { name_cert(err, t->old); goto out; }
+    /* the name came over whole, or the renewal is refused */
+    size_t no, nl, oo, ol;
+    if (cdi_der_subject(o->der.data, o->der.size, &no, &nl) || cdi_der_subject(t->der.data, t->der.size, &oo, &ol) ||
+        nl != ol || memcmp(o->der.data + no, t->der.data + oo, nl)) {
+        rc = cdi_fail(err, CD_E_UNSUPPORTED, "cert %lld: its subject cannot be carried over exactly", (long long)t->old);
+        goto out;
+    }
+    snprintf(t->cn, sizeof t->cn, "%.79s", cn);
     /* a template costs a probe (a key, a signature, a parse): big batches only */
     size_t at;
-    if (!k && !t->keyless && !m->tmpl && R->n >= TMPL_MIN && m->builds < TMPL_BUILDS && t->ec256 && !strcmp(t->oldcn, rs.v[0]) &&
+    if (!k && !t->keyless && !m->tmpl && R->n >= TMPL_MIN && m->builds < TMPL_BUILDS && t->ec256 && !strcmp(t->oldcn, cn) &&
         (at = cn_digits(t)) != (size_t)-1) {
         m->builds++;
         if ((m->tmpl = cdi_tmpl_new(&r, o))) {
@@ -457,7 +480,7 @@ out:
     if (k) gnutls_x509_privkey_deinit(k);
     if (pub) gnutls_pubkey_deinit(pub);
     if (old) gnutls_x509_crt_deinit(old);
-    cdi_wipe(&rs, sizeof rs);
+    free(cn);
     return rc;
 }
 

@@ -371,7 +371,9 @@ static int migrate(struct sq *sq, int fresh, struct cd_err *err)
  * whenever one of its indexes has no sqlite_stat1 row, and ANALYZE writes
  * none for an empty index; certs_replaces and certs_pending are empty in
  * most stores, so every close analysed all of certs (1.5 s at 1M rows).
- * An empty one gets the row "1 1" (nothing to find), once. */
+ * A partial index left without a row (empty when last analysed) gets "1 1"
+ * (next to nothing to find); a real ANALYZE, once the table has grown 25
+ * times, replaces it. */
 #define SQ_UNSTATED_PARTIAL \
     " FROM sqlite_master m WHERE m.type = 'index' AND m.sql LIKE '% WHERE %'" \
     " AND EXISTS (SELECT 1 FROM sqlite_stat1 s WHERE s.tbl = m.tbl_name)" \

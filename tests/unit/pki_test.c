@@ -346,12 +346,82 @@ static void test_template_applies(void **state)
     }
 }
 
+/* A certificate named by raw AVAs (OID, DER value), self-signed. */
+static gnutls_x509_crt_t named(gnutls_x509_privkey_t key, const char *const *oid, const char *const *der,
+                               const unsigned *len, size_t n)
+{
+    gnutls_x509_crt_t c;
+    unsigned char serial[] = { 0x42 };
+    assert_int_equal(gnutls_x509_crt_init(&c), 0);
+    assert_int_equal(gnutls_x509_crt_set_version(c, 3), 0);
+    assert_int_equal(gnutls_x509_crt_set_serial(c, serial, 1), 0);
+    assert_int_equal(gnutls_x509_crt_set_activation_time(c, 1700000000), 0);
+    assert_int_equal(gnutls_x509_crt_set_expiration_time(c, 1800000000), 0);
+    for (size_t i = 0; i < n; i++) assert_int_equal(gnutls_x509_crt_set_dn_by_oid(c, oid[i], 1, der[i], len[i]), 0);
+    assert_int_equal(gnutls_x509_crt_set_key(c, key), 0);
+    assert_int_equal(gnutls_x509_crt_sign2(c, c, key, GNUTLS_DIG_SHA256, 0), 0);
+    gnutls_datum_t d;
+    assert_int_equal(gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_DER, &d), 0);
+    gnutls_x509_crt_deinit(c);
+    c = load(d.data, d.size, GNUTLS_X509_FMT_DER);
+    gnutls_free(d.data);
+    return c;
+}
+
+/* subject_of (a renewal): the subject comes over byte for byte, string
+ * types and repeated attributes too; a value that is no string (here a
+ * SEQUENCE) is refused rather than re-tagged into a broken certificate. */
+static void test_subject_carried_over(void **state)
+{
+    struct fx *f = *state;
+    gnutls_x509_privkey_t key;
+    assert_int_equal(cdi_keygen(CD_KEY_EC256, &key, &f->err), CD_OK);
+    static const char *const oid[] = { GNUTLS_OID_X520_COUNTRY_NAME, GNUTLS_OID_X520_ORGANIZATION_NAME,
+                                       GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME,
+                                       GNUTLS_OID_X520_COMMON_NAME, GNUTLS_OID_PKCS9_EMAIL };
+    static const char *const der[] = { "\x13\x02" "DE", "\x1e\x04\x00" "E\x00" "x", "\x0c\x03" "Ops",
+                                       "\x14\x05" "Night", "\x13\x08" "rich-001", "\x16\x0f" "ops@example.org" };
+    static const unsigned len[] = { 4, 6, 5, 7, 10, 17 };
+    gnutls_x509_crt_t old = named(key, oid, der, len, 6);
+    struct cd_subject s = { .cn = "rich-001" };
+    struct cdi_issue_req r = { .sub = &s, .subject_of = old, .keytype = CD_KEY_EC256, .nb = 1700000000,
+                               .na = 1800000000, .product = CD_PRODUCT_AGENT, .issuer = old, .issuer_key = key };
+    struct cdi_issued o;
+    assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_OK);
+    gnutls_x509_crt_t c = load(o.der.data, o.der.size, GNUTLS_X509_FMT_DER);
+    gnutls_datum_t a, b;
+    assert_int_equal(gnutls_x509_crt_get_raw_dn(old, &a), 0);
+    assert_int_equal(gnutls_x509_crt_get_raw_dn(c, &b), 0);
+    assert_int_equal(a.size, b.size);
+    assert_memory_equal(a.data, b.data, a.size);
+    size_t off, l;
+    assert_int_equal(cdi_der_subject(o.der.data, o.der.size, &off, &l), 0);   /* the same place */
+    assert_int_equal(l, b.size);
+    assert_memory_equal(o.der.data + off, b.data, l);
+    gnutls_free(a.data);
+    gnutls_free(b.data);
+    gnutls_x509_crt_deinit(c);
+    cdi_issued_clear(&o);
+    gnutls_x509_crt_deinit(old);
+    /* a SEQUENCE as a value: refused, nothing issued */
+    static const char *const oid2[] = { GNUTLS_OID_X520_COMMON_NAME, "1.2.3.4" };
+    static const char *const der2[] = { "\x0c\x01" "x", "\x30\x03\x02\x01\x07" };
+    static const unsigned len2[] = { 3, 5 };
+    old = named(key, oid2, der2, len2, 2);
+    r.subject_of = old;
+    r.issuer = old;
+    assert_int_equal(cdi_pki_issue(&r, &o, &f->err), CD_E_UNSUPPORTED);
+    assert_non_null(strstr(f->err.msg, "cannot carry over"));
+    gnutls_x509_crt_deinit(old);
+    gnutls_x509_privkey_deinit(key);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_key_types), T(test_bad_host_refused), T(test_pfx_and_base64), T(test_pem_chain_key),
-        T(test_certificate_passphrase), T(test_crl), T(test_batch_from_template), T(test_template_applies),
+        T(test_certificate_passphrase), T(test_crl), T(test_batch_from_template), T(test_template_applies), T(test_subject_carried_over),
     };
     return cmocka_run_group_tests_name("pki", tests, NULL, NULL);
 }
