@@ -360,32 +360,40 @@ static int revoke_crls(struct cli *c, const struct cli_certs *s, const char *cap
 }
 
 /* Revoking certificates that clients still present needs a second yes:
- * named ones are asked about one by one, a filter's once for all. */
+ * named ones are asked about one by one; a filter's once for all, with
+ * how many of them clients still present (one count: inuse:yes). */
 static int revoke_asks(struct cli *c, const struct cli_certs *s, const char *filter, int reason)
 {
-    size_t inuse = 0;
-    int64_t first = 0, uses = 0;
+    if (filter) {
+        size_t fl = strlen(filter) + 32;
+        char *f = malloc(fl);
+        if (!f) return cli_msg(1, "out of memory");
+        snprintf(f, fl, "(%s) and inuse:yes", filter);
+        struct cd_query q = { .filter = f };
+        int64_t inuse = 0;
+        int rc = cd_cert_count(c->s, c->u, &q, &inuse, &c->err);
+        free(f);
+        if (rc) return cli_fail(c, rc);
+        char ask[300], also[160] = "";
+        if (inuse)
+            snprintf(also, sizeof also, ", %lld of them in use by clients (seen in the last %d days: add inuse:no to "
+                     "leave those out)", (long long)inuse, CD_USAGE_RECENT_DAYS);
+        snprintf(ask, sizeof ask, "revoke %zu certificate%s permanently (%s)%s?", s->n, s->n == 1 ? "" : "s",
+                 cd_reason_name(reason), also);
+        return cli_confirm(ask, "not revoked");
+    }
     for (size_t i = 0; i < s->n; i++) {
         int64_t u = 0;
         int rc = cd_cert_usage_count(c->s, c->u, s->ids[i], &u, &c->err);
         if (rc) return cli_fail(c, rc);
         if (!u) continue;
-        if (!inuse++) { first = s->ids[i]; uses = u; }
-        if (filter) continue;
-        char q[200];
-        snprintf(q, sizeof q, "certificate %lld is in use by %lld clients (seen in the last %d days). Revoke it "
+        char ask[200];
+        snprintf(ask, sizeof ask, "certificate %lld is in use by %lld clients (seen in the last %d days). Revoke it "
                  "permanently?", (long long)s->ids[i], (long long)u, CD_USAGE_RECENT_DAYS);
-        int st = cli_confirm(q, "not revoked");
+        int st = cli_confirm(ask, "not revoked");
         if (st) return st;
     }
-    if (!filter) return 0;
-    char q[300];
-    int k = snprintf(q, sizeof q, "revoke %zu certificate%s permanently (%s)?", s->n, s->n == 1 ? "" : "s",
-                     cd_reason_name(reason));
-    if (inuse && k > 0 && (size_t)k < sizeof q)
-        snprintf(q + k - 1, sizeof q - (size_t)k + 1, "; %zu in use by clients (cert %lld: %lld, seen in the last "
-                 "%d days)?", inuse, (long long)first, (long long)uses, CD_USAGE_RECENT_DAYS);
-    return cli_confirm(q, "not revoked");
+    return 0;
 }
 
 static int cert_revoke(struct cli *c, int argc, char **argv)
@@ -395,7 +403,7 @@ static int cert_revoke(struct cli *c, int argc, char **argv)
         "  reasons: unspecified keyCompromise cACompromise "
         "affiliationChanged superseded cessationOfOperation privilegeWithdrawn\n"
         "  --filter: every certificate it lists, asked first unless --yes (after a renewal:\n"
-        "  --filter 'replaced:yes' --reason superseded)\n"
+        "  --filter 'replaced:yes inuse:no' --reason superseded)\n"
         "  A CA whose key has a passphrase signs its new CRL with --ca-passphrase-file (or later: certdeck crl CA)";
     const char *reason = "unspecified", *capf = NULL, *filter = NULL;
     int yes = 0, help = 0, np = 0;

@@ -106,8 +106,8 @@ int cmd_cert_renew(struct cli *c, int argc, char **argv)
         fputs("The old certificates stay valid: once the new ones are in use (cert usage ID), revoke the old:\n"
               "  certdeck cert revoke", stderr);
         if (s.n > 8) {
-            fputs(" --filter 'replaced:yes not product:apn not product:abm' --reason superseded   (every replaced"
-                  " one; add to the filter to narrow it)\n", stderr);
+            fputs(" --filter 'replaced:yes inuse:no not product:apn not product:abm' --reason superseded   (every"
+                  " replaced one no client presents any more; add to the filter to narrow it)\n", stderr);
         } else {
             for (size_t i = 0; i < s.n; i++) fprintf(stderr, " %lld", (long long)s.ids[i]);
             fputs(" --reason superseded\n", stderr);

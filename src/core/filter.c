@@ -26,7 +26,7 @@ static const struct { const char *name; int field; } fields[] = {
     { "expires", F_EXPIRES }, { "valid_to", F_EXPIRES }, { "issued", F_ISSUED },
     { "valid_from", F_ISSUED }, { "id", F_ID }, { "user", F_USER }, { "action", F_ACTION },
     { "result", F_RESULT }, { "object", F_OBJECT }, { "section", F_SECTION }, { "time", F_TIME },
-    { "replaced", F_REPLACED },
+    { "replaced", F_REPLACED }, { "inuse", F_INUSE },
 };
 
 /* ---- tokens ------------------------------------------------------------ */

@@ -42,7 +42,7 @@ enum cdi_target { CDI_TARGET_CERT, CDI_TARGET_CA, CDI_TARGET_AUDIT };
 /* The parsed tree (filter.c builds it, filter_sql.c compiles it). */
 enum fld {
     F_TEXT, F_CN, F_SUBJECT, F_DESC, F_HOST, F_SERIAL, F_FP, F_ISSUER, F_KEY, F_PRODUCT,
-    F_TAG, F_GROUP, F_STATUS, F_REVOKED, F_EXPIRES, F_ISSUED, F_ID, F_REPLACED,
+    F_TAG, F_GROUP, F_STATUS, F_REVOKED, F_EXPIRES, F_ISSUED, F_ID, F_REPLACED, F_INUSE,
     F_USER, F_ACTION, F_RESULT, F_OBJECT, F_SECTION, F_TIME      /* the audit log */
 };
 enum op { OP_NONE, OP_HAS, OP_EQ, OP_NE, OP_GLOB, OP_LT, OP_LE, OP_GT, OP_GE };

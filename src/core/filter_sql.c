@@ -333,15 +333,26 @@ static int term_sql(struct ctx *c, const struct node *n)
         ADD(q, "c.revoked_at <> 0");
         return CD_OK;
     case F_STATUS: return status_cond(c, n);
-    case F_REPLACED: {
-        /* yes: a renewal replaces it (certs.replaces, schema 9) */
-        if (!cert) return term_fail(c, n, "CAs are not renewed: a rollover gives them a successor%s", "");
+    case F_REPLACED:
+    case F_INUSE: {
+        /* replaced:yes, a renewal replaces it (certs.replaces, schema 9);
+         * inuse:yes, a client presented it in the last CD_USAGE_RECENT_DAYS
+         * days (agent check-ins: the usage table) */
+        int rep = n->field == F_REPLACED;
+        if (!cert) return term_fail(c, n, "%s", rep ? "CAs are not renewed: a rollover gives them a successor"
+                                                    : "CAs are not presented by clients: their certificates are");
         int yes = !strcasecmp(n->value, "yes"), no = !strcasecmp(n->value, "no");
         if ((!yes && !no) || (n->op != OP_HAS && n->op != OP_EQ && n->op != OP_NE))
-            return term_fail(c, n, "replaced takes yes or no (replaced:yes)%s", "");
+            return term_fail(c, n, "%s", rep ? "replaced takes yes or no (replaced:yes)" : "inuse takes yes or no (inuse:yes)");
         if (n->op == OP_NE) yes = !yes;
         ADD(q, yes ? "EXISTS" : "NOT EXISTS");
-        ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)");   /* the partial index */
+        if (rep) {
+            ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)");   /* the partial index */
+        } else {
+            ADD(q, "(SELECT 1 FROM usage x WHERE x.cert_id = c.id AND x.last_seen >= ");    /* usage_cert */
+            cdi_sql_int(q, c->now - (int64_t)CD_USAGE_RECENT_DAYS * 86400);
+            ADD(q, ")");
+        }
         return CD_OK;
     }
     case F_GROUP: return group_cond(c, n);
