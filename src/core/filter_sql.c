@@ -345,11 +345,14 @@ static int term_sql(struct ctx *c, const struct node *n)
         if ((!yes && !no) || (n->op != OP_HAS && n->op != OP_EQ && n->op != OP_NE))
             return term_fail(c, n, "%s", rep ? "replaced takes yes or no (replaced:yes)" : "inuse takes yes or no (inuse:yes)");
         if (n->op == OP_NE) yes = !yes;
-        ADD(q, yes ? "EXISTS" : "NOT EXISTS");
         if (rep) {
+            ADD(q, yes ? "EXISTS" : "NOT EXISTS");
             ADD(q, "(SELECT 1 FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0)");   /* the partial index */
         } else {
-            ADD(q, "(SELECT 1 FROM usage x WHERE x.cert_id = c.id AND x.last_seen >= ");    /* usage_cert */
+            /* not correlated: the recent clients' certificates are listed
+             * once, not looked up per row of a million */
+            ADD(q, yes ? "c.id IN" : "c.id NOT IN");
+            ADD(q, " (SELECT x.cert_id FROM usage x WHERE x.last_seen >= ");
             cdi_sql_int(q, c->now - (int64_t)CD_USAGE_RECENT_DAYS * 86400);
             ADD(q, ")");
         }
