@@ -89,6 +89,8 @@ out:
     return rc;
 }
 
+static size_t der_len_put(unsigned char *p, size_t l);
+
 /* The subject of `from`, exactly: every attribute in its order with its
  * own string type (a renewal keeps emailAddress, a second OU, a
  * PrintableString), each written back as the DER it was.  GnuTLS writes one
@@ -106,7 +108,7 @@ static int copy_name(gnutls_x509_crt_t crt, gnutls_x509_crt_t from, struct cd_er
                             "CN=a+O=b): certdeck issues one attribute per RDN");
         char oid[128];
         unsigned char der[4 + 1024];
-        size_t n = a.value.size, h = n < 128 ? 2 : n < 256 ? 3 : 4;
+        size_t n = a.value.size;
         /* value_tag is a tag number alone (no class, no constructed bit):
          * the primitive universal string types are what it can name */
         static const unsigned char strtag[] = { 12, 18, 19, 20, 22, 26, 28, 30 };
@@ -117,9 +119,7 @@ static int copy_name(gnutls_x509_crt_t crt, gnutls_x509_crt_t from, struct cd_er
                             "(not a string of at most 1024 bytes)");
         snprintf(oid, sizeof oid, "%.*s", (int)a.oid.size, (const char *)a.oid.data);
         der[0] = (unsigned char)a.value_tag;
-        if (h == 2) der[1] = (unsigned char)n;
-        else if (h == 3) { der[1] = 0x81; der[2] = (unsigned char)n; }
-        else { der[1] = 0x82; der[2] = (unsigned char)(n >> 8); der[3] = (unsigned char)n; }
+        size_t h = 1 + der_len_put(der + 1, n);
         if (n) memcpy(der + h, a.value.data, n);
         GT(gnutls_x509_crt_set_dn_by_oid(crt, oid, 1, der, (unsigned)(h + n)), "subject name");
     }

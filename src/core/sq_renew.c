@@ -222,9 +222,9 @@ static int load_one(struct renew *R, sqlite3_stmt *st, struct ritem *t, int64_t 
                         "expiry %s UTC; choose fewer days (--days) or another CA (--ca)", (long long)id, t1,
                         (long long)c->id, t2);
     }
-    t->ec256 = sqlite3_column_text(st, 16) &&
-               !strcmp((const char *)sqlite3_column_text(st, 16), cdi_keytype_label(CD_KEY_EC256));
-    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)) || !(t->oldcn = sq_text(st, 15)))
+    t->ec256 = sqlite3_column_text(st, 15) &&
+               !strcmp((const char *)sqlite3_column_text(st, 15), cdi_keytype_label(CD_KEY_EC256));
+    if (!(t->host = sq_text(st, 2)) || !(t->desc = sq_text(st, 3)) || !(t->oldcn = sq_text(st, 14)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
     if (sqlite3_column_type(st, 8) != SQLITE_NULL && !(t->pass_hash = sq_text(st, 8)))
         return cdi_fail(err, CD_E_NOMEM, "out of memory");
@@ -259,7 +259,7 @@ static int prepare(struct renew *R, const int64_t *ids, struct cd_err *err)
     if ((rc = sq_store_key(sq, err))) goto out;
     rc = sq_prep(sq, "SELECT c.ca_id, c.product, c.host, c.description, c.group_id, c.der, c.key, c.fingerprint,"
                      " c.pass_hash, c.not_before, c.not_after, c.revoked_at, c.pending,"
-                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0), NULL, c.cn, c.key_alg"
+                     " (SELECT max(r.id) FROM certs r WHERE r.replaces = c.id AND r.replaces <> 0), c.cn, c.key_alg"
                      " FROM certs c WHERE c.id = ?",
                  &st, err);
     int64_t now = cdi_now();
@@ -393,11 +393,7 @@ static void name_cert(struct cd_err *err, int64_t id)
 {
     char m[sizeof err->msg];
     if (!strncmp(err->msg, "cert ", 5)) return;
-    int k = snprintf(m, sizeof m, "cert %lld: ", (long long)id);
-    if (k < 0 || (size_t)k >= sizeof m) return;
-    size_t rest = sizeof m - (size_t)k;
-    memcpy(m + k, err->msg, strnlen(err->msg, rest - 1));
-    m[k + (int)strnlen(err->msg, rest - 1)] = 0;
+    snprintf(m, sizeof m, "cert %lld: %.480s", (long long)id, err->msg);     /* 27 + 480 < 512 */
     memcpy(err->msg, m, sizeof m);
 }
 
